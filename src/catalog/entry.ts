@@ -1,0 +1,203 @@
+import { z } from 'zod';
+
+/**
+ * The one normalised shape every source produces and every consumer (merge, index, tools, runtime,
+ * HTTP API) reads. Sources keep source-specific facts only where the runtime or the API needs them.
+ */
+
+/** Longest description kept in the catalog: a 50 MB description must not bloat cache, index or results. */
+export const MAX_DESCRIPTION = 4_000;
+export const MAX_README = 64_000;
+export const MAX_TOOLS = 500;
+
+export const ToolInfoSchema = z.object({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  /** JSON Schema of the tool's arguments, when known (tools.json or a running server). */
+  inputSchema: z.record(z.string(), z.unknown()).optional(),
+});
+export type ToolInfo = z.infer<typeof ToolInfoSchema>;
+
+/** A secret the server needs; reaches the container only as the environment variable `env`. */
+export const SecretSpecSchema = z.object({
+  name: z.string(),
+  env: z.string(),
+  description: z.string().optional(),
+  example: z.unknown().optional(),
+  required: z.boolean().default(true),
+});
+export type SecretSpec = z.infer<typeof SecretSpecSchema>;
+
+/**
+ * An environment variable given to the server. `value` may be a template:
+ * `{{server.param}}` / `{{param}}` (with filters `|volume`, `|volume-target`, `|into`, `|or:x`) reads a setting,
+ * `$VAR` / `${VAR}` reads a secret. No value means the user supplies it as the setting of the same name.
+ */
+export const EnvSpecSchema = z.object({
+  name: z.string(),
+  value: z.string().optional(),
+  description: z.string().optional(),
+  example: z.unknown().optional(),
+  required: z.boolean().optional(),
+  default: z.unknown().optional(),
+});
+export type EnvSpec = z.infer<typeof EnvSpecSchema>;
+
+export const HeaderSpecSchema = z.object({
+  name: z.string(),
+  /** Template: `${ENV}` (docker) or `{var}` (official) placeholders. */
+  value: z.string().optional(),
+  description: z.string().optional(),
+  required: z.boolean().optional(),
+  secret: z.boolean().optional(),
+});
+export type HeaderSpec = z.infer<typeof HeaderSpecSchema>;
+
+/** server.json argument (positional or named), kept as published. */
+export const ArgumentSpecSchema = z.record(z.string(), z.unknown());
+
+export const ImageLaunchSchema = z.object({
+  type: z.literal('image'),
+  /** Image reference exactly as written by the source (tag or @digest included). */
+  image: z.string(),
+  command: z.array(z.string()).optional(),
+  volumes: z.array(z.string()).optional(),
+  /** run.env of server.yaml (literal values or ${SECRET} references). */
+  env: z.record(z.string(), z.string()).optional(),
+  user: z.string().optional(),
+  disableNetwork: z.boolean().optional(),
+  allowHosts: z.array(z.string()).optional(),
+});
+
+export const RemoteLaunchSchema = z.object({
+  type: z.literal('remote'),
+  url: z.string(),
+  transport: z.enum(['streamable-http', 'sse']),
+  headers: z.array(HeaderSpecSchema).optional(),
+  /** URL `{placeholders}` with their input descriptions (server.json `variables`). */
+  variables: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+});
+
+/** A server.json package (npm, pypi, oci, nuget, mcpb …). Only `oci` packages are runnable in a container. */
+export const PackageLaunchSchema = z.object({
+  type: z.literal('package'),
+  registryType: z.string(),
+  identifier: z.string(),
+  version: z.string().optional(),
+  registryBaseUrl: z.string().optional(),
+  runtimeHint: z.string().optional(),
+  fileSha256: z.string().optional(),
+  transport: z.object({ type: z.string(), url: z.string().optional(), headers: z.array(HeaderSpecSchema).optional() }).default({ type: 'stdio' }),
+  runtimeArguments: z.array(ArgumentSpecSchema).optional(),
+  packageArguments: z.array(ArgumentSpecSchema).optional(),
+});
+
+/** Docker's "poci" servers: each tool runs its own short-lived container. */
+export const PociLaunchSchema = z.object({
+  type: z.literal('poci'),
+  tools: z.array(
+    z.object({
+      name: z.string(),
+      description: z.string().optional(),
+      image: z.string(),
+      command: z.array(z.string()).optional(),
+      volumes: z.array(z.string()).optional(),
+      inputSchema: z.record(z.string(), z.unknown()).optional(),
+    }),
+  ),
+});
+
+export const LaunchSchema = z.discriminatedUnion('type', [ImageLaunchSchema, RemoteLaunchSchema, PackageLaunchSchema, PociLaunchSchema]);
+export type Launch = z.infer<typeof LaunchSchema>;
+export type ImageLaunch = z.infer<typeof ImageLaunchSchema>;
+export type RemoteLaunch = z.infer<typeof RemoteLaunchSchema>;
+export type PackageLaunch = z.infer<typeof PackageLaunchSchema>;
+
+export const EntryConfigSchema = z.object({
+  /** JSON Schema (type object) of the user's non-secret settings. */
+  parameters: z.record(z.string(), z.unknown()).optional(),
+  secrets: z.array(SecretSpecSchema).default([]),
+  env: z.array(EnvSpecSchema).default([]),
+  description: z.string().optional(),
+});
+export type EntryConfig = z.infer<typeof EntryConfigSchema>;
+
+/** Which source contributed to a merged entry, under which id. */
+export const SourceRefSchema = z.object({
+  source: z.string(),
+  id: z.string(),
+  /** Where a person can read about it (detail page, registry URL, repository path). */
+  url: z.string().optional(),
+});
+
+export const EntrySchema = z.object({
+  /** `<source name>/<native name>`, from the highest-precedence source after merging. */
+  id: z.string().min(3),
+  /** Native name in its source (docker server name, mcpservers slug, official reverse-DNS name). */
+  nativeName: z.string(),
+  /** Human-readable name (title when the source has one). */
+  name: z.string(),
+  description: z.string().default(''),
+  category: z.string().optional(),
+  tags: z.array(z.string()).default([]),
+  /** Normalised repository URL (https://github.com/owner/repo[/subfolder]). */
+  repository: z.string().optional(),
+  website: z.string().optional(),
+  icon: z.string().optional(),
+  official: z.boolean().optional(),
+  version: z.string().optional(),
+  updatedAt: z.string().optional(),
+  publishedAt: z.string().optional(),
+  status: z.enum(['active', 'deprecated', 'deleted']).optional(),
+  sources: z.array(SourceRefSchema).min(1),
+  /** Ids of the entries merged into this one (every tool accepts them). */
+  aliases: z.array(z.string()).default([]),
+  tools: z.array(ToolInfoSchema).default([]),
+  /** Tools are only known from a running server. */
+  dynamicTools: z.boolean().optional(),
+  launch: z.array(LaunchSchema).default([]),
+  config: EntryConfigSchema.default({ secrets: [], env: [] }),
+  oauth: z.array(z.object({ provider: z.string(), secret: z.string().optional(), env: z.string().optional() })).optional(),
+  readme: z.string().optional(),
+  /** Extra facts only a detail fetch reveals are merged in lazily (mcpservers); when it happened. */
+  detailFetchedAt: z.string().optional(),
+  /** Source-specific metadata kept verbatim (e.g. the official registry's `_meta`). */
+  meta: z.record(z.string(), z.unknown()).optional(),
+});
+export type Entry = z.infer<typeof EntrySchema>;
+export type EntryInput = z.input<typeof EntrySchema>;
+
+function clip(s: string | undefined, max: number): string | undefined {
+  if (s === undefined) return undefined;
+  return s.length > max ? s.slice(0, max - 1) + '…' : s;
+}
+
+/**
+ * Validate and bound an entry coming from a source. Throws a ZodError naming the bad field;
+ * sources catch it per entry so one bad record never loses the rest.
+ */
+export function normalizeEntry(input: EntryInput): Entry {
+  const e = EntrySchema.parse(input);
+  e.description = clip(e.description.trim(), MAX_DESCRIPTION) ?? '';
+  e.readme = clip(e.readme, MAX_README);
+  e.name = clip(e.name.trim(), 200) || e.nativeName;
+  if (e.tools.length > MAX_TOOLS) e.tools = e.tools.slice(0, MAX_TOOLS);
+  for (const t of e.tools) t.description = clip(t.description, 2_000);
+  e.tags = [...new Set(e.tags.map((t) => t.trim().toLowerCase()).filter(Boolean))].slice(0, 50);
+  return e;
+}
+
+/** A launch option the runtime can start: a container image, an OCI package, a poci server or a remote endpoint. */
+export function isRunnable(e: Pick<Entry, 'launch'>): boolean {
+  return e.launch.some((l) => l.type === 'image' || l.type === 'remote' || l.type === 'poci' || (l.type === 'package' && l.registryType === 'oci'));
+}
+
+/** Names of settings and secrets a user must provide before the server can start. */
+export function requiredConfig(e: Pick<Entry, 'config'>): string[] {
+  const out: string[] = [];
+  for (const s of e.config.secrets) if (s.required) out.push(s.name);
+  const params = e.config.parameters as { required?: unknown } | undefined;
+  if (params && Array.isArray(params.required)) for (const r of params.required) if (typeof r === 'string') out.push(r);
+  for (const v of e.config.env) if (v.required && !v.value) out.push(v.name);
+  return [...new Set(out)];
+}

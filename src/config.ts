@@ -1,0 +1,134 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/** "24h", "90m", "30s", "2d", "500ms" or a number of milliseconds. */
+export function parseDuration(v: string | number): number {
+  if (typeof v === 'number') return v;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(v);
+  if (!m) throw new Error(`"${v}" is not a duration: use e.g. 500ms, 30s, 15m, 24h or 2d`);
+  const n = Number(m[1]);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms'];
+  return Math.round(n * unit);
+}
+
+const Duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  try {
+    return parseDuration(v);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+});
+
+const SourceBase = {
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'a source name is letters, digits, - and _ (it becomes the id prefix)'),
+  enabled: z.boolean().default(true),
+  /** Overrides refresh.minInterval for this source. */
+  minInterval: Duration.optional(),
+};
+
+export const SourceConfigSchema = z.discriminatedUnion('type', [
+  z.object({ ...SourceBase, type: z.literal('docker'), url: z.string(), ref: z.string().default('main') }),
+  z.object({
+    ...SourceBase,
+    type: z.literal('mcpservers'),
+    url: z.string().default('https://mcpservers.org'),
+    /** Listing paths to crawl. */
+    listings: z.array(z.string()).default(['/all', '/remote-mcp-servers']),
+    /** Milliseconds between requests (politeness; the site rate-limits at ~4 req/s). */
+    delayMs: z.number().int().min(0).default(2000),
+    maxPages: z.number().int().positive().optional(),
+  }),
+  z.object({
+    ...SourceBase,
+    type: z.literal('official'),
+    url: z.string().default('https://registry.modelcontextprotocol.io'),
+    pageSize: z.number().int().min(1).max(100).default(100),
+  }),
+  z.object({ ...SourceBase, type: z.literal('file'), path: z.string() }),
+]);
+export type SourceConfig = z.infer<typeof SourceConfigSchema>;
+
+export const DEFAULT_SOURCES: z.input<typeof SourceConfigSchema>[] = [
+  { name: 'docker', type: 'docker', url: 'https://github.com/docker/mcp-registry.git', ref: 'main' },
+  { name: 'mcpservers', type: 'mcpservers', url: 'https://mcpservers.org' },
+  { name: 'official', type: 'official', url: 'https://registry.modelcontextprotocol.io' },
+];
+
+export const ConfigSchema = z
+  .object({
+    sources: z.array(SourceConfigSchema).default(DEFAULT_SOURCES as never),
+    refresh: z
+      .object({
+        schedule: z.string().default('17 */6 * * *'),
+        minInterval: Duration.default(24 * 3_600_000),
+        /** Even a forced refresh of one source waits this long after the previous one. */
+        cooldown: Duration.default(30_000),
+        /** Refresh at start-up when the cache is older than minInterval (in the background). */
+        onStart: z.boolean().default(true),
+      })
+      .default({} as never),
+    /** The environment this registry runs in (policy may restrict entries to some environments). */
+    environment: z.string().default('dev'),
+    runtime: z
+      .object({
+        podman: z.string().default('podman'),
+        idleTimeout: Duration.default(30 * 60_000),
+        callTimeout: Duration.default(120_000),
+        startTimeout: Duration.default(60_000),
+        maxRestarts: z.number().int().min(0).default(5),
+        memory: z.string().default('512m'),
+        cpus: z.string().default('1'),
+        pidsLimit: z.number().int().positive().default(256),
+      })
+      .default({} as never),
+  })
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    for (const s of cfg.sources) {
+      if (seen.has(s.name)) ctx.addIssue({ code: 'custom', message: `source name "${s.name}" is used twice; names must be unique` });
+      seen.add(s.name);
+    }
+  });
+export type RegistryConfig = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {}
+
+/** Load config.yaml; a missing file means the defaults. Relative paths resolve against the file's directory. */
+export async function loadConfig(file: string): Promise<RegistryConfig> {
+  let text: string | undefined;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  let raw: unknown = {};
+  if (text !== undefined) {
+    try {
+      raw = parseYaml(text) ?? {};
+    } catch (err) {
+      throw new ConfigError(`${file} is not valid YAML: ${(err as Error).message}`);
+    }
+  }
+  return parseConfig(raw, dirname(file), file);
+}
+
+export function parseConfig(raw: unknown, baseDir: string, label = 'config'): RegistryConfig {
+  const res = ConfigSchema.safeParse(raw);
+  if (!res.success) {
+    const issues = res.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ');
+    throw new ConfigError(`${label} is invalid: ${issues}. Fix the file and start again (see README, "Configuration").`);
+  }
+  const cfg = res.data;
+  for (const s of cfg.sources) {
+    if (s.type === 'file' && !isAbsolute(s.path)) s.path = resolve(baseDir, s.path);
+    if (s.type === 'docker' && isLocalPath(s.url) && !isAbsolute(s.url)) s.url = resolve(baseDir, s.url);
+  }
+  return cfg;
+}
+
+function isLocalPath(url: string): boolean {
+  return !/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !/^[^/]+@[^/]+:/.test(url);
+}
