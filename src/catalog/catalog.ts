@@ -1,0 +1,313 @@
+import { EventEmitter } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RegistryConfig, SourceConfig } from '../config.js';
+import { createLogger, errorMessage, type Logger } from '../log.js';
+import type { Source, SourceProgress } from '../sources/source.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
+import type { Entry } from './entry.js';
+import { mergeEntries } from './merge.js';
+import { SourceStore, validateEntries, type SourceStatusRecord } from './source-store.js';
+import { SearchIndex, type SearchFilters, type SearchHit } from '../search/search-index.js';
+
+const CATALOG_FORMAT = 1;
+
+export interface RefreshOutcome {
+  name: string;
+  status: 'ok' | 'unchanged' | 'skipped' | 'cooldown' | 'busy' | 'error' | 'disabled';
+  entries: number;
+  error?: string;
+  durationMs: number;
+}
+
+export interface SourceStatus extends SourceStatusRecord {
+  name: string;
+  type: string;
+  enabled: boolean;
+  entries: number;
+  refreshing: boolean;
+}
+
+export type ProgressFn = (p: SourceProgress & { source?: string }) => void;
+
+interface CatalogFile {
+  format: number;
+  builtAt: string;
+  sources: string[];
+  entries: Entry[];
+}
+
+/**
+ * The merged catalog: loaded from cache at start (no network), refreshed source by source in the background,
+ * merged in config order and indexed for search. Readers always see a complete catalog: a refresh builds the new
+ * one aside and swaps it in.
+ */
+export class Catalog extends EventEmitter {
+  private entries: Entry[] = [];
+  private byId = new Map<string, Entry>();
+  private index: SearchIndex = SearchIndex.build([]);
+  private readonly store: SourceStore;
+  private readonly running = new Map<string, Promise<RefreshOutcome>>();
+  private readonly sources = new Map<string, Source>();
+  private loaded = false;
+  private firstRefresh: Promise<unknown> | null = null;
+  readonly log: Logger;
+
+  constructor(
+    readonly config: RegistryConfig,
+    private readonly cacheDir: string,
+    private readonly sourcesDir: string,
+    private readonly makeSource: (cfg: SourceConfig) => Source,
+    log?: Logger,
+  ) {
+    super();
+    this.store = new SourceStore(cacheDir);
+    this.log = log ?? createLogger('catalog');
+  }
+
+  private get catalogPath() {
+    return join(this.cacheDir, 'catalog.json');
+  }
+
+  get enabledSources(): SourceConfig[] {
+    return this.config.sources.filter((s) => s.enabled);
+  }
+
+  /** Load the merged catalog from cache. Never touches the network. */
+  async load(): Promise<void> {
+    const order = this.enabledSources.map((s) => s.name);
+    try {
+      const file = JSON.parse(await readFile(this.catalogPath, 'utf8')) as CatalogFile;
+      if (file.format === CATALOG_FORMAT && sameList(file.sources, order)) {
+        this.swap(file.entries);
+        this.loaded = true;
+        return;
+      }
+    } catch {
+      /* no cache, or a foreign/torn one: rebuild from per-source snapshots */
+    }
+    await this.remerge();
+    this.loaded = true;
+  }
+
+  /** True when there is something to search (cache or a finished refresh). */
+  get hasData(): boolean {
+    return this.entries.length > 0;
+  }
+  get size(): number {
+    return this.entries.length;
+  }
+  get isLoaded(): boolean {
+    return this.loaded;
+  }
+
+  /** Waits for the first refresh when the catalog is empty (first run); resolves at once otherwise. */
+  async ready(onProgress?: ProgressFn): Promise<void> {
+    if (this.hasData) return;
+    if (!this.firstRefresh) this.firstRefresh = this.refresh({ onProgress }).finally(() => (this.firstRefresh = null));
+    else if (onProgress) {
+      const listener = (p: SourceProgress & { source?: string }) => onProgress(p);
+      this.on('progress', listener);
+      try {
+        await this.firstRefresh;
+      } finally {
+        this.off('progress', listener);
+      }
+      return;
+    }
+    await this.firstRefresh;
+  }
+
+  search(query: string, opts: { limit?: number; filters?: SearchFilters } = {}): SearchHit[] {
+    return this.index.search(query, opts);
+  }
+
+  /** Look up by id or alias (case-insensitive). */
+  get(id: string): Entry | undefined {
+    return this.byId.get(id.trim().toLowerCase());
+  }
+
+  all(): readonly Entry[] {
+    return this.entries;
+  }
+
+  /** Ids that look like the given one, for "did you mean" messages. */
+  suggest(id: string, limit = 3): string[] {
+    const tail = id.split('/').pop() ?? id;
+    return this.index.search(tail.replace(/[-_]/g, ' '), { limit }).map((h) => h.entry.id);
+  }
+
+  source(name: string): Source | undefined {
+    const cfg = this.config.sources.find((s) => s.name === name);
+    if (!cfg) return undefined;
+    let s = this.sources.get(name);
+    if (!s) this.sources.set(name, (s = this.makeSource(cfg)));
+    return s;
+  }
+
+  /**
+   * Refresh sources (all enabled ones, or one). Sources run one after another; each keeps its last good data when
+   * it fails. Honours minInterval unless forced, and a short cooldown even when forced.
+   */
+  async refresh(opts: { source?: string; force?: boolean; onProgress?: ProgressFn; signal?: AbortSignal } = {}): Promise<RefreshOutcome[]> {
+    const targets = opts.source ? this.config.sources.filter((s) => s.name === opts.source) : this.enabledSources;
+    if (opts.source && !targets.length) {
+      const names = this.config.sources.map((s) => s.name).join(', ');
+      throw new Error(`unknown source "${opts.source}": configured sources are ${names || '(none)'}`);
+    }
+    const outcomes: RefreshOutcome[] = [];
+    let changed = false;
+    for (const cfg of targets) {
+      if (!cfg.enabled) {
+        outcomes.push({ name: cfg.name, status: 'disabled', entries: 0, durationMs: 0 });
+        continue;
+      }
+      const o = await this.refreshOne(cfg, !!opts.force, opts.onProgress, opts.signal);
+      if (o.status === 'ok') changed = true;
+      outcomes.push(o);
+    }
+    if (changed || !this.hasData) await this.remerge();
+    this.emit('refreshed', outcomes);
+    return outcomes;
+  }
+
+  private refreshOne(cfg: SourceConfig, force: boolean, onProgress?: ProgressFn, signal?: AbortSignal): Promise<RefreshOutcome> {
+    const existing = this.running.get(cfg.name);
+    if (existing) return existing; // never two refreshes of one source: join the running one
+    const p = this.doRefreshOne(cfg, force, onProgress, signal).finally(() => this.running.delete(cfg.name));
+    this.running.set(cfg.name, p);
+    return p;
+  }
+
+  private async doRefreshOne(cfg: SourceConfig, force: boolean, onProgress?: ProgressFn, signal?: AbortSignal): Promise<RefreshOutcome> {
+    const started = Date.now();
+    const status = (await this.store.readStatus())[cfg.name] ?? {};
+    const prev = await this.store.readSnapshot(cfg.name);
+    const count = prev?.entries.length ?? 0;
+    const minInterval = cfg.minInterval ?? this.config.refresh.minInterval;
+    const since = (iso?: string) => (iso ? started - Date.parse(iso) : Infinity);
+    if (!force && prev && since(status.lastRefresh ?? prev.fetchedAt) < minInterval) {
+      return { name: cfg.name, status: 'skipped', entries: count, durationMs: 0 };
+    }
+    if (since(status.lastAttempt) < this.config.refresh.cooldown) {
+      return { name: cfg.name, status: 'cooldown', entries: count, durationMs: 0, error: status.lastError };
+    }
+    const release = await this.store.tryLock(cfg.name);
+    if (!release) return { name: cfg.name, status: 'busy', entries: count, durationMs: 0 };
+
+    const source = this.source(cfg.name)!;
+    const log = this.log.child(cfg.name);
+    const progress = (p: SourceProgress) => {
+      const ev = { ...p, source: cfg.name };
+      this.emit('progress', ev);
+      onProgress?.(ev);
+    };
+    this.emit('refresh-start', cfg.name);
+    log.info(`refreshing source ${cfg.name} (${cfg.type})`);
+    await this.store.updateStatus(cfg.name, { lastAttempt: new Date(started).toISOString() });
+    try {
+      const res = await source.fetch({
+        previous: prev,
+        workDir: join(this.sourcesDir, cfg.name),
+        signal: signal ?? new AbortController().signal,
+        progress,
+        log,
+        force,
+      });
+      const durationMs = Date.now() - started;
+      const warnings = [...(res.warnings ?? [])];
+      if (res.unchanged && prev) {
+        await this.store.updateStatus(cfg.name, { lastRefresh: new Date().toISOString(), lastError: undefined, durationMs, entries: count, warnings: warnings.slice(0, 20) });
+        log.info(`source ${cfg.name}: no change (${durationMs} ms)`);
+        return { name: cfg.name, status: 'unchanged', entries: count, durationMs };
+      }
+      const entries = validateEntries(res.entries, warnings);
+      await this.store.writeSnapshot(cfg.name, { fetchedAt: new Date().toISOString(), entries, state: res.state });
+      await this.store.updateStatus(cfg.name, { lastRefresh: new Date().toISOString(), lastError: undefined, durationMs, entries: entries.length, warnings: warnings.slice(0, 20) });
+      log.info(`source ${cfg.name}: ${entries.length} entries (${durationMs} ms)${warnings.length ? `, ${warnings.length} warnings` : ''}`);
+      return { name: cfg.name, status: 'ok', entries: entries.length, durationMs };
+    } catch (err) {
+      const durationMs = Date.now() - started;
+      const error = errorMessage(err);
+      await this.store.updateStatus(cfg.name, { lastError: error, durationMs });
+      log.warn(`source ${cfg.name} failed, keeping its last good data (${count} entries): ${error}`);
+      return { name: cfg.name, status: 'error', entries: count, error, durationMs };
+    } finally {
+      await release();
+    }
+  }
+
+  /** Rebuild the merged catalog from every enabled source's last good snapshot, persist it and swap it in. */
+  private async remerge(): Promise<void> {
+    const order = this.enabledSources.map((s) => s.name);
+    const bySource = new Map<string, Entry[]>();
+    for (const name of order) {
+      const snap = await this.store.readSnapshot(name);
+      if (snap) bySource.set(name, snap.entries);
+    }
+    const merged = mergeEntries(bySource, order);
+    const file: CatalogFile = { format: CATALOG_FORMAT, builtAt: new Date().toISOString(), sources: order, entries: merged };
+    await writeJsonAtomic(this.catalogPath, file);
+    this.swap(merged);
+  }
+
+  private swap(entries: Entry[]): void {
+    const byId = new Map<string, Entry>();
+    for (const e of entries) {
+      for (const a of e.aliases) byId.set(a.toLowerCase(), e);
+    }
+    for (const e of entries) byId.set(e.id.toLowerCase(), e); // a real id beats an alias of another entry
+    const index = SearchIndex.build(entries);
+    this.entries = entries;
+    this.byId = byId;
+    this.index = index;
+    this.emit('updated', entries.length);
+  }
+
+  /** Merge lazily fetched details (mcpservers detail page) into an entry, once. */
+  async withDetail(entry: Entry, timeoutMs = 15_000): Promise<Entry> {
+    if (entry.detailFetchedAt) return entry;
+    for (const ref of entry.sources) {
+      const src = this.source(ref.source);
+      if (!src?.detail) continue;
+      const own = (await this.store.readSnapshot(ref.source))?.entries.find((e) => e.id === ref.id) ?? entry;
+      try {
+        const extra = await src.detail(own, {
+          workDir: join(this.sourcesDir, ref.source),
+          signal: AbortSignal.timeout(timeoutMs),
+          progress: () => {},
+          log: this.log.child(ref.source),
+        });
+        fillGaps(entry, extra);
+        entry.detailFetchedAt = new Date().toISOString();
+      } catch (err) {
+        this.log.warn(`could not fetch details of ${ref.id}: ${errorMessage(err)} (showing what the listing had)`);
+      }
+    }
+    return entry;
+  }
+
+  async status(): Promise<SourceStatus[]> {
+    const records = await this.store.readStatus();
+    const out: SourceStatus[] = [];
+    for (const s of this.config.sources) {
+      const r = records[s.name] ?? {};
+      out.push({ name: s.name, type: s.type, enabled: s.enabled, refreshing: this.running.has(s.name), ...r, entries: r.entries ?? 0 });
+    }
+    return out;
+  }
+}
+
+function fillGaps(entry: Entry, extra: Partial<Entry>): void {
+  for (const [k, v] of Object.entries(extra) as [keyof Entry, unknown][]) {
+    if (v === undefined || v === null) continue;
+    const cur = entry[k] as unknown;
+    if (k === 'description' && typeof v === 'string' && v.length > String(cur ?? '').length) (entry as Record<string, unknown>)[k] = v;
+    else if (Array.isArray(cur) && cur.length === 0 && Array.isArray(v)) (entry as Record<string, unknown>)[k] = v;
+    else if (cur === undefined || cur === '') (entry as Record<string, unknown>)[k] = v;
+  }
+}
+
+function sameList(a: unknown, b: string[]): boolean {
+  return Array.isArray(a) && a.length === b.length && a.every((x, i) => x === b[i]);
+}

@@ -1,0 +1,130 @@
+import { readFile, mkdir, open, rm, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EntrySchema, type Entry } from './entry.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
+
+/**
+ * Per-source persistence: the last good result of each source (entries + its own state), a small status record
+ * per source, and a cross-process lock so two registry processes sharing one home never refresh one source at once.
+ */
+export interface SourceSnapshot {
+  fetchedAt: string;
+  entries: Entry[];
+  state?: unknown;
+}
+
+export interface SourceStatusRecord {
+  lastRefresh?: string;
+  lastAttempt?: string;
+  lastError?: string;
+  durationMs?: number;
+  entries?: number;
+  warnings?: string[];
+}
+
+export class SourceStore {
+  constructor(private readonly cacheDir: string) {}
+
+  private snapshotPath(name: string) {
+    return join(this.cacheDir, 'sources', `${name}.json`);
+  }
+  private statusPath() {
+    return join(this.cacheDir, 'source-status.json');
+  }
+  private lockPath(name: string) {
+    return join(this.cacheDir, 'locks', `${name}.lock`);
+  }
+
+  async readSnapshot(name: string): Promise<SourceSnapshot | null> {
+    let text: string;
+    try {
+      text = await readFile(this.snapshotPath(name), 'utf8');
+    } catch {
+      return null;
+    }
+    try {
+      const raw = JSON.parse(text) as SourceSnapshot;
+      // Entries were validated when written; trust them to keep start-up fast.
+      if (!raw || !Array.isArray(raw.entries)) return null;
+      return raw;
+    } catch {
+      return null; // a torn or foreign file is treated as no cache; the next refresh rewrites it
+    }
+  }
+
+  async writeSnapshot(name: string, snap: SourceSnapshot): Promise<void> {
+    await writeJsonAtomic(this.snapshotPath(name), snap);
+  }
+
+  async readStatus(): Promise<Record<string, SourceStatusRecord>> {
+    try {
+      return JSON.parse(await readFile(this.statusPath(), 'utf8')) as Record<string, SourceStatusRecord>;
+    } catch {
+      return {};
+    }
+  }
+
+  /** Read-modify-write of one source's status (other sources' records, possibly written by another process, are kept). */
+  async updateStatus(name: string, patch: SourceStatusRecord): Promise<SourceStatusRecord> {
+    const all = await this.readStatus();
+    const next = { ...all[name], ...patch };
+    for (const k of Object.keys(next) as (keyof SourceStatusRecord)[]) if (next[k] === undefined) delete next[k];
+    all[name] = next;
+    await writeJsonAtomic(this.statusPath(), all);
+    return next;
+  }
+
+  /**
+   * Take the refresh lock of a source. Returns a release function, or null when a live process holds it.
+   * A lock left by a dead process is taken over.
+   */
+  async tryLock(name: string): Promise<(() => Promise<void>) | null> {
+    const path = this.lockPath(name);
+    await mkdir(join(this.cacheDir, 'locks'), { recursive: true });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fh = await open(path, 'wx');
+        await fh.writeFile(String(process.pid));
+        await fh.close();
+        return async () => {
+          await rm(path, { force: true });
+        };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const holder = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+        if (holder && holder !== process.pid && pidAlive(holder)) return null;
+        if (holder === process.pid) return null;
+        await rm(path, { force: true });
+      }
+    }
+    return null;
+  }
+
+  async knownSources(): Promise<string[]> {
+    try {
+      return (await readdir(join(this.cacheDir, 'sources'))).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
+    } catch {
+      return [];
+    }
+  }
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Validate entries before they are persisted: one bad entry is dropped with a warning, never the whole batch. */
+export function validateEntries(entries: Entry[], warnings: string[]): Entry[] {
+  const out: Entry[] = [];
+  for (const e of entries) {
+    const r = EntrySchema.safeParse(e);
+    if (r.success) out.push(r.data);
+    else warnings.push(`dropped entry ${(e as { id?: string })?.id ?? '(no id)'}: ${r.error.issues[0]?.message}`);
+  }
+  return out;
+}

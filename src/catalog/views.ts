@@ -1,0 +1,145 @@
+import { isRunnable, requiredConfig, type Entry } from './entry.js';
+
+/**
+ * The shapes tools return (contract.md): compact for search results, whole for registry-info.
+ * Pure functions of an entry, so the CLI, the MCP tools and tests share them.
+ */
+export interface FindItem {
+  id: string;
+  name: string;
+  description: string;
+  sources: string[];
+  category?: string;
+  runnable: boolean;
+  requiresConfig: string[];
+  score: number;
+  aliases?: string[];
+  status?: string;
+  warning?: string;
+}
+
+export interface ViewHooks {
+  /** Setting/secret names the user has already set for an entry. */
+  configured?(entry: Entry): Set<string>;
+  /** Policy's view of an entry (issue 4 fills this in). */
+  trust?(entry: Entry): { status: string; reason?: string; warning?: string };
+}
+
+const SHORT = 240;
+
+export function shortDescription(s: string, max = SHORT): string {
+  const one = s.replace(/\s+/g, ' ').trim();
+  return one.length > max ? one.slice(0, max - 1) + '…' : one;
+}
+
+export function missingConfig(entry: Entry, hooks: ViewHooks = {}): string[] {
+  const set = hooks.configured?.(entry) ?? new Set<string>();
+  return requiredConfig(entry).filter((n) => !set.has(n));
+}
+
+export function findItem(entry: Entry, score: number, hooks: ViewHooks = {}): FindItem {
+  const item: FindItem = {
+    id: entry.id,
+    name: entry.name,
+    description: shortDescription(entry.description),
+    sources: [...new Set(entry.sources.map((s) => s.source))],
+    runnable: isRunnable(entry),
+    requiresConfig: missingConfig(entry, hooks),
+    score: Math.round(score * 1000) / 1000,
+  };
+  if (entry.category) item.category = entry.category;
+  if (entry.aliases.length) item.aliases = entry.aliases;
+  const trust = hooks.trust?.(entry);
+  if (trust?.warning) item.warning = trust.warning;
+  if (entry.status && entry.status !== 'active') item.status = entry.status;
+  return item;
+}
+
+export function formatFindText(query: string, items: FindItem[]): string {
+  if (!items.length) {
+    return `No servers match "${query}". Try other words for what the server should do (e.g. "query a postgres database"), fewer filters, or registry-list to browse.`;
+  }
+  const lines = [`${items.length} server${items.length > 1 ? 's' : ''} for "${query}":`];
+  for (const [i, it] of items.entries()) {
+    const flags = [it.runnable ? 'runnable' : 'not runnable here', it.requiresConfig.length ? `needs ${it.requiresConfig.join(', ')}` : '']
+      .filter(Boolean)
+      .join('; ');
+    lines.push(`${i + 1}. ${it.id} — ${it.name}${it.category ? ` [${it.category}]` : ''} (${flags})`);
+    if (it.description) lines.push(`   ${shortDescription(it.description, 160)}`);
+    if (it.warning) lines.push(`   ⚠ ${it.warning}`);
+  }
+  lines.push('Use registry-info <id> for details, registry-add <id> to start one.');
+  return lines.join('\n');
+}
+
+/** Everything a user or agent needs to decide about and run an entry. */
+export function infoView(entry: Entry, hooks: ViewHooks = {}) {
+  const configured = hooks.configured?.(entry) ?? new Set<string>();
+  const params = (entry.config.parameters ?? {}) as { properties?: Record<string, { description?: string; type?: unknown; default?: unknown }>; required?: string[] };
+  const requiredParams = new Set(params.required ?? []);
+  const settings = [
+    ...Object.entries(params.properties ?? {}).map(([name, p]) => ({
+      name,
+      kind: 'setting' as const,
+      secret: false,
+      required: requiredParams.has(name),
+      description: p?.description,
+      type: p?.type,
+      default: p?.default,
+      env: undefined as string | undefined,
+      set: configured.has(name),
+    })),
+    ...entry.config.secrets.map((s) => ({ name: s.name, kind: 'secret' as const, secret: true, required: s.required, env: s.env, description: s.description, set: configured.has(s.name) })),
+    ...entry.config.env
+      .filter((v) => !v.value)
+      .map((v) => ({ name: v.name, kind: 'env' as const, secret: false, required: !!v.required, env: v.name, description: v.description, set: configured.has(v.name) })),
+  ];
+  return {
+    id: entry.id,
+    name: entry.name,
+    nativeName: entry.nativeName,
+    description: entry.description,
+    category: entry.category,
+    tags: entry.tags,
+    repository: entry.repository,
+    website: entry.website,
+    icon: entry.icon,
+    official: entry.official,
+    version: entry.version,
+    status: entry.status ?? 'active',
+    updatedAt: entry.updatedAt,
+    sources: entry.sources,
+    aliases: entry.aliases,
+    runnable: isRunnable(entry),
+    launch: entry.launch,
+    requiredConfig: settings,
+    missingConfig: missingConfig(entry, hooks),
+    tools: entry.tools,
+    dynamicTools: entry.dynamicTools ?? false,
+    oauth: entry.oauth,
+    trust: hooks.trust?.(entry) ?? { status: 'unknown' },
+    readme: entry.readme,
+  };
+}
+
+export function formatInfoText(v: ReturnType<typeof infoView>): string {
+  const lines = [`${v.id} — ${v.name}${v.status !== 'active' ? ` (${v.status})` : ''}`];
+  if (v.description) lines.push(shortDescription(v.description, 600));
+  lines.push(`Sources: ${v.sources.map((s) => s.id).join(', ')}`);
+  if (v.repository) lines.push(`Repository: ${v.repository}`);
+  if (v.category) lines.push(`Category: ${v.category}${v.tags.length ? ` · tags: ${v.tags.slice(0, 10).join(', ')}` : ''}`);
+  const launches = v.launch.map((l) => (l.type === 'image' ? `image ${l.image}` : l.type === 'remote' ? `remote ${l.transport} ${l.url}` : l.type === 'package' ? `${l.registryType} package ${l.identifier}` : 'per-tool containers'));
+  lines.push(`Runnable: ${v.runnable ? 'yes' : 'no'}${launches.length ? ` (${launches.join('; ')})` : ''}`);
+  lines.push(`Trust: ${v.trust.status}${'reason' in v.trust && v.trust.reason ? ` — ${v.trust.reason}` : ''}`);
+  if (v.requiredConfig.length) {
+    lines.push('Configuration:');
+    for (const s of v.requiredConfig) {
+      lines.push(`  - ${s.name}${s.secret ? ' (secret' + (s.env ? `, env ${s.env}` : '') + ')' : ''}${s.required ? ' required' : ''}${s.set ? ' — set' : ''}${s.description ? `: ${shortDescription(s.description, 120)}` : ''}`);
+    }
+    if (v.missingConfig.length) lines.push(`Set missing values with registry-config-set {"id":"${v.id}","values":{…}} before registry-add.`);
+  }
+  if (v.tools.length) {
+    lines.push(`Tools (${v.tools.length}): ${v.tools.slice(0, 30).map((t) => t.name).join(', ')}${v.tools.length > 30 ? ', …' : ''}`);
+  } else if (v.dynamicTools) lines.push('Tools: known only once the server runs.');
+  return lines.join('\n');
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { VERSION } from './version.js';
+import { ConfigError } from './config.js';
+import { errorMessage, setLogLevel } from './log.js';
+
+const HELP = `mcp-registry ${VERSION} — an MCP server that is a dynamic registry of MCP servers
+
+Usage:
+  mcp-registry                         run the MCP server on stdio (what MCP clients start)
+  mcp-registry search <query> [--limit N] [--json] [--source NAME]… [--category C] [--runnable]
+  mcp-registry refresh [--source NAME] [--force]
+  mcp-registry status [--json]
+  mcp-registry doctor                  check podman, git and state paths; print fixes
+  mcp-registry --help | --version
+
+Files: MCP_REGISTRY_HOME (when set) holds config.yaml, policy.yaml, cache/, sources/, state/;
+otherwise ~/.config/mcp-registry, ~/.cache/mcp-registry and ~/.local/share/mcp-registry.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined) {
+    const { runStdioServer } = await import('./stdio.js');
+    await runStdioServer();
+    return -1; // keep running
+  }
+  if (cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (cmd === '--version' || cmd === '-v') {
+    process.stdout.write(VERSION + '\n');
+    return 0;
+  }
+  // Subcommands print results on stdout; keep routine logs quiet.
+  setLogLevel((process.env.MCP_REGISTRY_LOG_LEVEL as never) ?? 'warning');
+  const commands = await import('./commands.js');
+  switch (cmd) {
+    case 'search': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { limit: { type: 'string' }, json: { type: 'boolean' }, source: { type: 'string', multiple: true }, category: { type: 'string' }, runnable: { type: 'boolean' } },
+      });
+      return commands.search(positionals.join(' '), { limit: values.limit, json: !!values.json, sources: values.source, category: values.category, runnable: values.runnable });
+    }
+    case 'refresh': {
+      const { values } = parseArgs({ args: rest, options: { source: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } } });
+      return commands.refresh({ source: values.source, force: !!values.force, json: !!values.json });
+    }
+    case 'status': {
+      const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' } } });
+      return commands.status({ json: !!values.json });
+    }
+    case 'doctor':
+      return commands.doctor();
+    default:
+      process.stderr.write(`Unknown command "${cmd}".\n\n${HELP}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err) => {
+    const hint = err instanceof ConfigError ? '' : '\nRun "mcp-registry doctor" to check your setup.';
+    process.stderr.write(`mcp-registry: ${errorMessage(err)}${hint}\n`);
+    process.exitCode = err?.name === 'TypeError' && err?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1;
+  },
+);

@@ -1,0 +1,61 @@
+import { createApp } from './app.js';
+import { findItem, formatFindText } from './catalog/views.js';
+import { formatRefresh } from './server/catalog-tools.js';
+import { z } from 'zod';
+
+/** CLI subcommands: the same modules as the MCP tools, printing text or JSON on stdout. */
+
+const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+
+export async function search(query: string, opts: { limit?: string; json: boolean; sources?: string[]; category?: string; runnable?: boolean }): Promise<number> {
+  if (!query.trim()) {
+    process.stderr.write('mcp-registry search: give a query, e.g. mcp-registry search "query a postgres database"\n');
+    return 2;
+  }
+  const limit = z.coerce.number().int().min(1).max(50).safeParse(opts.limit ?? 10);
+  if (!limit.success) {
+    process.stderr.write(`mcp-registry search: --limit must be a whole number from 1 to 50 (got "${opts.limit}")\n`);
+    return 2;
+  }
+  const app = await createApp();
+  if (!app.catalog.hasData) {
+    process.stderr.write('The catalog is empty (first run): fetching sources, this can take a while…\n');
+    await app.catalog.ready((p) => process.stderr.write(`  ${p.source}: ${p.message}\n`));
+  }
+  const hits = app.catalog.search(query, { limit: limit.data, filters: { sources: opts.sources, category: opts.category, runnable: opts.runnable } });
+  const results = hits.map((h) => findItem(h.entry, h.score));
+  out(opts.json ? JSON.stringify({ results }, null, 2) : formatFindText(query, results));
+  return 0;
+}
+
+export async function refresh(opts: { source?: string; force: boolean; json: boolean }): Promise<number> {
+  const app = await createApp();
+  const outcomes = await app.catalog.refresh({
+    source: opts.source,
+    force: opts.force,
+    onProgress: (p) => process.stderr.write(`  ${p.source}: ${p.message}\n`),
+  });
+  out(opts.json ? JSON.stringify({ sources: outcomes }, null, 2) : formatRefresh(outcomes));
+  return outcomes.some((o) => o.status === 'error') ? 1 : 0;
+}
+
+export async function status(opts: { json: boolean }): Promise<number> {
+  const app = await createApp();
+  const sources = await app.catalog.status();
+  if (opts.json) out(JSON.stringify({ sources, entries: app.catalog.size }, null, 2));
+  else {
+    out(`Catalog: ${app.catalog.size} entries (${app.paths.cacheDir})`);
+    for (const s of sources) {
+      out(`- ${s.name} (${s.type}): ${s.enabled ? `${s.entries} entries` : 'disabled'}${s.lastRefresh ? `, refreshed ${s.lastRefresh}` : ', never refreshed'}${s.lastError ? `\n    last error: ${s.lastError}` : ''}`);
+    }
+  }
+  return 0;
+}
+
+export async function doctor(): Promise<number> {
+  const { runDoctor, formatDoctor } = await import('./doctor.js');
+  const { resolvePaths } = await import('./paths.js');
+  const res = await runDoctor(resolvePaths());
+  out(formatDoctor(res));
+  return res.ok ? 0 : 1;
+}

@@ -1,0 +1,238 @@
+import { z } from 'zod';
+import type { Catalog, RefreshOutcome } from '../catalog/catalog.js';
+import { findItem, formatFindText, formatInfoText, infoView, type ViewHooks } from '../catalog/views.js';
+import { defineTool, ToolError, type ToolDef } from './tool-def.js';
+import { resolveEntry } from './resolve-entry.js';
+import { categoryMatches } from '../catalog/categories.js';
+
+export interface CatalogToolDeps {
+  catalog: Catalog;
+  hooks?: ViewHooks;
+  /** Runtime facts for registry-status (issue 3 provides them). */
+  runtimeStatus?: () => Promise<{ podman: string | null; rootless: boolean | null; active: number }>;
+  /** How long registry-refresh waits before answering and letting the refresh go on in the background. */
+  refreshWaitMs?: number;
+  /** Hidden entries (policy: disabled, wrong environment) never appear in results. */
+  visible?: (id: string) => boolean;
+}
+
+const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
+
+const FindItemSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  sources: z.array(z.string()),
+  category: z.string().optional(),
+  runnable: z.boolean(),
+  requiresConfig: z.array(z.string()),
+  score: z.number(),
+  aliases: z.array(z.string()).optional(),
+  status: z.string().optional(),
+  warning: z.string().optional(),
+});
+
+const RefreshOutcomeSchema = z.object({
+  name: z.string(),
+  status: z.string(),
+  entries: z.number(),
+  error: z.string().optional(),
+  durationMs: z.number(),
+});
+
+export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
+  const { catalog } = deps;
+  const hooks = deps.hooks ?? {};
+  const visible = deps.visible ?? (() => true);
+
+  const waitForData = async (progress: (p: number, t: number | undefined, m: string) => void) => {
+    if (catalog.hasData) return;
+    let step = 0;
+    progress(0, undefined, 'The catalog is empty (first run): fetching sources now…');
+    await catalog.ready((p) => progress(++step, undefined, `${p.source}: ${p.message}`));
+  };
+
+  const find = defineTool({
+    name: 'registry-find',
+    title: 'Find MCP servers',
+    description:
+      'Search the catalog of MCP servers by what they do, by name, or by tool name. Typo-tolerant; natural-language queries work ("query a postgres database", "send a slack message"). Returns ids for registry-info / registry-add.',
+    input: z.object({
+      query: z.string().trim().min(1, 'query is empty: describe what the server should do, e.g. "query a postgres database"').max(500, 'query is longer than 500 characters: use a few keywords'),
+      limit: z.number().int().min(1, 'limit must be at least 1').max(50, 'limit must be at most 50').default(10),
+      sources: z.array(z.string().min(1)).max(20).optional().describe('only entries from these sources (e.g. ["docker"])'),
+      category: z.string().min(1).max(100).optional().describe('e.g. database, development, communication'),
+      runnable: z.boolean().optional().describe('true: only servers the registry can start'),
+    }),
+    output: z.object({ results: z.array(FindItemSchema) }),
+    annotations: READ_ONLY,
+    async handler(args, ctx) {
+      await waitForData(ctx.progress);
+      const known = new Set(catalog.config.sources.map((s) => s.name));
+      const unknown = (args.sources ?? []).filter((s) => !known.has(s));
+      if (unknown.length) throw new ToolError(`Unknown source${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}: configured sources are ${[...known].join(', ')}.`);
+      const hits = catalog
+        .search(args.query, { limit: args.limit + 20, filters: { sources: args.sources, category: args.category, runnable: args.runnable } })
+        .filter((h) => visible(h.entry.id))
+        .slice(0, args.limit);
+      const results = hits.map((h) => findItem(h.entry, h.score, hooks));
+      return { text: formatFindText(args.query, results), structured: { results } };
+    },
+  });
+
+  const list = defineTool({
+    name: 'registry-list',
+    title: 'List catalog entries',
+    description: 'Browse the catalog page by page (sorted by id), optionally by source or category. Pass nextCursor back as cursor for the next page.',
+    input: z.object({
+      source: z.string().min(1).optional(),
+      category: z.string().min(1).optional(),
+      cursor: z.string().max(200).optional(),
+      limit: z.number().int().min(1, 'limit must be at least 1').max(200, 'limit must be at most 200').default(50),
+    }),
+    output: z.object({ entries: z.array(FindItemSchema), nextCursor: z.string().optional(), total: z.number() }),
+    annotations: READ_ONLY,
+    async handler(args, ctx) {
+      await waitForData(ctx.progress);
+      const offset = decodeCursor(args.cursor);
+      const all = catalog
+        .all()
+        .filter((e) => visible(e.id))
+        .filter((e) => !args.source || e.sources.some((s) => s.source === args.source))
+        .filter((e) => !args.category || categoryMatches(e.category, args.category))
+        .slice()
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const page = all.slice(offset, offset + args.limit);
+      const entries = page.map((e) => findItem(e, 1, hooks));
+      const next = offset + args.limit < all.length ? encodeCursor(offset + args.limit) : undefined;
+      const text = entries.length
+        ? `${offset + 1}-${offset + entries.length} of ${all.length}:\n` + entries.map((e) => `${e.id} — ${e.name}`).join('\n') + (next ? `\nMore: call registry-list with cursor "${next}".` : '')
+        : `No entries${args.source ? ` from source ${args.source}` : ''}${args.category ? ` in category ${args.category}` : ''}.`;
+      return { text, structured: { entries, total: all.length, ...(next ? { nextCursor: next } : {}) } };
+    },
+  });
+
+  const info = defineTool({
+    name: 'registry-info',
+    title: 'Details of a catalog entry',
+    description: 'Everything about one server: sources, repository, how it runs, the settings and secrets it needs, its known tools and trust status. Accepts an id or any alias.',
+    input: z.object({ id: z.string().trim().min(1, 'id is empty: pass an id from registry-find, e.g. "docker/postgres"').max(300) }),
+    annotations: { ...READ_ONLY, openWorldHint: true },
+    async handler(args, ctx) {
+      await waitForData(ctx.progress);
+      const entry = resolveEntry(catalog, args.id, visible);
+      const detailed = await catalog.withDetail(entry);
+      const view = infoView(detailed, hooks);
+      return { text: formatInfoText(view), structured: view as unknown as Record<string, unknown> };
+    },
+  });
+
+  const refresh = defineTool({
+    name: 'registry-refresh',
+    title: 'Refresh catalog sources',
+    description:
+      'Fetch the catalog sources again (all, or one). Sources fetched recently are skipped unless force is true; a refresh that takes long goes on in the background and registry-status shows its end.',
+    input: z.object({ source: z.string().min(1).optional(), force: z.boolean().default(false) }),
+    output: z.object({ sources: z.array(RefreshOutcomeSchema) }),
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+    async handler(args, ctx) {
+      let step = 0;
+      const running = catalog.refresh({ source: args.source, force: args.force, onProgress: (p) => ctx.progress(++step, undefined, `${p.source}: ${p.message}`) });
+      const waitMs = deps.refreshWaitMs ?? 45_000;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<null>((r) => (timer = setTimeout(() => r(null), waitMs)));
+      const outcomes = await Promise.race([running, timeout]).finally(() => clearTimeout(timer));
+      if (!outcomes) {
+        running.catch(() => {});
+        const status = await catalog.status();
+        const sources = status
+          .filter((s) => !args.source || s.name === args.source)
+          .map((s) => ({ name: s.name, status: s.refreshing ? 'running' : 'pending', entries: s.entries, durationMs: waitMs }));
+        return {
+          text: `Refresh still running after ${Math.round(waitMs / 1000)} s; it goes on in the background. Search keeps working on the current catalog; registry-status shows when it is done.`,
+          structured: { sources },
+        };
+      }
+      return { text: formatRefresh(outcomes as RefreshOutcome[]), structured: { sources: outcomes } };
+    },
+  });
+
+  const status = defineTool({
+    name: 'registry-status',
+    title: 'Registry status',
+    description: 'Per-source entry counts, last refresh and last error; catalog size; active servers; container runtime.',
+    input: z.object({}),
+    output: z.object({
+      sources: z.array(
+        z.object({
+          name: z.string(),
+          type: z.string(),
+          enabled: z.boolean(),
+          entries: z.number(),
+          lastRefresh: z.string().optional(),
+          lastError: z.string().optional(),
+          refreshing: z.boolean(),
+          warnings: z.array(z.string()).optional(),
+        }),
+      ),
+      entries: z.number(),
+      active: z.number(),
+      runtime: z.object({ podman: z.string().nullable(), rootless: z.boolean().nullable() }),
+    }),
+    annotations: READ_ONLY,
+    async handler() {
+      const sources = (await catalog.status()).map((s) => ({
+        name: s.name,
+        type: s.type,
+        enabled: s.enabled,
+        entries: s.entries,
+        refreshing: s.refreshing,
+        ...(s.lastRefresh ? { lastRefresh: s.lastRefresh } : {}),
+        ...(s.lastError ? { lastError: s.lastError } : {}),
+        ...(s.warnings?.length ? { warnings: s.warnings } : {}),
+      }));
+      const rt = (await deps.runtimeStatus?.()) ?? { podman: null, rootless: null, active: 0 };
+      const structured = { sources, entries: catalog.size, active: rt.active, runtime: { podman: rt.podman, rootless: rt.rootless } };
+      return { text: formatStatus(structured), structured };
+    },
+  });
+
+  return [find, list, info, refresh, status];
+}
+
+function encodeCursor(offset: number): string {
+  return Buffer.from(`o:${offset}`).toString('base64url');
+}
+function decodeCursor(cursor?: string): number {
+  if (!cursor) return 0;
+  const m = /^o:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!m) throw new ToolError(`cursor "${cursor}" is not one registry-list gave out: omit it to start from the first page.`);
+  return Number(m[1]);
+}
+
+export function formatRefresh(outcomes: RefreshOutcome[]): string {
+  return outcomes
+    .map((o) => {
+      const what = {
+        ok: `refreshed, ${o.entries} entries`,
+        unchanged: `no change, ${o.entries} entries`,
+        skipped: `fetched recently, skipped (${o.entries} entries; use force to fetch anyway)`,
+        cooldown: `refreshed moments ago, try again shortly (${o.entries} entries)`,
+        busy: `being refreshed by another registry process (${o.entries} entries)`,
+        error: `FAILED — ${o.error}; keeping the last good ${o.entries} entries`,
+        disabled: 'disabled in config.yaml',
+      }[o.status];
+      return `${o.name}: ${what}${o.durationMs ? ` (${o.durationMs} ms)` : ''}`;
+    })
+    .join('\n');
+}
+
+function formatStatus(s: { sources: { name: string; entries: number; lastRefresh?: string; lastError?: string; refreshing: boolean; enabled: boolean }[]; entries: number; active: number; runtime: { podman: string | null; rootless: boolean | null } }): string {
+  const lines = [`Catalog: ${s.entries} entries; ${s.active} active server${s.active === 1 ? '' : 's'}; podman: ${s.runtime.podman ?? 'not found'}${s.runtime.rootless === null ? '' : s.runtime.rootless ? ' (rootless)' : ' (rootful)'}`];
+  for (const src of s.sources) {
+    lines.push(
+      `- ${src.name}: ${src.enabled ? `${src.entries} entries` : 'disabled'}${src.lastRefresh ? `, refreshed ${src.lastRefresh}` : ', never refreshed'}${src.refreshing ? ', refreshing now' : ''}${src.lastError ? `; last error: ${src.lastError}` : ''}`,
+    );
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,118 @@
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import {
+  CallToolRequestSchema,
+  ListToolsRequestSchema,
+  type CallToolResult,
+  type Tool,
+  ElicitResultSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import { addLogSink, errorMessage, type LogLevel } from '../log.js';
+import { describeTool, formatInputError, ToolError, type ToolContext, type ToolDef, type ToolOutput, type ToolProvider } from './tool-def.js';
+import { VERSION } from '../version.js';
+
+export interface RegistryServer {
+  server: Server;
+  /** Tell the client the tool list changed (mounted tools came or went). */
+  notifyToolsChanged(): void;
+  addProvider(p: ToolProvider): void;
+}
+
+const INSTRUCTIONS = `This server is a registry of MCP servers. Use registry-find to search thousands of servers by what
+they do, registry-info for details and required settings, registry-add to start one: its tools then appear as
+<prefix>__<tool> and can always be called through registry-exec (use it if your client does not refresh its tool list).`;
+
+/**
+ * The MCP face of the registry: a table of registry tools plus providers of mounted tools.
+ * Handlers stay thin; everything they do lives in modules testable without MCP.
+ */
+export function createRegistryServer(tools: ToolDef[]): RegistryServer {
+  const server = new Server(
+    { name: 'mcp-registry', version: VERSION, title: 'MCP Registry' },
+    { capabilities: { tools: { listChanged: true }, logging: {} }, instructions: INSTRUCTIONS },
+  );
+  const byName = new Map(tools.map((t) => [t.name, t]));
+  const described = tools.map(describeTool);
+  const providers: ToolProvider[] = [];
+
+  server.setRequestHandler(ListToolsRequestSchema, async () => {
+    const list: Tool[] = [...described];
+    for (const p of providers) list.push(...p.listTools());
+    return { tools: list };
+  });
+
+  server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult> => {
+    const { name, arguments: args } = req.params;
+    const token = req.params._meta?.progressToken;
+    const caps = server.getClientCapabilities();
+    const ctx: ToolContext = {
+      signal: extra.signal,
+      clientName: server.getClientVersion()?.name,
+      progress: (progress, total, message) => {
+        if (token === undefined) return;
+        void extra
+          .sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, total, message } })
+          .catch(() => {});
+      },
+      elicit: caps?.elicitation
+        ? async (message, schema) => {
+            const r = await extra.sendRequest({ method: 'elicitation/create', params: { message, requestedSchema: schema as never } }, ElicitResultSchema);
+            return { action: r.action, content: r.content as Record<string, unknown> | undefined };
+          }
+        : undefined,
+    };
+    const def = byName.get(name);
+    if (def) return runTool(def, args, ctx);
+    for (const p of providers) {
+      const r = p.callTool(name, args, ctx);
+      if (r) return r;
+    }
+    return errorResult(`Unknown tool "${name}". Call tools/list (or registry-active) to see the available tools; mounted tools are named <prefix>__<tool>.`);
+  });
+
+  let connected = false;
+  server.oninitialized = () => {
+    connected = true;
+  };
+  addLogSink((level: LogLevel, logger, message, data) => {
+    if (!connected) return;
+    void server.sendLoggingMessage({ level, logger, data: data ? { message, ...data } : message }).catch(() => {});
+  });
+
+  let pendingNotify: NodeJS.Timeout | null = null;
+  return {
+    server,
+    addProvider: (p) => providers.push(p),
+    notifyToolsChanged() {
+      // Coalesce bursts (several mounts restored at once) into one notification.
+      if (pendingNotify || !connected) return;
+      pendingNotify = setTimeout(() => {
+        pendingNotify = null;
+        void server.sendToolListChanged().catch(() => {});
+      }, 20);
+    },
+  };
+}
+
+async function runTool(def: ToolDef, args: unknown, ctx: ToolContext): Promise<CallToolResult> {
+  const parsed = def.input.safeParse(args ?? {});
+  if (!parsed.success) return errorResult(formatInputError(def.name, parsed.error));
+  try {
+    const out = await def.handler(parsed.data, ctx);
+    if ('content' in out) return out as CallToolResult;
+    return toResult(out as ToolOutput);
+  } catch (err) {
+    const msg = err instanceof ToolError ? err.message : `${def.name} failed: ${errorMessage(err)}`;
+    return errorResult(msg);
+  }
+}
+
+export function toResult(out: ToolOutput): CallToolResult {
+  const r: CallToolResult = { content: [{ type: 'text', text: out.text }] };
+  if (out.structured && !out.isError) r.structuredContent = out.structured;
+  if (out.isError) r.isError = true;
+  return r;
+}
+
+export function errorResult(message: string): CallToolResult {
+  return { content: [{ type: 'text', text: message }], isError: true };
+}

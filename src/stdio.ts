@@ -1,0 +1,49 @@
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { createApp, type App } from './app.js';
+import { createRegistryServer } from './server/server.js';
+import { catalogTools } from './server/catalog-tools.js';
+import { errorMessage } from './log.js';
+
+/** Hooks that run on shutdown (the runtime registers container cleanup here). */
+export type ShutdownHook = () => Promise<void>;
+
+/**
+ * The stdio MCP server. Answers initialize/tools/list from the cached catalog at once; refreshes in the background.
+ * Stops cleanly (every hook run once) on SIGTERM, SIGINT or when stdin closes.
+ */
+export async function runStdioServer(): Promise<void> {
+  const app = await createApp();
+  const hooks: ShutdownHook[] = [];
+  const tools = catalogTools({ catalog: app.catalog });
+  const reg = createRegistryServer(tools);
+
+  let stopping = false;
+  const shutdown = async (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info(`shutting down (${why})`);
+    const force = setTimeout(() => process.exit(0), 10_000);
+    force.unref();
+    await app.scheduler.stop().catch(() => {});
+    for (const h of hooks.reverse()) await h().catch((e) => app.log.warn(`shutdown step failed: ${errorMessage(e)}`));
+    await reg.server.close().catch(() => {});
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.stdin.on('end', () => void shutdown('stdin closed'));
+  process.stdin.on('close', () => void shutdown('stdin closed'));
+
+  const transport = new StdioServerTransport();
+  await reg.server.connect(transport);
+  startBackgroundWork(app);
+}
+
+function startBackgroundWork(app: App): void {
+  app.scheduler.start();
+  // Let initialize and the first requests go through before any source work starts.
+  setTimeout(() => {
+    if (!app.catalog.hasData) void app.catalog.ready().catch(() => {});
+    else if (app.config.refresh.onStart) void app.scheduler.tick('start');
+  }, 50).unref();
+}
