@@ -14,11 +14,12 @@ export interface App {
   log: Logger;
 }
 
-export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<App> {
+/** `load: false` leaves loading the cached catalog to the caller (the stdio server answers initialize first). */
+export async function createApp(env: NodeJS.ProcessEnv = process.env, opts: { load?: boolean } = {}): Promise<App> {
   const paths = resolvePaths(env);
   const config = await loadConfig(paths.configFile);
   const log = createLogger('registry');
   const catalog = new Catalog(config, paths.cacheDir, paths.sourcesDir, createSource, log.child('catalog'));
-  await catalog.load();
+  if (opts.load !== false) await catalog.load();
   return { paths, config, catalog, scheduler: new RefreshScheduler(catalog, log.child('scheduler')), log };
 }

@@ -12,7 +12,7 @@ export type ShutdownHook = () => Promise<void>;
  * Stops cleanly (every hook run once) on SIGTERM, SIGINT or when stdin closes.
  */
 export async function runStdioServer(): Promise<void> {
-  const app = await createApp();
+  const app = await createApp(process.env, { load: false });
   const hooks: ShutdownHook[] = [];
   const tools = catalogTools({ catalog: app.catalog });
   const reg = createRegistryServer(tools);
@@ -36,7 +36,11 @@ export async function runStdioServer(): Promise<void> {
 
   const transport = new StdioServerTransport();
   await reg.server.connect(transport);
-  startBackgroundWork(app);
+  // The cache loads after connecting so initialize/tools/list never wait for it; searches await the load.
+  void app.catalog.load().then(
+    () => startBackgroundWork(app),
+    (err) => app.log.error(`could not load the catalog cache: ${errorMessage(err)}`),
+  );
 }
 
 function startBackgroundWork(app: App): void {

@@ -73,8 +73,15 @@ export class Catalog extends EventEmitter {
     return this.config.sources.filter((s) => s.enabled);
   }
 
-  /** Load the merged catalog from cache. Never touches the network. */
-  async load(): Promise<void> {
+  private loading: Promise<void> | null = null;
+
+  /** Load the merged catalog from cache. Never touches the network. Concurrent callers share one load. */
+  load(): Promise<void> {
+    this.loading ??= this.doLoad();
+    return this.loading;
+  }
+
+  private async doLoad(): Promise<void> {
     const order = this.enabledSources.map((s) => s.name);
     try {
       const file = JSON.parse(await readFile(this.catalogPath, 'utf8')) as CatalogFile;
@@ -103,6 +110,7 @@ export class Catalog extends EventEmitter {
 
   /** Waits for the first refresh when the catalog is empty (first run); resolves at once otherwise. */
   async ready(onProgress?: ProgressFn): Promise<void> {
+    await this.load();
     if (this.hasData) return;
     if (!this.firstRefresh) this.firstRefresh = this.refresh({ onProgress }).finally(() => (this.firstRefresh = null));
     else if (onProgress) {

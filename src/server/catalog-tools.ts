@@ -46,6 +46,7 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
   const visible = deps.visible ?? (() => true);
 
   const waitForData = async (progress: (p: number, t: number | undefined, m: string) => void) => {
+    await catalog.load();
     if (catalog.hasData) return;
     let step = 0;
     progress(0, undefined, 'The catalog is empty (first run): fetching sources now…');
