@@ -1,0 +1,115 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm, writeFile, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Catalog } from '../src/catalog/catalog.js';
+import { parseConfig } from '../src/config.js';
+import { createSource } from '../src/sources/index.js';
+import { sharedData } from './helpers/shared-data.js';
+
+/** Refresh semantics of the catalog over real sources (the user's catalog file and the real official page). */
+let dir: string;
+let catalogFile: string;
+
+const serverJson = (name: string, description: string, repo?: string) => ({
+  name,
+  description,
+  version: '1.0.0',
+  ...(repo ? { repository: { url: repo, source: 'github' } } : {}),
+  packages: [{ registryType: 'oci', identifier: `ghcr.io/example/${name.split('/')[1]}:1`, transport: { type: 'stdio' } }],
+});
+
+function makeCatalog(extra: Record<string, unknown> = {}) {
+  const officialPage = sharedData('official-registry/list-page.json');
+  const cfg = parseConfig(
+    {
+      sources: [
+        { name: 'internal', type: 'file', path: catalogFile },
+        { name: 'copy', type: 'file', path: officialPage },
+      ],
+      refresh: { minInterval: '1h', cooldown: 0, ...extra },
+    },
+    dir,
+  );
+  return new Catalog(cfg, join(dir, 'cache'), join(dir, 'sources'), createSource);
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'catalog-test-'));
+  catalogFile = join(dir, 'catalog.yaml');
+  await writeFile(catalogFile, JSON.stringify([serverJson('com.example/weather', 'Weather forecasts'), serverJson('com.example/notes', 'Take notes', 'https://github.com/pulsemcp/mcp-servers/tree/main/experimental/remote-filesystem')]));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('Catalog', () => {
+  it('refreshes, merges across sources in config order and serves aliases', async () => {
+    const c = makeCatalog();
+    const out = await c.refresh();
+    expect(out.map((o) => [o.name, o.status])).toEqual([
+      ['internal', 'ok'],
+      ['copy', 'ok'],
+    ]);
+    // com.example/notes shares its repository (with subfolder) with the official page's remote-filesystem entry.
+    const merged = c.get('copy/com.pulsemcp/remote-filesystem');
+    expect(merged?.id).toBe('internal/com.example/notes');
+    expect(c.size).toBe(2 + 4 - 1);
+    expect(c.search('weather forecast')[0]?.entry.id).toBe('internal/com.example/weather');
+  });
+
+  it('starts from the cache without touching sources', async () => {
+    await makeCatalog().refresh();
+    await rm(catalogFile); // the source is gone; the cache must still serve
+    const again = makeCatalog();
+    await again.load();
+    expect(again.size).toBe(5);
+    expect(again.get('internal/com.example/weather')).toBeDefined();
+  });
+
+  it('keeps the last good data of a source that fails and records its error', async () => {
+    const c = makeCatalog();
+    await c.refresh();
+    await writeFile(catalogFile, 'servers: [ {name: broken');
+    const [o] = await c.refresh({ source: 'internal', force: true });
+    expect(o!.status).toBe('error');
+    expect(o!.error).toMatch(/catalog\.yaml/);
+    expect(o!.entries).toBe(2);
+    expect(c.get('internal/com.example/weather')).toBeDefined();
+    const st = (await c.status()).find((s) => s.name === 'internal')!;
+    expect(st.lastError).toMatch(/catalog\.yaml/);
+    expect(st.entries).toBe(2);
+    // The on-disk cache still holds the good entries after a restart.
+    const again = makeCatalog();
+    await again.load();
+    expect(again.get('internal/com.example/weather')).toBeDefined();
+  });
+
+  it('skips sources fetched within minInterval unless forced, and a forced refresh respects the cooldown', async () => {
+    const c = makeCatalog({ cooldown: '1h' });
+    await c.refresh();
+    expect((await c.refresh()).map((o) => o.status)).toEqual(['skipped', 'skipped']);
+    expect((await c.refresh({ force: true })).map((o) => o.status)).toEqual(['cooldown', 'cooldown']);
+  });
+
+  it('never runs two refreshes of one source at once', async () => {
+    const a = makeCatalog();
+    const b = makeCatalog();
+    const [ra, rb] = await Promise.all([a.refresh({ source: 'internal' }), b.refresh({ source: 'internal' })]);
+    const statuses = [ra[0]!.status, rb[0]!.status].sort();
+    expect(statuses).toEqual(['busy', 'ok']);
+    // Joining: two calls on one catalog share the running refresh.
+    const c = makeCatalog();
+    const [x, y] = await Promise.all([c.refresh({ source: 'copy', force: true }), c.refresh({ source: 'copy', force: true })]);
+    expect(x[0]).toEqual(y[0]);
+    expect(await readdir(join(dir, 'cache', 'locks'))).toEqual([]);
+  });
+
+  it('a refresh leaves no torn files behind', async () => {
+    const c = makeCatalog();
+    await c.refresh();
+    const files = await readdir(join(dir, 'cache'));
+    expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(JSON.parse(await readFile(join(dir, 'cache', 'catalog.json'), 'utf8')).entries).toHaveLength(5);
+  });
+});
