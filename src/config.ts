@@ -59,7 +59,7 @@ export const DEFAULT_SOURCES: z.input<typeof SourceConfigSchema>[] = [
 
 export const ConfigSchema = z
   .object({
-    sources: z.array(SourceConfigSchema).default(DEFAULT_SOURCES as never),
+    sources: z.array(SourceConfigSchema).prefault(DEFAULT_SOURCES as never),
     refresh: z
       .object({
         schedule: z.string().default('17 */6 * * *'),
@@ -69,7 +69,7 @@ export const ConfigSchema = z
         /** Refresh at start-up when the cache is older than minInterval (in the background). */
         onStart: z.boolean().default(true),
       })
-      .default({} as never),
+      .prefault({} as never),
     /** The environment this registry runs in (policy may restrict entries to some environments). */
     environment: z.string().default('dev'),
     runtime: z
@@ -83,7 +83,7 @@ export const ConfigSchema = z
         cpus: z.string().default('1'),
         pidsLimit: z.number().int().positive().default(256),
       })
-      .default({} as never),
+      .prefault({} as never),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
