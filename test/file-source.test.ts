@@ -5,7 +5,9 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
 import { createLogger } from '../src/log.js';
+import { parseConfig } from '../src/config.js';
 import { FileSource } from '../src/sources/file.js';
+import { createSource, DockerSource, McpServersSource, OfficialSource } from '../src/sources/index.js';
 import { OFFICIAL_META_KEY } from '../src/sources/server-json.js';
 import { SourceError, type FetchContext, type FetchResult } from '../src/sources/source.js';
 import { dockerBundle, sharedData } from './helpers/shared-data.js';
@@ -191,5 +193,36 @@ describe('FileSource errors say what is wrong and what is expected', () => {
     mkdirSync(dir);
     const err = await errorOf(src(dir).fetch(ctx()));
     expect(err!.message).toMatch(/empty-dir holds no catalog files — expected/);
+  });
+});
+
+describe('createSource', () => {
+  it('builds every configured source type; a relative catalog path resolves against the config file', async () => {
+    const dir = join(tmp, 'config-home');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'catalog.yaml'), toYaml(realServers().slice(0, 1)));
+    const cfg = parseConfig(
+      {
+        sources: [
+          { name: 'docker', type: 'docker', url: clone },
+          { name: 'mcpservers', type: 'mcpservers' },
+          { name: 'official', type: 'official' },
+          { name: 'internal', type: 'file', path: './catalog.yaml' },
+        ],
+      },
+      dir,
+    );
+    const sources = cfg.sources.map(createSource);
+    expect(sources.map((s) => [s.name, s.type])).toEqual([
+      ['docker', 'docker'],
+      ['mcpservers', 'mcpservers'],
+      ['official', 'official'],
+      ['internal', 'file'],
+    ]);
+    expect(sources[0]).toBeInstanceOf(DockerSource);
+    expect(sources[1]).toBeInstanceOf(McpServersSource);
+    expect(sources[2]).toBeInstanceOf(OfficialSource);
+    const res = await sources[3].fetch(ctx());
+    expect(ids(res)).toEqual(['internal/com.notion/mcp']);
   });
 });
