@@ -225,6 +225,8 @@ export class Catalog extends EventEmitter {
       const durationMs = Date.now() - started;
       const warnings = [...(res.warnings ?? [])];
       if (res.unchanged && prev) {
+        // Keep the source's newer state (e.g. a moved watermark) even when its entries did not change.
+        if (res.state !== undefined && JSON.stringify(res.state) !== JSON.stringify(prev.state)) await this.store.writeSnapshot(cfg.name, { ...prev, state: res.state });
         await this.store.updateStatus(cfg.name, { lastRefresh: new Date().toISOString(), lastError: undefined, durationMs, entries: count, warnings: warnings.slice(0, 20) });
         log.info(`source ${cfg.name}: no change (${durationMs} ms)`);
         return { name: cfg.name, status: 'unchanged', entries: count, durationMs };
