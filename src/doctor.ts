@@ -1,0 +1,217 @@
+/**
+ * `mcp-registry doctor`: checks what running servers needs (podman that can start a container, git, writable
+ * state) and prints, for each problem, the exact command or config lines that fix it.
+ */
+import { constants } from 'node:fs';
+import { access, readFile, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { execa } from 'execa';
+import { loadConfig } from './config.js';
+import { errorMessage } from './log.js';
+import type { RegistryPaths } from './paths.js';
+import { Podman } from './runtime/podman.js';
+
+export interface DoctorCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+  /** A limitation rather than a fault: reported, but does not make the whole result fail. */
+  optional?: boolean;
+}
+export interface DoctorResult {
+  ok: boolean;
+  checks: DoctorCheck[];
+}
+
+const INSTALL_PODMAN = 'sudo apt-get install -y --no-install-recommends podman runc catatonit uidmap   # Debian/Ubuntu; elsewhere see https://podman.io/docs/installation';
+
+/** A hard limit from /proc/self/limits ("Max open files", "Max processes"), or null. */
+async function hardLimit(label: string): Promise<number | null> {
+  try {
+    const text = await readFile('/proc/self/limits', 'utf8');
+    const line = text.split('\n').find((l) => l.startsWith(label));
+    const hard = line?.slice(label.length).trim().split(/\s+/)[1];
+    return hard && /^\d+$/.test(hard) ? Number(hard) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The containers.conf lines this machine needs (../shared/docs/podman.md): its own hard limits, and runc. */
+export async function containersConfFix(rootless: boolean): Promise<string> {
+  const nofile = (await hardLimit('Max open files')) ?? 1048576;
+  const pidMax = Number((await readFile('/proc/sys/kernel/pid_max', 'utf8').catch(() => '4194304')).trim());
+  const nproc = Math.min((await hardLimit('Max processes')) ?? pidMax, pidMax);
+  const file = rootless ? join(homedir(), '.config/containers/containers.conf') : '/etc/containers/containers.conf.d/50-mcp-registry.conf';
+  return [
+    `put these lines in ${file}${process.env.CONTAINERS_CONF ? ` (CONTAINERS_CONF is set: podman reads only ${process.env.CONTAINERS_CONF}, so put them there)` : ''}:`,
+    '[containers]',
+    `default_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]`,
+    '[engine]',
+    'runtime = "runc"',
+    '(from a checkout, as root: bash scripts/setup-podman.sh does this)',
+  ].join('\n');
+}
+
+/** The fix for a container that would not start, from podman's words. */
+async function startFix(detail: string, rootless: boolean): Promise<string> {
+  if (/rlimit|ulimit/i.test(detail)) return containersConfFix(rootless);
+  if (/crun|cgroup/i.test(detail)) return `${await containersConfFix(rootless)}\nand install runc: sudo apt-get install -y runc`;
+  if (/newuidmap|subuid|subgid|uid_map|user namespace/i.test(detail)) {
+    const user = process.env.USER ?? 'YOUR_USER';
+    return `sudo apt-get install -y uidmap && sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${user} && podman system migrate`;
+  }
+  if (/storage|driver|overlay/i.test(detail)) {
+    return 'choose overlay storage: printf \'[storage]\\ndriver = "overlay"\\n\' > ~/.config/containers/storage.conf && podman system reset -f   # reset deletes local images';
+  }
+  return 'run `podman --log-level=debug run --rm --network none --rootfs "$(mktemp -d)" /x` to see where it fails';
+}
+
+async function podmanChecks(podman: Podman): Promise<DoctorCheck[]> {
+  const probe = await podman.probe(true);
+  if (!probe.ok) {
+    return [
+      probe.reason === 'missing'
+        ? { name: 'podman', ok: false, detail: probe.error, fix: INSTALL_PODMAN }
+        : { name: 'podman', ok: false, detail: `podman info failed: ${probe.error}`, fix: await startFix(probe.error, process.getuid?.() !== 0) },
+    ];
+  }
+  const v = probe.version;
+  const checks: DoctorCheck[] = [
+    {
+      name: 'podman',
+      ok: true,
+      detail: `podman ${v.version}, ${v.rootless ? 'rootless' : 'rootful'}, runtime ${v.runtime}${v.cgroupVersion ? `, cgroup ${v.cgroupVersion}` : ''}`,
+    },
+  ];
+  const trial = await podman.trialRun();
+  checks.push(
+    trial.ok
+      ? { name: 'container start', ok: true, detail: trial.detail }
+      : { name: 'container start', ok: false, detail: trial.detail, fix: await startFix(trial.detail, v.rootless) },
+  );
+  if (!v.rootless) {
+    checks.push({
+      name: 'rootless',
+      ok: true,
+      optional: true,
+      detail: 'running as root: containers are rootful. They are hardened either way; an ordinary user is safer.',
+    });
+  }
+  checks.push(
+    v.resourceLimits
+      ? { name: 'resource limits', ok: true, detail: 'memory, CPU and process limits are enforced' }
+      : {
+          name: 'resource limits',
+          ok: false,
+          optional: true,
+          detail: 'rootless podman on cgroup v1 ignores memory, CPU and process limits; containers run without them',
+          fix: 'boot with cgroup v2 (kernel parameter systemd.unified_cgroup_hierarchy=1), or run the registry as root',
+        },
+  );
+  if (v.rootless) checks.push(await rootlessNetworkCheck());
+  return checks;
+}
+
+/** Rootless containers get a network only through slirp4netns or pasta, which need /dev/net/tun. */
+async function rootlessNetworkCheck(): Promise<DoctorCheck> {
+  const helpers = await Promise.all(
+    ['slirp4netns', 'pasta'].map(async (b) => ((await execa(b, ['--version'], { reject: false, stdin: 'ignore' })).failed ? null : b)),
+  );
+  const helper = helpers.find(Boolean);
+  const tun = await access('/dev/net/tun', constants.R_OK | constants.W_OK).then(
+    () => true,
+    () => false,
+  );
+  if (helper && tun) return { name: 'container network', ok: true, detail: `rootless networking through ${helper}` };
+  return {
+    name: 'container network',
+    ok: false,
+    optional: true,
+    detail: `servers that need the network cannot start (${helper ? '' : 'no slirp4netns or pasta; '}${tun ? '' : '/dev/net/tun is not usable'}); servers with network "none" work`,
+    fix: [helper ? '' : 'sudo apt-get install -y slirp4netns', tun ? '' : 'sudo chmod 0666 /dev/net/tun'].filter(Boolean).join(' && '),
+  };
+}
+
+async function gitCheck(): Promise<DoctorCheck> {
+  const r = await execa('git', ['--version'], { reject: false, stdin: 'ignore' });
+  if (!r.failed) return { name: 'git', ok: true, detail: String(r.stdout).trim() };
+  return { name: 'git', ok: false, detail: 'git is not installed (the docker source clones a git repository)', fix: 'sudo apt-get install -y git' };
+}
+
+/** A directory is usable when it is a writable directory, or can be created under its nearest existing parent. */
+async function writableCheck(name: string, dir: string): Promise<DoctorCheck> {
+  let probe = dir;
+  for (;;) {
+    const s = await stat(probe).catch(() => null);
+    if (s) {
+      if (!s.isDirectory()) return { name, ok: false, detail: `${probe} is not a directory`, fix: `move ${probe} away, or set MCP_REGISTRY_HOME to another directory` };
+      break;
+    }
+    if (dirname(probe) === probe) break;
+    probe = dirname(probe);
+  }
+  try {
+    await access(probe, constants.W_OK);
+    return { name, ok: true, detail: probe === dir ? `${dir} is writable` : `${dir} will be created under ${probe}` };
+  } catch {
+    return { name, ok: false, detail: `${probe} is not writable by this user`, fix: `sudo mkdir -p ${dir} && sudo chown -R "$USER" ${dir}   # or set MCP_REGISTRY_HOME to a directory you own` };
+  }
+}
+
+async function secretsFileCheck(file: string): Promise<DoctorCheck | null> {
+  const s = await stat(file).catch(() => null);
+  if (!s) return null;
+  if ((s.mode & 0o077) === 0) return { name: 'secrets file', ok: true, detail: `${file} is private (mode ${(s.mode & 0o777).toString(8)})` };
+  return { name: 'secrets file', ok: false, detail: `${file} can be read by other users (mode ${(s.mode & 0o777).toString(8)})`, fix: `chmod 600 ${file}` };
+}
+
+async function configCheck(file: string): Promise<DoctorCheck> {
+  try {
+    const cfg = await loadConfig(file);
+    const on = cfg.sources.filter((s) => s.enabled).map((s) => s.name);
+    return { name: 'config', ok: true, detail: `${file}: ${on.length} source(s) enabled (${on.join(', ') || 'none'})` };
+  } catch (err) {
+    return { name: 'config', ok: false, detail: errorMessage(err), fix: `edit ${file} (or move it away to use the defaults)` };
+  }
+}
+
+function nodeCheck(): DoctorCheck {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  const ok = major > 20 || (major === 20 && minor >= 18);
+  return ok
+    ? { name: 'node', ok, detail: `node ${process.versions.node}` }
+    : { name: 'node', ok, detail: `node ${process.versions.node} is older than 20.18`, fix: 'install Node.js 20.18 or newer (https://nodejs.org)' };
+}
+
+export async function runDoctor(paths: RegistryPaths, podman = new Podman()): Promise<DoctorResult> {
+  const [podmanResults, git, config, cache, sources, state, secrets] = await Promise.all([
+    podmanChecks(podman),
+    gitCheck(),
+    configCheck(paths.configFile),
+    writableCheck('cache directory', paths.cacheDir),
+    writableCheck('sources directory', paths.sourcesDir),
+    writableCheck('state directory', paths.stateDir),
+    secretsFileCheck(paths.secretsFile),
+  ]);
+  const checks = [nodeCheck(), ...podmanResults, git, config, cache, sources, state, ...(secrets ? [secrets] : [])];
+  return { ok: checks.every((c) => c.ok || c.optional), checks };
+}
+
+export function formatDoctor(result: DoctorResult): string {
+  const lines = result.checks.map((c) => {
+    const mark = c.ok ? '[ok]  ' : c.optional ? '[warn]' : '[FAIL]';
+    const fix = !c.ok && c.fix ? '\n' + c.fix.split('\n').map((l, i) => `         ${i === 0 ? 'fix: ' : '     '}${l}`).join('\n') : '';
+    return `${mark} ${c.name}: ${c.detail}${fix}`;
+  });
+  const problems = result.checks.filter((c) => !c.ok && !c.optional).length;
+  const warnings = result.checks.filter((c) => !c.ok && c.optional).length;
+  lines.push(
+    problems
+      ? `${problems} problem${problems === 1 ? '' : 's'} to fix before servers can run.`
+      : `Ready to run servers${warnings ? ` (${warnings} limitation${warnings === 1 ? '' : 's'} noted above)` : ''}.`,
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,85 @@
+/**
+ * Shared by every test that starts real containers. Images come from scripts/build-test-images.sh; podman and the
+ * rootless user from scripts/setup-podman.sh (.ci/run runs both). In CI a missing piece fails the test; elsewhere the
+ * test is skipped with a loud reason and the command that fixes it.
+ */
+import { execFileSync } from 'node:child_process';
+import { Podman } from '../../src/runtime/podman.js';
+
+export const TINY_IMAGE = 'localhost/mcp-registry-test/tiny:1';
+export const EVERYTHING_IMAGE = 'localhost/mcp-registry-test/everything:1';
+/** The unprivileged user setup-podman.sh creates for rootless runs. */
+export const ROOTLESS_USER = process.env.MCP_REGISTRY_TEST_USER ?? 'mcpreg';
+
+const SETUP = 'sudo bash scripts/setup-podman.sh && sudo bash scripts/build-test-images.sh';
+
+interface SkipContext {
+  skip: (note?: string) => never;
+  task: { name: string };
+}
+
+function skipOrFail(ctx: SkipContext, why: string): never {
+  if (process.env.CI) throw new Error(`container tests must run in CI, but ${why}. Fix: ${SETUP}`);
+  const msg = `SKIPPED "${ctx.task.name}": ${why}. To run it: ${SETUP}`;
+  process.stderr.write(`\n${'!'.repeat(100)}\n!!! ${msg}\n${'!'.repeat(100)}\n`);
+  return ctx.skip(msg);
+}
+
+async function missingImages(podman: Podman, who: string): Promise<string | null> {
+  for (const ref of [TINY_IMAGE, EVERYTHING_IMAGE]) {
+    if (!(await podman.imageExists(ref))) return `the test image ${ref} is not built for ${who}`;
+  }
+  return null;
+}
+
+let rootfulReason: Promise<string | null> | undefined;
+/** Why containers cannot run for this user, or null when they can (podman works and the test images exist). */
+export function podmanUnavailable(): Promise<string | null> {
+  rootfulReason ??= (async () => {
+    const podman = new Podman();
+    const probe = await podman.probe();
+    if (!probe.ok) return `podman is unusable: ${probe.error}`;
+    const trial = await podman.trialRun();
+    if (!trial.ok) return `podman cannot start a container (${trial.detail})`;
+    return missingImages(podman, 'this user');
+  })();
+  return rootfulReason;
+}
+
+/** Call first in a test that runs containers as the current user. */
+export async function requirePodman(ctx: SkipContext): Promise<void> {
+  const why = await podmanUnavailable();
+  if (why) skipOrFail(ctx, why);
+}
+
+/** The environment for podman run as another user: nothing of this user's session directories. */
+export function rootlessEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of ['XDG_RUNTIME_DIR', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'XDG_CACHE_HOME', 'CONTAINERS_STORAGE_CONF']) delete env[k];
+  return env;
+}
+
+/** A Podman that runs as the unprivileged test user (this process must be root). */
+export function rootlessPodman(): Podman {
+  return new Podman({ bin: 'runuser', argsPrefix: ['-u', ROOTLESS_USER, '--', 'podman'], env: rootlessEnv() });
+}
+
+let rootlessReason: Promise<string | null> | undefined;
+/** Call first in a test that runs rootless containers as ROOTLESS_USER. */
+export async function requireRootless(ctx: SkipContext): Promise<void> {
+  rootlessReason ??= (async () => {
+    if (process.getuid?.() !== 0) return `running as ${ROOTLESS_USER} needs root (this test runs as uid ${process.getuid?.()})`;
+    try {
+      execFileSync('id', [ROOTLESS_USER], { stdio: 'ignore' });
+    } catch {
+      return `there is no user ${ROOTLESS_USER}`;
+    }
+    const podman = rootlessPodman();
+    const probe = await podman.probe();
+    if (!probe.ok) return `podman as ${ROOTLESS_USER} is unusable: ${probe.error}`;
+    if (!probe.version.rootless) return `podman as ${ROOTLESS_USER} is not rootless`;
+    return missingImages(podman, ROOTLESS_USER);
+  })();
+  const why = await rootlessReason;
+  if (why) skipOrFail(ctx, why);
+}

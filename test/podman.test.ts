@@ -1,0 +1,396 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile, mkdir, chmod } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  ContainerSpecError,
+  ENTRY_LABEL,
+  INSTANCE_LABEL,
+  Podman,
+  buildRunArgs,
+  containerName,
+  instanceAlive,
+  newInstanceId,
+  type ContainerSpec,
+} from '../src/runtime/podman.js';
+import { formatDoctor, runDoctor } from '../src/doctor.js';
+import { resolvePaths } from '../src/paths.js';
+import { EVERYTHING_IMAGE, TINY_IMAGE, ROOTLESS_USER, requirePodman, requireRootless, rootlessPodman } from './helpers/podman.js';
+
+/** Real containers from the tiny test image, started the way the registry starts them. */
+
+const instance = newInstanceId();
+const podman = new Podman();
+let seq = 0;
+
+function tinySpec(over: Partial<ContainerSpec> = {}): ContainerSpec {
+  const prefix = `t${++seq}`;
+  return {
+    name: containerName(instance, prefix),
+    image: TINY_IMAGE,
+    labels: { [INSTANCE_LABEL]: instance, [ENTRY_LABEL]: `test/${prefix}` },
+    env: {},
+    secretEnv: {},
+    network: 'none',
+    readOnly: true,
+    memory: '256m',
+    cpus: '1',
+    pidsLimit: 64,
+    ...over,
+  };
+}
+
+interface Connected {
+  client: Client;
+  transport: StdioClientTransport;
+  stderr: () => string;
+}
+
+async function connect(p: Podman, spec: ContainerSpec): Promise<Connected> {
+  const cmd = p.runCommand(spec);
+  const transport = new StdioClientTransport({ command: cmd.command, args: cmd.args, env: cmd.env as Record<string, string>, cwd: cmd.cwd, stderr: 'pipe' });
+  let err = '';
+  transport.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const client = new Client({ name: 'podman-test', version: '1.0.0' });
+  await client.connect(transport);
+  return { client, transport, stderr: () => err };
+}
+
+type Info = {
+  uid: number;
+  gid: number;
+  rootWritable: boolean;
+  tmpWritable: boolean;
+  interfaces: string[];
+  capEff: string;
+  noNewPrivs: string;
+  pid1: string[];
+  memoryLimit: string | null;
+  pidsLimit: string | null;
+};
+async function sandboxInfo(client: Client): Promise<Info> {
+  const r = await client.callTool({ name: 'sandbox_info', arguments: {} });
+  return r.structuredContent as Info;
+}
+
+async function waitGone(p: Podman, name: string): Promise<boolean> {
+  for (let i = 0; i < 50; i++) {
+    if ((await p.listContainers({ [INSTANCE_LABEL]: '' })).every((c) => c.name !== name)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+afterAll(async () => {
+  // Whatever a failed test left behind.
+  const mine = await podman.listContainers({ [INSTANCE_LABEL]: instance }).catch(() => []);
+  await podman.remove(mine.map((c) => c.id)).catch(() => undefined);
+});
+
+describe('buildRunArgs', () => {
+  it('starts hardened, labelled, without pulling, and keeps secret values off the command line', () => {
+    const args = buildRunArgs(
+      tinySpec({ name: 'mcp-registry-x-demo', env: { LEVEL: 'debug' }, secretEnv: { API_TOKEN: 's3cr3t-value' }, command: ['--flag'] }),
+    );
+    const joined = args.join(' ');
+    expect(args.slice(0, 8)).toEqual(['run', '-i', '--rm', '--init', '--pull', 'never', '--name', 'mcp-registry-x-demo']);
+    for (const flag of ['--cap-drop ALL', '--security-opt no-new-privileges', '--read-only', '--tmpfs /tmp:', '--user 65534:65534', '--network none', '--memory 256m', '--cpus 1', '--pids-limit 64', '--http-proxy=false', '--log-driver none']) {
+      expect(joined).toContain(flag);
+    }
+    expect(joined).toContain(`--label ${INSTANCE_LABEL}=${instance}`);
+    expect(args).toContain('LEVEL=debug');
+    expect(args[args.indexOf('API_TOKEN') - 1]).toBe('-e');
+    expect(joined).not.toContain('s3cr3t-value');
+    expect(args.slice(-2)).toEqual([TINY_IMAGE, '--flag']);
+  });
+
+  it('leaves out what is not asked for: limits where they cannot work, network none, read-only', () => {
+    const args = buildRunArgs(tinySpec({ network: 'default', readOnly: false, user: '1000:1000' }), { resourceLimits: false });
+    for (const flag of ['--memory', '--cpus', '--pids-limit', '--read-only', '--network']) expect(args).not.toContain(flag);
+    expect(args.join(' ')).toContain('--user 1000:1000');
+  });
+
+  it('rejects names and variables that would break or bend the command line', () => {
+    expect(() => buildRunArgs(tinySpec({ name: '--privileged' }))).toThrow(ContainerSpecError);
+    expect(() => buildRunArgs(tinySpec({ env: { 'A=B': 'x' } }))).toThrow(/not an environment variable name/);
+    expect(() => buildRunArgs(tinySpec({ secretEnv: { '1X': 'x' } }))).toThrow(/not an environment variable name/);
+    expect(() => buildRunArgs(tinySpec({ env: { T: 'a' }, secretEnv: { T: 'b' } }))).toThrow(/both as a setting and as a secret/);
+    expect(() => buildRunArgs(tinySpec({ image: '--rm' }))).toThrow(/not an image reference/);
+    expect(() => buildRunArgs(tinySpec({ volumes: ['--privileged'] }))).toThrow(/not a volume/);
+  });
+
+  it('names containers mcp-registry-<instance>-<prefix>, cleaned for podman', () => {
+    expect(containerName('123-456-abcdef0123', 'git_hub')).toBe('mcp-registry-123-456-abcdef0123-git_hub');
+    expect(containerName('1-2-abcdef0123', 'a b/c')).toBe('mcp-registry-1-2-abcdef0123-a-b-c');
+  });
+});
+
+describe('instance liveness', () => {
+  it('knows this process is alive, and a dead, reused or pre-reboot pid is not', async () => {
+    expect(instanceAlive(instance)).toBe(true);
+    const [pid, start, tail] = instance.split('-');
+    // Same pid, another start time: the pid was reused by a different process.
+    expect(instanceAlive(`${pid}-${Number(start) + 1}-${tail}`)).toBe(false);
+    // Another boot.
+    const otherBoot = (tail.slice(0, 6) === 'ffffff' ? '000000' : 'ffffff') + tail.slice(6);
+    expect(instanceAlive(`${pid}-${start}-${otherBoot}`)).toBe(false);
+    // A process that has exited.
+    const child = spawn('sleep', ['30']);
+    const childInstance = newInstanceId(child.pid!);
+    expect(instanceAlive(childInstance)).toBe(true);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(instanceAlive(childInstance)).toBe(false);
+    // Not ours to judge: never reaped.
+    expect(instanceAlive('some-other-format')).toBe(true);
+  });
+});
+
+describe('podman (rootful, or whatever this user gets)', () => {
+  it('reports its version, mode and runtime, and knows the test image by a stable id', async (ctx) => {
+    await requirePodman(ctx);
+    const v = await podman.version();
+    expect(v?.version).toMatch(/^\d+\.\d+/);
+    expect(v?.runtime).toBeTruthy();
+    expect(v?.rootless).toBe(process.getuid?.() !== 0);
+    expect(await podman.imageExists(TINY_IMAGE)).toBe(true);
+    expect(await podman.imageId(TINY_IMAGE)).toMatch(/^[0-9a-f]{64}$/);
+    expect(await podman.imageExists('localhost/mcp-registry-test/no-such-image:0')).toBe(false);
+    expect(await podman.imageId('localhost/mcp-registry-test/no-such-image:0')).toBeNull();
+  });
+
+  it('says it is missing instead of throwing when the binary does not exist', async () => {
+    const missing = new Podman({ bin: '/nonexistent/podman' });
+    expect(await missing.version()).toBeNull();
+    expect(await missing.probe()).toMatchObject({ ok: false, reason: 'missing' });
+    await expect(missing.listContainers({})).rejects.toThrow(/podman not found/);
+  });
+
+  it('runs the tiny server: initialize, paginated tools/list, tool calls with every kind of result', async (ctx) => {
+    await requirePodman(ctx);
+    const { client } = await connect(podman, tinySpec({ env: { TINY_PAGE_SIZE: '4' } }));
+    try {
+      expect(client.getServerVersion()?.name).toBe('tiny');
+      const names: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await client.listTools(cursor ? { cursor } : {});
+        names.push(...page.tools.map((t) => t.name));
+        cursor = page.nextCursor;
+        pages++;
+      } while (cursor);
+      expect(pages).toBeGreaterThan(1);
+      expect(names).toEqual(expect.arrayContaining(['echo', 'add', 'env_has', 'echo_env', 'fail', 'multi', 'slow', 'crash', 'sandbox_info']));
+      expect(await client.callTool({ name: 'echo', arguments: { text: 'hello from the host' } })).toMatchObject({ content: [{ type: 'text', text: 'hello from the host' }] });
+      expect((await client.callTool({ name: 'add', arguments: { a: 2, b: 40 } })).structuredContent).toEqual({ sum: 42 });
+      expect(await client.callTool({ name: 'fail', arguments: { message: 'nope' } })).toMatchObject({ isError: true, content: [{ text: 'nope' }] });
+      const multi = await client.callTool({ name: 'multi', arguments: {} });
+      expect((multi.content as { type: string }[]).map((c) => c.type)).toEqual(['text', 'text', 'image', 'resource']);
+      expect(multi.structuredContent).toMatchObject({ count: 4 });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('enforces the hardening inside the container: nobody, read-only root, writable /tmp, no network, no capabilities, limits', async (ctx) => {
+    await requirePodman(ctx);
+    const v = await podman.version();
+    const { client } = await connect(podman, tinySpec());
+    try {
+      const info = await sandboxInfo(client);
+      expect(info.uid).toBe(65534);
+      expect(info.gid).toBe(65534);
+      expect(info.rootWritable).toBe(false);
+      expect(info.tmpWritable).toBe(true);
+      expect(info.interfaces).toEqual(['lo']);
+      expect(BigInt(`0x${info.capEff}`)).toBe(0n);
+      expect(info.noNewPrivs).toBe('1');
+      expect(info.pid1.join(' ')).toMatch(/catatonit|init/); // --init: signals reach the server
+      if (v?.resourceLimits) {
+        expect(info.memoryLimit).toBe(String(256 * 1024 * 1024));
+        expect(info.pidsLimit).toBe('64');
+      }
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('delivers a secret to the container without putting it on podman\'s command line', async (ctx) => {
+    await requirePodman(ctx);
+    const secret = `tok-${randomBytes(12).toString('hex')}`;
+    const { client, transport } = await connect(podman, tinySpec({ secretEnv: { TINY_SECRET: secret }, env: { TINY_PLAIN: 'visible' } }));
+    try {
+      const argv = readFileSync(`/proc/${transport.pid}/cmdline`, 'utf8').split('\0');
+      expect(argv[0]).toMatch(/podman$/);
+      expect(argv).toContain('TINY_SECRET');
+      expect(argv).toContain('TINY_PLAIN=visible');
+      expect(argv.join(' ')).not.toContain(secret);
+      expect(await client.callTool({ name: 'echo_env', arguments: { name: 'TINY_SECRET' } })).toMatchObject({ content: [{ text: secret }] });
+      expect((await client.callTool({ name: 'env_has', arguments: { name: 'TINY_SECRET' } })).structuredContent).toEqual({ name: 'TINY_SECRET', set: true, length: secret.length });
+      // Only what was named crosses over: this process's environment stays outside.
+      expect((await client.callTool({ name: 'env_has', arguments: { name: 'PATH_OF_HOST_ONLY' } })).structuredContent).toMatchObject({ set: false });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('removes the container when the client disconnects, and when the server crashes', async (ctx) => {
+    await requirePodman(ctx);
+    const a = tinySpec();
+    const first = await connect(podman, a);
+    expect((await podman.listContainers({ [INSTANCE_LABEL]: instance })).map((c) => c.name)).toContain(a.name);
+    await first.client.close();
+    expect(await waitGone(podman, a.name)).toBe(true);
+
+    const b = tinySpec();
+    const second = await connect(podman, b);
+    await expect(second.client.callTool({ name: 'crash', arguments: {} })).rejects.toThrow(/closed/i);
+    expect(await waitGone(podman, b.name)).toBe(true);
+    await second.client.close();
+  });
+
+  it('reaps containers of a dead registry instance and leaves those of a live one', async (ctx) => {
+    await requirePodman(ctx);
+    const child = spawn('sleep', ['30']);
+    const deadInstance = newInstanceId(child.pid!);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    // Servers that ignore stdin EOF, started detached: exactly what outlives a killed registry.
+    const start = async (inst: string, name: string) => {
+      const labels = { [INSTANCE_LABEL]: inst, [ENTRY_LABEL]: `test/${name}` };
+      const args = buildRunArgs({ ...tinySpec({ env: { TINY_IGNORE_EOF: '1' } }), name, labels }).filter((a) => a !== '-i');
+      args.splice(1, 0, '-d');
+      const r = spawn('podman', args, { cwd: '/', stdio: 'ignore' });
+      expect(await new Promise((res) => r.once('exit', res))).toBe(0);
+    };
+    const deadName = containerName(deadInstance, 'orphan');
+    const liveName = containerName(instance, 'keeper');
+    await start(deadInstance, deadName);
+    await start(instance, liveName);
+    try {
+      const removed = await podman.reapOrphans();
+      expect(removed).toContain(deadName);
+      expect(removed).not.toContain(liveName);
+      const left = (await podman.listContainers({ [INSTANCE_LABEL]: '' })).map((c) => c.name);
+      expect(left).not.toContain(deadName);
+      expect(left).toContain(liveName);
+      // Several labels must all match.
+      expect((await podman.listContainers({ [INSTANCE_LABEL]: instance, [ENTRY_LABEL]: `test/${liveName}` })).map((c) => c.name)).toEqual([liveName]);
+      expect(await podman.listContainers({ [INSTANCE_LABEL]: instance, [ENTRY_LABEL]: 'test/other' })).toEqual([]);
+    } finally {
+      await podman.remove([deadName, liveName]);
+    }
+    expect((await podman.listContainers({ [INSTANCE_LABEL]: instance })).map((c) => c.name)).not.toContain(liveName);
+  });
+
+  it('runs the real npm server-everything from its image over stdio', async (ctx) => {
+    await requirePodman(ctx);
+    const { client } = await connect(podman, tinySpec({ image: EVERYTHING_IMAGE, memory: '512m', pidsLimit: 128 }));
+    try {
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name)).toContain('echo');
+      const r = await client.callTool({ name: 'echo', arguments: { message: 'through podman' } });
+      expect(JSON.stringify(r.content)).toContain('through podman');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('reports a pull that cannot succeed with podman\'s reason and its progress lines', async (ctx) => {
+    await requirePodman(ctx);
+    const lines: string[] = [];
+    // localhost:443 refuses at once: no request leaves the machine.
+    await expect(podman.pull('localhost/mcp-registry-test/not-there:1', (l) => lines.push(l))).rejects.toThrow(/cannot pull localhost\/mcp-registry-test\/not-there:1: .+/);
+    expect(lines.join('\n')).toMatch(/not-there/);
+  });
+});
+
+describe('rootless podman (as the unprivileged test user)', () => {
+  it('runs the tiny server hardened, with the secret delivered, limits dropped where cgroup v1 ignores them', async (ctx) => {
+    await requireRootless(ctx);
+    const rl = rootlessPodman();
+    const v = await rl.version();
+    expect(v?.rootless).toBe(true);
+    const secret = `rl-${randomBytes(8).toString('hex')}`;
+    const spec = tinySpec({ secretEnv: { TINY_SECRET: secret } });
+    const cmd = rl.runCommand(spec);
+    expect(cmd.args.slice(0, 4)).toEqual(['-u', ROOTLESS_USER, '--', 'podman']);
+    if (!v?.resourceLimits) expect(cmd.args).not.toContain('--memory');
+    const { client, stderr } = await connect(rl, spec);
+    try {
+      const info = await sandboxInfo(client);
+      expect(info.uid).toBe(65534);
+      expect(info.rootWritable).toBe(false);
+      expect(info.tmpWritable).toBe(true);
+      expect(info.interfaces).toEqual(['lo']);
+      expect(BigInt(`0x${info.capEff}`)).toBe(0n);
+      expect(await client.callTool({ name: 'echo_env', arguments: { name: 'TINY_SECRET' } })).toMatchObject({ content: [{ text: secret }] });
+      // The container belongs to the user's podman, not root's.
+      expect((await rl.listContainers({ [INSTANCE_LABEL]: instance })).map((c) => c.name)).toContain(spec.name);
+      expect((await podman.listContainers({ [INSTANCE_LABEL]: instance })).map((c) => c.name)).not.toContain(spec.name);
+    } finally {
+      await client.close();
+    }
+    expect(stderr()).not.toMatch(/Resource limits are not supported/);
+    expect(await waitGone(rl, spec.name)).toBe(true);
+  });
+});
+
+describe('doctor', () => {
+  it('passes on a machine set up by scripts/setup-podman.sh', async (ctx) => {
+    await requirePodman(ctx);
+    const home = await mkdtemp(join(tmpdir(), 'mcp-registry-doctor-'));
+    try {
+      const res = await runDoctor(resolvePaths({ MCP_REGISTRY_HOME: home }));
+      const text = formatDoctor(res);
+      expect(res.ok, text).toBe(true);
+      expect(res.checks.find((c) => c.name === 'container start')).toMatchObject({ ok: true });
+      expect(res.checks.find((c) => c.name === 'git')).toMatchObject({ ok: true });
+      expect(text).toMatch(/Ready to run servers/);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
+  it('names each problem with its fix: missing podman, ulimits podman cannot set, unwritable state, open secrets file', async (ctx) => {
+    await requirePodman(ctx);
+    const home = await mkdtemp(join(tmpdir(), 'mcp-registry-doctor-'));
+    try {
+      const paths = resolvePaths({ MCP_REGISTRY_HOME: home });
+      // A state "directory" that is a file, and a secrets file others can read.
+      await writeFile(paths.cacheDir, 'not a directory');
+      await mkdir(paths.stateDir, { recursive: true });
+      await writeFile(paths.secretsFile, '{}');
+      await chmod(paths.secretsFile, 0o644);
+
+      const missing = await runDoctor(paths, new Podman({ bin: '/nonexistent/podman' }));
+      expect(missing.ok).toBe(false);
+      expect(missing.checks.find((c) => c.name === 'podman')).toMatchObject({ ok: false, fix: expect.stringContaining('apt-get install') });
+      expect(missing.checks.find((c) => c.name === 'cache directory')).toMatchObject({ ok: false, detail: expect.stringContaining('not a directory') });
+      expect(missing.checks.find((c) => c.name === 'secrets file')).toMatchObject({ ok: false, fix: `chmod 600 ${paths.secretsFile}` });
+
+      // podman's stock ulimits, which this kind of machine refuses: the fix is the containers.conf lines.
+      const conf = join(home, 'containers.conf');
+      await writeFile(conf, '[containers]\ndefault_ulimits = ["nofile=1048576:1048576"]\n[engine]\nruntime = "runc"\n');
+      const limits = readFileSync('/proc/self/limits', 'utf8');
+      const hardNofile = Number(/^Max open files\s+\S+\s+(\d+)/m.exec(limits)?.[1]);
+      const broken = await runDoctor(paths, new Podman({ env: { ...process.env, CONTAINERS_CONF: conf } }));
+      const start = broken.checks.find((c) => c.name === 'container start');
+      if (hardNofile < 1048576) {
+        expect(start).toMatchObject({ ok: false, detail: expect.stringMatching(/rlimit/i) });
+        expect(start?.fix).toContain(`default_ulimits = ["nofile=${hardNofile}:${hardNofile}"`);
+        expect(formatDoctor(broken)).toMatch(/\[FAIL\] container start[\s\S]*fix: put these lines in/);
+      } else {
+        expect(start).toMatchObject({ ok: true }); // this machine grants the stock limits: nothing to fix
+      }
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
