@@ -234,6 +234,22 @@ describe('McpServersSource.detail', () => {
     expect(spacing.every((g) => g >= DELAY)).toBe(true);
   });
 
+  it('a detail request queued behind a backing-off crawl gives up when its own signal does, without being sent', async () => {
+    const { source, workDir, server } = await setup({ '/all': status(429), '/servers/a/b': { file: ANKI } }, { listings: ['/all'], delayMs: 500 });
+    const crawl = new AbortController();
+    const fetching = source.fetch(ctx(workDir, { signal: crawl.signal })).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 100)); // the crawl got its 429 and is backing off (1 s)
+    const entry: Entry = { id: 'mcpservers/a/b', nativeName: 'a/b', name: 'b', description: '', tags: [], aliases: [], tools: [], launch: [], config: { secrets: [], env: [] }, sources: [{ source: 'mcpservers', id: 'mcpservers/a/b' }] };
+    const t0 = Date.now();
+    const err = await source.detail(entry, { workDir, signal: AbortSignal.timeout(150), progress: () => {}, log: createLogger('test') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SourceError);
+    expect((err as Error).message).toMatch(/details of a\/b could not be fetched from .*timeout/i);
+    expect(Date.now() - t0).toBeLessThan(600);
+    crawl.abort();
+    expect(await fetching).toBeInstanceOf(SourceError);
+    expect(server.requests.map((r) => r.url)).toEqual(['/all']);
+  });
+
   it('reports a challenge on a detail page as a SourceError and caches nothing', async () => {
     const { source, workDir, server } = await setup({ '/servers/a/b': cloudflareChallenge() });
     const entry: Entry = { id: 'mcpservers/a/b', nativeName: 'a/b', name: 'b', description: '', tags: [], aliases: [], tools: [], launch: [], config: { secrets: [], env: [] }, sources: [{ source: 'mcpservers', id: 'mcpservers/a/b' }] };

@@ -103,13 +103,10 @@ export function parseListingPage(html: string, baseUrl: string): ListingPage {
     const card = $a.find('[data-slot=card]').first();
     if (card.length) {
       const slug = serverSlug(href, baseUrl);
-      if (!slug) {
-        // Card-shaped links that leave the catalog are sponsor placements.
+      // Sponsor placements are ads linking out (utm_medium=sponsor, green badge). A sponsored card that links to
+      // a catalog page is still a real server, so only the link decides.
+      if (!slug || isSponsorLink(href)) {
         if (isSponsorLink(href) || card.find('span.rounded-full[class*="bg-green-"]').length) sponsorsSkipped++;
-        return;
-      }
-      if (isSponsorLink(href) || card.find('span.rounded-full[class*="bg-green-"]').length) {
-        sponsorsSkipped++;
         return;
       }
       const key = 'server:' + slug.toLowerCase();
@@ -359,7 +356,8 @@ function countLine($: CheerioAPI): { from: number; to: number; total: number } |
   let found: { from: number; to: number; total: number } | undefined;
   $('main div, main p, main span').each((_, el) => {
     const $el = $(el);
-    if ($el.children().length) return;
+    // Leaves only, and outside cards (a description may well contain "1-5 of 10").
+    if ($el.children().length || $el.closest('a').length) return;
     const text = clean($el.text());
     if (text.length > 120) return;
     const m = /(\d[\d.,\s]*?)\s*[-–—]\s*(\d[\d.,\s]*)/.exec(text);

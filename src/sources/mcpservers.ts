@@ -375,7 +375,14 @@ export class McpServersSource implements Source {
   private get(url: string, signal: AbortSignal, log: FetchContext['log']): Promise<string> {
     const run = this.queue.then(() => this.getWithRetries(url, signal, log));
     this.queue = run.catch(() => undefined);
-    return run;
+    // A caller that gives up (timeout, cancel) must not wait for the requests queued before its own; its own
+    // request then finds the signal aborted and is never sent.
+    return new Promise<string>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      if (signal.aborted) onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      run.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
   }
 
   private async getWithRetries(url: string, signal: AbortSignal, log: FetchContext['log']): Promise<string> {
@@ -396,7 +403,7 @@ export class McpServersSource implements Source {
         if (res.headers.get('cf-mitigated') === 'challenge' || isChallengePage(body)) {
           throw new SourceError(
             `mcpservers.org answered ${url} with its Cloudflare bot check ("Just a moment...") instead of the page`,
-            'this counts as a failure, not an empty page: the last good data is kept and crawl progress is saved; try again in a few hours (a larger delayMs makes this less likely)',
+            'this counts as a failure, not an empty page: the last good data is kept; try again in a few hours (a larger delayMs makes this less likely)',
           );
         }
       } catch (err) {

@@ -82,7 +82,7 @@ export async function startFixtureServer(routes: Routes = {}): Promise<FixtureSe
       at: performance.timeOrigin + performance.now(),
     };
     requests.push(rec);
-    const key = url in table ? url : parsed.pathname in table ? parsed.pathname : '*' in table ? '*' : undefined;
+    const key = [url, parsed.pathname, '*'].find((k) => Object.hasOwn(table, k));
     if (key === undefined) {
       rec.status = 404;
       res.writeHead(404, { 'content-type': 'text/plain' });
