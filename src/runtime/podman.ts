@@ -229,8 +229,8 @@ export class Podman {
     this.log = opts.logger ?? createLogger('podman');
   }
 
-  private async cli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
-    const r = await execa(this.bin, [...this.prefix, ...args], {
+  private execOptions(timeoutMs: number) {
+    return {
       cwd: '/',
       env: this.env,
       extendEnv: false,
@@ -238,7 +238,11 @@ export class Podman {
       reject: false,
       timeout: timeoutMs,
       forceKillAfterDelay: 2000,
-    });
+    } as const;
+  }
+
+  private async cli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
+    const r = await execa(this.bin, [...this.prefix, ...args], this.execOptions(timeoutMs));
     const stdout = typeof r.stdout === 'string' ? r.stdout : '';
     const stderr = typeof r.stderr === 'string' ? r.stderr : '';
     return {
@@ -319,16 +323,7 @@ export class Podman {
   /** `podman pull`; each stderr line (podman's progress) goes to onProgress. */
   async pull(ref: string, onProgress?: (line: string) => void, timeoutMs = 15 * 60_000): Promise<void> {
     const args = ['pull', ref];
-    const sub = execa(this.bin, [...this.prefix, ...args], {
-      cwd: '/',
-      env: this.env,
-      extendEnv: false,
-      stdin: 'ignore',
-      reject: false,
-      timeout: timeoutMs,
-      forceKillAfterDelay: 2000,
-      stdout: 'ignore',
-    });
+    const sub = execa(this.bin, [...this.prefix, ...args], { ...this.execOptions(timeoutMs), stdout: 'ignore' });
     let pending = '';
     sub.stderr?.on('data', (chunk: Buffer) => {
       pending += chunk.toString('utf8');
