@@ -132,7 +132,10 @@ export function status(code: number, headers: Record<string, string> = {}, body 
   return { status: code, headers: { 'content-type': 'text/plain', ...headers }, body };
 }
 
-/** Cloudflare's "Just a moment..." bot challenge as the real site sends it: HTTP 200 with the captured page. */
-export function cloudflareChallenge(): FixtureResponse {
-  return { status: 200, headers: { 'cf-mitigated': 'challenge' }, file: sharedData('mcpservers/cloudflare-challenge.html') };
+/**
+ * Cloudflare's "Just a moment..." bot challenge as the real site sends it: HTTP 200 with the captured page. No
+ * `cf-mitigated` header by default (the capture does not show one), so clients must recognise the body.
+ */
+export function cloudflareChallenge(headers: Record<string, string> = {}): FixtureResponse {
+  return { status: 200, headers, file: sharedData('mcpservers/cloudflare-challenge.html') };
 }
