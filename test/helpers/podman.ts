@@ -18,9 +18,9 @@ interface SkipContext {
   task: { name: string };
 }
 
-function skipOrFail(ctx: SkipContext, why: string): never {
-  if (process.env.CI) throw new Error(`container tests must run in CI, but ${why}. Fix: ${SETUP}`);
-  const msg = `SKIPPED "${ctx.task.name}": ${why}. To run it: ${SETUP}`;
+function skipOrFail(ctx: SkipContext, why: string, fix = SETUP): never {
+  if (process.env.CI) throw new Error(`container tests must run in CI, but ${why}. Fix: ${fix}`);
+  const msg = `SKIPPED "${ctx.task.name}": ${why}. To run it: ${fix}`;
   process.stderr.write(`\n${'!'.repeat(100)}\n!!! ${msg}\n${'!'.repeat(100)}\n`);
   return ctx.skip(msg);
 }
@@ -81,5 +81,5 @@ export async function requireRootless(ctx: SkipContext): Promise<void> {
     return missingImages(podman, ROOTLESS_USER);
   })();
   const why = await rootlessReason;
-  if (why) skipOrFail(ctx, why);
+  if (why) skipOrFail(ctx, why, `${SETUP}, then run the tests as root (they use runuser -u ${ROOTLESS_USER})`);
 }
