@@ -1,5 +1,5 @@
 import { open, readdir } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Dirent } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ZodError } from 'zod';
@@ -51,31 +51,19 @@ export async function readDockerServersDir(
   options: ReadDockerOptions = {},
 ): Promise<{ entries: Entry[]; warnings: string[] }> {
   const webBase = options.webBase === undefined ? DOCKER_WEB_BASE : options.webBase;
-  // One recursive listing instead of a readdir per server: per-call overhead dominates with ~330 small folders.
-  let listing: Dirent[];
+  let dirents: Dirent[];
   try {
-    listing = await readdir(serversDir, { withFileTypes: true, recursive: true });
+    dirents = await readdir(serversDir, { withFileTypes: true });
   } catch (err) {
     throw new Error(`cannot read the servers directory ${serversDir}: ${errorMessage(err)}`);
   }
-  const root = resolve(serversDir);
-  const files = new Map<string, string[]>();
-  for (const d of listing) {
-    const parent = resolve(d.parentPath);
-    if (parent === root) {
-      // Top-level plain files (a README next to the folders) are not servers.
-      if (d.isDirectory() && !d.name.startsWith('.') && !files.has(d.name)) files.set(d.name, []);
-    } else if (dirname(parent) === root && d.isFile()) {
-      const dir = basename(parent);
-      if (!files.has(dir)) files.set(dir, []);
-      files.get(dir)!.push(d.name);
-    }
-  }
-  const serverDirs = [...files.keys()].filter((d) => !d.startsWith('.')).sort();
+  // Top-level plain files (a README next to the folders) are not servers.
+  const dirs = dirents
+    .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+    .map((d) => d.name)
+    .sort();
 
-  const results = await mapLimit(serverDirs, READ_CONCURRENCY, (dir) =>
-    readServer(join(serversDir, dir), dir, files.get(dir) ?? [], sourceName, webBase, log),
-  );
+  const results = await mapLimit(dirs, READ_CONCURRENCY, (dir) => readServer(join(serversDir, dir), dir, sourceName, webBase, log));
 
   const entries: Entry[] = [];
   const warnings: string[] = [];
@@ -100,16 +88,15 @@ interface ServerResult {
   warnings: string[];
 }
 
-async function readServer(
-  dirPath: string,
-  dir: string,
-  names: string[],
-  sourceName: string,
-  webBase: string | null,
-  log: Logger,
-): Promise<ServerResult> {
+async function readServer(dirPath: string, dir: string, sourceName: string, webBase: string | null, log: Logger): Promise<ServerResult> {
   const file = join(dirPath, 'server.yaml');
   const warnings: string[] = [];
+  let names: string[];
+  try {
+    names = await readdir(dirPath);
+  } catch (err) {
+    return { file, warnings: [`${dirPath}: cannot read the folder (${errorMessage(err)}); skipped`] };
+  }
   if (!names.includes('server.yaml')) {
     return { file, warnings: [`${dirPath}: no server.yaml in this folder; skipped`] };
   }

@@ -273,7 +273,7 @@ function progressReporter(name: string, ctx: FetchContext): (e: SimpleGitProgres
   let lastPct = -100;
   return (e) => {
     // git reports every percent of every stage; a few steps are enough for a human.
-    if (e.stage === lastStage && e.progress - lastPct < 10 && e.progress < 100) return;
+    if (e.stage === lastStage && (e.progress === lastPct || (e.progress - lastPct < 10 && e.progress < 100))) return;
     lastStage = e.stage;
     lastPct = e.progress;
     ctx.progress({ message: `${name}: git ${e.method} ${e.stage} ${e.progress}%`, current: e.processed, total: e.total });
