@@ -1,7 +1,6 @@
-import { loadConfig, type RegistryConfig } from './config.js';
+import { loadConfig, type RegistryConfig, type SourceConfig } from './config.js';
 import { resolvePaths, type RegistryPaths } from './paths.js';
 import { Catalog } from './catalog/catalog.js';
-import { createSource } from './sources/index.js';
 import { createLogger, type Logger } from './log.js';
 import { RefreshScheduler } from './catalog/scheduler.js';
 
@@ -19,7 +18,9 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env, opts: { lo
   const paths = resolvePaths(env);
   const config = await loadConfig(paths.configFile);
   const log = createLogger('registry');
-  const catalog = new Catalog(config, paths.cacheDir, paths.sourcesDir, createSource, log.child('catalog'));
+  // Source modules (cheerio, simple-git) load on the first refresh, not at start-up.
+  const makeSource = async (cfg: SourceConfig) => (await import('./sources/index.js')).createSource(cfg);
+  const catalog = new Catalog(config, paths.cacheDir, paths.sourcesDir, makeSource, log.child('catalog'));
   if (opts.load !== false) await catalog.load();
   return { paths, config, catalog, scheduler: new RefreshScheduler(catalog, log.child('scheduler')), log };
 }

@@ -57,7 +57,7 @@ export class Catalog extends EventEmitter {
     readonly config: RegistryConfig,
     private readonly cacheDir: string,
     private readonly sourcesDir: string,
-    private readonly makeSource: (cfg: SourceConfig) => Source,
+    private readonly makeSource: (cfg: SourceConfig) => Source | Promise<Source>,
     log?: Logger,
   ) {
     super();
@@ -145,11 +145,11 @@ export class Catalog extends EventEmitter {
     return this.index.search(tail.replace(/[-_]/g, ' '), { limit }).map((h) => h.entry.id);
   }
 
-  source(name: string): Source | undefined {
+  async source(name: string): Promise<Source | undefined> {
     const cfg = this.config.sources.find((s) => s.name === name);
     if (!cfg) return undefined;
     let s = this.sources.get(name);
-    if (!s) this.sources.set(name, (s = this.makeSource(cfg)));
+    if (!s) this.sources.set(name, (s = await this.makeSource(cfg)));
     return s;
   }
 
@@ -203,7 +203,7 @@ export class Catalog extends EventEmitter {
     const release = await this.store.tryLock(cfg.name);
     if (!release) return { name: cfg.name, status: 'busy', entries: count, durationMs: 0 };
 
-    const source = this.source(cfg.name)!;
+    const source = (await this.source(cfg.name))!;
     const log = this.log.child(cfg.name);
     const progress = (p: SourceProgress) => {
       const ev = { ...p, source: cfg.name };
@@ -278,7 +278,7 @@ export class Catalog extends EventEmitter {
   async withDetail(entry: Entry, timeoutMs = 15_000): Promise<Entry> {
     if (entry.detailFetchedAt) return entry;
     for (const ref of entry.sources) {
-      const src = this.source(ref.source);
+      const src = await this.source(ref.source);
       if (!src?.detail) continue;
       const own = (await this.store.readSnapshot(ref.source))?.entries.find((e) => e.id === ref.id) ?? entry;
       try {
