@@ -1,0 +1,150 @@
+import { readFile } from 'node:fs/promises';
+import { writeJsonAtomic } from '../util/atomic-write.js';
+import { errorMessage, type Logger } from '../log.js';
+
+/**
+ * When each served name was first seen, last changed and changed status, so `updated_since` returns exactly what
+ * changed after a refresh even for sources that carry no timestamps (docker, mcpservers). Changes are detected by a
+ * hash of the served content; names that disappear (removed upstream, hidden by policy) become tombstones served
+ * as `status: deleted`, so incremental clients learn about removals too. Kept in a small JSON file under the cache.
+ */
+
+export type StampStatus = 'active' | 'deprecated' | 'deleted';
+
+export interface Stamp {
+  /** Content hash of what was served. */
+  h: string;
+  /** updatedAt (ISO). */
+  u: string;
+  /** publishedAt: first seen, or the source's own date (ISO). */
+  p: string;
+  s: StampStatus;
+  /** statusChangedAt (ISO). */
+  c: string;
+  /** Last served version (what a tombstone answers with). */
+  v?: string;
+  /** Removed at (ISO): a tombstone. */
+  d?: string;
+}
+
+export interface StampInput {
+  name: string;
+  hash: string;
+  status: 'active' | 'deprecated';
+  /** The source's own dates, when it has them (official registry). */
+  updatedAt?: string;
+  publishedAt?: string;
+  statusChangedAt?: string;
+}
+
+const FORMAT = 1;
+/** Tombstones older than this are forgotten (an incremental client that is 90 days behind should do a full sync). */
+export const TOMBSTONE_TTL_MS = 90 * 86_400_000;
+
+const isoOrUndefined = (s: string | undefined): string | undefined => {
+  if (!s) return undefined;
+  const t = Date.parse(s);
+  return Number.isFinite(t) ? s : undefined;
+};
+const later = (a: string, b: string): string => (Date.parse(a) >= Date.parse(b) ? a : b);
+
+export class ServedStamps {
+  private stamps = new Map<string, Stamp>();
+  private dirty = false;
+
+  constructor(
+    private readonly file?: string,
+    private readonly log?: Logger,
+  ) {}
+
+  async load(): Promise<void> {
+    if (!this.file) return;
+    try {
+      const raw = JSON.parse(await readFile(this.file, 'utf8')) as { format?: number; names?: Record<string, Stamp> };
+      if (raw.format !== FORMAT || !raw.names || typeof raw.names !== 'object') return;
+      for (const [name, s] of Object.entries(raw.names)) {
+        if (s && typeof s.h === 'string' && typeof s.u === 'string' && typeof s.p === 'string' && typeof s.c === 'string') this.stamps.set(name, s);
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.log?.warn(`cannot read ${this.file} (${errorMessage(err)}); served entries get fresh timestamps`);
+      }
+    }
+  }
+
+  get(name: string): Stamp | undefined {
+    return this.stamps.get(name);
+  }
+
+  /** Names removed from what is served, newest first not guaranteed. */
+  tombstones(): [string, Stamp][] {
+    return [...this.stamps].filter(([, s]) => s.d !== undefined);
+  }
+
+  /** Record what is served now; returns true when anything changed. */
+  update(current: StampInput[], now: Date = new Date()): boolean {
+    const at = now.toISOString();
+    const seen = new Set<string>();
+    let changed = false;
+    for (const c of current) {
+      seen.add(c.name);
+      const prev = this.stamps.get(c.name);
+      if (!prev) {
+        const u = isoOrUndefined(c.updatedAt) ?? at;
+        const p = isoOrUndefined(c.publishedAt) ?? u;
+        this.stamps.set(c.name, { h: c.hash, u, p, s: c.status, c: isoOrUndefined(c.statusChangedAt) ?? p });
+        changed = true;
+        continue;
+      }
+      if (prev.d !== undefined) {
+        // Back after a removal: a change like any other.
+        this.stamps.set(c.name, { h: c.hash, u: at, p: prev.p, s: c.status, c: at });
+        changed = true;
+        continue;
+      }
+      if (prev.h !== c.hash) {
+        prev.h = c.hash;
+        prev.u = later(at, isoOrUndefined(c.updatedAt) ?? at);
+        changed = true;
+      }
+      if (prev.s !== c.status) {
+        prev.s = c.status;
+        prev.c = at;
+        changed = true;
+      }
+    }
+    const cutoff = now.getTime() - TOMBSTONE_TTL_MS;
+    for (const [name, s] of this.stamps) {
+      if (seen.has(name)) continue;
+      if (s.d === undefined) {
+        Object.assign(s, { d: at, u: at, s: 'deleted', c: at });
+        changed = true;
+      } else if (Date.parse(s.d) < cutoff) {
+        this.stamps.delete(name);
+        changed = true;
+      }
+    }
+    if (changed) this.dirty = true;
+    return changed;
+  }
+
+  /** The version served for a name (a tombstone keeps answering with it). */
+  noteVersion(name: string, version: string): void {
+    const s = this.stamps.get(name);
+    if (s && s.v !== version) {
+      s.v = version;
+      this.dirty = true;
+    }
+  }
+
+  async save(): Promise<void> {
+    if (!this.file || !this.dirty) return;
+    this.dirty = false;
+    try {
+      await writeJsonAtomic(this.file, { format: FORMAT, names: Object.fromEntries(this.stamps) });
+    } catch (err) {
+      this.dirty = true;
+      this.log?.warn(`cannot write ${this.file} (${errorMessage(err)}); timestamps of served entries may reset on restart`);
+    }
+  }
+}
