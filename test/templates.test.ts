@@ -90,7 +90,7 @@ describe('renderTemplate (Docker server.yaml templates)', () => {
   });
 
   it('lists the settings and secrets a template reads', () => {
-    expect(templateSettings('{{aks.azure_dir}}:/home/mcp/.azure {{aks.cfg.path|volume}}', 'aks')).toEqual(['azure_dir', 'cfg']);
+    expect(templateSettings('{{aks.azure_dir}}:/home/mcp/.azure {{aks.cfg.path|volume}}', 'aks')).toEqual(['azure_dir', 'cfg.path']);
     expect(templateSecretRefs('Bearer ${A_KEY} $B')).toEqual(['A_KEY', 'B']);
   });
 });

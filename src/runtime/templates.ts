@@ -110,10 +110,10 @@ export function renderTemplateDetailed(tpl: string, ctx: TemplateContext, opts: 
   return { value: join(parts), secrets: [...usedSecrets], settings: [...usedSettings], missing: [...missing] };
 }
 
-/** Setting names (top level, server prefix removed) a template reads; used to say which setting a bad path came from. */
+/** Setting paths ("a.b", server prefix removed) a template reads; used to say which setting a bad path came from. */
 export function templateSettings(tpl: string, server: string): string[] {
   const out = new Set<string>();
-  for (const m of tpl.matchAll(/\{\{\s*([^}|\s]+)/g)) out.add(settingPath(m[1]!, server)[0]!);
+  for (const m of tpl.matchAll(/\{\{\s*([^}|\s]+)/g)) out.add(settingPath(m[1]!, server).join('.'));
   return [...out];
 }
 

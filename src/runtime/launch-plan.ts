@@ -1,0 +1,623 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute } from 'node:path';
+import type { ErrorObject } from 'ajv';
+import type { Entry, EnvSpec, HeaderSpec, Launch, PackageLaunch, RemoteLaunch, SecretSpec } from '../catalog/entry.js';
+import { argumentSettingName, compileSchema, parametersSchema, settingSchema } from './settings.js';
+import { renderTemplateDetailed, templateSettings, TemplateError, type RenderOptions, type TemplateContext } from './templates.js';
+
+/**
+ * Turns a catalog entry plus the user's settings and secrets into exactly what to start: a hardened container
+ * (image, command, env, secret env, volumes, limits) or a remote endpoint (URL, headers). Pure apart from checking
+ * that host paths to be mounted exist. Everything the user still has to provide is reported at once, each item with
+ * the exact `registry-config-set` call that provides it.
+ */
+
+export interface MissingItem {
+  name: string;
+  kind: 'setting' | 'secret';
+  env?: string;
+  description?: string;
+  /** The exact registry-config-set call that provides it. */
+  how: string;
+}
+
+export type LaunchPlan =
+  | {
+      kind: 'container';
+      entryId: string;
+      image: string;
+      command?: string[];
+      /** Plain environment: may be shown and logged. */
+      env: Record<string, string>;
+      /** Environment holding secrets: passed as bare `-e NAME`, never on a command line, never logged. */
+      secretEnv: Record<string, string>;
+      volumes: string[];
+      user?: string;
+      network: 'none' | 'default';
+      readOnly: boolean;
+      memory?: string;
+      cpus?: string;
+      pidsLimit?: number;
+      /** Hosts the catalog says the server needs (informational; egress filtering is not enforced here). */
+      allowHosts?: string[];
+      /** Parts of the entry that were left out (e.g. unsupported runtime arguments). */
+      warnings?: string[];
+    }
+  | {
+      kind: 'remote';
+      entryId: string;
+      url: string;
+      transport: 'streamable-http' | 'sse';
+      headers: Record<string, string>;
+      /** Names of headers whose values came from secrets: never log them. */
+      secretHeaders?: string[];
+    };
+
+export type PlanResult = { ok: true; plan: LaunchPlan; secretValues: string[] } | { ok: false; missing: MissingItem[]; message: string };
+
+export interface LaunchOverrides {
+  network?: 'none' | 'default';
+  memory?: string;
+  cpus?: string;
+  pidsLimit?: number;
+  user?: string;
+  readOnly?: boolean;
+  /** Image pin from policy (e.g. a digest), replacing the catalog's reference. */
+  image?: string;
+}
+
+export interface PlanInput {
+  settings: Record<string, unknown>;
+  /** Secret values keyed by the secret's `name` (as SecretStore keeps them). */
+  secrets: Record<string, string>;
+  defaults: { memory: string; cpus: string; pidsLimit: number };
+  overrides?: LaunchOverrides;
+  /** Host home directory for `$HOME` / `~` in mounted paths (defaults to the current user's). */
+  home?: string;
+  /** Check that host paths to be mounted exist, reporting the setting to fix when not (default true). */
+  checkPaths?: boolean;
+}
+
+/** `docker run` flags of OCI packages that are honoured; anything else (--privileged, --network …) is dropped. */
+const RUNTIME_FLAGS = new Set(['-e', '--env', '-v', '--volume', '--mount']);
+
+/** The user containers run as unless the entry or policy says otherwise: `nobody`. */
+export const DEFAULT_USER = '65534:65534';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** JSON of a config-set call; `values` keys in the order given. */
+export function configSetCall(id: string, values: Record<string, unknown>): string {
+  return `registry-config-set ${JSON.stringify({ id, values })}`;
+}
+
+/** Which launch option to use: a container image first, then an OCI package, then a remote endpoint. */
+export function chooseLaunch(entry: Pick<Entry, 'id' | 'launch'>): { launch: Launch } | { reason: string } {
+  const image = entry.launch.find((l) => l.type === 'image');
+  if (image) return { launch: image };
+  const oci = entry.launch.find((l): l is PackageLaunch => l.type === 'package' && l.registryType === 'oci' && (l.transport?.type ?? 'stdio') === 'stdio');
+  if (oci) return { launch: oci };
+  const remote = entry.launch.find((l) => l.type === 'remote');
+  if (remote) return { launch: remote };
+
+  const kinds = [...new Set(entry.launch.map((l) => (l.type === 'package' ? `${l.registryType} package` : l.type)))];
+  if (entry.launch.some((l) => l.type === 'poci')) {
+    return { reason: `not runnable: ${entry.id} is a Docker "poci" server (each tool runs its own short-lived container), which this registry does not run yet` };
+  }
+  if (entry.launch.some((l) => l.type === 'package' && l.registryType === 'oci')) {
+    return { reason: `not runnable: ${entry.id} is published only as an OCI package that serves over HTTP; only stdio OCI packages can be run here` };
+  }
+  if (kinds.length) {
+    return {
+      reason: `not runnable: ${entry.id} is published only as ${kinds.join(', ')}; this registry runs container images (Docker images, OCI packages) and remote endpoints, so run it yourself with its own tooling`,
+    };
+  }
+  return { reason: `not runnable: ${entry.id} lists no way to run it (no image, package or remote endpoint)` };
+}
+
+export function planLaunch(entry: Entry, input: PlanInput): PlanResult {
+  const chosen = chooseLaunch(entry);
+  if ('reason' in chosen) return { ok: false, missing: [], message: chosen.reason };
+  try {
+    const b = new PlanBuilder(entry, input);
+    return chosen.launch.type === 'remote' ? b.remote(chosen.launch) : b.container(chosen.launch as Extract<Launch, { type: 'image' | 'package' }>);
+  } catch (err) {
+    if (err instanceof TemplateError || err instanceof PlanError) {
+      return { ok: false, missing: [], message: `not runnable: ${entry.id} ${err.message}` };
+    }
+    throw err;
+  }
+}
+
+class PlanError extends Error {}
+
+class PlanBuilder {
+  private readonly missing: MissingItem[] = [];
+  private readonly missingKeys = new Set<string>();
+  private readonly settings: Obj;
+  private readonly ctx: TemplateContext;
+  private readonly secretsByEnv = new Map<string, SecretSpec>();
+  private readonly usedSecretValues = new Set<string>();
+
+  constructor(
+    private readonly entry: Entry,
+    private readonly input: PlanInput,
+  ) {
+    this.settings = withoutEmpty(structuredClone(input.settings ?? {})) as Obj;
+    const secretCtx: Record<string, string> = {};
+    for (const s of entry.config.secrets) {
+      if (!this.secretsByEnv.has(s.env)) this.secretsByEnv.set(s.env, s);
+      // Declared but absent secrets render empty (so an optional one's env var is omitted), unknown `$X` stay literal.
+      const v = input.secrets?.[s.name];
+      if (v) secretCtx[s.env] = v;
+      else if (!(s.env in secretCtx)) secretCtx[s.env] = '';
+    }
+    this.ctx = { server: entry.nativeName, settings: this.settings, secrets: secretCtx };
+  }
+
+  // ---- containers ----------------------------------------------------------------------------------
+
+  container(launch: Extract<Launch, { type: 'image' | 'package' }>): PlanResult {
+    const { entry, input } = this;
+    this.applyParameterDefaults();
+    for (const s of entry.config.secrets) if (s.required && !input.secrets?.[s.name]) this.addMissingSecret(s);
+    for (const e of entry.config.env) {
+      if (e.value === undefined && e.required && e.default === undefined && isBlank(this.settings[e.name])) this.addMissingSetting(e.name, e.description);
+    }
+
+    const env: Record<string, string> = {};
+    const secretEnv: Record<string, string> = {};
+    const put = (name: string, value: string, secret: boolean) => {
+      delete env[name];
+      delete secretEnv[name];
+      (secret ? secretEnv : env)[name] = value;
+    };
+    for (const s of entry.config.secrets) {
+      const v = input.secrets?.[s.name];
+      // server.json: a secret environment variable has name === env; other secrets are argument/header variables
+      // (synthetic env names) that reach the container only where an argument places them.
+      if (launch.type === 'package' && s.name !== s.env) continue;
+      if (v) {
+        put(s.env, v, true);
+        this.usedSecretValues.add(v);
+      }
+    }
+    for (const e of entry.config.env) this.renderEnv(e.name, envTemplate(e), e, put);
+    const warnings: string[] = [];
+    let image: string;
+    let command: string[] | undefined;
+    const volumes: string[] = [];
+    let user: string | undefined;
+    let network: 'none' | 'default' = 'default';
+    let allowHosts: string[] | undefined;
+
+    if (launch.type === 'image') {
+      image = launch.image;
+      for (const [name, tpl] of Object.entries(launch.env ?? {})) this.renderEnv(name, tpl, undefined, put);
+      if (launch.command) command = this.renderArgs(launch.command, 'run.command');
+      for (const tpl of launch.volumes ?? []) volumes.push(...this.renderVolume(tpl));
+      if (launch.user) {
+        const r = this.render(launch.user);
+        if (typeof r.value === 'string') user = r.value;
+      }
+      if (launch.disableNetwork) network = 'none';
+      allowHosts = launch.allowHosts;
+    } else {
+      image = ociImage(launch);
+      const args = this.renderPackageArgs(launch.packageArguments ?? [], 'packageArguments');
+      if (args.length) command = args;
+      this.applyRuntimeArgs(launch.runtimeArguments ?? [], put, volumes, warnings);
+    }
+
+    if (this.missing.length) return this.missingResult();
+    const o = input.overrides ?? {};
+    const plan: LaunchPlan = {
+      kind: 'container',
+      entryId: entry.id,
+      image: o.image ?? image,
+      ...(command ? { command } : {}),
+      env,
+      secretEnv,
+      volumes,
+      user: o.user ?? user ?? DEFAULT_USER,
+      network: o.network ?? network,
+      readOnly: o.readOnly ?? true,
+      memory: o.memory ?? input.defaults.memory,
+      cpus: o.cpus ?? input.defaults.cpus,
+      pidsLimit: o.pidsLimit ?? input.defaults.pidsLimit,
+      ...(allowHosts?.length ? { allowHosts } : {}),
+      ...(warnings.length ? { warnings } : {}),
+    };
+    for (const v of Object.values(secretEnv)) this.usedSecretValues.add(v);
+    return { ok: true, plan, secretValues: [...this.usedSecretValues].filter(Boolean) };
+  }
+
+  private renderEnv(name: string, tpl: string, spec: EnvSpec | undefined, put: (n: string, v: string, secret: boolean) => void): void {
+    let r = this.render(tpl);
+    if (r.value === undefined && spec?.default !== undefined && spec.value === undefined) r = { ...r, value: String(spec.default) };
+    if (r.value === undefined) return;
+    const value = Array.isArray(r.value) ? r.value.join(',') : r.value;
+    put(name, value, r.secrets.length > 0);
+  }
+
+  /** Command arguments: a `|into` list expands into several, an empty one is left out; secrets never go here. */
+  private renderArgs(templates: string[], where: string): string[] {
+    const out: string[] = [];
+    for (const tpl of templates) {
+      const r = this.render(tpl);
+      if (r.secrets.length) throw new PlanError(`puts the secret ${r.secrets.join(', ')} into ${where}, where it would be visible on a command line; this is refused`);
+      if (Array.isArray(r.value)) out.push(...r.value);
+      else if (r.value !== undefined) out.push(r.value);
+    }
+    return out;
+  }
+
+  private renderVolume(tpl: string): string[] {
+    const r = this.render(tpl);
+    if (r.secrets.length) throw new PlanError(`puts a secret into a volume specification; this is refused`);
+    const specs = Array.isArray(r.value) ? r.value : r.value === undefined ? [] : [r.value];
+    const params = templateSettings(tpl, this.entry.nativeName);
+    return specs.flatMap((spec) => this.checkVolume(spec, params));
+  }
+
+  /**
+   * `$HOME`/`~` expanded; a named volume passes; a host path must be absolute and (when it came from a setting)
+   * exist, else the setting(s) it came from are reported so the user can point them somewhere real.
+   */
+  private checkVolume(spec: string, params: string[]): string[] {
+    const expanded = this.expandHome(spec);
+    const host = expanded.split(':')[0]!;
+    // "{{x}}:/dst" with x unset: an optional mount that is simply not wanted (a required x is reported as missing).
+    if (host === '') return [];
+    if (/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(host)) return [expanded];
+    if (!isAbsolute(host)) {
+      this.addPathProblem(params, `"${host}" is not an absolute path; give the full path of a folder on this machine`);
+      return [];
+    }
+    if (this.input.checkPaths !== false && params.length && !existsSync(host)) {
+      this.addPathProblem(params, `${host} does not exist on this machine; give the path of an existing folder or file to share`);
+      return [];
+    }
+    return [expanded];
+  }
+
+  private addPathProblem(params: string[], why: string): void {
+    if (!params.length) throw new PlanError(`mounts a volume it cannot use: ${why}`);
+    for (const p of params) this.addMissingSetting(p, why, true);
+  }
+
+  private expandHome(spec: string): string {
+    const home = this.input.home ?? homedir();
+    return spec.replace(/^(?:\$\{HOME\}|\$HOME|~)(?=\/|:|$)/, home);
+  }
+
+  // ---- OCI packages (server.json) -----------------------------------------------------------------
+
+  /**
+   * The value(s) of one server.json argument. A fixed `value` has its `{var}` placeholders filled from settings;
+   * secrets may only go into an environment variable (`-e NAME={secret}`, then `secret` is true), never into a
+   * command-line argument.
+   */
+  private argumentValue(a: Obj, allowSecrets = false): { values: string[]; secret: boolean } {
+    if (typeof a.value === 'string') {
+      const secretNames = new Map(this.entry.config.secrets.map((s) => [s.name, s.env]));
+      // `{token}` naming a secret becomes `${TOKEN}`, which the renderer reads from the secrets.
+      const tpl = a.value.replace(/\{([A-Za-z0-9_.-]+)\}/g, (m, k: string) => (secretNames.has(k) ? `\${${secretNames.get(k)}}` : m));
+      const r = this.render(tpl, { singleBrace: true });
+      const usesSecret = r.secrets.length > 0 || tpl !== a.value;
+      if (usesSecret && !allowSecrets) throw new PlanError(`puts a secret into a command-line argument (${JSON.stringify(a.value)}), where it would be visible; this is refused`);
+      const vars = isObj(a.variables) ? a.variables : {};
+      for (const m of r.missing) {
+        const v = isObj(vars[m]) ? (vars[m] as Obj) : undefined;
+        if (a.isRequired === true || v?.isRequired === true) this.addMissingRef(m, v);
+      }
+      if (r.missing.length || r.value === undefined) return { values: [], secret: false };
+      return { values: Array.isArray(r.value) ? r.value : [r.value], secret: r.secrets.length > 0 };
+    }
+    const name = argumentSettingName(a);
+    let v: unknown = name !== undefined ? this.settings[name] : undefined;
+    if (isBlank(v) && a.default !== undefined) v = a.default;
+    if (isBlank(v)) {
+      if (a.isRequired === true && name) this.addMissingSetting(name, str(a.description));
+      return { values: [], secret: false };
+    }
+    const list = Array.isArray(v) ? v.map(String) : [String(v)];
+    return { values: a.isRepeated === true ? list : [list.join(',')], secret: false };
+  }
+
+  private renderPackageArgs(args: Obj[], where: string): string[] {
+    const out: string[] = [];
+    for (const a of args) {
+      const { values } = this.argumentValue(a);
+      if (a.type === 'named' && typeof a.name === 'string') {
+        for (const v of values) out.push(a.name, v);
+      } else if (a.type === 'positional') out.push(...values);
+      else throw new PlanError(`has an argument of unknown type ${JSON.stringify(a.type)} in ${where}`);
+    }
+    return out;
+  }
+
+  /** `docker run` flags of an OCI package: env and bind mounts are honoured, anything else is left out and said. */
+  private applyRuntimeArgs(args: Obj[], put: (n: string, v: string, secret: boolean) => void, volumes: string[], warnings: string[]): void {
+    for (const a of args) {
+      const flag = typeof a.name === 'string' ? a.name : undefined;
+      if (a.type !== 'named' || !flag) {
+        warnings.push(`runtime argument ${JSON.stringify(a.value ?? a.valueHint ?? a.name ?? a.type)} left out (only -e/--env, -v/--volume and --mount are used)`);
+        continue;
+      }
+      if (!RUNTIME_FLAGS.has(flag)) {
+        warnings.push(`runtime argument ${flag} left out (only -e/--env, -v/--volume and --mount are used)`);
+        continue;
+      }
+      const isEnv = flag === '-e' || flag === '--env';
+      const { values, secret } = this.argumentValue(a, isEnv);
+      for (const v of values) {
+        if (isEnv) {
+          const eq = v.indexOf('=');
+          if (eq > 0) put(v.slice(0, eq), v.slice(eq + 1), secret);
+        } else if (flag === '-v' || flag === '--volume') {
+          volumes.push(...this.checkedVolumes(v, a));
+        } else if (flag === '--mount') {
+          const m = parseMount(v);
+          if (m) volumes.push(...this.checkedVolumes(m, a));
+          else warnings.push(`runtime argument --mount ${v} left out (only type=bind mounts with src and dst are used)`);
+        }
+      }
+    }
+  }
+
+  private checkedVolumes(spec: string, a: Obj): string[] {
+    const params =
+      typeof a.value === 'string' ? [...a.value.matchAll(/\{([A-Za-z0-9_.-]+)\}/g)].map((m) => m[1]!) : [argumentSettingName(a)].filter((n): n is string => !!n);
+    return this.checkVolume(spec, params);
+  }
+
+  // ---- remote endpoints ----------------------------------------------------------------------------
+
+  remote(launch: RemoteLaunch): PlanResult {
+    const { entry } = this;
+    this.applyParameterDefaults(false);
+    const url = this.render(launch.url, { singleBrace: true, encode: encodeURIComponent });
+    for (const m of url.missing) this.addMissingRef(m, launch.variables?.[m]);
+    const headers: Record<string, string> = {};
+    const secretHeaders: string[] = [];
+    for (const h of launch.headers ?? []) {
+      const tpl = h.value ?? (h.secret ? undefined : `{${h.name}}`);
+      if (tpl === undefined) continue;
+      const r = this.render(tpl, { singleBrace: true });
+      if (r.missing.length || r.value === undefined) {
+        // A header with a hole is worse than none: send it whole or not at all.
+        if (this.headerRequired(h, r.missing)) for (const m of r.missing) this.addMissingRef(m, undefined, h);
+        continue;
+      }
+      const value = Array.isArray(r.value) ? r.value.join(',') : r.value;
+      headers[h.name] = value;
+      if (h.secret || r.secrets.length) {
+        secretHeaders.push(h.name);
+        this.usedSecretValues.add(value);
+      }
+    }
+    if (this.missing.length) return this.missingResult();
+    if (typeof url.value !== 'string') return { ok: false, missing: [], message: `not runnable: ${entry.id} has an empty remote URL` };
+    const plan: LaunchPlan = {
+      kind: 'remote',
+      entryId: entry.id,
+      url: url.value,
+      transport: launch.transport,
+      headers,
+      ...(secretHeaders.length ? { secretHeaders } : {}),
+    };
+    return { ok: true, plan, secretValues: [...this.usedSecretValues].filter(Boolean) };
+  }
+
+  private headerRequired(h: HeaderSpec, missing: string[]): boolean {
+    if (h.required) return true;
+    return missing.some((m) => {
+      const secret = this.secretsByEnv.get(m) ?? this.entry.config.secrets.find((s) => s.name === m);
+      if (secret) return secret.required;
+      return requiredTopLevel(parametersSchema(this.entry)).includes(m);
+    });
+  }
+
+  /** A placeholder that rendered empty: a secret (by env or name) or a setting. */
+  private addMissingRef(name: string, variable?: Obj, header?: HeaderSpec): void {
+    const secret = this.secretsByEnv.get(name) ?? this.entry.config.secrets.find((s) => s.name === name);
+    if (secret) this.addMissingSecret(secret);
+    else this.addMissingSetting(name, str(variable?.description) ?? header?.description);
+  }
+
+  // ---- settings ------------------------------------------------------------------------------------
+
+  /**
+   * Fill schema defaults into the settings and validate them: missing required ones (including "one of" groups)
+   * and stored values the schema no longer accepts become missing items. `report=false` only fills defaults
+   * (a remote endpoint reads just the settings its URL and headers name).
+   */
+  private applyParameterDefaults(report = true): void {
+    const schema = parametersSchema(this.entry);
+    if (!schema) return;
+    const validate = compileSchema(schema);
+    if (validate instanceof Error) return;
+    if (validate(this.settings) || !report) return;
+    const errors = validate.errors ?? [];
+    const groups = new Map<string, string[]>();
+    for (const e of errors) {
+      const base = pointerToPath(e.instancePath);
+      if (/\/(anyOf|oneOf)\//.test(e.schemaPath)) {
+        if (e.keyword === 'required') {
+          const key = `${base}|${e.schemaPath.replace(/\/(anyOf|oneOf)\/\d+\/.*$/, '')}`;
+          const list = groups.get(key) ?? [];
+          list.push(joinPath(base, missingProperty(e)));
+          groups.set(key, list);
+        }
+        continue;
+      }
+      if (e.keyword === 'anyOf' || e.keyword === 'oneOf') continue;
+      if (e.keyword === 'required') {
+        const name = joinPath(base, missingProperty(e));
+        this.addMissingSetting(name, str(settingSchema(this.entry, name.split('.'))?.description));
+      } else {
+        this.addMissingSetting(base || '(settings)', `the stored value ${describeAjv(e)}; set it again`, true);
+      }
+    }
+    for (const names of groups.values()) {
+      const unique = [...new Set(names)];
+      const leaves = unique.map((n) => requiredLeaf(this.entry, n));
+      this.push({
+        name: leaves.join(' or '),
+        kind: 'setting',
+        description: `set at least one of: ${leaves.join(', ')}`,
+        how: configSetCall(this.entry.id, { [leaves[0]!]: placeholderFor(settingSchema(this.entry, leaves[0]!.split('.'))) }),
+      });
+    }
+  }
+
+  private addMissingSetting(name: string, description?: string, exact = false): void {
+    const leaf = exact ? name : requiredLeaf(this.entry, name);
+    const choices = settingSchema(this.entry, leaf.split('.'))?.enum;
+    if (Array.isArray(choices) && choices.length) {
+      description = `${description ? `${description}; ` : ''}one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`;
+    }
+    this.push({
+      name: leaf,
+      kind: 'setting',
+      ...(description ? { description } : {}),
+      how: configSetCall(this.entry.id, { [leaf]: placeholderFor(settingSchema(this.entry, leaf.split('.'))) }),
+    });
+  }
+
+  private addMissingSecret(s: SecretSpec): void {
+    this.push({
+      name: s.name,
+      kind: 'secret',
+      env: s.env,
+      ...(s.description ? { description: s.description } : {}),
+      how: configSetCall(this.entry.id, { [s.name]: '…' }),
+    });
+  }
+
+  private push(item: MissingItem): void {
+    const key = `${item.kind}:${item.name}`;
+    if (this.missingKeys.has(key)) return;
+    this.missingKeys.add(key);
+    this.missing.push(item);
+  }
+
+  private missingResult(): PlanResult {
+    const all: Record<string, unknown> = {};
+    for (const m of this.missing) Object.assign(all, (JSON.parse(m.how.slice(m.how.indexOf('{'))) as { values: Obj }).values);
+    const list = this.missing.map((m) => `${m.name} (${m.kind === 'secret' ? `secret, env ${m.env}` : 'setting'}${m.description ? `: ${oneLine(m.description)}` : ''})`);
+    return {
+      ok: false,
+      missing: this.missing,
+      message:
+        `${this.entry.id} needs ${this.missing.length === 1 ? 'one more value' : `${this.missing.length} more values`} before it can start: ${list.join('; ')}. ` +
+        `Provide ${this.missing.length === 1 ? 'it' : 'them (all at once is fine)'} with ${configSetCall(this.entry.id, all)}`,
+    };
+  }
+
+  /** Render against the entry's settings and secrets, remembering every secret value used (for redaction). */
+  private render(tpl: string, opts: RenderOptions = {}) {
+    const r = renderTemplateDetailed(tpl, this.ctx, opts);
+    for (const env of r.secrets) this.usedSecretValues.add(this.ctx.secrets[env]!);
+    return r;
+  }
+}
+
+// ---- helpers ---------------------------------------------------------------------------------------
+
+function envTemplate(e: EnvSpec): string {
+  // No value: the user supplies the variable itself, stored as a setting of the same name.
+  return e.value ?? `{{${e.name}}}`;
+}
+
+function ociImage(p: PackageLaunch): string {
+  const id = p.identifier.replace(/^docker:\/\//, '');
+  const lastSegment = id.slice(id.lastIndexOf('/') + 1);
+  if (id.includes('@') || lastSegment.includes(':') || !p.version || p.version === 'latest') return id;
+  return `${id}:${p.version}`;
+}
+
+/** `type=bind,src=/a,dst=/b[,readonly]` → `/a:/b[:ro]`; other mount types are not supported. */
+function parseMount(v: string): string | undefined {
+  const kv = new Map<string, string>();
+  for (const part of v.split(',')) {
+    const [k, ...rest] = part.split('=');
+    kv.set(k!.trim(), rest.join('=').trim());
+  }
+  if ((kv.get('type') ?? 'bind') !== 'bind') return undefined;
+  const src = kv.get('src') ?? kv.get('source');
+  const dst = kv.get('dst') ?? kv.get('target') ?? kv.get('destination');
+  if (!src || !dst) return undefined;
+  const ro = kv.has('readonly') || kv.has('ro') ? ':ro' : '';
+  return `${src}:${dst}${ro}`;
+}
+
+function isBlank(v: unknown): boolean {
+  return v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0);
+}
+
+/** Empty strings and lists mean "not set" (so a required setting left blank is reported, and defaults apply). */
+function withoutEmpty(v: unknown): unknown {
+  if (!isObj(v)) return v;
+  for (const [k, x] of Object.entries(v)) {
+    if (isBlank(x)) delete v[k];
+    else if (isObj(x)) withoutEmpty(x);
+  }
+  return v;
+}
+
+function pointerToPath(p: string): string {
+  return p
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .join('.');
+}
+
+function joinPath(base: string, name: string): string {
+  return base ? `${base}.${name}` : name;
+}
+
+function missingProperty(e: ErrorObject): string {
+  return String((e.params as { missingProperty?: unknown }).missingProperty ?? '');
+}
+
+function describeAjv(e: ErrorObject): string {
+  if (e.keyword === 'enum') return `must be one of ${((e.params as { allowedValues?: unknown[] }).allowedValues ?? []).map((x) => JSON.stringify(x)).join(', ')}`;
+  return e.message ?? 'is invalid';
+}
+
+function requiredTopLevel(schema: Obj | undefined): string[] {
+  return Array.isArray(schema?.required) ? (schema!.required as unknown[]).filter((x): x is string => typeof x === 'string') : [];
+}
+
+/** A missing object-typed setting is asked for by its first required (else first) leaf: "confluence" → "confluence.url". */
+function requiredLeaf(entry: Entry, name: string): string {
+  let path = name;
+  for (let depth = 0; depth < 5; depth++) {
+    const s = settingSchema(entry, path.split('.'));
+    const next = requiredTopLevel(s)[0] ?? (isObj(s?.properties) ? Object.keys(s!.properties as Obj)[0] : undefined);
+    if (!s || !next) break;
+    path = `${path}.${next}`;
+  }
+  return path;
+}
+
+function placeholderFor(schema: Obj | undefined): unknown {
+  if (Array.isArray(schema?.enum) && schema!.enum.length) return schema!.enum[0];
+  if (schema?.type === 'array') return ['…'];
+  if (schema?.type === 'boolean') return true;
+  return '…';
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v.trim() ? v.trim() : undefined;
+}
+
+function oneLine(s: string): string {
+  const t = s.replace(/\s+/g, ' ').trim();
+  return t.length > 160 ? t.slice(0, 159) + '…' : t;
+}

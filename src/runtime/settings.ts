@@ -1,0 +1,241 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Entry, EnvSpec, PackageLaunch, SecretSpec } from '../catalog/entry.js';
+import { createLogger, errorMessage } from '../log.js';
+
+/**
+ * What `registry-config-set` accepts for an entry: declared settings (its parameters JSON Schema, nested ones as
+ * "a.b"), secrets (by name or by their environment variable) and plain environment variables it declares.
+ * Settings are validated and coerced with Ajv ("5" → 5 where the schema says integer); secrets are only checked
+ * for being text. No error message ever contains a value.
+ */
+
+type Obj = Record<string, unknown>;
+const log = createLogger('settings');
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+
+/** One Ajv for all entries: schemas come from catalogs, so unknown keywords and formats are tolerated. */
+const ajv = new Ajv({ strict: false, allErrors: true, coerceTypes: 'array', useDefaults: true, validateFormats: false, logger: false });
+const compiled = new WeakMap<object, ValidateFunction | Error>();
+
+/** Compile once per schema object; a schema Ajv rejects is the catalog's fault and is reported, not thrown. */
+export function compileSchema(schema: Obj): ValidateFunction | Error {
+  let v = compiled.get(schema);
+  if (!v) {
+    try {
+      v = ajv.compile(schema);
+    } catch (err) {
+      v = new Error(errorMessage(err));
+    }
+    compiled.set(schema, v);
+  }
+  return v;
+}
+
+export function parametersSchema(entry: Pick<Entry, 'config'>): Obj | undefined {
+  const p = entry.config.parameters;
+  return isObj(p) ? p : undefined;
+}
+
+/** The schema of a (possibly nested) setting path, or undefined when the path is not declared. */
+export function settingSchema(entry: Pick<Entry, 'config'>, path: string[]): Obj | undefined {
+  let cur: unknown = parametersSchema(entry);
+  for (const k of path) {
+    const props = isObj(cur) && isObj(cur.properties) ? cur.properties : undefined;
+    if (!props || !own(props, k) || !isObj(props[k])) return undefined;
+    cur = props[k];
+  }
+  return cur as Obj;
+}
+
+/** A server.json argument the user supplies (no fixed `value`): its setting name. */
+export function argumentSettingName(arg: Record<string, unknown>): string | undefined {
+  if (typeof arg.value === 'string') return undefined;
+  if (typeof arg.valueHint === 'string' && arg.valueHint) return arg.valueHint;
+  if (arg.type === 'named' && typeof arg.name === 'string') return arg.name.replace(/^-+/, '') || undefined;
+  return undefined;
+}
+
+function ociPackages(entry: Pick<Entry, 'launch'>): PackageLaunch[] {
+  return entry.launch.filter((l): l is PackageLaunch => l.type === 'package' && l.registryType === 'oci');
+}
+
+/** Setting names that OCI package arguments read (not part of the parameters schema). */
+export function argumentSettings(entry: Pick<Entry, 'launch'>): string[] {
+  const out = new Set<string>();
+  for (const p of ociPackages(entry)) {
+    for (const a of [...(p.runtimeArguments ?? []), ...(p.packageArguments ?? [])]) {
+      const n = argumentSettingName(a);
+      if (n) out.add(n);
+    }
+  }
+  return [...out];
+}
+
+/** An env var whose value is exactly one plain `{{param}}` is another name for that setting. */
+export function envAlias(env: EnvSpec, server: string): string[] | undefined {
+  if (env.value === undefined) return undefined;
+  const m = /^\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}$/.exec(env.value);
+  if (!m) return undefined;
+  const path = m[1]!.split('.');
+  if (path.length > 1 && path[0] === server) path.shift();
+  return path;
+}
+
+export interface ValidatedSettings {
+  /** Settings to store (nested objects for "a.b" keys); a `null` value means "remove this setting". */
+  settings: Record<string, unknown>;
+  /** Secrets keyed by the secret's `name`; an empty string means "remove this secret". */
+  secrets: Record<string, string>;
+  errors: string[];
+}
+
+export function validateSettings(entry: Entry, values: Record<string, unknown>): ValidatedSettings {
+  const settings: Obj = {};
+  const secrets: Record<string, string> = {};
+  const errors: string[] = [];
+  if (!isObj(values)) return { settings, secrets, errors: ['values must be an object of setting names to values, e.g. {"api_url":"https://…"}'] };
+
+  const server = entry.nativeName;
+  const secretByName = new Map<string, SecretSpec>();
+  const secretByEnv = new Map<string, SecretSpec>();
+  for (const s of entry.config.secrets) {
+    secretByName.set(s.name, s);
+    if (!secretByEnv.has(s.env)) secretByEnv.set(s.env, s);
+  }
+  const argNames = new Set(argumentSettings(entry));
+
+  for (const [key, value] of Object.entries(values)) {
+    const secret = secretByName.get(key) ?? secretByEnv.get(key) ?? secretByName.get(`${server}.${key}`);
+    if (secret) {
+      if (value === null || value === undefined || value === '') secrets[secret.name] = '';
+      else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') secrets[secret.name] = String(value);
+      else errors.push(`secret "${secret.name}" (${secret.env}) must be a text value, not ${Array.isArray(value) ? 'a list' : 'an object'}`);
+      continue;
+    }
+
+    let path = key.split('.');
+    if (path.length > 1 && path[0] === server && !settingSchema(entry, path)) path = path.slice(1);
+    let schema = settingSchema(entry, path);
+
+    if (!schema) {
+      const env = entry.config.env.find((e) => e.name === key);
+      if (env) {
+        const alias = envAlias(env, server);
+        if (alias && settingSchema(entry, alias)) {
+          path = alias;
+          schema = settingSchema(entry, alias);
+        } else if (env.value === undefined) {
+          // Declared variable the user supplies directly: stored under its own name.
+          setPath(settings, [key], value === undefined ? null : value);
+          continue;
+        } else {
+          errors.push(`"${key}" is set by the catalog entry itself (${JSON.stringify(env.value)})${describeTemplateParams(env.value, server)}`);
+          continue;
+        }
+      } else if (argNames.has(key)) {
+        setPath(settings, [key], value === undefined ? null : value === null ? null : String(value));
+        continue;
+      }
+    }
+    if (!schema) {
+      errors.push(`unknown setting "${key}" for ${entry.id}: ${describeDeclared(entry)}`);
+      continue;
+    }
+    if (value === null || value === undefined) {
+      setPath(settings, path, null);
+      continue;
+    }
+    const res = coerceValue(schema, value);
+    if (res.error) errors.push(`setting "${path.join('.')}": ${res.error}`);
+    else setPath(settings, path, res.value);
+  }
+  return { settings, secrets, errors };
+}
+
+function describeTemplateParams(tpl: string, server: string): string {
+  const names = [...tpl.matchAll(/\{\{\s*([^}|\s]+)/g)].map((m) => {
+    const p = m[1]!.split('.');
+    if (p.length > 1 && p[0] === server) p.shift();
+    return p.join('.');
+  });
+  return names.length ? `; set ${names.map((n) => `"${n}"`).join(', ')} instead` : '; it cannot be changed';
+}
+
+/** "it declares: settings a, b.c; secrets x (X_ENV); env FOO" — or that it takes nothing. */
+export function describeDeclared(entry: Entry): string {
+  const settings = leafNames(parametersSchema(entry));
+  for (const e of entry.config.env) if (e.value === undefined && !settings.includes(e.name)) settings.push(e.name);
+  settings.push(...argumentSettings(entry).filter((n) => !settings.includes(n)));
+  const secrets = entry.config.secrets.map((s) => `${s.name} (${s.env})`);
+  const parts: string[] = [];
+  if (settings.length) parts.push(`settings ${settings.join(', ')}`);
+  if (secrets.length) parts.push(`secrets ${secrets.join(', ')}`);
+  return parts.length ? `it declares ${parts.join('; ')}` : 'it takes no settings or secrets';
+}
+
+/** Names of declared settings, nested ones as "a.b" (objects with declared properties are listed by their leaves). */
+export function leafNames(schema: Obj | undefined, prefix = ''): string[] {
+  const props = isObj(schema?.properties) ? (schema!.properties as Obj) : {};
+  const out: string[] = [];
+  for (const [k, sub] of Object.entries(props)) {
+    if (isObj(sub) && isObj(sub.properties) && Object.keys(sub.properties).length) out.push(...leafNames(sub, `${prefix}${k}.`));
+    else out.push(prefix + k);
+  }
+  return out;
+}
+
+function setPath(target: Obj, path: string[], value: unknown): void {
+  let cur = target;
+  for (const k of path.slice(0, -1)) {
+    if (!isObj(cur[k])) cur[k] = {};
+    cur = cur[k] as Obj;
+  }
+  cur[path[path.length - 1]!] = value;
+}
+
+const wrappers = new WeakMap<object, Obj>();
+
+/** Validate one value against its property schema, coercing it the way Ajv does ("5" → 5, "a" → ["a"]). */
+export function coerceValue(schema: Obj, value: unknown): { value?: unknown; error?: string } {
+  let v = value;
+  // A list or object typed as JSON text (a chat client often sends strings) is parsed first.
+  if (typeof v === 'string' && /^\s*[[{]/.test(v) && (schema.type === 'array' || schema.type === 'object')) {
+    try {
+      v = JSON.parse(v);
+    } catch {
+      return { error: `expected ${schema.type === 'array' ? 'a list' : 'an object'}; the text given is not valid JSON` };
+    }
+  }
+  // Ajv coerces in place, so the value travels inside a wrapper object.
+  let wrapper = wrappers.get(schema);
+  if (!wrapper) {
+    wrapper = { type: 'object', properties: { value: schema } };
+    wrappers.set(schema, wrapper);
+  }
+  const validate = compileSchema(wrapper);
+  if (validate instanceof Error) {
+    log.warn('a catalog schema cannot be compiled; value kept unvalidated', { error: validate.message });
+    return { value: v };
+  }
+  const data: Obj = { value: structuredClone(v) };
+  if (!validate(data)) return { error: describeErrors(validate.errors ?? [], schema) };
+  return { value: data.value };
+}
+
+function describeErrors(errors: ErrorObject[], schema: Obj): string {
+  const msgs = errors
+    .filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf')
+    .map((e) => {
+      const where = e.instancePath.replace(/^\/value/, '').replace(/^\//, '').replace(/\//g, '.');
+      let msg = e.message ?? 'is invalid';
+      if (e.keyword === 'enum' && Array.isArray((e.params as { allowedValues?: unknown[] }).allowedValues)) {
+        msg = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((x) => JSON.stringify(x)).join(', ')}`;
+      }
+      return where ? `${where} ${msg}` : msg;
+    });
+  const unique = [...new Set(msgs)];
+  const desc = typeof schema.description === 'string' ? ` (${schema.description.slice(0, 200)})` : '';
+  return (unique.length ? unique.join('; ') : 'is invalid') + desc;
+}

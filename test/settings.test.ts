@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serverJsonToEntry } from '../src/sources/server-json.js';
+import { validateSettings } from '../src/runtime/settings.js';
+import { planLaunch } from '../src/runtime/launch-plan.js';
+import { loadDockerEntries, type DockerEntries } from './helpers/docker-entries.js';
+
+let real: DockerEntries;
+beforeAll(async () => {
+  real = await loadDockerEntries('settings-');
+});
+afterAll(() => real.cleanup());
+
+describe('validateSettings on real Docker entries', () => {
+  it('accepts a secret by its name or by its env variable, storing it under the name', () => {
+    const e = real.get('github-official');
+    expect(validateSettings(e, { 'github.personal_access_token': 'ghp_1' })).toEqual({ settings: {}, secrets: { 'github.personal_access_token': 'ghp_1' }, errors: [] });
+    expect(validateSettings(e, { GITHUB_PERSONAL_ACCESS_TOKEN: 'ghp_2' }).secrets).toEqual({ 'github.personal_access_token': 'ghp_2' });
+  });
+
+  it('names the declared settings and secrets when a key is unknown', () => {
+    const r = validateSettings(real.get('elasticsearch'), { uri: 'http://x', ES_API_KEY: 'k' });
+    expect(r.secrets).toEqual({ 'elasticsearch.api_key': 'k' });
+    expect(r.errors).toEqual(['unknown setting "uri" for docker/elasticsearch: it declares settings url; secrets elasticsearch.api_key (ES_API_KEY)']);
+  });
+
+  it('says so when an entry takes nothing at all', () => {
+    const none = real.all.find((e) => !e.config.secrets.length && !e.config.env.length && !e.config.parameters && e.launch[0]?.type === 'image')!;
+    expect(validateSettings(none, { x: 1 }).errors).toEqual([`unknown setting "x" for ${none.id}: it takes no settings or secrets`]);
+  });
+
+  it('coerces "5" to 5 where the schema says integer and rejects what cannot be coerced', () => {
+    const e = real.get('schemacrawler-ai');
+    const ok = validateSettings(e, { 'server_connection.port': '5432', 'server_connection.server': 'postgresql' });
+    expect(ok.errors).toEqual([]);
+    expect(ok.settings).toEqual({ server_connection: { port: 5432, server: 'postgresql' } });
+    const bad = validateSettings(e, { 'server_connection.port': 'fifty' });
+    expect(bad.errors).toEqual([expect.stringMatching(/^setting "server_connection.port": must be integer/)]);
+    expect(bad.settings).toEqual({});
+  });
+
+  it('accepts the server-prefixed form ("filesystem.paths") and a single path for a list, or a JSON list as text', () => {
+    const e = real.get('filesystem');
+    expect(validateSettings(e, { 'filesystem.paths': '/srv/data' }).settings).toEqual({ paths: ['/srv/data'] });
+    expect(validateSettings(e, { paths: '["/a","/b"]' }).settings).toEqual({ paths: ['/a', '/b'] });
+    expect(validateSettings(e, { paths: '[not json' }).errors).toEqual([expect.stringContaining('not valid JSON')]);
+  });
+
+  it('maps an env var name whose value is one {{param}} onto that setting; a computed one is refused with what to set', () => {
+    const e = real.get('okta-mcp-server');
+    expect(validateSettings(e, { OKTA_ORG_URL: 'https://acme.okta.com' }).settings).toEqual({ okta_org_url: 'https://acme.okta.com' });
+    expect(validateSettings(e, { OKTA_LOG_FILE: '/x' }).errors).toEqual([
+      '"OKTA_LOG_FILE" is set by the catalog entry itself ("{{okta-mcp-server.log_path|volume-target}}/okta.log"); set "log_path" instead',
+    ]);
+  });
+
+  it('nested object settings are validated as a whole too', () => {
+    const e = real.get('atlassian');
+    const r = validateSettings(e, { jira: { url: 'https://acme.atlassian.net' }, 'confluence.username': 'me' });
+    expect(r.errors).toEqual([]);
+    expect(r.settings).toEqual({ jira: { url: 'https://acme.atlassian.net' }, confluence: { username: 'me' } });
+    expect(validateSettings(e, { jira: { username: 'me' } }).errors).toEqual([expect.stringContaining("must have required property 'url'")]);
+  });
+
+  it('null unsets a setting and an empty secret unsets the secret', () => {
+    const e = real.get('elasticsearch');
+    expect(validateSettings(e, { url: null, 'elasticsearch.api_key': '' })).toEqual({ settings: { url: null }, secrets: { 'elasticsearch.api_key': '' }, errors: [] });
+  });
+
+  it('never puts a secret value into an error', () => {
+    const e = real.get('github-official');
+    const r = validateSettings(e, { GITHUB_PERSONAL_ACCESS_TOKEN: { token: 'ghp_TOPSECRET' } as unknown, other: 'ghp_TOPSECRET' });
+    expect(r.errors).toHaveLength(2);
+    expect(r.errors[0]).toBe('secret "github.personal_access_token" (GITHUB_PERSONAL_ACCESS_TOKEN) must be a text value, not an object');
+    expect(r.errors.join('\n')).not.toContain('ghp_TOPSECRET');
+  });
+
+  it('what validateSettings returns is exactly what planLaunch needs to start the server', () => {
+    const e = real.get('elasticsearch');
+    const v = validateSettings(e, { ES_URL: 'http://127.0.0.1:9200', ES_API_KEY: 'k' });
+    expect(v.errors).toEqual([]);
+    const r = planLaunch(e, { settings: v.settings, secrets: v.secrets, defaults: { memory: '256m', cpus: '1', pidsLimit: 64 } });
+    expect(r.ok && r.plan.kind === 'container' && r.plan.env).toEqual({ ES_URL: 'http://127.0.0.1:9200' });
+  });
+
+  it('the "how" of every missing item of every real entry is accepted by validateSettings', () => {
+    let items = 0;
+    for (const e of real.all) {
+      const r = planLaunch(e, { settings: {}, secrets: {}, defaults: { memory: '1g', cpus: '1', pidsLimit: 64 }, checkPaths: false });
+      if (r.ok) continue;
+      for (const m of r.missing) {
+        const { values } = JSON.parse(m.how.replace(/^registry-config-set /, '')) as { id: string; values: Record<string, unknown> };
+        const v = validateSettings(e, values);
+        expect(v.errors, `${e.id}: ${m.how}`).toEqual([]);
+        items++;
+      }
+    }
+    expect(items).toBeGreaterThan(100);
+  });
+});
+
+describe('validateSettings on server.json entries', () => {
+  const entry = serverJsonToEntry(
+    {
+      name: 'io.github.example/db',
+      description: 'db',
+      version: '1.0.0',
+      packages: [
+        {
+          registryType: 'oci',
+          identifier: 'ghcr.io/example/db:1',
+          transport: { type: 'stdio' },
+          packageArguments: [{ type: 'positional', valueHint: 'database_url', isRequired: true }],
+          environmentVariables: [
+            { name: 'DB_PORT', format: 'number', default: '5432' },
+            { name: 'DB_MODE', choices: ['ro', 'rw'] },
+            { name: 'DB_PASSWORD', isSecret: true },
+          ],
+        },
+      ],
+    },
+    'internal',
+  );
+
+  it('accepts env variable names, argument names and secrets; checks choices and numbers', () => {
+    const r = validateSettings(entry, { DB_PORT: '6543', DB_MODE: 'ro', database_url: 'postgres://h/db', DB_PASSWORD: 'pw' });
+    expect(r).toEqual({ settings: { DB_PORT: 6543, DB_MODE: 'ro', database_url: 'postgres://h/db' }, secrets: { DB_PASSWORD: 'pw' }, errors: [] });
+    expect(validateSettings(entry, { DB_MODE: 'admin' }).errors).toEqual(['setting "DB_MODE": must be one of "ro", "rw"']);
+  });
+});
