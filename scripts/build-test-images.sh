@@ -5,7 +5,7 @@
 # Each is a root file system holding the host's node binary and the libraries it links, an /etc/passwd with
 # nobody, and just the node_modules the server needs, imported as one deterministic layer (same image ID on every
 # rebuild from the same inputs). Images are built for root and for the rootless test user (each has its own storage).
-# An image whose inputs have not changed is left alone, so a second run takes about a second.
+# An image whose inputs (node, its libraries, the server files, the packages) have not changed is left alone.
 #
 #   bash scripts/build-test-images.sh [--user NAME] [--force]
 #     --user NAME  also build for this unprivileged user (default: mcpreg when it exists; "" for none)
@@ -42,55 +42,83 @@ cd /
 # podman as the rootless user: no XDG variables of root's session (they would point at root's directories).
 AS_USER=(runuser -u "$RUSER" -- env -u XDG_RUNTIME_DIR -u XDG_CONFIG_HOME -u XDG_DATA_HOME)
 
-# The part every image shares: node, its libraries, users, an empty /tmp.
-BASE="$WORK/base"
-mkdir -p "$BASE/usr/bin" "$BASE/etc" "$BASE/tmp" "$BASE/app"
-cp "$NODE" "$BASE/usr/bin/node"
-for lib in $(ldd "$NODE" | grep -o '/[^ ]*'); do
-  cp -L --parents "$lib" "$BASE"
-done
-if ldd "$NODE" | grep -q libnode; then
-  # Debian's shared-libnode build keeps its bundled modules here.
-  [ -d /usr/share/nodejs ] && cp -a --parents /usr/share/nodejs "$BASE"
-fi
-printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n' > "$BASE/etc/passwd"
-printf 'root:x:0:\nnogroup:x:65534:\n' > "$BASE/etc/group"
-chmod 1777 "$BASE/tmp"
+LIBS=$(ldd "$NODE" | grep -o '/[^ ]*' | xargs readlink -f | sort -u)
 
-# import_image NAME ROOTFS CMD-JSON: tar the root file system deterministically and import it for root and user.
-import_image() {
-  local ref="$1" rootfs="$2" cmd="$3"
-  chmod -R a+rX,go-w "$rootfs" && chmod 1777 "$rootfs/tmp"
-  local tar="$WORK/$(basename "${ref%%:*}").tar"
-  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$rootfs" -cf "$tar" .
-  touch -d @0 "$tar"
-  chmod 644 "$tar"
-  # The build key covers the layer and the image settings, so "up to date" means exactly these inputs.
-  local key
-  key=$( (sha256sum < "$tar"; printf '%s' "$cmd") | sha256sum | cut -c1-32)
-  local changes=(--change 'USER 65534:65534' --change 'WORKDIR /app' --change "CMD $cmd"
-    --change "LABEL io.mcp-registry.test.build=$key")
-  local who
+# The part every image shares: node, its libraries, users, an empty /tmp. Made only when an image needs building.
+BASE="$WORK/base"
+make_base() {
+  [ -d "$BASE" ] && return
+  mkdir -p "$BASE/usr/bin" "$BASE/etc" "$BASE/tmp" "$BASE/app"
+  cp "$NODE" "$BASE/usr/bin/node"
+  local lib
+  for lib in $(ldd "$NODE" | grep -o '/[^ ]*'); do
+    cp -L --parents "$lib" "$BASE"
+  done
+  if ldd "$NODE" | grep -q libnode; then
+    # Debian's shared-libnode build keeps its bundled modules here.
+    [ -d /usr/share/nodejs ] && cp -a --parents /usr/share/nodejs "$BASE"
+  fi
+  printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n' > "$BASE/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' > "$BASE/etc/group"
+  chmod 1777 "$BASE/tmp"
+}
+
+# What every image is made from; an image's key adds its own files, packages and command. The key is stored as a
+# label, so an image whose key matches is already exactly what this run would build, and the copying is skipped.
+COMMON_KEY=$(for f in "$REPO/scripts/build-test-images.sh" "$REPO/test/images/collect-deps.mjs" "$NODE" $LIBS; do
+  sha256sum < "$f"
+done | sha256sum | cut -c1-64)
+
+# image REF CMD-JSON APP-FILE PACKAGE...: build REF (APP-FILE, if not "", becomes /app/server.mjs) for root and
+# the user, unless each already has it from the same inputs.
+image() {
+  local ref="$1" cmd="$2" appfile="$3"; shift 3
+  local deps key who have
+  deps=$(node "$REPO/test/images/collect-deps.mjs" "$REPO" "$@")
+  key=$( {
+    echo "$COMMON_KEY $cmd $*"
+    [ -n "$appfile" ] && sha256sum < "$appfile"
+    (cd "$REPO" && for d in $deps; do echo "$d"; cat "$d/package.json"; done) | sha256sum
+  } | sha256sum | cut -c1-32)
+  local todo=()
   for who in root ${RUSER:+"$RUSER"}; do
     local run=()
     [ "$who" != root ] && run=("${AS_USER[@]}")
-    local have
     have=$("${run[@]}" podman image inspect --format '{{index .Labels "io.mcp-registry.test.build"}}' "$ref" 2>/dev/null || true)
     if [ "$FORCE" = 0 ] && [ "$have" = "$key" ]; then
       say "$ref for $who: up to date ($("${run[@]}" podman image inspect --format '{{.Id}}' "$ref" | cut -c1-12))"
-      continue
+    else
+      todo+=("$who")
     fi
+  done
+  [ ${#todo[@]} -eq 0 ] && return
+
+  make_base
+  local rootfs="$WORK/rootfs"
+  rm -rf "$rootfs"
+  cp -a "$BASE" "$rootfs"
+  [ -n "$appfile" ] && cp "$appfile" "$rootfs/app/server.mjs"
+  (cd "$REPO" && printf '%s\n' "$deps" | xargs cp -a --parents -t "$rootfs/app")
+  chmod -R a+rX,go-w "$rootfs" && chmod 1777 "$rootfs/tmp"
+  # One deterministic layer: same inputs, same bytes, same image ID.
+  local tar="$WORK/image.tar"
+  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$rootfs" -cf "$tar" .
+  touch -d @0 "$tar"
+  chmod 644 "$tar"
+  rm -rf "$rootfs"
+  local changes=(--change 'USER 65534:65534' --change 'WORKDIR /app' --change "CMD $cmd"
+    --change "LABEL io.mcp-registry.test.build=$key")
+  for who in "${todo[@]}"; do
+    local run=()
+    [ "$who" != root ] && run=("${AS_USER[@]}")
+    local old
+    old=$("${run[@]}" podman image inspect --format '{{.Id}}' "$ref" 2>/dev/null || true)
     "${run[@]}" podman import -q "${changes[@]}" "$tar" "$ref" >/dev/null
+    # The previous build, now untagged, would only take space (kept if a container still uses it).
+    [ -n "$old" ] && "${run[@]}" podman rmi "$old" >/dev/null 2>&1 || true
     say "$ref for $who: imported ($("${run[@]}" podman image inspect --format '{{.Id}}' "$ref" | cut -c1-12), $(du -m "$tar" | cut -f1) MB)"
   done
-}
-
-# copy_modules ROOTFS PACKAGE...: the packages and their run-time dependencies, at the same node_modules paths.
-copy_modules() {
-  local rootfs="$1"; shift
-  local dirs
-  dirs=$(node "$REPO/test/images/collect-deps.mjs" "$REPO" "$@")
-  (cd "$REPO" && printf '%s\n' "$dirs" | xargs cp -a --parents -t "$rootfs/app")
+  rm -f "$tar"
 }
 
 # smoke REF: the image answers `initialize` on stdin, as root and as the user, with the hardening flags.
@@ -110,21 +138,11 @@ smoke() {
   done
 }
 
-# (a) tiny
-TINY="$WORK/tiny"
-cp -a "$BASE" "$TINY"
-cp "$REPO/test/images/tiny-server/server.mjs" "$TINY/app/server.mjs"
-copy_modules "$TINY" @modelcontextprotocol/sdk
-import_image localhost/mcp-registry-test/tiny:1 "$TINY" '["/usr/bin/node","/app/server.mjs"]'
-rm -rf "$TINY"
-
-# (b) everything, in stdio mode
-EVERY="$WORK/everything"
-cp -a "$BASE" "$EVERY"
-copy_modules "$EVERY" @modelcontextprotocol/server-everything
-import_image localhost/mcp-registry-test/everything:1 "$EVERY" \
-  '["/usr/bin/node","/app/node_modules/@modelcontextprotocol/server-everything/dist/index.js","stdio"]'
-rm -rf "$EVERY"
+image localhost/mcp-registry-test/tiny:1 '["/usr/bin/node","/app/server.mjs"]' \
+  "$REPO/test/images/tiny-server/server.mjs" @modelcontextprotocol/sdk
+image localhost/mcp-registry-test/everything:1 \
+  '["/usr/bin/node","/app/node_modules/@modelcontextprotocol/server-everything/dist/index.js","stdio"]' \
+  "" @modelcontextprotocol/server-everything
 
 smoke localhost/mcp-registry-test/tiny:1
 smoke localhost/mcp-registry-test/everything:1
