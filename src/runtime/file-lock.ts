@@ -1,6 +1,9 @@
 import { hostname } from 'node:os';
 import { link, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { pidAlive } from '../catalog/source-store.js';
+
+export { pidAlive };
 
 /**
  * A cross-process lock next to a file: `<file>.lock`, created with O_EXCL and holding `pid host time nonce`.
@@ -54,17 +57,6 @@ function parseLock(text: string): LockInfo | undefined {
   const t = Number(time);
   if (!Number.isInteger(p) || !host || !Number.isFinite(t) || !nonce) return undefined;
   return { pid: p, host, time: t, nonce };
-}
-
-/** Whether a process with this pid exists on this host. */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function acquire(lockPath: string, opts: LockOptions): Promise<string> {
