@@ -186,11 +186,13 @@ function nodeCheck(): DoctorCheck {
     : { name: 'node', ok, detail: `node ${process.versions.node} is older than 20.18`, fix: 'install Node.js 20.18 or newer (https://nodejs.org)' };
 }
 
-export async function runDoctor(paths: RegistryPaths, podman = new Podman()): Promise<DoctorResult> {
-  const [podmanResults, git, config, cache, sources, state, secrets] = await Promise.all([
-    podmanChecks(podman),
+/** Checks everything; `podman` defaults to the binary config.yaml names (runtime.podman). */
+export async function runDoctor(paths: RegistryPaths, podman?: Podman): Promise<DoctorResult> {
+  const config = await configCheck(paths.configFile);
+  const bin = (await loadConfig(paths.configFile).catch(() => null))?.runtime.podman;
+  const [podmanResults, git, cache, sources, state, secrets] = await Promise.all([
+    podmanChecks(podman ?? new Podman({ bin })),
     gitCheck(),
-    configCheck(paths.configFile),
     writableCheck('cache directory', paths.cacheDir),
     writableCheck('sources directory', paths.sourcesDir),
     writableCheck('state directory', paths.stateDir),

@@ -68,6 +68,7 @@ type Info = {
   tmpWritable: boolean;
   interfaces: string[];
   capEff: string;
+  capBnd: string;
   noNewPrivs: string;
   pid1: string[];
   memoryLimit: string | null;
@@ -210,6 +211,8 @@ describe('podman (rootful, or whatever this user gets)', () => {
       expect(info.tmpWritable).toBe(true);
       expect(info.interfaces).toEqual(['lo']);
       expect(BigInt(`0x${info.capEff}`)).toBe(0n);
+      // The bounding set shows --cap-drop ALL even for a non-root user (whose effective set is empty anyway).
+      expect(BigInt(`0x${info.capBnd}`)).toBe(0n);
       expect(info.noNewPrivs).toBe('1');
       expect(info.pid1.join(' ')).toMatch(/catatonit|init/); // --init: signals reach the server
       if (v?.resourceLimits) {
@@ -224,7 +227,9 @@ describe('podman (rootful, or whatever this user gets)', () => {
   it('delivers a secret to the container without putting it on podman\'s command line', async (ctx) => {
     await requirePodman(ctx);
     const secret = `tok-${randomBytes(12).toString('hex')}`;
-    const { client, transport } = await connect(podman, tinySpec({ secretEnv: { TINY_SECRET: secret }, env: { TINY_PLAIN: 'visible' } }));
+    // podman would copy proxy variables (credentials and all) into every container unless told not to.
+    const withProxy = new Podman({ env: { ...process.env, HTTPS_PROXY: 'http://user:pw@127.0.0.1:9', PATH_OF_HOST_ONLY: '1' } });
+    const { client, transport } = await connect(withProxy, tinySpec({ secretEnv: { TINY_SECRET: secret }, env: { TINY_PLAIN: 'visible' } }));
     try {
       const argv = readFileSync(`/proc/${transport.pid}/cmdline`, 'utf8').split('\0');
       expect(argv[0]).toMatch(/podman$/);
@@ -235,6 +240,7 @@ describe('podman (rootful, or whatever this user gets)', () => {
       expect((await client.callTool({ name: 'env_has', arguments: { name: 'TINY_SECRET' } })).structuredContent).toEqual({ name: 'TINY_SECRET', set: true, length: secret.length });
       // Only what was named crosses over: this process's environment stays outside.
       expect((await client.callTool({ name: 'env_has', arguments: { name: 'PATH_OF_HOST_ONLY' } })).structuredContent).toMatchObject({ set: false });
+      expect((await client.callTool({ name: 'env_has', arguments: { name: 'HTTPS_PROXY' } })).structuredContent).toMatchObject({ set: false });
     } finally {
       await client.close();
     }
@@ -330,6 +336,7 @@ describe('rootless podman (as the unprivileged test user)', () => {
       expect(info.tmpWritable).toBe(true);
       expect(info.interfaces).toEqual(['lo']);
       expect(BigInt(`0x${info.capEff}`)).toBe(0n);
+      expect(BigInt(`0x${info.capBnd}`)).toBe(0n);
       expect(await client.callTool({ name: 'echo_env', arguments: { name: 'TINY_SECRET' } })).toMatchObject({ content: [{ text: secret }] });
       // The container belongs to the user's podman, not root's.
       expect((await rl.listContainers({ [INSTANCE_LABEL]: instance })).map((c) => c.name)).toContain(spec.name);
@@ -369,9 +376,11 @@ describe('doctor', () => {
       await writeFile(paths.secretsFile, '{}');
       await chmod(paths.secretsFile, 0o644);
 
-      const missing = await runDoctor(paths, new Podman({ bin: '/nonexistent/podman' }));
+      // The podman binary comes from config.yaml.
+      await writeFile(paths.configFile, 'sources: []\nruntime:\n  podman: /nonexistent/podman\n');
+      const missing = await runDoctor(paths);
       expect(missing.ok).toBe(false);
-      expect(missing.checks.find((c) => c.name === 'podman')).toMatchObject({ ok: false, fix: expect.stringContaining('apt-get install') });
+      expect(missing.checks.find((c) => c.name === 'podman')).toMatchObject({ ok: false, detail: expect.stringContaining('/nonexistent/podman'), fix: expect.stringContaining('apt-get install') });
       expect(missing.checks.find((c) => c.name === 'cache directory')).toMatchObject({ ok: false, detail: expect.stringContaining('not a directory') });
       expect(missing.checks.find((c) => c.name === 'secrets file')).toMatchObject({ ok: false, fix: `chmod 600 ${paths.secretsFile}` });
 
