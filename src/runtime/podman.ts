@@ -207,9 +207,13 @@ interface CliResult {
   message: string;
 }
 
-/** The last few stderr lines, where podman puts the reason ("Error: …"). */
+/** Why podman failed: its "Error: …" lines, else the last lines that are not warnings (which precede errors). */
 function tail(stderr: string, lines = 4): string {
-  return stderr.trim().split('\n').slice(-lines).join('\n');
+  const all = stderr.trim().split('\n').filter((l) => l.trim());
+  const errors = all.filter((l) => l.startsWith('Error:'));
+  if (errors.length) return errors.join('\n');
+  const rest = all.filter((l) => !/level=(warning|info|debug)/.test(l));
+  return (rest.length ? rest : all).slice(-lines).join('\n');
 }
 
 export class Podman {
