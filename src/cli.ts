@@ -12,6 +12,8 @@ Usage:
   mcp-registry refresh [--source NAME] [--force]
   mcp-registry status [--json]
   mcp-registry doctor                  check podman, git and state paths; print fixes
+  mcp-registry serve-http [--host 127.0.0.1] [--port 8080] [--base-path /prefix] [--trust-proxy]
+                                       serve the catalog as an MCP Registry API v0.1 (VS Code, Copilot)
   mcp-registry --help | --version
 
 Files: MCP_REGISTRY_HOME (when set) holds config.yaml, policy.yaml, cache/, sources/, state/;
@@ -55,6 +57,13 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'doctor':
       return commands.doctor();
+    case 'serve-http': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { host: { type: 'string' }, port: { type: 'string' }, 'base-path': { type: 'string' }, 'trust-proxy': { type: 'boolean' } },
+      });
+      return commands.serveHttp(values);
+    }
     default:
       process.stderr.write(`Unknown command "${cmd}".\n\n${HELP}`);
       return 2;

@@ -59,3 +59,17 @@ export async function doctor(): Promise<number> {
   out(formatDoctor(res));
   return res.ok ? 0 : 1;
 }
+
+/** Serve the catalog over HTTP until SIGTERM/SIGINT (see src/http/serve.ts). */
+export async function serveHttp(flags: { host?: string; port?: string; 'base-path'?: string; 'trust-proxy'?: boolean }): Promise<number> {
+  const { parseServeFlags, runHttpServer } = await import('./http/serve.js');
+  const opts = parseServeFlags(flags);
+  if (typeof opts === 'string') {
+    process.stderr.write(`mcp-registry serve-http: ${opts}\n`);
+    return 2;
+  }
+  const code = await runHttpServer(await createApp(), opts);
+  // A background refresh (git, crawl) may still hold the event loop; it must not keep a stopped server alive.
+  setTimeout(() => process.exit(code), 2_000).unref();
+  return code;
+}

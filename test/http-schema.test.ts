@@ -148,7 +148,11 @@ describe('mapping of the real entries', () => {
     for (const e of real.official) expect(byId(e.id).server.name).toBe(e.nativeName);
     expect(sourceNamespace({ name: 'docker', url: 'https://github.com/docker/mcp-registry.git' })).toBe('io.github.docker.mcp-registry');
     expect(sourceNamespace({ name: 'mcpservers', url: 'https://mcpservers.org' })).toBe('org.mcpservers');
-    expect(sourceNamespace({ name: 'internal', path: './catalog.yaml' })).toBe('local.internal');
+    expect(sourceNamespace({ name: 'internal', type: 'file' })).toBe('local.internal');
+    expect(sourceNamespace({ name: 'corp', type: 'docker', url: 'https://git.corp.example.com/platform/mcp-registry.git' })).toBe('com.example.corp.git');
+    // A mirror or bundle of a public catalog keeps that catalog's names.
+    expect(sourceNamespace({ name: 'docker', type: 'docker', url: '/srv/mirrors/docker-mcp-registry.bundle' })).toBe('io.github.docker.mcp-registry');
+    expect(sourceNamespace({ name: 'm', type: 'mcpservers', url: 'http://127.0.0.1:8080' })).toBe('org.mcpservers');
     const sqlite = byId('docker/SQLite');
     expect(sqlite.server.name).toBe('io.github.docker.mcp-registry/SQLite');
   });

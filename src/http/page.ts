@@ -18,7 +18,7 @@ main { display: grid; grid-template-columns: minmax(280px, 2fr) 3fr; min-height:
 #list { border-right: 1px solid var(--line); overflow: auto; max-height: calc(100vh - 60px); }
 #status { color: var(--muted); padding: 8px 16px; font-size: 13px; }
 ul { list-style: none; margin: 0; padding: 0; }
-#results button { all: unset; display: block; width: 100%; padding: 9px 16px; border-top: 1px solid var(--line); cursor: pointer; }
+#results button { all: unset; box-sizing: border-box; display: block; width: 100%; padding: 9px 16px; border-top: 1px solid var(--line); cursor: pointer; }
 #results button:hover, #results button:focus-visible, #results button[aria-current="true"] { background: var(--bg2); }
 .n { font-weight: 600; } .nm { color: var(--muted); font-size: 12px; font-family: ui-monospace, monospace; word-break: break-all; }
 .d { color: var(--muted); font-size: 13px; }

@@ -7,7 +7,7 @@ import { isRunnable, type Entry, type EnvSpec, type HeaderSpec, type ImageLaunch
  * Names: an entry that came from a registry in server.json format (official registry, a user's server.json catalog)
  * keeps its reverse-DNS name. Every other entry gets `<namespace of its source>/<native name>`, where the namespace
  * is the reverse-DNS form of the source's URL (github.com/docker/mcp-registry → `io.github.docker.mcp-registry`,
- * https://mcpservers.org → `org.mcpservers`) or `local.<source name>` for a local path. The native name keeps
+ * https://mcpservers.org → `org.mcpservers`; see sourceNamespace for mirrors and local paths). The native name keeps
  * `[A-Za-z0-9._-]`, other characters (the `/` of `owner/repo` slugs included) become `.`. So docker's `postgres` is
  * served as `io.github.docker.mcp-registry/postgres`, stable for as long as the source's URL stays the same.
  */
@@ -62,9 +62,21 @@ export interface MappedEntry {
   contentHash: string;
 }
 
-/** `https://github.com/docker/mcp-registry.git` → `io.github.docker.mcp-registry`; local paths → `local.<name>`. */
-export function sourceNamespace(source: { name: string; url?: string; path?: string }): string {
-  const fallback = `local.${label(source.name) || 'source'}`;
+/** Namespaces of the public catalogs, used when a source of that type has no public URL (a mirror, a bundle). */
+const TYPE_NAMESPACES: Record<string, string> = {
+  docker: 'io.github.docker.mcp-registry',
+  mcpservers: 'org.mcpservers',
+  official: 'io.modelcontextprotocol.registry',
+};
+
+/**
+ * The namespace of a source's derived names: the reverse-DNS form of its public URL
+ * (`https://github.com/docker/mcp-registry.git` → `io.github.docker.mcp-registry`, `https://mcpservers.org` →
+ * `org.mcpservers`). A source without a public URL (local path, bundle, loopback or IP address) is taken as a mirror
+ * of the public catalog of its type, else `local.<source name>`.
+ */
+export function sourceNamespace(source: { name: string; type?: string; url?: string }): string {
+  const fallback = TYPE_NAMESPACES[source.type ?? ''] ?? `local.${label(source.name) || 'source'}`;
   if (!source.url || !/^https?:\/\//i.test(source.url)) return fallback;
   let u: URL;
   try {
@@ -73,6 +85,7 @@ export function sourceNamespace(source: { name: string; url?: string; path?: str
     return fallback;
   }
   const host = u.hostname.toLowerCase().replace(/^www\./, '');
+  if (!host.includes('.') || /^[\d.]+$/.test(host) || host.startsWith('[') || host.endsWith('.localhost')) return fallback;
   // GitHub-hosted namespaces are `io.github.<owner>` in the official registry; other hosts are simply reversed.
   const labels = host === 'github.com' ? ['io', 'github'] : host.split('.').filter(Boolean).reverse();
   const segs = u.pathname

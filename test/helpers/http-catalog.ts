@@ -52,9 +52,9 @@ export function realCatalog(): Promise<RealCatalog> {
 /** Name mapping as `serve-http` configures it for the default sources. */
 export const realMapping: MappingOptions = {
   namespaces: {
-    docker: sourceNamespace({ name: 'docker', url: 'https://github.com/docker/mcp-registry.git' }),
-    official: sourceNamespace({ name: 'official', url: 'https://registry.modelcontextprotocol.io' }),
-    mcpservers: sourceNamespace({ name: 'mcpservers', url: 'https://mcpservers.org' }),
+    docker: sourceNamespace({ name: 'docker', type: 'docker', url: 'https://github.com/docker/mcp-registry.git' }),
+    official: sourceNamespace({ name: 'official', type: 'official', url: 'https://registry.modelcontextprotocol.io' }),
+    mcpservers: sourceNamespace({ name: 'mcpservers', type: 'mcpservers', url: 'https://mcpservers.org' }),
   },
   serverJsonSources: new Set(['official']),
 };

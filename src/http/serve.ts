@@ -1,0 +1,87 @@
+import type { App } from '../app.js';
+import type { RegistryConfig } from '../config.js';
+import { errorMessage, setLogLevel, type LogLevel } from '../log.js';
+import { startHttpServer, type RegistryHttpServer } from './server.js';
+import { sourceNamespace, type EntryFilter, type MappingOptions, type TrustFn } from './server-json-out.js';
+
+/** `mcp-registry serve-http`: the catalog as an MCP Registry API v0.1, refreshed in the background while serving. */
+
+export interface ServeHttpOptions {
+  host: string;
+  port: number;
+  basePath?: string;
+  trustProxy?: boolean;
+  /** Policy's view of entries (visible in this environment? deprecated?); default: everything, catalog status. */
+  filter?: EntryFilter;
+  trust?: TrustFn;
+}
+
+/** Names for entries without one come from their source's URL; official and file sources publish their own. */
+export function mappingFor(config: RegistryConfig, trust?: TrustFn): MappingOptions {
+  const namespaces: Record<string, string> = {};
+  for (const s of config.sources) namespaces[s.name] = sourceNamespace({ name: s.name, type: s.type, url: 'url' in s ? s.url : undefined });
+  const serverJsonSources = new Set(config.sources.filter((s) => s.type === 'official' || s.type === 'file').map((s) => s.name));
+  return { namespaces, serverJsonSources, trust };
+}
+
+/** Parse and check the CLI flags; returns an error message for the user instead of throwing. */
+export function parseServeFlags(v: { host?: string; port?: string; 'base-path'?: string; 'trust-proxy'?: boolean }): ServeHttpOptions | string {
+  const host = v.host?.trim() || '127.0.0.1';
+  const portText = v.port ?? '8080';
+  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+  if (!(port >= 0 && port <= 65535)) return `--port must be a number from 0 to 65535 (got "${portText}")`;
+  const basePath = v['base-path'];
+  if (basePath !== undefined && !/^\/?[A-Za-z0-9._~\-/]*$/.test(basePath)) return `--base-path may only contain letters, digits and . _ ~ - / (got "${basePath}"), e.g. --base-path /registry`;
+  return { host, port, basePath, trustProxy: v['trust-proxy'] === true };
+}
+
+/** Start serving and keep going until SIGTERM/SIGINT; then stop accepting, finish in-flight requests and exit 0. */
+export async function runHttpServer(app: App, opts: ServeHttpOptions): Promise<number> {
+  // A server process logs at info (the CLI quiets subcommands to warnings); the user's choice wins.
+  setLogLevel((process.env.MCP_REGISTRY_LOG_LEVEL as LogLevel | undefined) ?? 'info');
+  const log = app.log.child('http');
+  let srv: RegistryHttpServer;
+  try {
+    srv = await startHttpServer({
+      catalog: app.catalog,
+      host: opts.host,
+      port: opts.port,
+      basePath: opts.basePath,
+      trustProxy: opts.trustProxy,
+      filter: opts.filter,
+      mapping: mappingFor(app.config, opts.trust),
+      cacheDir: app.paths.cacheDir,
+      log,
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const hint = code === 'EADDRINUSE' ? ' (something else listens there: pick another --port)' : code === 'EACCES' ? ' (ports below 1024 need privileges: pick --port 8080)' : '';
+    process.stderr.write(`mcp-registry serve-http: cannot listen on ${opts.host}:${opts.port}: ${errorMessage(err)}${hint}\n`);
+    return 1;
+  }
+  const base = (opts.basePath ?? '').replace(/\/+$/, '').replace(/^(?=[^/])/, '/');
+  log.info(`MCP Registry API v0.1 at ${srv.url}${base}/v0.1/servers, catalog page at ${srv.url}${base}/ (${srv.view.size} servers)`);
+
+  app.scheduler.start();
+  if (!app.catalog.hasData) {
+    log.info('the catalog is empty (first run): fetching sources in the background; the API serves them as they arrive');
+    void app.catalog.ready().catch((err) => log.warn(`first refresh failed: ${errorMessage(err)}`));
+  } else if (app.config.refresh.onStart) void app.scheduler.tick('start');
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info(`${signal}: no new connections; finishing requests in flight`);
+      void (async () => {
+        await app.scheduler.stop().catch(() => {});
+        await srv.close(10_000);
+        log.info('stopped');
+        resolve(0);
+      })();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
