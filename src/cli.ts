@@ -12,6 +12,8 @@ Usage:
   mcp-registry refresh [--source NAME] [--force]
   mcp-registry status [--json]
   mcp-registry doctor                  check podman, git and state paths; print fixes
+  mcp-registry allow <id|pattern>      let an entry start without asking (adds it to policy.yaml allow)
+  mcp-registry deny <id|pattern>       never let an entry start (adds it to policy.yaml deny; deny wins)
   mcp-registry serve-http [--host 127.0.0.1] [--port 8080] [--base-path /prefix] [--trust-proxy]
                                        serve the catalog as an MCP Registry API v0.1 (VS Code, Copilot)
   mcp-registry --help | --version
@@ -57,6 +59,11 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'doctor':
       return commands.doctor();
+    case 'allow':
+    case 'deny': {
+      const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
+      return cmd === 'allow' ? commands.allow(positionals.join(' ')) : commands.deny(positionals.join(' '));
+    }
     case 'serve-http': {
       const { values } = parseArgs({
         args: rest,

@@ -73,3 +73,36 @@ export async function serveHttp(flags: { host?: string; port?: string; 'base-pat
   setTimeout(() => process.exit(code), 2_000).unref();
   return code;
 }
+
+/** `mcp-registry allow <id>`: add it to policy.yaml's allow list (comments kept); an alias resolves to its entry. */
+export function allow(id: string): Promise<number> {
+  return editPolicy('allow', id);
+}
+
+/** `mcp-registry deny <id>`: add it to policy.yaml's deny list, which beats every allow. */
+export function deny(id: string): Promise<number> {
+  return editPolicy('deny', id);
+}
+
+async function editPolicy(action: 'allow' | 'deny', id: string): Promise<number> {
+  const target = id.trim();
+  if (!target || /\s/.test(target)) {
+    process.stderr.write(`mcp-registry ${action}: give one entry id or pattern, e.g. mcp-registry ${action} docker/postgres (or docker/*)\n`);
+    return 2;
+  }
+  const { Policy, sourceTypesOf } = await import('./runtime/policy.js');
+  const app = await createApp();
+  const entry = /[*?]/.test(target) ? undefined : app.catalog.get(target);
+  if (entry && entry.id !== target) process.stderr.write(`"${target}" is another name of ${entry.id}; the rule is saved for ${entry.id}.\n`);
+  else if (!entry && !/[*?]/.test(target) && app.catalog.hasData) {
+    process.stderr.write(`Note: "${target}" is not in the catalog (yet); the rule is saved as written.\n`);
+  }
+  const policy = await Policy.load(app.paths.policyFile, sourceTypesOf(app.config.sources), { environment: app.config.environment });
+  const change = await policy[action](entry?.id ?? target);
+  out(change.message);
+  if (entry) {
+    const d = policy.decide(entry);
+    out(`${entry.id} is now ${d.allowed ? 'allowed' : d.needsApproval ? 'waiting for approval' : 'blocked'}: ${d.reason}`);
+  }
+  return 0;
+}

@@ -1,0 +1,429 @@
+import { readFile, stat } from 'node:fs/promises';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, YAMLSeq, type Document } from 'yaml';
+import { z } from 'zod';
+import type { Entry } from '../catalog/entry.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { errorMessage } from '../log.js';
+import { withFileLock } from './file-lock.js';
+import type { LaunchOverrides } from './launch-plan.js';
+
+/**
+ * The allowlist, policy.yaml:
+ *
+ *   allow: [docker/*, official/io.github.me/*]   # ids or patterns; "*" matches anything ("/" included), "?" one char
+ *   deny:  [mcpservers/*]                         # a deny always wins
+ *   trust: { fileSources: true, dockerBuilt: true }   # the defaults below; set false to require approval
+ *   entries:                                      # per-entry rules; several patterns may match, the most specific wins
+ *     "docker/github-official":
+ *       status: active | deprecated | disabled    # disabled: never starts and is hidden; deprecated: starts, flagged
+ *       message: "use docker/github-remote"       # shown with a deprecated or disabled status
+ *       environments: [dev, prod]                 # only in these (config.yaml `environment`)
+ *       network: none | default                   # container overrides, consumed by planLaunch
+ *       memory: 256m
+ *       cpus: "0.5"
+ *       pidsLimit: 128
+ *       user: "1000:1000"
+ *       readOnly: true
+ *       image: ghcr.io/github/github-mcp-server@sha256:…   # pin
+ *       tools: [get_issue, list_issues]           # pin: only these tools are mounted (the mount manager applies it)
+ *
+ * Without a rule, an entry is allowed when it comes from one of the user's own `file` sources, or from a `docker`
+ * source with an image under `mcp/` (built and signed by Docker). Anything else needs approval: either a one-time
+ * approval recorded in state (`state.approvals`, passed to decide()) or a durable `mcp-registry allow <id>`.
+ */
+
+export interface PolicyDecision {
+  allowed: boolean;
+  reason: string;
+  /** True when the user could approve it (it is not denied or disabled). */
+  needsApproval: boolean;
+  /** The command that allows it for good, e.g. "mcp-registry allow docker/foo". */
+  command?: string;
+  /** Allowed, but worth saying (deprecated). */
+  warning?: string;
+}
+
+export interface PolicyChange {
+  changed: boolean;
+  message: string;
+}
+
+/** Shaped like the HTTP API's EntryVisibility: hidden when disabled or outside this environment. */
+export interface PolicyVisibility {
+  visible: boolean;
+  status: 'active' | 'deprecated';
+  statusMessage?: string;
+}
+
+export class PolicyError extends Error {}
+
+const Pattern = z.string().trim().min(1, 'a pattern must not be empty');
+const Memory = z.string().regex(/^\d+(\.\d+)?[bkmg]?$/i, 'memory is a number with an optional unit b, k, m or g, e.g. 256m');
+const Cpus = z.union([z.number().positive(), z.string().regex(/^\d+(\.\d+)?$/, 'cpus is a number such as 0.5 or 2')]).transform(String);
+
+export const EntryRuleSchema = z.strictObject({
+  status: z.enum(['active', 'deprecated', 'disabled']).optional(),
+  message: z.string().optional(),
+  environments: z.array(z.string().min(1)).optional(),
+  network: z.enum(['none', 'default']).optional(),
+  memory: Memory.optional(),
+  cpus: Cpus.optional(),
+  pidsLimit: z.number().int().positive().optional(),
+  user: z.string().regex(/^[a-zA-Z0-9_.-]+(?::[a-zA-Z0-9_.-]+)?$/, 'user is a name or uid, optionally :group').optional(),
+  readOnly: z.boolean().optional(),
+  image: z.string().regex(/^[^\s-][^\s]*$/, 'image is an image reference such as mcp/foo@sha256:…').optional(),
+  tools: z.array(z.string().min(1)).optional(),
+});
+export type EntryRule = z.infer<typeof EntryRuleSchema>;
+
+export const PolicySchema = z.strictObject({
+  allow: z.array(Pattern).nullish().transform((v) => v ?? []),
+  deny: z.array(Pattern).nullish().transform((v) => v ?? []),
+  trust: z
+    .strictObject({ fileSources: z.boolean().default(true), dockerBuilt: z.boolean().default(true) })
+    .nullish()
+    .transform((v) => v ?? { fileSources: true, dockerBuilt: true }),
+  entries: z
+    .record(Pattern, EntryRuleSchema.nullish().transform((v) => v ?? {}))
+    .nullish()
+    .transform((v) => v ?? {}),
+});
+export type PolicyData = z.infer<typeof PolicySchema>;
+
+const NEW_FILE = `# mcp-registry policy: which catalog entries may start (see README, "Policy").
+# allow / deny: entry ids or patterns ("*" matches anything, "/" included), e.g. docker/*, official/io.github.me/*
+# A deny always wins. Entries from your own "file" sources and Docker-built images (mcp/...) are allowed unless
+# trust says otherwise; anything else asks for approval first.
+# entries: per-entry rules and container overrides, e.g.
+#   entries:
+#     "docker/github-official": { status: active, environments: [dev], network: default, memory: 256m }
+allow: []
+deny: []
+`;
+
+/** Source name → type, as Policy.load wants it, from config.yaml's sources. */
+export function sourceTypesOf(sources: readonly { name: string; type: string }[]): Record<string, string> {
+  return Object.fromEntries(sources.map((s) => [s.name, s.type]));
+}
+
+/** `docker/*` → /^docker\/.*$/i. Ids differ by more than case, so matching ignores it. */
+export function patternToRegExp(p: string): RegExp {
+  const body = p
+    .split('')
+    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${body}$`, 'i');
+}
+
+/** More literal characters = more specific; an exact id beats every pattern. */
+function specificity(p: string): number {
+  const literal = p.replace(/[*?]/g, '').length;
+  return /[*?]/.test(p) ? literal : 1_000_000 + literal;
+}
+
+export class Policy {
+  private allowRe: [string, RegExp][] = [];
+  private denyRe: [string, RegExp][] = [];
+  private entryRules: [string, RegExp, EntryRule][] = [];
+  private current!: PolicyData;
+
+  private constructor(
+    readonly file: string,
+    data: PolicyData,
+    private readonly sourceTypes: Record<string, string>,
+    readonly environment: string | undefined,
+    /** Whether the file existed when loaded. */
+    private existed: boolean,
+  ) {
+    this.setData(data);
+  }
+
+  get data(): PolicyData {
+    return this.current;
+  }
+
+  get exists(): boolean {
+    return this.existed;
+  }
+
+  private setData(data: PolicyData): void {
+    this.current = data;
+    this.allowRe = data.allow.map((p) => [p, patternToRegExp(p)]);
+    this.denyRe = data.deny.map((p) => [p, patternToRegExp(p)]);
+    this.entryRules = Object.entries(data.entries)
+      .sort(([a], [b]) => specificity(a) - specificity(b))
+      .map(([p, r]) => [p, patternToRegExp(p), r]);
+  }
+
+  /**
+   * Read policy.yaml; a missing file means the defaults. Invalid YAML or an invalid rule is a PolicyError naming
+   * the file, line and column, and what is expected there.
+   */
+  static async load(file: string, sourceTypes: Record<string, string> = {}, opts: { environment?: string } = {}): Promise<Policy> {
+    let text: string | undefined;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new PolicyError(`cannot read ${file}: ${errorMessage(err)}`);
+    }
+    const data = text === undefined ? PolicySchema.parse({}) : parsePolicy(text, file).data;
+    return new Policy(file, data, sourceTypes, opts.environment, text !== undefined);
+  }
+
+  /** Build from YAML text (tests, or a policy held elsewhere). */
+  static fromText(text: string, file: string, sourceTypes: Record<string, string> = {}, opts: { environment?: string } = {}): Policy {
+    return new Policy(file, parsePolicy(text, file).data, sourceTypes, opts.environment, true);
+  }
+
+  private ids(entry: Pick<Entry, 'id' | 'aliases'>): string[] {
+    return [entry.id, ...(entry.aliases ?? [])];
+  }
+
+  private match(list: [string, RegExp][], entry: Pick<Entry, 'id' | 'aliases'>): string | undefined {
+    const ids = this.ids(entry);
+    return list.find(([, re]) => ids.some((id) => re.test(id)))?.[0];
+  }
+
+  /** The merged rule of every `entries` pattern matching the entry (most specific last, so it wins). */
+  entryRule(entry: Pick<Entry, 'id' | 'aliases'>): EntryRule & { matched: string[] } {
+    const ids = this.ids(entry);
+    const out: EntryRule & { matched: string[] } = { matched: [] };
+    for (const [p, re, rule] of this.entryRules) {
+      if (!ids.some((id) => re.test(id))) continue;
+      out.matched.push(p);
+      for (const [k, v] of Object.entries(rule)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+    }
+    return out;
+  }
+
+  /** Container settings policy imposes on this entry (planLaunch's `overrides`). */
+  overridesFor(entry: Pick<Entry, 'id' | 'aliases'>): LaunchOverrides {
+    const r = this.entryRule(entry);
+    const o: LaunchOverrides = {};
+    if (r.network) o.network = r.network;
+    if (r.memory) o.memory = r.memory;
+    if (r.cpus) o.cpus = r.cpus;
+    if (r.pidsLimit !== undefined) o.pidsLimit = r.pidsLimit;
+    if (r.user) o.user = r.user;
+    if (r.readOnly !== undefined) o.readOnly = r.readOnly;
+    if (r.image) o.image = r.image;
+    return o;
+  }
+
+  /** Tool names an entry is pinned to, when policy pins them. */
+  toolsFor(entry: Pick<Entry, 'id' | 'aliases'>): string[] | undefined {
+    return this.entryRule(entry).tools;
+  }
+
+  decide(entry: Entry, approvals?: Record<string, unknown>): PolicyDecision {
+    const command = `mcp-registry allow ${entry.id}`;
+    const denied = this.match(this.denyRe, entry);
+    if (denied) return { allowed: false, needsApproval: false, reason: `denied by ${this.file} (deny: "${denied}")` };
+
+    const rule = this.entryRule(entry);
+    const where = rule.matched.length ? `entries."${rule.matched[rule.matched.length - 1]}"` : '';
+    if (rule.status === 'disabled') {
+      return { allowed: false, needsApproval: false, reason: `disabled in ${this.file} (${where})${rule.message ? `: ${rule.message}` : ''}` };
+    }
+    if (rule.environments && !(this.environment && rule.environments.includes(this.environment))) {
+      return {
+        allowed: false,
+        needsApproval: false,
+        reason: `allowed only in environment${rule.environments.length === 1 ? '' : 's'} ${rule.environments.join(', ')} by ${this.file} (${where}); this registry runs in "${this.environment ?? 'unset'}" (config.yaml environment)`,
+      };
+    }
+    const warning = rule.status === 'deprecated' ? `${entry.id} is deprecated by policy${rule.message ? `: ${rule.message}` : ''}` : undefined;
+    const ok = (reason: string): PolicyDecision => ({ allowed: true, needsApproval: false, reason, ...(warning ? { warning } : {}) });
+
+    const allowed = this.match(this.allowRe, entry);
+    if (allowed) return ok(`allowed by ${this.file} (allow: "${allowed}")`);
+    for (const id of this.ids(entry)) {
+      const a = approvals?.[id] as { approvedAt?: unknown; by?: unknown } | undefined;
+      if (a) return ok(`approved${typeof a.by === 'string' ? ` by ${a.by}` : ''}${typeof a.approvedAt === 'string' ? ` at ${a.approvedAt}` : ''}`);
+    }
+    if (this.data.trust.fileSources) {
+      const own = entry.sources.find((s) => this.sourceTypes[s.source] === 'file');
+      if (own) return ok(`from your own catalog (source "${own.source}")`);
+    }
+    if (this.data.trust.dockerBuilt) {
+      const image = dockerBuiltImage(entry, this.sourceTypes);
+      if (image) return ok(`Docker-built and signed image ${image} from the Docker catalog`);
+    }
+    return {
+      allowed: false,
+      needsApproval: true,
+      reason: `${entry.id} is not on the allowlist (${describeOrigin(entry, this.sourceTypes)})`,
+      command,
+      ...(warning ? { warning } : {}),
+    };
+  }
+
+  /** Whether an entry is listed at all in this environment, and as what (disabled or out-of-environment: hidden). */
+  visibility(entry: Entry): PolicyVisibility {
+    const rule = this.entryRule(entry);
+    if (rule.status === 'disabled') return { visible: false, status: 'active' };
+    if (rule.environments && !(this.environment && rule.environments.includes(this.environment))) return { visible: false, status: 'active' };
+    if (entry.status === 'deleted') return { visible: false, status: 'active' };
+    if (rule.status === 'deprecated' || entry.status === 'deprecated') {
+      return { visible: true, status: 'deprecated', ...(rule.message ? { statusMessage: rule.message } : {}) };
+    }
+    return { visible: true, status: 'active' };
+  }
+
+  /** A short trust status for listings: allowed / denied / needs-approval, with the reason. */
+  trust(entry: Entry, approvals?: Record<string, unknown>): { status: 'allowed' | 'denied' | 'needs-approval'; reason: string; warning?: string } {
+    const d = this.decide(entry, approvals);
+    return { status: d.allowed ? 'allowed' : d.needsApproval ? 'needs-approval' : 'denied', reason: d.reason, ...(d.warning ? { warning: d.warning } : {}) };
+  }
+
+  /** Add `id` to allow (and drop it from deny) in policy.yaml, keeping its comments. */
+  allow(id: string): Promise<PolicyChange> {
+    return this.edit(id, 'allow', 'deny');
+  }
+
+  /** Add `id` to deny (and drop it from allow) in policy.yaml, keeping its comments. */
+  deny(id: string): Promise<PolicyChange> {
+    return this.edit(id, 'deny', 'allow');
+  }
+
+  private async edit(id: string, addTo: 'allow' | 'deny', removeFrom: 'allow' | 'deny'): Promise<PolicyChange> {
+    const pattern = id.trim();
+    if (!pattern || /\s/.test(pattern)) throw new PolicyError(`"${id}" is not an entry id or pattern (e.g. docker/postgres or docker/*)`);
+    const result = await withFileLock(this.file, async () => {
+      // Re-read under the lock: another process may have edited the file since this Policy was loaded.
+      let text: string | undefined;
+      let mode = 0o644;
+      try {
+        text = await readFile(this.file, 'utf8');
+        mode = (await stat(this.file)).mode & 0o777;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new PolicyError(`cannot read ${this.file}: ${errorMessage(err)}`);
+      }
+      const { doc } = parsePolicy(text ?? NEW_FILE, this.file);
+      const removed = removeItem(doc, removeFrom, pattern);
+      const added = addItem(doc, addTo, pattern);
+      if (added || removed || text === undefined) await writeFileAtomic(this.file, doc.toString(), mode);
+      const fresh = parsePolicy(doc.toString(), this.file).data;
+      return { added, removed, fresh };
+    });
+    this.setData(result.fresh);
+    this.existed = true;
+    const parts: string[] = [];
+    if (result.added) parts.push(`added "${pattern}" to ${addTo}`);
+    if (result.removed) parts.push(`removed it from ${removeFrom}`);
+    let message = parts.length ? `${capitalize(parts.join(' and '))} in ${this.file}.` : `"${pattern}" was already in ${addTo} in ${this.file}; nothing changed.`;
+    if (addTo === 'allow') {
+      const blocker = this.denyRe.find(([, re]) => re.test(pattern))?.[0];
+      if (blocker) message += ` Note: deny pattern "${blocker}" still matches it, and a deny always wins; remove that line from deny to let it start.`;
+    }
+    return { changed: result.added || result.removed, message };
+  }
+
+  toJSON(): unknown {
+    return {
+      file: this.file,
+      exists: this.exists,
+      environment: this.environment,
+      allow: this.data.allow,
+      deny: this.data.deny,
+      trust: this.data.trust,
+      entries: this.data.entries,
+    };
+  }
+}
+
+// ---- parsing ------------------------------------------------------------------------------------------
+
+function parsePolicy(text: string, file: string): { doc: Document; data: PolicyData } {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true });
+  if (doc.errors.length) {
+    const e = doc.errors[0]!;
+    const pos = e.linePos?.[0];
+    const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new PolicyError(`${file}${pos ? `:${pos.line}:${pos.col}` : ''}: not valid YAML: ${msg}. Fix the file (see README, "Policy").`);
+  }
+  const res = PolicySchema.safeParse(doc.toJS() ?? {});
+  if (!res.success) {
+    const issue = res.error.issues[0]!;
+    const path = issue.path.map(String);
+    const node = issue.code === 'unrecognized_keys' ? (keyNode(doc, path, issue.keys[0]!) ?? nodeAt(doc, path)) : nodeAt(doc, path);
+    const offset = node?.range?.[0];
+    const pos = offset !== undefined ? lc.linePos(offset) : undefined;
+    const where = path.length ? path.join('.') : '(top level)';
+    const msg = issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (known: ${knownKeys(path)})` : issue.message;
+    throw new PolicyError(`${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${where}: ${msg}. Fix the file (see README, "Policy").`);
+  }
+  return { doc, data: res.data };
+}
+
+function knownKeys(path: string[]): string {
+  const shape = path[0] === 'entries' ? EntryRuleSchema.shape : path[0] === 'trust' ? { fileSources: 0, dockerBuilt: 0 } : PolicySchema.shape;
+  return Object.keys(shape).join(', ');
+}
+
+/** The YAML node at a path, or the nearest existing ancestor (so an error still gets a line). */
+function nodeAt(doc: Document, path: string[]): { range?: [number, number, number] | null } | undefined {
+  for (let n = path.length; n >= 0; n--) {
+    const node = doc.getIn(path.slice(0, n).map((p) => (/^\d+$/.test(p) ? Number(p) : p)), true) as { range?: [number, number, number] } | undefined;
+    if (node && typeof node === 'object') return node;
+  }
+  return doc.contents ?? undefined;
+}
+
+/** The key node of `key` in the mapping at `path` (where an unknown key is reported). */
+function keyNode(doc: Document, path: string[], key: string): { range?: [number, number, number] | null } | undefined {
+  const map = path.length ? doc.getIn(path, true) : doc.contents;
+  if (!isMap(map)) return undefined;
+  const pair = map.items.find((it) => isScalar(it.key) && String(it.key.value) === key);
+  return pair && isScalar(pair.key) ? pair.key : undefined;
+}
+
+function seqOf(doc: Document, key: string): YAMLSeq | undefined {
+  const v = doc.get(key, true);
+  return isSeq(v) ? v : undefined;
+}
+
+function removeItem(doc: Document, key: string, value: string): boolean {
+  const seq = seqOf(doc, key);
+  if (!seq) return false;
+  const before = seq.items.length;
+  seq.items = seq.items.filter((it) => !(isScalar(it) && it.value === value));
+  return seq.items.length !== before;
+}
+
+function addItem(doc: Document, key: string, value: string): boolean {
+  let seq = seqOf(doc, key);
+  if (seq?.items.some((it) => isScalar(it) && it.value === value)) return false;
+  if (!seq) {
+    if (!isMap(doc.contents)) doc.contents = doc.createNode({}) as never;
+    seq = new YAMLSeq();
+    doc.set(key, seq);
+  }
+  // A file written with `allow: []` grows into a readable block list.
+  seq.flow = false;
+  seq.add(doc.createNode(value));
+  return true;
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** The `mcp/…` image of an entry the Docker catalog lists (Docker builds and signs those). */
+function dockerBuiltImage(entry: Entry, sourceTypes: Record<string, string>): string | undefined {
+  if (!entry.sources.some((s) => sourceTypes[s.source] === 'docker')) return undefined;
+  for (const l of entry.launch) {
+    if (l.type !== 'image') continue;
+    const ref = l.image.replace(/^(?:docker\.io|index\.docker\.io|registry-1\.docker\.io)\//, '');
+    if (ref.startsWith('mcp/')) return l.image;
+  }
+  return undefined;
+}
+
+function describeOrigin(entry: Entry, sourceTypes: Record<string, string>): string {
+  const srcs = [...new Set(entry.sources.map((s) => `${s.source}${sourceTypes[s.source] ? ` (${sourceTypes[s.source]})` : ''}`))].join(', ');
+  const image = entry.launch.find((l) => l.type === 'image');
+  const what = image && image.type === 'image' ? `image ${image.image}` : entry.launch.some((l) => l.type === 'remote') ? 'a remote endpoint' : 'a package';
+  return `${what} from ${srcs}; only your own file sources and Docker-built mcp/ images are trusted by default`;
+}
