@@ -3,6 +3,7 @@ import { createApp, type App } from './app.js';
 import { createRegistryServer } from './server/server.js';
 import { catalogTools } from './server/catalog-tools.js';
 import { errorMessage } from './log.js';
+import { createRuntime } from './runtime/index.js';
 
 /** Hooks that run on shutdown (the runtime registers container cleanup here). */
 export type ShutdownHook = () => Promise<void>;
@@ -14,8 +15,23 @@ export type ShutdownHook = () => Promise<void>;
 export async function runStdioServer(): Promise<void> {
   const app = await createApp(process.env, { load: false });
   const hooks: ShutdownHook[] = [];
-  const tools = catalogTools({ catalog: app.catalog });
+  // The runtime is built before the server (its tools are part of the table); it notifies through `reg` later.
+  const runtime = await createRuntime({
+    app,
+    reg: {
+      notifyToolsChanged: () => reg.notifyToolsChanged(),
+      notifyResourcesChanged: () => reg.notifyResourcesChanged(),
+      notifyPromptsChanged: () => reg.notifyPromptsChanged(),
+    },
+  });
+  const tools = [
+    ...catalogTools({ catalog: app.catalog, hooks: { configured: (e) => runtime.configured(e) }, runtimeStatus: () => runtime.status() }),
+    ...runtime.tools,
+  ];
   const reg = createRegistryServer(tools);
+  reg.addProvider(runtime.provider);
+  reg.addResourceProvider(runtime.provider);
+  hooks.push(() => runtime.shutdown());
 
   let stopping = false;
   const shutdown = async (why: string) => {
@@ -36,6 +52,8 @@ export async function runStdioServer(): Promise<void> {
 
   const transport = new StdioServerTransport();
   await reg.server.connect(transport);
+  // Restoring mounts loads podman support and starts containers: let initialize and tools/list go first.
+  setTimeout(() => void runtime.start().catch((err) => app.log.error(`runtime start-up failed: ${errorMessage(err)}`)), 50).unref();
   // The cache loads after connecting so initialize/tools/list never wait for it; searches await the load.
   void app.catalog.load().then(
     () => startBackgroundWork(app),

@@ -5,6 +5,18 @@ import {
   type CallToolResult,
   type Tool,
   ElicitResultSchema,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ReadResourceRequestSchema,
+  ListPromptsRequestSchema,
+  GetPromptRequestSchema,
+  McpError,
+  ErrorCode,
+  type Resource,
+  type ResourceTemplate,
+  type ReadResourceResult,
+  type Prompt,
+  type GetPromptResult,
 } from '@modelcontextprotocol/sdk/types.js';
 import { addLogSink, errorMessage, type LogLevel } from '../log.js';
 import { describeTool, formatInputError, ToolError, type ToolContext, type ToolDef, type ToolOutput, type ToolProvider } from './tool-def.js';
@@ -15,6 +27,20 @@ export interface RegistryServer {
   /** Tell the client the tool list changed (mounted tools came or went). */
   notifyToolsChanged(): void;
   addProvider(p: ToolProvider): void;
+  /** Resources and prompts of mounted servers (issue 3). */
+  addResourceProvider(p: ResourceProvider): void;
+  notifyResourcesChanged(): void;
+  notifyPromptsChanged(): void;
+}
+
+/** Resources and prompts that come and go at run time (mounted child servers), already namespaced. */
+export interface ResourceProvider {
+  listResources(signal: AbortSignal): Promise<{ resources: Resource[]; resourceTemplates: ResourceTemplate[] }>;
+  /** Undefined when `uri` is not one of this provider's. */
+  readResource(uri: string, signal: AbortSignal): Promise<ReadResourceResult> | undefined;
+  listPrompts(signal: AbortSignal): Promise<Prompt[]>;
+  /** Undefined when `name` is not one of this provider's. */
+  getPrompt(name: string, args: Record<string, string> | undefined, signal: AbortSignal): Promise<GetPromptResult> | undefined;
 }
 
 const INSTRUCTIONS = `This server is a registry of MCP servers. Use registry-find to search thousands of servers by what
@@ -28,7 +54,10 @@ they do, registry-info for details and required settings, registry-add to start 
 export function createRegistryServer(tools: ToolDef[]): RegistryServer {
   const server = new Server(
     { name: 'mcp-registry', version: VERSION, title: 'MCP Registry' },
-    { capabilities: { tools: { listChanged: true }, logging: {} }, instructions: INSTRUCTIONS },
+    {
+      capabilities: { tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true }, logging: {} },
+      instructions: INSTRUCTIONS,
+    },
   );
   const byName = new Map(tools.map((t) => [t.name, t]));
   const described = tools.map(describeTool);
@@ -69,6 +98,34 @@ export function createRegistryServer(tools: ToolDef[]): RegistryServer {
     return errorResult(`Unknown tool "${name}". Call tools/list (or registry-active) to see the available tools; mounted tools are named <prefix>__<tool>.`);
   });
 
+  const resourceProviders: ResourceProvider[] = [];
+  server.setRequestHandler(ListResourcesRequestSchema, async (_req, extra) => {
+    const lists = await Promise.all(resourceProviders.map((p) => p.listResources(extra.signal)));
+    return { resources: lists.flatMap((l) => l.resources) };
+  });
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, async (_req, extra) => {
+    const lists = await Promise.all(resourceProviders.map((p) => p.listResources(extra.signal)));
+    return { resourceTemplates: lists.flatMap((l) => l.resourceTemplates) };
+  });
+  server.setRequestHandler(ReadResourceRequestSchema, async (req, extra) => {
+    for (const p of resourceProviders) {
+      const r = p.readResource(req.params.uri, extra.signal);
+      if (r) return r;
+    }
+    throw new McpError(ErrorCode.InvalidParams, `Unknown resource "${req.params.uri}": resources/list shows the resources of mounted servers.`);
+  });
+  server.setRequestHandler(ListPromptsRequestSchema, async (_req, extra) => {
+    const lists = await Promise.all(resourceProviders.map((p) => p.listPrompts(extra.signal)));
+    return { prompts: lists.flat() };
+  });
+  server.setRequestHandler(GetPromptRequestSchema, async (req, extra) => {
+    for (const p of resourceProviders) {
+      const r = p.getPrompt(req.params.name, req.params.arguments, extra.signal);
+      if (r) return r;
+    }
+    throw new McpError(ErrorCode.InvalidParams, `Unknown prompt "${req.params.name}": prompts/list shows the prompts of mounted servers.`);
+  });
+
   let connected = false;
   server.oninitialized = () => {
     connected = true;
@@ -79,9 +136,22 @@ export function createRegistryServer(tools: ToolDef[]): RegistryServer {
   });
 
   let pendingNotify: NodeJS.Timeout | null = null;
+  const pendingLists = new Set<'resources' | 'prompts'>();
+  const notifyList = (what: 'resources' | 'prompts') => {
+    if (!connected || pendingLists.has(what)) return;
+    pendingLists.add(what);
+    setTimeout(() => {
+      pendingLists.delete(what);
+      const send = what === 'resources' ? server.sendResourceListChanged() : server.sendPromptListChanged();
+      void send.catch(() => {});
+    }, 20);
+  };
   return {
     server,
     addProvider: (p) => providers.push(p),
+    addResourceProvider: (p) => resourceProviders.push(p),
+    notifyResourcesChanged: () => notifyList('resources'),
+    notifyPromptsChanged: () => notifyList('prompts'),
     notifyToolsChanged() {
       // Coalesce bursts (several mounts restored at once) into one notification.
       if (pendingNotify || !connected) return;

@@ -1,0 +1,314 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import {
+  CallToolResultSchema,
+  ErrorCode,
+  GetPromptResultSchema,
+  ListPromptsResultSchema,
+  ListResourcesResultSchema,
+  ListResourceTemplatesResultSchema,
+  ListToolsResultSchema,
+  McpError,
+  PromptListChangedNotificationSchema,
+  ReadResourceResultSchema,
+  ResourceListChangedNotificationSchema,
+  ToolListChangedNotificationSchema,
+  type CallToolResult,
+  type GetPromptResult,
+  type Prompt,
+  type ReadResourceResult,
+  type Resource,
+  type ResourceTemplate,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import { errorMessage, type Logger } from '../log.js';
+import { VERSION } from '../version.js';
+
+/** How to reach a child server: a process speaking MCP on stdio (podman run …) or a remote HTTP endpoint. */
+export type ChildTarget =
+  | { kind: 'stdio'; command: string; args: string[]; env?: Record<string, string>; cwd?: string }
+  | { kind: 'http'; url: string; transport: 'streamable-http' | 'sse'; headers?: Record<string, string> };
+
+export interface ChildOptions {
+  /** For log lines and error messages (the entry id). */
+  label: string;
+  log: Logger;
+  /** initialize + the first tools/list must finish within this. */
+  startTimeout: number;
+  /** Default per-call timeout. */
+  callTimeout: number;
+  /** Applied to every line of the child's stderr before it is logged or kept. */
+  redact?: (s: string) => string;
+  /** The child's tool list changed (its own notification); `tools` is the fresh list. */
+  onToolsChanged?(tools: Tool[]): void;
+  onResourcesChanged?(): void;
+  onPromptsChanged?(): void;
+  /** The connection ended without close() being called: the process exited or the transport failed. */
+  onExit?(reason: string): void;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  timeout?: number;
+  onProgress?: (progress: number, total: number | undefined, message: string | undefined) => void;
+}
+
+/** Pages fetched at most when following nextCursor: a child that loops its cursors must not hang us. */
+const MAX_PAGES = 100;
+const STDERR_KEEP = 20;
+
+/**
+ * One connected child MCP server. Everything a child returns passes through untouched (content blocks,
+ * structuredContent, isError, _meta): the registry is a proxy, the upstream client validates against the schema.
+ */
+export class Child {
+  private constructor(
+    private readonly client: Client,
+    private readonly transport: Transport,
+    private readonly opts: ChildOptions,
+    private readonly stderrLines: string[],
+  ) {}
+
+  tools: Tool[] = [];
+  private closing = false;
+  private exited: string | null = null;
+  private relisting: Promise<void> | null = null;
+  private relistAgain = false;
+  private resourcesCache: { resources: Resource[]; templates: ResourceTemplate[] } | null = null;
+  private promptsCache: Prompt[] | null = null;
+
+  /** Start the child, initialize, and list its tools (following pagination). Fails with the child's own words. */
+  static async start(target: ChildTarget, opts: ChildOptions): Promise<Child> {
+    const stderrLines: string[] = [];
+    const transport = makeTransport(target, stderrLines, opts);
+    const client = new Client({ name: 'mcp-registry', version: VERSION }, { capabilities: {} });
+    const child = new Child(client, transport, opts, stderrLines);
+    client.onclose = () => child.handleClose();
+    client.onerror = (err) => opts.log.debug(`${opts.label}: transport error: ${redactWith(opts, errorMessage(err))}`);
+    const deadline = AbortSignal.timeout(opts.startTimeout);
+    try {
+      await client.connect(transport, { signal: deadline, timeout: opts.startTimeout });
+      child.tools = await child.fetchTools({ signal: deadline, timeout: opts.startTimeout });
+    } catch (err) {
+      child.closing = true;
+      await transport.close().catch(() => {});
+      throw new Error(child.describeStartFailure(err));
+    }
+    child.wireNotifications();
+    return child;
+  }
+
+  get alive(): boolean {
+    return !this.closing && this.exited === null;
+  }
+  get serverName(): string | undefined {
+    return this.client.getServerVersion()?.name;
+  }
+  get instructions(): string | undefined {
+    return this.client.getInstructions();
+  }
+  /** Process id of the local process (podman), when there is one. */
+  get pid(): number | null {
+    return this.transport instanceof StdioClientTransport ? this.transport.pid : null;
+  }
+  /** The last lines the child wrote to stderr (already redacted), for error messages. */
+  stderrTail(lines = 3): string {
+    return this.stderrLines.slice(-lines).join(' | ');
+  }
+  get hasResources(): boolean {
+    return !!this.client.getServerCapabilities()?.resources;
+  }
+  get hasPrompts(): boolean {
+    return !!this.client.getServerCapabilities()?.prompts;
+  }
+
+  /**
+   * Call a tool and return its result exactly as the child sent it. A JSON-RPC error from the child (unknown tool,
+   * bad arguments), a timeout or a lost connection become an isError result that says what happened.
+   */
+  async callTool(name: string, args: Record<string, unknown> | undefined, o: CallOptions = {}): Promise<CallToolResult> {
+    const options: RequestOptions = { timeout: o.timeout ?? this.opts.callTimeout, signal: o.signal };
+    if (o.onProgress) options.onprogress = (p) => o.onProgress!(p.progress, p.total, p.message);
+    try {
+      // client.request, not client.callTool: the latter re-validates structuredContent against the child's output
+      // schema and would turn a slightly-off result into an exception instead of forwarding it.
+      return (await this.client.request({ method: 'tools/call', params: { name, arguments: args ?? {} } }, CallToolResultSchema, options)) as CallToolResult;
+    } catch (err) {
+      return { content: [{ type: 'text', text: this.describeCallFailure(name, err, options.timeout!) }], isError: true };
+    }
+  }
+
+  async listResources(signal?: AbortSignal): Promise<{ resources: Resource[]; templates: ResourceTemplate[] }> {
+    if (!this.hasResources) return { resources: [], templates: [] };
+    if (this.resourcesCache) return this.resourcesCache;
+    const opts = { signal, timeout: this.opts.callTimeout };
+    const resources = await this.paginate('resources', (cursor) =>
+      this.client.request({ method: 'resources/list', params: cursor ? { cursor } : {} }, ListResourcesResultSchema, opts).then((r) => ({ items: r.resources, next: r.nextCursor })),
+    );
+    const templates = await this.paginate('resource templates', (cursor) =>
+      this.client
+        .request({ method: 'resources/templates/list', params: cursor ? { cursor } : {} }, ListResourceTemplatesResultSchema, opts)
+        .then((r) => ({ items: r.resourceTemplates, next: r.nextCursor })),
+    ).catch(() => [] as ResourceTemplate[]); // templates are optional; a server without them may answer "method not found"
+    this.resourcesCache = { resources, templates };
+    return this.resourcesCache;
+  }
+
+  readResource(uri: string, signal?: AbortSignal): Promise<ReadResourceResult> {
+    return this.client.request({ method: 'resources/read', params: { uri } }, ReadResourceResultSchema, { signal, timeout: this.opts.callTimeout });
+  }
+
+  async listPrompts(signal?: AbortSignal): Promise<Prompt[]> {
+    if (!this.hasPrompts) return [];
+    if (this.promptsCache) return this.promptsCache;
+    const prompts = await this.paginate('prompts', (cursor) =>
+      this.client
+        .request({ method: 'prompts/list', params: cursor ? { cursor } : {} }, ListPromptsResultSchema, { signal, timeout: this.opts.callTimeout })
+        .then((r) => ({ items: r.prompts, next: r.nextCursor })),
+    );
+    this.promptsCache = prompts;
+    return prompts;
+  }
+
+  getPrompt(name: string, args: Record<string, string> | undefined, signal?: AbortSignal): Promise<GetPromptResult> {
+    return this.client.request({ method: 'prompts/get', params: { name, ...(args ? { arguments: args } : {}) } }, GetPromptResultSchema, {
+      signal,
+      timeout: this.opts.callTimeout,
+    });
+  }
+
+  /** Stop the child (closing stdin lets `podman run --rm` end the container). Idempotent. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    await this.client.close().catch(() => {});
+  }
+
+  private wireNotifications(): void {
+    const caps = this.client.getServerCapabilities();
+    this.client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      void this.relistTools();
+    });
+    if (caps?.resources) {
+      this.client.setNotificationHandler(ResourceListChangedNotificationSchema, () => {
+        this.resourcesCache = null;
+        this.opts.onResourcesChanged?.();
+      });
+    }
+    if (caps?.prompts) {
+      this.client.setNotificationHandler(PromptListChangedNotificationSchema, () => {
+        this.promptsCache = null;
+        this.opts.onPromptsChanged?.();
+      });
+    }
+  }
+
+  /** Re-list after the child's tools/list_changed; a burst of notifications costs at most two listings. */
+  private relistTools(): Promise<void> {
+    if (this.relisting) {
+      this.relistAgain = true;
+      return this.relisting;
+    }
+    this.relisting = (async () => {
+      do {
+        this.relistAgain = false;
+        try {
+          this.tools = await this.fetchTools({ timeout: this.opts.callTimeout });
+          this.opts.onToolsChanged?.(this.tools);
+        } catch (err) {
+          if (this.alive) this.opts.log.warn(`${this.opts.label}: could not re-list tools after tools/list_changed: ${redactWith(this.opts, errorMessage(err))}`);
+        }
+      } while (this.relistAgain && this.alive);
+    })().finally(() => (this.relisting = null));
+    return this.relisting;
+  }
+
+  private fetchTools(opts: RequestOptions): Promise<Tool[]> {
+    return this.paginate('tools', (cursor) =>
+      this.client.request({ method: 'tools/list', params: cursor ? { cursor } : {} }, ListToolsResultSchema, opts).then((r) => ({ items: r.tools, next: r.nextCursor })),
+    );
+  }
+
+  private async paginate<T>(what: string, page: (cursor?: string) => Promise<{ items: T[]; next?: string }>): Promise<T[]> {
+    const out: T[] = [];
+    const seen = new Set<string>();
+    let cursor: string | undefined;
+    for (let i = 0; i < MAX_PAGES; i++) {
+      const r = await page(cursor);
+      out.push(...r.items);
+      if (!r.next || seen.has(r.next)) return out;
+      seen.add(r.next);
+      cursor = r.next;
+    }
+    this.opts.log.warn(`${this.opts.label}: stopped listing ${what} after ${MAX_PAGES} pages`);
+    return out;
+  }
+
+  private handleClose(): void {
+    if (this.closing || this.exited !== null) return;
+    const tail = this.stderrTail();
+    this.exited = tail ? `the server exited (its last words: ${tail})` : 'the server exited';
+    this.opts.log.warn(`${this.opts.label}: ${this.exited}`);
+    this.opts.onExit?.(this.exited);
+  }
+
+  private describeStartFailure(err: unknown): string {
+    const tail = this.stderrTail(5);
+    let why = errorMessage(err);
+    if (err instanceof McpError && err.code === ErrorCode.RequestTimeout) why = `it did not answer initialize/tools/list within ${this.opts.startTimeout} ms`;
+    else if (err instanceof McpError && err.code === ErrorCode.ConnectionClosed) why = 'it exited during start-up';
+    else if (/aborted|timeout/i.test(why)) why = `it did not answer initialize/tools/list within ${this.opts.startTimeout} ms`;
+    return redactWith(this.opts, `${this.opts.label} did not start: ${why}${tail ? ` (stderr: ${tail})` : ''}`);
+  }
+
+  private describeCallFailure(name: string, err: unknown, timeout: number): string {
+    if (err instanceof McpError) {
+      if (err.code === ErrorCode.RequestTimeout) return `${this.opts.label}: ${name} did not answer within ${timeout} ms (runtime.callTimeout in config.yaml sets the limit); the call was cancelled.`;
+      if (err.code === ErrorCode.ConnectionClosed || !this.alive) {
+        return `${this.opts.label}: ${this.exited ?? 'the connection closed'} while ${name} was running; the next call restarts it.`;
+      }
+      return `${this.opts.label}: ${name} failed — the server answered error ${err.code}: ${redactWith(this.opts, err.message.replace(/^MCP error -?\d+: /, ''))}`;
+    }
+    if (!this.alive) return `${this.opts.label}: ${this.exited ?? 'the server stopped'} while ${name} was running; the next call restarts it.`;
+    return `${this.opts.label}: ${name} failed: ${redactWith(this.opts, errorMessage(err))}`;
+  }
+}
+
+function redactWith(opts: ChildOptions, s: string): string {
+  return opts.redact ? opts.redact(s) : s;
+}
+
+function makeTransport(target: ChildTarget, stderrLines: string[], opts: ChildOptions): Transport {
+  if (target.kind === 'http') {
+    const url = new URL(target.url);
+    const requestInit = target.headers && Object.keys(target.headers).length ? { headers: target.headers } : undefined;
+    return target.transport === 'sse' ? new SSEClientTransport(url, { requestInit }) : new StreamableHTTPClientTransport(url, { requestInit });
+  }
+  const t = new StdioClientTransport({
+    command: target.command,
+    args: target.args,
+    env: target.env,
+    // Rootless podman needs a working directory its user can read; "/" always is.
+    cwd: target.cwd ?? '/',
+    stderr: 'pipe',
+  });
+  let partial = '';
+  t.stderr?.on('data', (chunk: Buffer) => {
+    const text = partial + chunk.toString('utf8');
+    const lines = text.split('\n');
+    partial = lines.pop() ?? '';
+    if (partial.length > 4096) partial = partial.slice(-4096);
+    for (const raw of lines) {
+      const line = redactWith(opts, raw.trimEnd()).slice(0, 500);
+      if (!line) continue;
+      stderrLines.push(line);
+      if (stderrLines.length > STDERR_KEEP) stderrLines.shift();
+      opts.log.debug(`${opts.label} stderr: ${line}`);
+    }
+  });
+  return t;
+}

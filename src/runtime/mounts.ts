@@ -1,0 +1,802 @@
+import type { CallToolResult, GetPromptResult, Prompt, ReadResourceResult, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Entry } from '../catalog/entry.js';
+import type { RegistryConfig } from '../config.js';
+import { errorMessage, type Logger } from '../log.js';
+import { ToolError, type ToolContext, type ToolProvider } from '../server/tool-def.js';
+import type { ResourceProvider } from '../server/server.js';
+import { Child, type ChildTarget } from './child.js';
+import { planLaunch, type LaunchPlan } from './launch-plan.js';
+import { derivePrefix, Namer, prefixOf, prefixProblem } from './naming.js';
+import type { Podman } from './podman.js';
+import type { Policy } from './policy.js';
+import { Redactor } from './redact.js';
+import { validateSettings } from './settings.js';
+import type { MountRecord, SecretStore, StateStore } from './state.js';
+
+/**
+ * The live side of the runtime: which entries are mounted, their child connections, and everything that keeps
+ * them usable — start on add, restore after a registry restart, restart after a crash (with back-off and a limit),
+ * stop when idle and start again on the next call, stop everything on shutdown.
+ */
+
+export type MountState = 'starting' | 'running' | 'idle' | 'crashed' | 'failed';
+
+export interface MountInfo {
+  id: string;
+  prefix: string;
+  state: MountState;
+  tools: string[];
+  startedAt?: string;
+  restarts: number;
+  lastError?: string;
+}
+
+export interface MountedTool {
+  name: string;
+  description?: string;
+  inputSchema: Tool['inputSchema'];
+}
+
+export interface MountManagerDeps {
+  /** Entry lookup by id or alias (waits for the catalog to load); throws a ToolError naming close ids when there is none. */
+  resolve(id: string): Promise<Entry>;
+  runtime: RegistryConfig['runtime'];
+  /** Podman and this instance's id, loaded on first use (podman.ts pulls in execa: not worth it before a start). */
+  containers(): Promise<ContainerKit>;
+  state: StateStore;
+  secrets: SecretStore;
+  /** The current policy (re-read when policy.yaml changed); throws when the file is invalid. */
+  policy(): Promise<Policy>;
+  log: Logger;
+  redactor: Redactor;
+  notify: { toolsChanged(): void; resourcesChanged(): void; promptsChanged(): void };
+}
+
+export interface ContainerKit {
+  podman: Podman;
+  /** This registry process's id, the value of the io.mcp-registry.instance label of its containers. */
+  instance: string;
+  mod: typeof import('./podman.js');
+}
+
+/** Back-off before restart n (1-based) after a crash or failed start. */
+export function restartDelay(consecutive: number): number {
+  if (consecutive <= 0) return 0;
+  return Math.min(30_000, 250 * 2 ** (consecutive - 1));
+}
+
+/** A child that stayed up this long has recovered: its crash count starts again. */
+const STABLE_AFTER_MS = 60_000;
+/** Saved mounts restored at once at start-up (10 containers at once take ~1 s here; more only queue in podman). */
+const RESTORE_CONCURRENCY = 4;
+const RESOURCE_SCHEME = 'mcp-registry://';
+const CONFIGURED_TTL_MS = 3_000;
+
+class Mount {
+  state: MountState = 'starting';
+  child: Child | null = null;
+  readonly tools: Namer;
+  readonly prompts: Namer;
+  /** Mounted (renamed) tools from the last listing: kept while stopped so calls can start the server again. */
+  listed: Tool[] = [];
+  startedAt?: string;
+  restarts = 0;
+  /** Crashes and failed starts since the last stable run. */
+  failures = 0;
+  lastFailureAt = 0;
+  lastError?: string;
+  /** A start (or restart) in progress: calls wait for it. */
+  pending: Promise<void> | null = null;
+  /** Set from claim() until its restore has finished (successfully or not): calls wait for it. */
+  restoring: Promise<void> | null = null;
+  inFlight = 0;
+  lastUsed = Date.now();
+  idleTimer: NodeJS.Timeout | null = null;
+  /** Bumped per child start, so late events of an old child are ignored. */
+  generation = 0;
+  removed = false;
+  /** Tool names policy pins this entry to (undefined: all). */
+  pinned?: string[];
+
+  constructor(
+    readonly id: string,
+    readonly prefix: string,
+    readonly addedAt: string,
+  ) {
+    this.tools = new Namer(prefix);
+    this.prompts = new Namer(prefix);
+  }
+
+  info(): MountInfo {
+    return {
+      id: this.id,
+      prefix: this.prefix,
+      state: this.state,
+      tools: this.listed.map((t) => t.name),
+      ...(this.startedAt ? { startedAt: this.startedAt } : {}),
+      restarts: this.restarts,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
+  }
+}
+
+export class MountManager implements ToolProvider, ResourceProvider {
+  private readonly byId = new Map<string, Mount>();
+  private readonly byPrefix = new Map<string, Mount>();
+  private readonly log: Logger;
+  private closed = false;
+  private readonly claimed: { mount: Mount; open: () => void }[] = [];
+  private configuredNames = new Map<string, Set<string>>();
+  private configuredAt = 0;
+  /** Entries whose settings or secrets this process changed. */
+  private readonly touched = new Set<string>();
+
+  constructor(private readonly deps: MountManagerDeps) {
+    this.log = deps.log;
+  }
+
+  // ---- the registry tools' operations ----------------------------------------------------------------------
+
+  /**
+   * Mount an entry: policy and approval, settings, start, list tools. Returns the new tools with their input
+   * schemas so the caller can use them at once. Adding a mounted entry again returns it as it is (after applying
+   * `config`, which restarts it).
+   */
+  async add(idOrAlias: string, opts: { config?: Record<string, unknown>; prefix?: string }, ctx: ToolContext): Promise<{ mount: MountInfo; tools: MountedTool[] }> {
+    if (this.closed) throw new ToolError('The registry is shutting down; try again after it restarts.');
+    const entry = await this.deps.resolve(idOrAlias);
+    await this.checkPolicy(entry, ctx);
+    if (opts.config && Object.keys(opts.config).length) await this.storeValues(entry, opts.config);
+
+    const existing = this.byId.get(entry.id);
+    if (existing) {
+      if (opts.prefix && opts.prefix !== existing.prefix) {
+        throw new ToolError(`${entry.id} is already mounted with prefix "${existing.prefix}"; registry-remove it first to mount it under "${opts.prefix}".`);
+      }
+      if (existing.pending) await existing.pending.catch(() => {});
+      if (opts.config && Object.keys(opts.config).length) await this.restart(existing, ctx);
+      else if (existing.state !== 'running') await this.ensureRunning(existing, ctx);
+      return { mount: existing.info(), tools: this.describeTools(existing) };
+    }
+
+    const prefix = await this.choosePrefix(entry, opts.prefix);
+    if (this.byId.has(entry.id) || this.byPrefix.has(prefix)) {
+      // Another add of the same entry (or prefix) won the race while we were reading state: answer as a repeat.
+      return this.add(idOrAlias, { prefix: opts.prefix }, ctx);
+    }
+    const mount = new Mount(entry.id, prefix, new Date().toISOString());
+    this.register(mount);
+    try {
+      await this.start(mount, ctx);
+    } catch (err) {
+      this.unregister(mount);
+      throw err instanceof ToolError ? err : new ToolError(errorMessage(err));
+    }
+    const record: MountRecord = { id: entry.id, prefix, addedAt: mount.addedAt };
+    await this.deps.state.putMount(record);
+    this.log.info(`mounted ${entry.id} as ${prefix}__* (${mount.listed.length} tools)`);
+    return { mount: mount.info(), tools: this.describeTools(mount) };
+  }
+
+  async remove(idOrAlias: string): Promise<boolean> {
+    let id = idOrAlias;
+    if (!this.byId.has(id)) id = (await this.deps.resolve(idOrAlias).catch(() => null))?.id ?? idOrAlias;
+    const mount = this.byId.get(id);
+    const saved = (await this.deps.state.mounts()).some((m) => m.id === id);
+    if (!mount && !saved) return false;
+    if (mount) {
+      mount.removed = true;
+      this.unregister(mount);
+      await this.stopChild(mount);
+      if (mount.listed.length) this.deps.notify.toolsChanged();
+    }
+    await this.deps.state.removeMount(id);
+    this.log.info(`removed ${id}`);
+    return true;
+  }
+
+  active(): MountInfo[] {
+    return [...this.byId.values()].map((m) => m.info());
+  }
+
+  get count(): number {
+    return this.byId.size;
+  }
+
+  /**
+   * Store validated settings and secrets for an entry (mounted or not). A running server restarts so it sees
+   * them. Returns the names set and the names still missing; never a value.
+   */
+  async configSet(idOrAlias: string, values: Record<string, unknown>, ctx?: ToolContext): Promise<{ id: string; set: string[]; missing: string[]; restarted: boolean }> {
+    const entry = await this.deps.resolve(idOrAlias);
+    const set = await this.storeValues(entry, values);
+    const plan = await this.plan(entry);
+    const missing = plan.ok ? [] : plan.missing.map((m) => m.name);
+    let restarted = false;
+    const mount = this.byId.get(entry.id);
+    if (mount && plan.ok && (mount.state === 'running' || mount.state === 'starting')) {
+      await this.restart(mount, ctx);
+      restarted = true;
+    } else if (mount && plan.ok && (mount.state === 'failed' || mount.state === 'crashed')) {
+      // New settings are a new chance: a server that failed for want of them may start now.
+      mount.failures = 0;
+    }
+    return { id: entry.id, set, missing, restarted };
+  }
+
+  /**
+   * Setting and secret names already set for an entry (registry-find drops them from requiresConfig). Synchronous
+   * for the catalog views, so it answers from a snapshot refreshed after every change made here and, at most every
+   * few seconds, from disk (another registry process may have changed it).
+   */
+  configured(entry: Entry): Set<string> {
+    if (Date.now() - this.configuredAt > CONFIGURED_TTL_MS) void this.refreshConfigured();
+    return this.configuredNames.get(entry.id) ?? new Set();
+  }
+
+  async refreshConfigured(): Promise<void> {
+    this.configuredAt = Date.now();
+    try {
+      const state = await this.deps.state.read();
+      const next = new Map<string, Set<string>>();
+      for (const [id, settings] of Object.entries(state.settings)) next.set(id, new Set(Object.keys(settings)));
+      // Secrets of entries the registry has dealt with: configured, mounted, approved, or touched by this process.
+      const ids = new Set([...next.keys(), ...state.mounts.map((m) => m.id), ...Object.keys(state.approvals), ...this.touched]);
+      await Promise.all(
+        [...ids].map(async (id) => {
+          const names = await this.deps.secrets.names(id);
+          if (!names.length) return;
+          const set = next.get(id) ?? new Set<string>();
+          for (const n of names) set.add(n);
+          next.set(id, set);
+        }),
+      );
+      this.configuredNames = next;
+    } catch (err) {
+      this.log.debug(`could not read settings: ${errorMessage(err)}`);
+    }
+  }
+
+  /** registry-exec: call a mounted tool by its mounted name. */
+  exec(tool: string, args: Record<string, unknown> | undefined, ctx: ToolContext): Promise<CallToolResult> {
+    const r = this.callTool(tool, args, ctx);
+    if (r) return r;
+    const names = this.listTools().map((t) => t.name);
+    throw new ToolError(
+      names.length
+        ? `No mounted tool "${tool}". Mounted tools: ${names.slice(0, 30).join(', ')}${names.length > 30 ? ` (and ${names.length - 30} more; see registry-active)` : ''}.`
+        : `No mounted tool "${tool}": nothing is mounted. Use registry-add <id> first; its result lists the tool names.`,
+    );
+  }
+
+  // ---- ToolProvider ----------------------------------------------------------------------------------------
+
+  listTools(): Tool[] {
+    if (this.byId.size === 1) return this.byId.values().next().value!.listed;
+    const out: Tool[] = [];
+    for (const m of this.byId.values()) out.push(...m.listed);
+    return out;
+  }
+
+  callTool(name: string, args: Record<string, unknown> | undefined, ctx: ToolContext): Promise<CallToolResult> | undefined {
+    const prefix = prefixOf(name);
+    if (!prefix) return undefined;
+    const mount = this.byPrefix.get(prefix);
+    if (!mount) return undefined;
+    return this.callMounted(mount, name, args, ctx);
+  }
+
+  private async callMounted(mount: Mount, name: string, args: Record<string, unknown> | undefined, ctx: ToolContext): Promise<CallToolResult> {
+    mount.inFlight++;
+    try {
+      let child = mount.child;
+      if (!child || !child.alive || mount.pending || mount.restoring) {
+        try {
+          child = await this.ensureRunning(mount, ctx);
+        } catch (err) {
+          return errorResult(errorMessage(err));
+        }
+      }
+      const original = mount.tools.original(name);
+      if (original === undefined) {
+        return errorResult(`${mount.id} has no tool "${name}". Its tools: ${mount.listed.map((t) => t.name).join(', ') || '(none)'}.`);
+      }
+      const result = await child.callTool(original, args, { signal: ctx.signal, onProgress: (p, t, m) => ctx.progress(p, t, m ?? '') });
+      if (mount.failures && child.alive) mount.failures = 0;
+      return this.deps.redactor.active ? this.deps.redactor.result(result) : result;
+    } finally {
+      mount.inFlight--;
+      mount.lastUsed = Date.now();
+    }
+  }
+
+  // ---- resources and prompts (namespaced) ------------------------------------------------------------------
+
+  async listResources(signal: AbortSignal): Promise<{ resources: Resource[]; resourceTemplates: ResourceTemplate[] }> {
+    const resources: Resource[] = [];
+    const resourceTemplates: ResourceTemplate[] = [];
+    await this.eachLive('resources', (c) => c.hasResources, async (m, child) => {
+      const r = await child.listResources(signal);
+      for (const res of r.resources) resources.push({ ...res, uri: mountUri(m.prefix, res.uri), name: `${m.prefix}__${res.name}` });
+      for (const t of r.templates) resourceTemplates.push({ ...t, uriTemplate: mountUri(m.prefix, t.uriTemplate), name: `${m.prefix}__${t.name}` });
+    });
+    return { resources, resourceTemplates };
+  }
+
+  /** Run `fn` for every running child that has `what`; one failing child is logged and left out. */
+  private async eachLive(what: string, has: (c: Child) => boolean, fn: (m: Mount, c: Child) => Promise<void>): Promise<void> {
+    await Promise.all(
+      [...this.byId.values()].map(async (m) => {
+        const child = m.child;
+        if (!child?.alive || !has(child)) return;
+        await fn(m, child).catch((err) => this.log.warn(`${m.id}: listing ${what} failed: ${errorMessage(err)}`));
+      }),
+    );
+  }
+
+  readResource(uri: string, signal: AbortSignal): Promise<ReadResourceResult> | undefined {
+    const parsed = parseMountUri(uri);
+    const mount = parsed && this.byPrefix.get(parsed.prefix);
+    if (!parsed || !mount) return undefined;
+    return (async () => {
+      const child = await this.ensureRunning(mount);
+      const r = await child.readResource(parsed.uri, signal);
+      const out = { ...r, contents: r.contents.map((c) => ({ ...c, uri: mountUri(mount.prefix, c.uri) })) };
+      return this.deps.redactor.active ? this.deps.redactor.deep(out) : out;
+    })();
+  }
+
+  async listPrompts(signal: AbortSignal): Promise<Prompt[]> {
+    const out: Prompt[] = [];
+    await this.eachLive('prompts', (c) => c.hasPrompts, async (m, child) => {
+      const prompts = await child.listPrompts(signal);
+      m.prompts.assign(prompts.map((p) => p.name));
+      for (const p of prompts) out.push({ ...p, name: m.prompts.mounted(p.name)! });
+    });
+    return out;
+  }
+
+  getPrompt(name: string, args: Record<string, string> | undefined, signal: AbortSignal): Promise<GetPromptResult> | undefined {
+    const prefix = prefixOf(name);
+    const mount = prefix ? this.byPrefix.get(prefix) : undefined;
+    if (!mount) return undefined;
+    return (async () => {
+      const child = await this.ensureRunning(mount);
+      if (!mount.prompts.size && child.hasPrompts) mount.prompts.assign((await child.listPrompts(signal)).map((p) => p.name));
+      const original = mount.prompts.original(name);
+      if (original === undefined) throw new ToolError(`${mount.id} has no prompt "${name}"; prompts/list shows its prompts.`);
+      const r = await child.getPrompt(original, args, signal);
+      return this.deps.redactor.active ? this.deps.redactor.deep(r) : r;
+    })();
+  }
+
+  // ---- start-up and shutdown -------------------------------------------------------------------------------
+
+  /**
+   * Restore the saved mounts in the background: their prefixes are claimed at once, so a call to one of their
+   * tools waits for the start instead of failing as unknown. Resolves when every restore has finished.
+   */
+  /**
+   * Claim the saved mounts (synchronously, from records read at start-up) so calls to their tools wait instead of
+   * failing as unknown; `restore()` then starts them.
+   */
+  claim(records: MountRecord[]): void {
+    for (const r of records) {
+      if (this.byId.has(r.id) || this.byPrefix.has(r.prefix)) continue;
+      const mount = new Mount(r.id, r.prefix, r.addedAt);
+      this.register(mount);
+      // Claimed now: a call arriving before its start begins waits on this gate instead of failing as unknown.
+      let open!: () => void;
+      mount.restoring = new Promise<void>((res) => (open = res));
+      this.claimed.push({ mount, open });
+    }
+  }
+
+  /** Start the claimed mounts in the background, a few at a time. Resolves when every one has finished. */
+  restore(): Promise<void> {
+    const queue = this.claimed.splice(0);
+    if (!queue.length) return Promise.resolve();
+    this.log.info(`restoring ${queue.length} mounted server(s): ${queue.map((q) => q.mount.id).join(', ')}`);
+    const worker = async () => {
+      for (let q = queue.shift(); q; q = queue.shift()) {
+        await this.restoreOne(q.mount).catch(() => {});
+        q.mount.restoring = null;
+        q.open();
+      }
+    };
+    return Promise.all(Array.from({ length: Math.min(RESTORE_CONCURRENCY, queue.length) }, worker)).then(() => {});
+  }
+
+  private async restoreOne(mount: Mount): Promise<void> {
+    try {
+      const entry = await this.deps.resolve(mount.id);
+      const d = (await this.deps.policy()).decide(entry, await this.approvals());
+      // An approval given at add time stands; only an explicit deny added since then stops a restore.
+      if (!d.allowed && !d.needsApproval) throw new ToolError(`not restored: ${d.reason}`);
+      await this.start(mount);
+      this.log.info(`restored ${mount.id} (${mount.listed.length} tools)`);
+    } catch (err) {
+      mount.state = 'failed';
+      mount.lastError = errorMessage(err);
+      this.log.warn(`could not restore ${mount.id}: ${mount.lastError}`);
+      throw err;
+    }
+  }
+
+  /** Stop every child of this instance and remove any container of it that outlived its process. */
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const mounts = [...this.byId.values()];
+    for (const m of mounts) if (m.idleTimer) clearTimeout(m.idleTimer);
+    // Closing stdin ends a well-behaved server (and `podman run --rm` with it); give them a moment together.
+    const closing = Promise.all(mounts.map((m) => this.stopChild(m)));
+    await Promise.race([closing, sleep(1500)]);
+    await this.removeInstanceContainers();
+  }
+
+  async removeInstanceContainers(): Promise<void> {
+    try {
+      const { podman, instance, mod } = await this.deps.containers();
+      const left = await podman.listContainers({ [mod.INSTANCE_LABEL]: instance });
+      if (left.length) {
+        await podman.remove(left.map((c) => c.id));
+        this.log.info(`removed ${left.length} container(s) of this instance that were still there`);
+      }
+    } catch (err) {
+      this.log.debug(`container clean-up skipped: ${errorMessage(err)}`);
+    }
+  }
+
+  // ---- lifecycle internals ---------------------------------------------------------------------------------
+
+  /** A live child for the mount: waits for a start in progress; restarts after a crash (back-off, limit) or idle stop. */
+  private async ensureRunning(mount: Mount, ctx?: ToolContext): Promise<Child> {
+    if (mount.restoring) await mount.restoring;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (mount.pending) await mount.pending.catch(() => {});
+      if (mount.removed) throw new ToolError(`${mount.id} was removed; registry-add it again to use it.`);
+      if (mount.child?.alive && mount.state === 'running') return mount.child;
+      if (mount.pending) continue;
+      if (mount.state === 'crashed' || mount.state === 'failed') {
+        const limit = this.deps.runtime.maxRestarts;
+        if (mount.failures > limit) {
+          throw new ToolError(
+            `${mount.id} failed ${mount.failures} times in a row and is not restarted again (runtime.maxRestarts is ${limit}). Last error: ${mount.lastError ?? 'unknown'}. ` +
+              `Fix the cause (registry-config-set for settings), then registry-remove and registry-add it.`,
+          );
+        }
+        const wait = mount.lastFailureAt + restartDelay(mount.failures) - Date.now();
+        if (wait > 0) await sleep(wait, ctx?.signal);
+        if (mount.pending) continue;
+        mount.restarts++;
+        this.log.info(`restarting ${mount.id} (restart ${mount.restarts}; ${mount.lastError ?? ''})`);
+      }
+      try {
+        await this.start(mount, ctx);
+      } catch (err) {
+        throw new ToolError(`${mount.id} could not be started: ${errorMessage(err)}`);
+      }
+    }
+    if (mount.child?.alive) return mount.child;
+    throw new ToolError(`${mount.id} is not running: ${mount.lastError ?? 'it keeps stopping'}`);
+  }
+
+  /** Start (or restart) the mount's child; concurrent callers share one start. */
+  private start(mount: Mount, ctx?: ToolContext): Promise<void> {
+    if (mount.pending) return mount.pending;
+    const p = (async () => {
+      mount.state = 'starting';
+      const gen = ++mount.generation;
+      try {
+        const child = await this.launch(mount, gen, ctx);
+        if (mount.removed || this.closed) {
+          await child.close();
+          throw new ToolError(`${mount.id} was removed while it was starting.`);
+        }
+        mount.child = child;
+        mount.state = 'running';
+        mount.startedAt = new Date().toISOString();
+        mount.lastUsed = Date.now();
+        this.applyTools(mount, child.tools);
+        this.armIdle(mount);
+        if (child.hasResources) this.deps.notify.resourcesChanged();
+        if (child.hasPrompts) this.deps.notify.promptsChanged();
+      } catch (err) {
+        mount.state = 'failed';
+        mount.failures++;
+        mount.lastFailureAt = Date.now();
+        mount.lastError = errorMessage(err);
+        throw err;
+      }
+    })().finally(() => {
+      if (mount.pending === p) mount.pending = null;
+    });
+    mount.pending = p;
+    return p;
+  }
+
+  private async restart(mount: Mount, ctx?: ToolContext): Promise<void> {
+    await this.stopChild(mount);
+    await this.start(mount, ctx);
+  }
+
+  private async plan(entry: Entry) {
+    const [settings, secrets, policy] = await Promise.all([this.deps.state.settings(entry.id), this.deps.secrets.get(entry.id), this.policyOrFail()]);
+    return planLaunch(entry, {
+      settings,
+      secrets,
+      defaults: { memory: this.deps.runtime.memory, cpus: this.deps.runtime.cpus, pidsLimit: this.deps.runtime.pidsLimit },
+      overrides: policy.overridesFor(entry),
+    });
+  }
+
+  private async launch(mount: Mount, gen: number, ctx?: ToolContext): Promise<Child> {
+    const entry = await this.deps.resolve(mount.id);
+    const res = await this.plan(entry);
+    mount.pinned = (await this.policyOrFail()).toolsFor(entry);
+    if (!res.ok) throw new ToolError(res.message);
+    this.deps.redactor.add(res.secretValues);
+    const plan = res.plan;
+    const childOpts = {
+      label: entry.id,
+      log: this.log.child(mount.prefix),
+      startTimeout: this.deps.runtime.startTimeout,
+      callTimeout: this.deps.runtime.callTimeout,
+      redact: (s: string) => this.deps.redactor.text(s),
+      onToolsChanged: (tools: Tool[]) => {
+        if (mount.generation === gen && !mount.removed) this.applyTools(mount, tools);
+      },
+      onResourcesChanged: () => this.deps.notify.resourcesChanged(),
+      onPromptsChanged: () => this.deps.notify.promptsChanged(),
+      onExit: (reason: string) => this.onChildExit(mount, gen, reason),
+    };
+    if (plan.kind === 'remote') {
+      return Child.start({ kind: 'http', url: plan.url, transport: plan.transport, headers: plan.headers }, childOpts);
+    }
+    const kit = await this.deps.containers();
+    const probe = await kit.podman.probe();
+    if (!probe.ok) {
+      throw new ToolError(`podman is ${probe.reason === 'missing' ? 'not installed' : 'not usable'} (${probe.error}); run "mcp-registry doctor" for the fix.`);
+    }
+    // No `image exists` check first (~50 ms a start): `--pull never` fails at once when the image is absent,
+    // and only then is it pulled (with progress) and the start retried.
+    try {
+      return await Child.start(this.containerTarget(kit, mount, plan), childOpts);
+    } catch (err) {
+      const msg = errorMessage(err);
+      if (/image not known|no such image|image.*not found/i.test(msg) && !(await kit.podman.imageExists(plan.image))) {
+        await this.pull(kit.podman, plan.image, ctx);
+        return Child.start(this.containerTarget(kit, mount, plan), childOpts);
+      }
+      if (/already in use/i.test(msg)) {
+        // A container of ours from a previous start has not been removed yet (its `--rm` still running).
+        await kit.podman.remove([kit.mod.containerName(kit.instance, mount.prefix)]);
+        return Child.start(this.containerTarget(kit, mount, plan), childOpts);
+      }
+      throw err;
+    }
+  }
+
+  private containerTarget(kit: ContainerKit, mount: Mount, plan: Extract<LaunchPlan, { kind: 'container' }>): ChildTarget {
+    const cmd = kit.podman.runCommand({
+      name: kit.mod.containerName(kit.instance, mount.prefix),
+      image: plan.image,
+      labels: { [kit.mod.INSTANCE_LABEL]: kit.instance, [kit.mod.ENTRY_LABEL]: plan.entryId },
+      env: plan.env,
+      secretEnv: plan.secretEnv,
+      command: plan.command,
+      volumes: plan.volumes,
+      user: plan.user,
+      network: plan.network,
+      readOnly: plan.readOnly,
+      memory: plan.memory,
+      cpus: plan.cpus,
+      pidsLimit: plan.pidsLimit,
+    });
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(cmd.env)) if (v !== undefined) env[k] = v;
+    return { kind: 'stdio', command: cmd.command, args: cmd.args, env, cwd: cmd.cwd };
+  }
+
+  private async pull(podman: Podman, image: string, ctx?: ToolContext): Promise<void> {
+    this.log.info(`pulling ${image} (not present locally)`);
+    let step = 0;
+    ctx?.progress(0, undefined, `pulling ${image}…`);
+    try {
+      await podman.pull(image, (line) => ctx?.progress(++step, undefined, line.slice(0, 200)));
+    } catch (err) {
+      throw new ToolError(`${errorMessage(err)}. Check the image name and your network, or load the image with "podman load"/"podman pull" yourself.`);
+    }
+    ctx?.progress(++step, undefined, `pulled ${image}`);
+  }
+
+  private onChildExit(mount: Mount, gen: number, reason: string): void {
+    if (mount.generation !== gen || mount.removed) return;
+    mount.child = null;
+    if (mount.idleTimer) clearTimeout(mount.idleTimer);
+    mount.idleTimer = null;
+    const upFor = mount.startedAt ? Date.now() - Date.parse(mount.startedAt) : 0;
+    if (upFor > STABLE_AFTER_MS) mount.failures = 0;
+    mount.failures++;
+    mount.lastFailureAt = Date.now();
+    mount.state = 'crashed';
+    mount.lastError = `${reason} at ${new Date().toISOString()}`;
+    this.log.warn(`${mount.id} stopped unexpectedly: ${reason}; the next call restarts it`);
+  }
+
+  private async stopChild(mount: Mount): Promise<void> {
+    if (mount.idleTimer) clearTimeout(mount.idleTimer);
+    mount.idleTimer = null;
+    if (mount.pending) await mount.pending.catch(() => {});
+    const child = mount.child;
+    mount.child = null;
+    mount.generation++;
+    if (child) await child.close();
+  }
+
+  /** Stop a child nobody used for runtime.idleTimeout; its tools stay listed and the next call starts it again. */
+  private armIdle(mount: Mount): void {
+    const idle = this.deps.runtime.idleTimeout;
+    if (!idle || idle <= 0) return;
+    if (mount.idleTimer) clearTimeout(mount.idleTimer);
+    const check = () => {
+      mount.idleTimer = null;
+      if (mount.removed || mount.state !== 'running' || !mount.child) return;
+      const quiet = Date.now() - mount.lastUsed;
+      if (mount.inFlight > 0 || quiet < idle) {
+        mount.idleTimer = setTimeout(check, Math.max(50, idle - quiet));
+        mount.idleTimer.unref();
+        return;
+      }
+      this.log.info(`${mount.id} idle for ${Math.round(quiet / 1000)} s: stopping it (the next call starts it again)`);
+      const child = mount.child;
+      mount.child = null;
+      mount.generation++;
+      mount.state = 'idle';
+      void child.close();
+    };
+    mount.idleTimer = setTimeout(check, idle);
+    mount.idleTimer.unref();
+  }
+
+  /** Take a fresh tool list from the child: rename, and tell the client when the names or definitions changed. */
+  private applyTools(mount: Mount, all: Tool[]): void {
+    // Policy may pin an entry to some of its tools: the others are never mounted.
+    const pinned = mount.pinned && new Set(mount.pinned);
+    const tools = pinned ? all.filter((t) => pinned.has(t.name)) : all;
+    mount.tools.assign(tools.map((t) => t.name));
+    const listed = tools.map((t) => ({ ...t, name: mount.tools.mounted(t.name)! }));
+    const changed = JSON.stringify(listed) !== JSON.stringify(mount.listed);
+    mount.listed = listed;
+    if (changed) this.deps.notify.toolsChanged();
+  }
+
+  private describeTools(mount: Mount): MountedTool[] {
+    return mount.listed.map((t) => ({ name: t.name, ...(t.description ? { description: t.description } : {}), inputSchema: t.inputSchema }));
+  }
+
+  // ---- policy and settings ---------------------------------------------------------------------------------
+
+  private async checkPolicy(entry: Entry, ctx: ToolContext): Promise<void> {
+    const d = (await this.policyOrFail()).decide(entry, await this.approvals());
+    if (d.allowed) return;
+    const command = d.command ?? `mcp-registry allow ${entry.id}`;
+    if (!d.needsApproval) throw new ToolError(`${entry.id} may not be started: ${d.reason}`);
+    if (!ctx.elicit) {
+      throw new ToolError(
+        `${entry.id} is not on the allowlist (${d.reason}). To allow it, run this in a terminal: ${command} — then call registry-add again.`,
+      );
+    }
+    const answer = await ctx
+      .elicit(
+        `Start the MCP server ${entry.id}? It is not on your allowlist (${d.reason}). ${describeLaunch(entry)} It runs in a hardened container with your settings for it. (To allow it permanently: ${command})`,
+        { type: 'object', properties: { allow: { type: 'boolean', title: `Start ${entry.id}`, description: 'Allow this server to start now' } }, required: ['allow'] },
+      )
+      .catch((err) => {
+        throw new ToolError(`${entry.id} needs your approval, but asking failed (${errorMessage(err)}). To allow it, run: ${command}`);
+      });
+    if (answer.action !== 'accept' || answer.content?.allow !== true) {
+      throw new ToolError(`${entry.id} was not approved, so it was not started. To allow it later, run: ${command}`);
+    }
+    await this.deps.state.approve(entry.id, `elicitation${ctx.clientName ? ` (${ctx.clientName})` : ''}`);
+    this.log.info(`${entry.id} approved by the user${ctx.clientName ? ` (client ${ctx.clientName})` : ''}`);
+  }
+
+  /** Validate and store settings and secrets; the names that were set. */
+  private async storeValues(entry: Entry, values: Record<string, unknown>): Promise<string[]> {
+    const v = validateSettings(entry, values);
+    if (v.errors.length) {
+      throw new ToolError(`Not saved — ${v.errors.join('; ')}. Fix these and call again (nothing was changed).`);
+    }
+    const set: string[] = [];
+    this.touched.add(entry.id);
+    if (Object.keys(v.settings).length) {
+      await this.deps.state.setSettings(entry.id, v.settings);
+      set.push(...Object.keys(v.settings));
+    }
+    if (Object.keys(v.secrets).length) {
+      // Known to the redactor before they can reach any child.
+      this.deps.redactor.add(Object.values(v.secrets));
+      await this.deps.secrets.set(entry.id, v.secrets);
+      set.push(...Object.keys(v.secrets));
+    }
+    await this.refreshConfigured();
+    return set;
+  }
+
+  private async choosePrefix(entry: Entry, wanted?: string): Promise<string> {
+    // Another registry process sharing this home may have mounted something under a prefix: keep them distinct.
+    const saved = new Map((await this.deps.state.mounts()).map((m) => [m.prefix, m.id]));
+    const holder = (p: string) => this.byPrefix.get(p)?.id ?? saved.get(p);
+    if (wanted) {
+      const problem = prefixProblem(wanted);
+      if (problem) throw new ToolError(`${problem}; pick another prefix or leave it out.`);
+      const h = holder(wanted);
+      if (h && h !== entry.id) throw new ToolError(`prefix "${wanted}" is taken by ${h}; pick another prefix or leave it out.`);
+      return wanted;
+    }
+    return derivePrefix(entry.nativeName, (p) => {
+      const h = holder(p);
+      return h !== undefined && h !== entry.id;
+    });
+  }
+
+  private async policyOrFail(): Promise<Policy> {
+    try {
+      return await this.deps.policy();
+    } catch (err) {
+      throw new ToolError(`No server can start while the policy file is broken: ${errorMessage(err)}`);
+    }
+  }
+
+  private async approvals(): Promise<Record<string, { approvedAt: string; by: string }>> {
+    return (await this.deps.state.read()).approvals;
+  }
+
+  private register(m: Mount): void {
+    this.byId.set(m.id, m);
+    this.byPrefix.set(m.prefix, m);
+  }
+
+  private unregister(m: Mount): void {
+    if (this.byId.get(m.id) === m) this.byId.delete(m.id);
+    if (this.byPrefix.get(m.prefix) === m) this.byPrefix.delete(m.prefix);
+  }
+}
+
+function describeLaunch(entry: Entry): string {
+  const l = entry.launch[0];
+  if (!l) return '';
+  if (l.type === 'image') return `Image: ${l.image}.`;
+  if (l.type === 'package') return `Package: ${l.identifier}.`;
+  if (l.type === 'remote') return `Remote endpoint: ${l.url}.`;
+  return '';
+}
+
+function errorResult(text: string): CallToolResult {
+  return { content: [{ type: 'text', text }], isError: true };
+}
+
+/** `mcp-registry://<prefix>/<the child's own uri>`: unambiguous across mounts and reversible. */
+export function mountUri(prefix: string, uri: string): string {
+  return `${RESOURCE_SCHEME}${prefix}/${uri}`;
+}
+
+export function parseMountUri(uri: string): { prefix: string; uri: string } | undefined {
+  if (!uri.startsWith(RESOURCE_SCHEME)) return undefined;
+  const rest = uri.slice(RESOURCE_SCHEME.length);
+  const slash = rest.indexOf('/');
+  if (slash <= 0) return undefined;
+  return { prefix: rest.slice(0, slash), uri: rest.slice(slash + 1) };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,145 @@
+import { z } from 'zod';
+import type { MountInfo, MountManager, MountedTool } from '../runtime/mounts.js';
+import { defineTool, type ToolDef } from './tool-def.js';
+
+/**
+ * The runtime's registry tools (contract.md): add/remove/active/config-set/exec. Thin: the MountManager does the
+ * work; these validate input, shape the output and write text a model can act on even when its client shows it
+ * neither structuredContent nor a refreshed tool list.
+ */
+
+const IdSchema = z.string().trim().min(1, 'id is empty: pass an id from registry-find, e.g. "docker/postgres"').max(300);
+
+const MountedToolSchema = z.object({
+  name: z.string(),
+  description: z.string().optional(),
+  inputSchema: z.record(z.string(), z.unknown()),
+});
+
+const MountInfoSchema = z.object({
+  id: z.string(),
+  prefix: z.string(),
+  state: z.string(),
+  tools: z.array(z.string()),
+  startedAt: z.string().optional(),
+  restarts: z.number(),
+  lastError: z.string().optional(),
+});
+
+export function runtimeTools(manager: MountManager): ToolDef[] {
+  const add = defineTool({
+    name: 'registry-add',
+    title: 'Start an MCP server',
+    description:
+      'Start a server from the catalog (in a hardened container, or connect to its remote endpoint) and mount its tools as <prefix>__<tool>. ' +
+      'The result lists the new tools with their input schemas: call them directly, or through registry-exec if your client does not refresh its tool list. ' +
+      'Settings may be passed in config; secrets go through registry-config-set.',
+    input: z.object({
+      id: IdSchema,
+      config: z.record(z.string(), z.unknown()).optional().describe('settings for this server (names from registry-info)'),
+      prefix: z.string().trim().min(1).max(24).optional().describe('tool name prefix (default: from the server name)'),
+    }),
+    output: z.object({ id: z.string(), prefix: z.string(), state: z.string(), tools: z.array(MountedToolSchema) }),
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+    async handler(args, ctx) {
+      const { mount, tools } = await manager.add(args.id, { config: args.config, prefix: args.prefix }, ctx);
+      const structured = { id: mount.id, prefix: mount.prefix, state: mount.state, tools };
+      return { text: formatAdded(mount, tools), structured };
+    },
+  });
+
+  const remove = defineTool({
+    name: 'registry-remove',
+    title: 'Stop an MCP server',
+    description: 'Stop a mounted server and remove its tools. It is no longer restored when the registry restarts.',
+    input: z.object({ id: IdSchema }),
+    output: z.object({ id: z.string(), removed: z.boolean() }),
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    async handler(args) {
+      const removed = await manager.remove(args.id);
+      return {
+        text: removed ? `Removed ${args.id}: its container is stopped and its tools are gone.` : `${args.id} was not mounted; nothing to remove (registry-active lists what is).`,
+        structured: { id: args.id, removed },
+      };
+    },
+  });
+
+  const active = defineTool({
+    name: 'registry-active',
+    title: 'Mounted MCP servers',
+    description: 'The mounted servers: state (running, idle, starting, crashed, failed), tool names, start time, restarts and the last error.',
+    input: z.object({}),
+    output: z.object({ mounts: z.array(MountInfoSchema) }),
+    annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    async handler() {
+      const mounts = manager.active();
+      return { text: formatActive(mounts), structured: { mounts } };
+    },
+  });
+
+  const configSet = defineTool({
+    name: 'registry-config-set',
+    title: 'Set settings and secrets of a server',
+    description:
+      'Set settings and secrets a server needs (names from registry-info). Values are validated against what the server declares; secrets are kept in a private file and never shown again. A running server restarts to pick them up.',
+    input: z.object({
+      id: IdSchema,
+      values: z.record(z.string(), z.unknown()).refine((v) => Object.keys(v).length > 0, 'values is empty: pass e.g. {"API_TOKEN": "…"}'),
+    }),
+    output: z.object({ id: z.string(), set: z.array(z.string()), missing: z.array(z.string()) }),
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    async handler(args, ctx) {
+      const r = await manager.configSet(args.id, args.values, ctx);
+      const lines = [`${r.id}: set ${r.set.length ? r.set.join(', ') : 'nothing'}.`];
+      if (r.missing.length) lines.push(`Still missing: ${r.missing.join(', ')}.`);
+      else lines.push(r.restarted ? 'It was running and has been restarted with the new values.' : 'Everything it needs is set; registry-add starts it.');
+      return { text: lines.join(' '), structured: { id: r.id, set: r.set, missing: r.missing } };
+    },
+  });
+
+  const exec = defineTool({
+    name: 'registry-exec',
+    title: 'Call a mounted tool',
+    description:
+      'Call any mounted tool by its name (<prefix>__<tool>, as registry-add or registry-active list them) with its arguments. Use it when your client does not show the mounted tools. Returns the tool\'s result as it came.',
+    input: z.object({
+      tool: z.string().trim().min(1, 'tool is empty: pass a mounted tool name such as "tiny__echo"').max(64),
+      arguments: z.record(z.string(), z.unknown()).optional(),
+    }),
+    annotations: { readOnlyHint: false, openWorldHint: true },
+    async handler(args, ctx) {
+      return manager.exec(args.tool, args.arguments, ctx);
+    },
+  });
+
+  return [add, remove, active, configSet, exec];
+}
+
+/** `name(a: string, b?: number)` — enough for a model to call a tool it only saw in text. */
+export function signature(t: MountedTool): string {
+  const schema = t.inputSchema as { properties?: Record<string, { type?: unknown }>; required?: string[] };
+  const req = new Set(schema.required ?? []);
+  const params = Object.entries(schema.properties ?? {}).map(([k, p]) => `${k}${req.has(k) ? '' : '?'}: ${Array.isArray(p?.type) ? p.type.join('|') : (p?.type ?? 'any')}`);
+  return `${t.name}(${params.join(', ')})`;
+}
+
+function formatAdded(mount: MountInfo, tools: MountedTool[]): string {
+  const lines = [`${mount.id} is ${mount.state} as prefix "${mount.prefix}" with ${tools.length} tool${tools.length === 1 ? '' : 's'}:`];
+  for (const t of tools.slice(0, 100)) {
+    const desc = (t.description ?? '').replace(/\s+/g, ' ').trim();
+    lines.push(`- ${signature(t)}${desc ? ` — ${desc.length > 160 ? desc.slice(0, 159) + '…' : desc}` : ''}`);
+  }
+  if (tools.length > 100) lines.push(`… and ${tools.length - 100} more (structuredContent has them all).`);
+  lines.push('Call them directly, or as registry-exec {"tool": "<name>", "arguments": {…}} if they do not appear in your tool list.');
+  return lines.join('\n');
+}
+
+function formatActive(mounts: MountInfo[]): string {
+  if (!mounts.length) return 'No servers are mounted. registry-find finds one, registry-add starts it.';
+  return mounts
+    .map(
+      (m) =>
+        `${m.id} [${m.prefix}] ${m.state}, ${m.tools.length} tools${m.startedAt ? `, started ${m.startedAt}` : ''}${m.restarts ? `, ${m.restarts} restart${m.restarts === 1 ? '' : 's'}` : ''}${m.lastError ? `; last error: ${m.lastError}` : ''}`,
+    )
+    .join('\n');
+}
