@@ -25,6 +25,9 @@ export function compileSchema(schema: Obj): ValidateFunction | Error {
   if (!v) {
     try {
       v = ajv.compile(schema);
+      // Ajv keeps every compiled schema in a strong Map; catalog refreshes bring new schema objects, so drop it
+      // there and keep the validator only as long as the schema object lives (the WeakMap above).
+      ajv.removeSchema(schema);
     } catch (err) {
       v = new Error(errorMessage(err));
     }
