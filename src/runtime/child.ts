@@ -262,6 +262,11 @@ export class Child {
     if (err instanceof McpError && err.code === ErrorCode.RequestTimeout) why = `it did not answer initialize/tools/list within ${this.opts.startTimeout} ms`;
     else if (err instanceof McpError && err.code === ErrorCode.ConnectionClosed) why = 'it exited during start-up';
     else if (/aborted|timeout/i.test(why)) why = `it did not answer initialize/tools/list within ${this.opts.startTimeout} ms`;
+    const status = (err as { code?: unknown }).code;
+    if (typeof status === 'number' && status >= 400 && status < 600) {
+      // The HTTP transports put the status in `code`; 401/403 nearly always mean a missing or wrong credential.
+      why = `the endpoint answered HTTP ${status}${status === 401 || status === 403 ? ' (a missing or wrong credential: check the secrets set with registry-config-set)' : ''}: ${why}`;
+    }
     return redactWith(this.opts, `${this.opts.label} did not start: ${why}${tail ? ` (stderr: ${tail})` : ''}`);
   }
 

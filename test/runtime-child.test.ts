@@ -1,0 +1,159 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { Child, type ChildOptions, type ChildTarget } from '../src/runtime/child.js';
+import { Redactor } from '../src/runtime/redact.js';
+import { createLogger } from '../src/log.js';
+import { repoRoot } from './helpers/shared-data.js';
+import { startRemoteMcp, type RemoteMcp } from './helpers/remote-mcp.js';
+
+/**
+ * One child connection, against the tiny test server run as a host process (no container needed) and a real
+ * streamable-HTTP / SSE server on 127.0.0.1: what a mounted tool returns must be exactly what the server sent.
+ */
+const TINY = join(repoRoot, 'test/images/tiny-server/server.mjs');
+const tiny = (env: Record<string, string> = {}): ChildTarget => ({ kind: 'stdio', command: process.execPath, args: [TINY], env, cwd: repoRoot });
+const log = createLogger('test-child');
+const opts = (o: Partial<ChildOptions> = {}): ChildOptions => ({ label: 'test/tiny', log, startTimeout: 20_000, callTimeout: 20_000, ...o });
+
+const open: Child[] = [];
+async function start(target: ChildTarget, o: Partial<ChildOptions> = {}): Promise<Child> {
+  const c = await Child.start(target, opts(o));
+  open.push(c);
+  return c;
+}
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((c) => c.close()));
+});
+
+describe('child over stdio', () => {
+  it('follows tools/list pagination to the last page', async () => {
+    const c = await start(tiny({ TINY_PAGE_SIZE: '2', TINY_EXTRA_TOOLS: '7' }));
+    const names = c.tools.map((t) => t.name);
+    expect(names).toHaveLength(16);
+    expect(names).toContain('echo');
+    expect(names).toContain('extra_7');
+    expect(new Set(names).size).toBe(16);
+  });
+
+  it('returns every content block, structuredContent and isError exactly as a direct SDK client sees them', async () => {
+    const c = await start(tiny());
+    const direct = new Client({ name: 'direct', version: '1' });
+    await direct.connect(new StdioClientTransport({ command: process.execPath, args: [TINY], stderr: 'ignore' }));
+    try {
+      for (const [name, args] of [
+        ['multi', {}],
+        ['add', { a: 2, b: 40 }],
+        ['fail', { message: 'nope' }],
+        ['echo', { text: 'ünïcödé ✓ "quotes" \\ backslash' }],
+      ] as const) {
+        const viaChild = await c.callTool(name, args);
+        const viaDirect = await direct.request({ method: 'tools/call', params: { name, arguments: args } }, (await import('@modelcontextprotocol/sdk/types.js')).CallToolResultSchema);
+        expect(viaChild, name).toEqual(viaDirect);
+      }
+      const multi = await c.callTool('multi', {});
+      expect(multi.content.map((b) => b.type)).toEqual(['text', 'text', 'image', 'resource']);
+      expect(multi.structuredContent).toEqual({ count: 4, kinds: ['text', 'text', 'image', 'resource'] });
+      const fail = await c.callTool('fail', { message: 'nope' });
+      expect(fail.isError).toBe(true);
+      expect(fail.content).toEqual([{ type: 'text', text: 'nope' }]);
+    } finally {
+      await direct.close();
+    }
+  });
+
+  it('answers many concurrent calls, each with its own result, a slow one not holding up the others', async () => {
+    const c = await start(tiny());
+    const order: string[] = [];
+    const slow = c.callTool('slow', { ms: 1500 }).then((r) => (order.push('slow'), r));
+    const echoes = await Promise.all(Array.from({ length: 25 }, (_, i) => c.callTool('echo', { text: `call ${i}` }).then((r) => (order.push(`echo ${i}`), r))));
+    echoes.forEach((r, i) => expect(r.content).toEqual([{ type: 'text', text: `call ${i}` }]));
+    expect((await slow).content).toEqual([{ type: 'text', text: 'slept 1500 ms' }]);
+    expect(order[order.length - 1]).toBe('slow');
+  });
+
+  it('forwards progress, and a call that runs past its timeout becomes an error saying which limit to raise', async () => {
+    const c = await start(tiny());
+    const progress: number[] = [];
+    const ok = await c.callTool('slow', { ms: 200 }, { onProgress: (p) => progress.push(p) });
+    expect(ok.isError).toBeFalsy();
+    // The SDK may drop the very last notification when the answer overtakes it; the ones before always arrive.
+    expect(progress.slice(0, 3)).toEqual([1, 2, 3]);
+    const r = await c.callTool('slow', { ms: 10_000 }, { timeout: 300 });
+    expect(r.isError).toBe(true);
+    expect((r.content[0] as { text: string }).text).toMatch(/slow did not answer within 300 ms.*runtime\.callTimeout/);
+    // The connection survives a timed-out call.
+    expect((await c.callTool('echo', { text: 'still here' })).content).toEqual([{ type: 'text', text: 'still here' }]);
+  });
+
+  it('turns a JSON-RPC error from the server into an error result naming it', async () => {
+    const c = await start(tiny());
+    const r = await c.callTool('no_such_tool', {});
+    expect(r.isError).toBe(true);
+    expect((r.content[0] as { text: string }).text).toMatch(/no_such_tool failed — the server answered error -32602: .*unknown tool no_such_tool/);
+  });
+
+  it('notices when the server exits, says so to the call in flight and reports the last stderr lines', async () => {
+    let exit: string | null = null;
+    const c = await start(tiny(), { onExit: (why) => (exit = why) });
+    const r = await c.callTool('crash', { code: 4 });
+    expect(r.isError).toBe(true);
+    expect((r.content[0] as { text: string }).text).toMatch(/exited.*crashing on request.*the next call restarts it/);
+    await expect.poll(() => exit).toMatch(/crashing on request/);
+    expect(c.alive).toBe(false);
+  });
+
+  it('a server that dies during start-up fails the start with its own words', async () => {
+    const target: ChildTarget = { kind: 'stdio', command: process.execPath, args: ['-e', 'process.stderr.write("config file missing: /etc/x.conf\\n"); process.exit(3)'] };
+    await expect(Child.start(target, opts())).rejects.toThrow(/test\/tiny did not start: .*config file missing: \/etc\/x\.conf/);
+  });
+
+  it('a server that never answers initialize fails after startTimeout', async () => {
+    const target: ChildTarget = { kind: 'stdio', command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'] };
+    await expect(Child.start(target, opts({ startTimeout: 500 }))).rejects.toThrow(/did not answer initialize\/tools\/list within 500 ms/);
+  });
+
+  it('redacts secret values from what the server writes to stderr', async () => {
+    const redactor = new Redactor();
+    redactor.add(['ready (pid']);
+    const c = await start(tiny(), { redact: (s) => redactor.text(s) });
+    await expect.poll(() => c.stderrTail()).toContain('[redacted secret]');
+    expect(c.stderrTail()).not.toContain('ready (pid');
+  });
+});
+
+describe('child over HTTP (remote endpoints)', () => {
+  let remote: RemoteMcp;
+  let authed: RemoteMcp;
+  beforeAll(async () => {
+    remote = await startRemoteMcp();
+    authed = await startRemoteMcp({ auth: { header: 'X-Api-Key', value: 'k-123456' } });
+  });
+  afterAll(async () => {
+    await remote?.close();
+    await authed?.close();
+  });
+
+  it('calls tools over streamable HTTP and re-lists when the server says its tools changed', async () => {
+    const lists: Tool[][] = [];
+    const c = await start({ kind: 'http', url: remote.url, transport: 'streamable-http' }, { onToolsChanged: (t) => lists.push(t) });
+    expect(c.tools.map((t) => t.name).sort()).toEqual(['add_tool', 'greet', 'whoami']);
+    expect((await c.callTool('greet', { name: 'Ada' })).content).toEqual([{ type: 'text', text: 'hello Ada' }]);
+    await c.callTool('add_tool', { name: 'fresh' });
+    await expect.poll(() => lists.at(-1)?.map((t) => t.name)).toContain('fresh');
+    expect(c.tools.map((t) => t.name)).toContain('fresh');
+  });
+
+  it('calls tools over SSE', async () => {
+    const c = await start({ kind: 'http', url: remote.sseUrl, transport: 'sse' });
+    expect((await c.callTool('greet', { name: 'Grace' })).content).toEqual([{ type: 'text', text: 'hello Grace' }]);
+  });
+
+  it('sends the configured headers, and a rejected token fails the start with the status', async () => {
+    const c = await start({ kind: 'http', url: authed.url, transport: 'streamable-http', headers: { 'X-Api-Key': 'k-123456' } });
+    expect((await c.callTool('whoami', {})).structuredContent).toEqual({ authenticated: true });
+    await expect(Child.start({ kind: 'http', url: authed.url, transport: 'streamable-http', headers: { 'X-Api-Key': 'wrong' } }, opts())).rejects.toThrow(/did not start.*401/);
+  });
+});

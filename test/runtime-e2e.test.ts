@@ -1,0 +1,345 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ToolListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { stringify as toYaml } from 'yaml';
+import { Podman, INSTANCE_LABEL, ENTRY_LABEL } from '../src/runtime/podman.js';
+import { makeHome, startRegistry, type RunningRegistry } from './helpers/registry-client.js';
+import { requirePodman } from './helpers/podman.js';
+import { startRemoteMcp, type RemoteMcp } from './helpers/remote-mcp.js';
+import { repoRoot } from './helpers/shared-data.js';
+
+/**
+ * Issue 3, "Done when": the real SDK client drives the BUILT server over stdio. A `file` source lists the tiny test
+ * image, the real npm server-everything packed into a local image, and a local streamable-HTTP server standing in
+ * for a remote. Containers are real (podman).
+ */
+
+const CATALOG = join(repoRoot, 'test/fixtures/runtime-catalog');
+const SECRET = 'sekr1t-Value-that-must-never-leak-42';
+const REMOTE_KEY = 'remote-key-0123456789';
+const podman = new Podman();
+
+type Result = CallToolResult & { structuredContent?: Record<string, unknown> };
+const text = (r: Result) => r.content.map((b) => (b.type === 'text' ? b.text : '')).join('\n');
+
+async function call(r: RunningRegistry, name: string, args: Record<string, unknown> = {}): Promise<Result> {
+  return (await r.client.callTool({ name, arguments: args }, undefined, { timeout: 120_000 })) as Result;
+}
+
+/** Containers started by the registries of this file (their entries are all test/*). */
+async function ourContainers() {
+  const all = await podman.listContainers({ [INSTANCE_LABEL]: '' });
+  return all.filter((c) => (c.labels[ENTRY_LABEL] ?? '').startsWith('test/'));
+}
+const instanceOf = (r: RunningRegistry) => `${r.pid}-`;
+
+let remote: RemoteMcp;
+let home: string;
+let reg: RunningRegistry;
+let listChanged = 0;
+
+async function start(extraEnv: Record<string, string> = {}, capabilities?: Record<string, unknown>): Promise<RunningRegistry> {
+  return startRegistry(home, { env: extraEnv, capabilities });
+}
+
+beforeAll(async () => {
+  remote = await startRemoteMcp({ auth: { header: 'X-Api-Key', value: REMOTE_KEY } });
+  home = await makeHome({
+    sources: [
+      { name: 'test', type: 'file', path: CATALOG },
+      { name: 'remote', type: 'file', path: './remote.json' },
+    ],
+    refresh: { onStart: false },
+    runtime: { startTimeout: '60s', callTimeout: '60s' },
+  });
+  await writeFile(
+    join(home, 'remote.json'),
+    JSON.stringify([
+      {
+        name: 'io.example/standin',
+        description: 'A local streamable-HTTP server standing in for a remote MCP endpoint.',
+        version: '1.0.0',
+        remotes: [{ type: 'streamable-http', url: remote.url, headers: [{ name: 'X-Api-Key', description: 'API key', isRequired: true, isSecret: true }] }],
+      },
+    ]),
+  );
+  // Own file sources are trusted by default; this policy trusts only what it lists, so test/stranger needs approval.
+  await writeFile(
+    join(home, 'policy.yaml'),
+    toYaml({ allow: ['test/tiny', 'test/tiny-secret', 'test/everything', 'remote/*'], trust: { fileSources: false } }),
+  );
+  reg = await start();
+  reg.client.setNotificationHandler(ToolListChangedNotificationSchema, () => void listChanged++);
+  // Fill the catalog cache (first run) so every later registry starts from it.
+  const r = await call(reg, 'registry-refresh', {});
+  expect(r.isError).toBeFalsy();
+});
+
+afterAll(async () => {
+  await reg?.close();
+  await remote?.close();
+  const left = await ourContainers().catch(() => []);
+  if (left.length) await podman.remove(left.map((c) => c.id)).catch(() => {});
+  if (home) await rm(home, { recursive: true, force: true });
+});
+
+describe('runtime over stdio (issue 3)', () => {
+  it('adds the tiny server: the result lists its tools with input schemas, list_changed arrives, tools answer directly and via registry-exec', async (ctx) => {
+    await requirePodman(ctx);
+    const before = listChanged;
+    const add = await call(reg, 'registry-add', { id: 'test/tiny' });
+    expect(add.isError, text(add)).toBeFalsy();
+    const s = add.structuredContent as { id: string; prefix: string; state: string; tools: { name: string; inputSchema: { properties?: Record<string, unknown> } }[] };
+    expect(s).toMatchObject({ id: 'test/tiny', prefix: 'tiny', state: 'running' });
+    const echo = s.tools.find((t) => t.name === 'tiny__echo')!;
+    expect(echo.inputSchema.properties).toHaveProperty('text');
+    expect(text(add)).toContain('tiny__echo(text: string)');
+    await expect.poll(() => listChanged).toBeGreaterThan(before);
+    const names = (await reg.client.listTools()).tools.map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining(['registry-add', 'registry-exec', 'tiny__echo', 'tiny__multi', 'tiny__crash']));
+
+    expect((await call(reg, 'tiny__echo', { text: 'hello' })).content).toEqual([{ type: 'text', text: 'hello' }]);
+    const multi = await call(reg, 'registry-exec', { tool: 'tiny__multi' });
+    expect(multi.content.map((b) => b.type)).toEqual(['text', 'text', 'image', 'resource']);
+    expect(multi.structuredContent).toEqual({ count: 4, kinds: ['text', 'text', 'image', 'resource'] });
+    const add2 = await call(reg, 'tiny__add', { a: 20, b: 22 });
+    expect(add2.structuredContent).toEqual({ sum: 42 });
+    const fail = await call(reg, 'registry-exec', { tool: 'tiny__fail', arguments: { message: 'as designed' } });
+    expect(fail).toMatchObject({ isError: true, content: [{ type: 'text', text: 'as designed' }] });
+    const unknown = await call(reg, 'registry-exec', { tool: 'tiny__nope' });
+    expect(unknown.isError).toBe(true);
+    expect(text(unknown)).toMatch(/no tool "tiny__nope".*tiny__echo/);
+  });
+
+  it('runs the container hardened: nobody, read-only root, writable /tmp, no network, no capabilities, labelled', async (ctx) => {
+    await requirePodman(ctx);
+    const info = (await call(reg, 'tiny__sandbox_info')).structuredContent as Record<string, unknown>;
+    expect(info).toMatchObject({ uid: 65534, gid: 65534, rootWritable: false, tmpWritable: true, interfaces: ['lo'], capEff: '0000000000000000', noNewPrivs: '1' });
+    const mine = (await ourContainers()).filter((c) => c.labels[ENTRY_LABEL] === 'test/tiny');
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.labels[INSTANCE_LABEL]!.startsWith(instanceOf(reg))).toBe(true);
+    expect(mine[0]!.name).toBe(`mcp-registry-${mine[0]!.labels[INSTANCE_LABEL]}-tiny`);
+  });
+
+  it('adds the real npm server-everything and proxies its tools, resources and prompts', async (ctx) => {
+    await requirePodman(ctx);
+    const add = await call(reg, 'registry-add', { id: 'test/everything' });
+    expect(add.isError, text(add)).toBeFalsy();
+    expect((add.structuredContent as { tools: { name: string }[] }).tools.map((t) => t.name)).toContain('everything__get-sum');
+    expect(text(await call(reg, 'everything__echo', { message: 'über' }))).toBe('Echo: über');
+    const sum = await call(reg, 'registry-exec', { tool: 'everything__get-sum', arguments: { a: 2, b: 3 } });
+    expect(text(sum)).toContain('5');
+    const structured = await call(reg, 'everything__get-structured-content', { location: 'New York' });
+    expect(structured.structuredContent).toMatchObject({ temperature: expect.any(Number) });
+
+    const { resources } = await reg.client.listResources();
+    const doc = resources.find((r) => r.uri.startsWith('mcp-registry://everything/'));
+    expect(doc, JSON.stringify(resources.slice(0, 3))).toBeDefined();
+    const read = await reg.client.readResource({ uri: doc!.uri });
+    expect(read.contents[0]!.uri).toBe(doc!.uri);
+    const { prompts } = await reg.client.listPrompts();
+    expect(prompts.map((p) => p.name)).toContain('everything__simple-prompt');
+    const prompt = await reg.client.getPrompt({ name: 'everything__simple-prompt' });
+    expect(JSON.stringify(prompt.messages)).toContain('simple prompt');
+  });
+
+  it('reports missing secrets before starting anything, then starts once they are set', async (ctx) => {
+    await requirePodman(ctx);
+    const r = await call(reg, 'registry-add', { id: 'test/tiny-secret' });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toContain('tiny-secret.token');
+    expect(text(r)).toContain('registry-config-set');
+    expect((await ourContainers()).filter((c) => c.labels[ENTRY_LABEL] === 'test/tiny-secret')).toHaveLength(0);
+    let found = await call(reg, 'registry-find', { query: 'tiny token' });
+    const item = () => (found.structuredContent as { results: { id: string; requiresConfig: string[] }[] }).results.find((x) => x.id === 'test/tiny-secret')!;
+    expect(item().requiresConfig).toEqual(['tiny-secret.token']);
+    const set = await call(reg, 'registry-config-set', { id: 'test/tiny-secret', values: { TINY_REQUIRED_TOKEN: 'short-lived-token-1' } });
+    expect(set.structuredContent).toEqual({ id: 'test/tiny-secret', set: ['tiny-secret.token'], missing: [] });
+    found = await call(reg, 'registry-find', { query: 'tiny token' });
+    expect(item().requiresConfig).toEqual([]);
+    const add = await call(reg, 'registry-add', { id: 'test/tiny-secret', prefix: 'locked' });
+    expect(add.isError, text(add)).toBeFalsy();
+    expect((await call(reg, 'locked__env_has', { name: 'TINY_REQUIRED_TOKEN' })).structuredContent).toMatchObject({ set: true });
+    const removed = await call(reg, 'registry-remove', { id: 'test/tiny-secret' });
+    expect(removed.structuredContent).toEqual({ id: 'test/tiny-secret', removed: true });
+    expect((await reg.client.listTools()).tools.map((t) => t.name)).not.toContain('locked__echo');
+    await expect.poll(async () => (await ourContainers()).filter((c) => c.labels[ENTRY_LABEL] === 'test/tiny-secret').length).toBe(0);
+  });
+
+  it('a secret set with registry-config-set reaches the running server (restarted) and is never shown, logged, stored elsewhere or put on a command line', async (ctx) => {
+    await requirePodman(ctx);
+    const set = await call(reg, 'registry-config-set', { id: 'test/tiny', values: { TINY_API_TOKEN: SECRET, variant: 'v2' } });
+    expect(set.isError, text(set)).toBeFalsy();
+    expect(set.structuredContent).toEqual({ id: 'test/tiny', set: ['variant', 'tiny.api_token'], missing: [] });
+    expect(JSON.stringify(set)).not.toContain(SECRET);
+    // Delivered (and the running server was restarted to get it): the server sees a value of the right length.
+    const has = await call(reg, 'tiny__env_has', { name: 'TINY_API_TOKEN' });
+    expect(has.structuredContent).toEqual({ name: 'TINY_API_TOKEN', set: true, length: SECRET.length });
+    // The non-secret setting too: the echo tool's description changed, so the tool list changed.
+    const echo = (await reg.client.listTools()).tools.find((t) => t.name === 'tiny__echo')!;
+    expect(echo.description).toContain('[variant v2]');
+    // A server that echoes the secret back gets it redacted on the way to the agent.
+    const leaked = await call(reg, 'registry-exec', { tool: 'tiny__echo_env', arguments: { name: 'TINY_API_TOKEN' } });
+    expect(text(leaked)).toBe('[redacted secret]');
+    const direct = await call(reg, 'tiny__echo', { text: `the token is ${SECRET}!` });
+    expect(text(direct)).toBe('the token is [redacted secret]!');
+
+    // Not in the registry's log (stderr, debug level) …
+    expect(reg.stderr()).not.toContain(SECRET);
+    // … not in any file of the home except the secrets file (0600) …
+    const files = await listFiles(home);
+    const holders: string[] = [];
+    for (const f of files) if ((await readFile(f)).includes(SECRET)) holders.push(f);
+    expect(holders).toEqual([join(home, 'state', 'secrets.json')]);
+    expect((await stat(join(home, 'state', 'secrets.json'))).mode & 0o777).toBe(0o600);
+    // … and on no command line of any process (podman gets it through its environment).
+    expect(await cmdlinesContaining(SECRET)).toEqual([]);
+    expect(await cmdlinesContaining('TINY_API_TOKEN')).not.toEqual([]);
+  });
+
+  it('adds the remote stand-in: header secret sent, tools proxied, its own list_changed forwarded', async () => {
+    const missing = await call(reg, 'registry-add', { id: 'remote/io.example/standin' });
+    expect(missing.isError).toBe(true);
+    expect(text(missing)).toContain('X-Api-Key');
+    await call(reg, 'registry-config-set', { id: 'remote/io.example/standin', values: { 'X-Api-Key': REMOTE_KEY } });
+    const add = await call(reg, 'registry-add', { id: 'remote/io.example/standin' });
+    expect(add.isError, text(add)).toBeFalsy();
+    const prefix = (add.structuredContent as { prefix: string }).prefix;
+    expect(prefix).toBe('standin');
+    expect(text(await call(reg, 'standin__greet', { name: 'Ada' }))).toBe('hello Ada');
+    expect((await call(reg, 'registry-exec', { tool: 'standin__whoami' })).structuredContent).toEqual({ authenticated: true });
+
+    const before = listChanged;
+    await call(reg, 'standin__add_tool', { name: 'fresh' });
+    await expect.poll(() => listChanged).toBeGreaterThan(before);
+    expect((await reg.client.listTools()).tools.map((t) => t.name)).toContain('standin__fresh');
+    expect(text(await call(reg, 'standin__fresh'))).toBe('ran fresh');
+    expect(reg.stderr()).not.toContain(REMOTE_KEY);
+  });
+
+  it('refuses a server that is not on the allowlist with the exact command, asks by elicitation when the client can', async (ctx) => {
+    await requirePodman(ctx);
+    const r = await call(reg, 'registry-add', { id: 'test/stranger' });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toContain('mcp-registry allow test/stranger');
+    expect((await ourContainers()).filter((c) => c.labels[ENTRY_LABEL] === 'test/stranger')).toHaveLength(0);
+
+    // A second registry on the same home (two clients at once), whose client supports elicitation.
+    const asked: string[] = [];
+    let answer: 'decline' | 'accept' = 'decline';
+    const other = await start({}, { elicitation: {} });
+    try {
+      other.client.setRequestHandler(ElicitRequestSchema, async (req) => {
+        asked.push(req.params.message);
+        return answer === 'accept' ? { action: 'accept', content: { allow: true } } : { action: 'decline' };
+      });
+      const declined = await call(other, 'registry-add', { id: 'test/stranger' });
+      expect(declined.isError).toBe(true);
+      expect(text(declined)).toMatch(/not approved.*mcp-registry allow test\/stranger/);
+      answer = 'accept';
+      const accepted = await call(other, 'registry-add', { id: 'test/stranger' });
+      expect(accepted.isError, text(accepted)).toBeFalsy();
+      expect(asked).toHaveLength(2);
+      expect(asked[0]).toContain('test/stranger');
+      expect(text(await call(other, 'stranger__echo', { text: 'approved' }))).toBe('approved');
+      // The approval is kept: the first registry (no elicitation) may start it now.
+      const again = await call(reg, 'registry-add', { id: 'test/stranger', prefix: 'stranger2' });
+      expect(again.isError, text(again)).toBeFalsy();
+      await call(reg, 'registry-remove', { id: 'test/stranger' });
+      await call(other, 'registry-remove', { id: 'test/stranger' });
+    } finally {
+      await other.close();
+    }
+    // Closing a registry stops its containers.
+    await expect.poll(async () => (await ourContainers()).filter((c) => c.labels[INSTANCE_LABEL]!.startsWith(instanceOf(other))).length).toBe(0);
+  });
+
+  it('a killed container is reported, and the next call restarts it and answers', async (ctx) => {
+    await requirePodman(ctx);
+    const [tiny] = (await ourContainers()).filter((c) => c.labels[ENTRY_LABEL] === 'test/tiny' && c.labels[INSTANCE_LABEL]!.startsWith(instanceOf(reg)));
+    expect(tiny).toBeDefined();
+    await podmanCli(['kill', tiny!.name]);
+    const state = async () => ((await call(reg, 'registry-active')).structuredContent as { mounts: { id: string; state: string; restarts: number; lastError?: string }[] }).mounts.find((m) => m.id === 'test/tiny')!;
+    await expect.poll(async () => (await state()).state, { timeout: 15_000 }).toBe('crashed');
+    expect((await state()).lastError).toMatch(/exited/);
+    const r = await call(reg, 'tiny__echo', { text: 'back again' });
+    expect(r.content).toEqual([{ type: 'text', text: 'back again' }]);
+    const after = await state();
+    expect(after).toMatchObject({ state: 'running', restarts: 1 });
+    // The secret and settings survive the restart.
+    expect((await call(reg, 'tiny__env_has', { name: 'TINY_API_TOKEN' })).structuredContent).toMatchObject({ set: true });
+  });
+
+  it('after kill -9 of the registry, a new one restores the mounts (calls wait for them) and leaves no orphan, sparing a live registry\'s containers', async (ctx) => {
+    await requirePodman(ctx);
+    // Make tiny ignore stdin EOF, so killing its registry really leaves an orphan container behind.
+    const set = await call(reg, 'registry-config-set', { id: 'test/tiny', values: { ignore_eof: '1' } });
+    expect(set.isError, text(set)).toBeFalsy();
+    // A second, live registry with a container of its own: its containers must survive the reaping.
+    const live = await start();
+    const liveAdd = await call(live, 'registry-add', { id: 'test/tiny-secret', prefix: 'live' });
+    expect(liveAdd.isError, text(liveAdd)).toBeFalsy();
+    try {
+      const oldInstance = instanceOf(reg);
+      process.kill(reg.pid!, 'SIGKILL');
+      await reg.close();
+      await new Promise((r) => setTimeout(r, 1500));
+      const orphans = (await ourContainers()).filter((c) => c.labels[INSTANCE_LABEL]!.startsWith(oldInstance));
+      expect(orphans.map((c) => c.labels[ENTRY_LABEL])).toContain('test/tiny');
+
+      reg = await start();
+      // Called at once: the restore is still running, so the call waits for it instead of failing as unknown.
+      const echo = await call(reg, 'tiny__echo', { text: 'restored' });
+      expect(echo.content).toEqual([{ type: 'text', text: 'restored' }]);
+      expect(text(await call(reg, 'standin__greet', { name: 'again' }))).toBe('hello again');
+      expect(text(await call(reg, 'everything__echo', { message: 'x' }))).toBe('Echo: x');
+      // Every saved mount is back (the live registry's add was saved to the shared home too).
+      const mounts = ((await call(reg, 'registry-active')).structuredContent as { mounts: { id: string; state: string }[] }).mounts;
+      expect(mounts.map((m) => m.id).sort()).toEqual(['remote/io.example/standin', 'test/everything', 'test/tiny', 'test/tiny-secret']);
+      await expect.poll(async () => (await ourContainers()).filter((c) => c.labels[INSTANCE_LABEL]!.startsWith(oldInstance)).length, { timeout: 15_000 }).toBe(0);
+      // The live registry's container is untouched and still answers.
+      const liveOnes = (await ourContainers()).filter((c) => c.labels[INSTANCE_LABEL]!.startsWith(instanceOf(live)));
+      expect(liveOnes.map((c) => c.name)).toContainEqual(expect.stringMatching(/-live$/));
+      expect((await call(live, 'live__echo', { text: 'still alive' })).content).toEqual([{ type: 'text', text: 'still alive' }]);
+    } finally {
+      await call(live, 'registry-remove', { id: 'test/tiny-secret' }).catch(() => {});
+      await live.close();
+    }
+  });
+
+  it('closing the client stops every container of the registry, even one that ignores stdin closing', async (ctx) => {
+    await requirePodman(ctx);
+    const inst = instanceOf(reg);
+    expect((await ourContainers()).filter((c) => c.labels[INSTANCE_LABEL]!.startsWith(inst)).length).toBeGreaterThan(0);
+    await reg.close();
+    await expect.poll(async () => (await ourContainers()).filter((c) => c.labels[INSTANCE_LABEL]!.startsWith(inst)).length, { timeout: 20_000 }).toBe(0);
+  });
+});
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const d of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, d.name);
+    if (d.isDirectory()) out.push(...(await listFiles(p)));
+    else if (d.isFile()) out.push(p);
+  }
+  return out;
+}
+
+/** Pids whose command line contains `needle` (every process on the machine). */
+async function cmdlinesContaining(needle: string): Promise<string[]> {
+  const hits: string[] = [];
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmd = await readFile(`/proc/${pid}/cmdline`).catch(() => null);
+    if (cmd?.includes(needle)) hits.push(`${pid}: ${cmd.toString().replace(/\0/g, ' ').slice(0, 200)}`);
+  }
+  return hits;
+}
+
+async function podmanCli(args: string[]): Promise<void> {
+  const { execa } = await import('execa');
+  await execa('podman', args, { cwd: '/' });
+}
