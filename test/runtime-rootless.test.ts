@@ -1,0 +1,77 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { chown, mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { stringify as toYaml } from 'yaml';
+import { ENTRY_LABEL, INSTANCE_LABEL } from '../src/runtime/podman.js';
+import { cliPath } from './helpers/registry-client.js';
+import { requireRootless, rootlessEnv, rootlessPodman, ROOTLESS_USER } from './helpers/podman.js';
+import { repoRoot } from './helpers/shared-data.js';
+
+/**
+ * The mode users run: the registry itself runs as an unprivileged user (rootless podman), started by a client
+ * over stdio. Add, call, hardening as seen from inside, and clean-up when the client goes away.
+ */
+
+type Result = CallToolResult & { structuredContent?: Record<string, unknown> };
+let home: string | undefined;
+
+afterAll(async () => {
+  if (home) await rm(home, { recursive: true, force: true });
+});
+
+describe('runtime, rootless', () => {
+  it('the registry running as an unprivileged user adds the tiny server in rootless podman and calls its tools', async (ctx) => {
+    await requireRootless(ctx);
+    home = await mkdtemp(join(tmpdir(), 'mcp-registry-rootless-'));
+    await writeFile(
+      join(home, 'config.yaml'),
+      toYaml({ sources: [{ name: 'test', type: 'file', path: join(repoRoot, 'test/fixtures/runtime-catalog') }], refresh: { onStart: false } }),
+    );
+    const uid = Number(execFileSync('id', ['-u', ROOTLESS_USER]).toString().trim());
+    const gid = Number(execFileSync('id', ['-g', ROOTLESS_USER]).toString().trim());
+    await chown(home, uid, gid);
+    await chown(join(home, 'config.yaml'), uid, gid);
+    await chmod(home, 0o700);
+    const userHome = execFileSync('getent', ['passwd', ROOTLESS_USER]).toString().split(':')[5]!;
+
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(rootlessEnv())) if (v !== undefined) env[k] = v;
+    Object.assign(env, { HOME: userHome, USER: ROOTLESS_USER, LOGNAME: ROOTLESS_USER, MCP_REGISTRY_HOME: home, MCP_REGISTRY_LOG_LEVEL: 'debug' });
+    const transport = new StdioClientTransport({
+      command: 'runuser',
+      args: ['-u', ROOTLESS_USER, '--', process.execPath, cliPath],
+      env,
+      cwd: '/',
+      stderr: 'pipe',
+    });
+    let stderr = '';
+    transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const client = new Client({ name: 'rootless-test', version: '1' });
+    await client.connect(transport);
+    const call = async (name: string, args: Record<string, unknown> = {}) => (await client.callTool({ name, arguments: args }, undefined, { timeout: 120_000 })) as Result;
+    const podman = rootlessPodman();
+    let instance = '';
+    try {
+      const status = await call('registry-status');
+      expect(status.structuredContent).toMatchObject({ runtime: { rootless: true } });
+      const add = await call('registry-add', { id: 'test/tiny' });
+      expect(add.isError, `${JSON.stringify(add)}\n${stderr.slice(-3000)}`).toBeFalsy();
+      expect((await call('tiny__echo', { text: 'rootless hello' })).content).toEqual([{ type: 'text', text: 'rootless hello' }]);
+      const info = (await call('registry-exec', { tool: 'tiny__sandbox_info' })).structuredContent as Record<string, unknown>;
+      expect(info).toMatchObject({ uid: 65534, rootWritable: false, tmpWritable: true, interfaces: ['lo'], capEff: '0000000000000000' });
+      const mine = (await podman.listContainers({ [INSTANCE_LABEL]: '' })).filter((c) => c.labels[ENTRY_LABEL] === 'test/tiny');
+      expect(mine.length).toBeGreaterThanOrEqual(1);
+      instance = mine.find((c) => c.name.endsWith('-tiny'))!.labels[INSTANCE_LABEL]!;
+    } finally {
+      await client.close();
+    }
+    await expect
+      .poll(async () => (await podman.listContainers({ [INSTANCE_LABEL]: instance })).length, { timeout: 20_000 })
+      .toBe(0);
+  });
+});
