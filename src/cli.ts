@@ -14,7 +14,7 @@ Usage:
   mcp-registry doctor                  check podman, git and state paths; print fixes
   mcp-registry allow <id|pattern>      let an entry start without asking (adds it to policy.yaml allow)
   mcp-registry deny <id|pattern>       never let an entry start (adds it to policy.yaml deny; deny wins)
-  mcp-registry serve-http [--host 127.0.0.1] [--port 8080] [--base-path /prefix] [--trust-proxy]
+  mcp-registry serve-http [--host 127.0.0.1] [--port 8080] [--base-path /prefix] [--trust-proxy] [--rate-limit N]
                                        serve the catalog as an MCP Registry API v0.1 (VS Code, Copilot)
   mcp-registry --help | --version
 
@@ -67,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
     case 'serve-http': {
       const { values } = parseArgs({
         args: rest,
-        options: { host: { type: 'string' }, port: { type: 'string' }, 'base-path': { type: 'string' }, 'trust-proxy': { type: 'boolean' } },
+        options: { host: { type: 'string' }, port: { type: 'string' }, 'base-path': { type: 'string' }, 'trust-proxy': { type: 'boolean' }, 'rate-limit': { type: 'string' } },
       });
       return commands.serveHttp(values);
     }

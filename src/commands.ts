@@ -61,7 +61,7 @@ export async function doctor(): Promise<number> {
 }
 
 /** Serve the catalog over HTTP until SIGTERM/SIGINT (see src/http/serve.ts). */
-export async function serveHttp(flags: { host?: string; port?: string; 'base-path'?: string; 'trust-proxy'?: boolean }): Promise<number> {
+export async function serveHttp(flags: Parameters<typeof import('./http/serve.js').parseServeFlags>[0]): Promise<number> {
   const { parseServeFlags, runHttpServer } = await import('./http/serve.js');
   const opts = parseServeFlags(flags);
   if (typeof opts === 'string') {

@@ -87,6 +87,15 @@ describe('paging like VS Code', () => {
     expect(ids(servers)).toEqual(ids(all.filter((s) => hay(s).includes('git'))));
   });
 
+  it('finds exactly the servers whose name, title or description contain the text, for short, long and odd texts', async () => {
+    const { servers: all } = await vscodePages(`${base}/v0.1/servers?limit=100`, `${base}/v0.1/servers?limit=100`);
+    const hay = (s: any) => `${s.server.name}\n${s.server.title ?? ''}\n${s.server.description}`.toLowerCase();
+    for (const term of ['g', 'Sq', 'sql', 'server for', 'io.github.docker.mcp-registry/', '…', 'ü', 'no-such-server-anywhere', 'API KEY']) {
+      const { servers } = await vscodePages(`${base}/v0.1/servers?limit=100&search=${encodeURIComponent(term)}`, `${base}/v0.1/servers?limit=100`);
+      expect(ids(servers), term).toEqual(ids(all.filter((s) => hay(s).includes(term.toLowerCase()))));
+    }
+  });
+
   it('ends with an empty page when the last page was exactly full', async () => {
     const all = (await get(`${base}/v0.1/servers?search=notion&limit=100`)).json.servers.length;
     expect(all).toBeGreaterThan(1);

@@ -1,6 +1,7 @@
 import type { App } from '../app.js';
 import type { RegistryConfig } from '../config.js';
 import { errorMessage, setLogLevel, type LogLevel } from '../log.js';
+import type { RateLimitOptions } from './rate-limit.js';
 import { startHttpServer, type RegistryHttpServer } from './server.js';
 import { sourceNamespace, type EntryFilter, type MappingOptions, type TrustFn } from './server-json-out.js';
 
@@ -11,6 +12,8 @@ export interface ServeHttpOptions {
   port: number;
   basePath?: string;
   trustProxy?: boolean;
+  /** Requests per second per client (burst: 6 s worth); false: no limit. Default: DEFAULT_RATE_LIMIT. */
+  rateLimit?: RateLimitOptions | false;
   /** Policy's view of entries (visible in this environment? deprecated?); default: everything, catalog status. */
   filter?: EntryFilter;
   trust?: TrustFn;
@@ -25,14 +28,20 @@ export function mappingFor(config: RegistryConfig, trust?: TrustFn): MappingOpti
 }
 
 /** Parse and check the CLI flags; returns an error message for the user instead of throwing. */
-export function parseServeFlags(v: { host?: string; port?: string; 'base-path'?: string; 'trust-proxy'?: boolean }): ServeHttpOptions | string {
+export function parseServeFlags(v: { host?: string; port?: string; 'base-path'?: string; 'trust-proxy'?: boolean; 'rate-limit'?: string }): ServeHttpOptions | string {
   const host = v.host?.trim() || '127.0.0.1';
   const portText = v.port ?? '8080';
   const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
   if (!(port >= 0 && port <= 65535)) return `--port must be a number from 0 to 65535 (got "${portText}")`;
   const basePath = v['base-path'];
   if (basePath !== undefined && !/^\/?[A-Za-z0-9._~\-/]*$/.test(basePath)) return `--base-path may only contain letters, digits and . _ ~ - / (got "${basePath}"), e.g. --base-path /registry`;
-  return { host, port, basePath, trustProxy: v['trust-proxy'] === true };
+  let rateLimit: RateLimitOptions | false | undefined;
+  if (v['rate-limit'] !== undefined) {
+    const n = /^\d+(\.\d+)?$/.test(v['rate-limit']) ? Number(v['rate-limit']) : NaN;
+    if (!Number.isFinite(n)) return `--rate-limit must be requests per second per client, 0 for no limit (got "${v['rate-limit']}")`;
+    rateLimit = n === 0 ? false : { perSecond: n, burst: Math.max(30, Math.ceil(n * 6)) };
+  }
+  return { host, port, basePath, trustProxy: v['trust-proxy'] === true, rateLimit };
 }
 
 /** Start serving and keep going until SIGTERM/SIGINT; then stop accepting, finish in-flight requests and exit 0. */
@@ -48,6 +57,7 @@ export async function runHttpServer(app: App, opts: ServeHttpOptions): Promise<n
       port: opts.port,
       basePath: opts.basePath,
       trustProxy: opts.trustProxy,
+      rateLimit: opts.rateLimit,
       filter: opts.filter,
       mapping: mappingFor(app.config, opts.trust),
       cacheDir: app.paths.cacheDir,

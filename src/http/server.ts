@@ -151,7 +151,7 @@ export class RegistryHttpServer {
         this.again = false;
         const t0 = performance.now();
         try {
-          this.current = buildView(this.opts.catalog.all(), { filter: this.opts.filter, mapping: this.opts.mapping, stamps: this.stamps, now: this.opts.now?.(), log: this.log });
+          this.current = await buildView(this.opts.catalog.all(), { filter: this.opts.filter, mapping: this.opts.mapping, stamps: this.stamps, now: this.opts.now?.(), log: this.log });
           this.cache.clear();
           this.cacheBytes = 0;
           this.log.info(`serving ${this.current.size} servers (view built in ${(performance.now() - t0).toFixed(0)} ms)`);

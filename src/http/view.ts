@@ -16,6 +16,7 @@ import {
   type MappingOptions,
 } from './server-json-out.js';
 import type { ServedStamps, StampInput } from './stamps.js';
+import { TrigramIndex } from './trigrams.js';
 
 /**
  * The catalog as served: every visible entry mapped to server.json, wrapped in its envelope and serialised once,
@@ -82,12 +83,15 @@ interface Prepared {
 export class ServedView {
   private readonly byName = new Map<string, Row[]>();
   private readonly lowerNames = new Map<string, string>();
+  /** A search verifies only the rows that can match. */
+  private readonly trigrams: TrigramIndex;
 
   constructor(
     /** Sorted by (name, version). */
     readonly rows: readonly Row[],
     readonly builtAt: string,
   ) {
+    this.trigrams = new TrigramIndex(rows.map((r) => r.hay));
     for (const r of rows) {
       let list = this.byName.get(r.name);
       if (!list) {
@@ -128,13 +132,31 @@ export class ServedView {
     }
     const out: Row[] = [];
     const latestOnly = f.version === 'latest';
-    for (; i < rows.length && out.length < limit; i++) {
-      const r = rows[i]!;
-      if (r.status === 'deleted' && !f.includeDeleted) continue;
-      if (latestOnly ? !r.isLatest : f.version !== undefined && r.version !== f.version) continue;
-      if (f.updatedSinceUs !== undefined && !(r.updatedUs > f.updatedSinceUs)) continue;
-      if (f.search && !r.hay.includes(f.search)) continue;
-      out.push(r);
+    const keep = (r: Row) =>
+      (r.status !== 'deleted' || f.includeDeleted) &&
+      (latestOnly ? r.isLatest : f.version === undefined || r.version === f.version) &&
+      (f.updatedSinceUs === undefined || r.updatedUs > f.updatedSinceUs);
+    if (!f.search) {
+      for (; i < rows.length && out.length < limit; i++) if (keep(rows[i]!)) out.push(rows[i]!);
+      return out;
+    }
+    const search = f.search;
+    const candidates = this.trigrams.candidates(search);
+    if (!candidates) {
+      for (; i < rows.length && out.length < limit; i++) if (rows[i]!.hay.includes(search) && keep(rows[i]!)) out.push(rows[i]!);
+      return out;
+    }
+    // First candidate at or after row i.
+    let lo = 0;
+    let hi = candidates.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (candidates[mid]! < i) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let k = lo; k < candidates.length && out.length < limit; k++) {
+      const r = rows[candidates[k]!]!;
+      if (r.hay.includes(search) && keep(r)) out.push(r);
     }
     return out;
   }
@@ -162,8 +184,12 @@ function assignNames(entries: Entry[], mapping: MappingOptions): Map<Entry, stri
 
 const officialOf = (e: Entry) => (e.meta?.[OFFICIAL_KEY] ?? {}) as { statusChangedAt?: string };
 
+/** Entries mapped between two yields to the event loop: a 12k rebuild must not stall requests for its whole length. */
+const CHUNK = 500;
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Map, stamp, serialise and sort the visible entries (plus tombstones of removed ones). */
-export function buildView(entries: readonly Entry[], opts: ViewOptions): ServedView {
+export async function buildView(entries: readonly Entry[], opts: ViewOptions): Promise<ServedView> {
   const filter = opts.filter ?? defaultFilter;
   const mapping = opts.mapping ?? {};
   const visible: { entry: Entry; status: 'active' | 'deprecated'; statusMessage?: string }[] = [];
@@ -183,7 +209,8 @@ export function buildView(entries: readonly Entry[], opts: ViewOptions): ServedV
     mapping,
   );
   const prepared: Prepared[] = [];
-  for (const v of visible) {
+  for (const [i, v] of visible.entries()) {
+    if (i % CHUNK === CHUNK - 1) await yieldToLoop();
     try {
       const mapped = mapEntry(v.entry, v, mapping, names.get(v.entry)!);
       prepared.push({ entry: v.entry, mapped, status: v.status, statusMessage: v.statusMessage });
@@ -203,7 +230,8 @@ export function buildView(entries: readonly Entry[], opts: ViewOptions): ServedV
   opts.stamps.update(inputs, opts.now);
 
   const rows: Row[] = [];
-  for (const p of prepared) {
+  for (const [i, p] of prepared.entries()) {
+    if (i % CHUNK === CHUNK - 1) await yieldToLoop();
     const st = opts.stamps.get(p.mapped.name)!;
     const version = p.mapped.version ?? derivedVersion(st.u);
     opts.stamps.noteVersion(p.mapped.name, version);
