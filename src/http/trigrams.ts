@@ -37,34 +37,29 @@ export class TrigramIndex {
 
   constructor(texts: readonly string[]) {
     const offsets = new Int32Array(KEYS + 1);
-    const last = new Int32Array(KEYS).fill(-1);
-    // Two identical passes (count, then fill), written out: a callback per trigram costs more than the work.
-    for (let row = 0; row < texts.length; row++) {
-      const t = texts[row]!;
-      let key = 0;
-      for (let j = 0; j < t.length; j++) {
-        key = ((key << BITS) | fold(t.charCodeAt(j))) & MASK;
-        if (j >= 2 && last[key] !== row) {
+    const last = new Int32Array(KEYS);
+    let postings = new Int32Array(0);
+    let fill: Int32Array | null = null;
+    // Pass 1 counts each row's distinct trigrams, pass 2 writes the rows (a callback per trigram would cost more).
+    const pass = () => {
+      last.fill(-1);
+      for (let row = 0; row < texts.length; row++) {
+        const t = texts[row]!;
+        let key = 0;
+        for (let j = 0; j < t.length; j++) {
+          key = ((key << BITS) | fold(t.charCodeAt(j))) & MASK;
+          if (j < 2 || last[key] === row) continue;
           last[key] = row;
-          offsets[key + 1]!++;
+          if (fill) postings[fill[key]!++] = row;
+          else offsets[key + 1]!++;
         }
       }
-    }
+    };
+    pass();
     for (let k = 0; k < KEYS; k++) offsets[k + 1]! += offsets[k]!;
-    const postings = new Int32Array(offsets[KEYS]!);
-    const fill = offsets.slice(0, KEYS);
-    last.fill(-1);
-    for (let row = 0; row < texts.length; row++) {
-      const t = texts[row]!;
-      let key = 0;
-      for (let j = 0; j < t.length; j++) {
-        key = ((key << BITS) | fold(t.charCodeAt(j))) & MASK;
-        if (j >= 2 && last[key] !== row) {
-          last[key] = row;
-          postings[fill[key]!++] = row;
-        }
-      }
-    }
+    postings = new Int32Array(offsets[KEYS]!);
+    fill = offsets.slice(0, KEYS);
+    pass();
     this.offsets = offsets;
     this.postings = postings;
   }
