@@ -185,6 +185,45 @@ describe('SearchIndex', () => {
   });
 });
 
+describe('SearchIndex.toBuffer / SearchIndex.load', () => {
+  const entries = [...catalog, ...synth(1_500, 4).map((e) => normalizeEntry(e))];
+  const built = SearchIndex.build(entries);
+  const bytes = built.toBuffer('catalog-2026-01-01');
+  const queries = ['send a slack message', 'kubernets', 'kuber', 'create_issue', 'postgres database', 'zzzqqq', 'data'];
+
+  it('loads an index that answers exactly like the one it was saved from', () => {
+    const loaded = SearchIndex.load(entries, bytes, 'catalog-2026-01-01');
+    expect(loaded).toBeDefined();
+    expect(loaded!.size).toBe(entries.length);
+    for (const q of queries) {
+      for (const filters of [undefined, { sources: ['docker'] }, { runnable: false, category: 'database' }]) {
+        expect(loaded!.search(q, { limit: 20, filters }), q).toEqual(built.search(q, { limit: 20, filters }));
+      }
+    }
+    // An odd byte offset (a Buffer sliced out of a bigger one) loads too.
+    const shifted = Buffer.concat([Buffer.from([0]), bytes]).subarray(1);
+    expect(SearchIndex.load(entries, shifted, 'catalog-2026-01-01')?.search('slack')).toEqual(built.search('slack'));
+  });
+
+  it('refuses bytes that belong to other entries, another stamp, or are damaged', () => {
+    expect(SearchIndex.load(entries, bytes, 'catalog-2026-01-02')).toBeUndefined();
+    expect(SearchIndex.load(entries.slice(1), bytes, 'catalog-2026-01-01')).toBeUndefined();
+    expect(SearchIndex.load([...entries].reverse(), bytes, 'catalog-2026-01-01')).toBeUndefined();
+    const renamed = entries.map((e, i) => (i === 3 ? { ...e, id: 'docker/renamed' } : e));
+    expect(SearchIndex.load(renamed, bytes, 'catalog-2026-01-01')).toBeUndefined();
+    expect(SearchIndex.load(entries, bytes.subarray(0, bytes.length - 10), 'catalog-2026-01-01')).toBeUndefined();
+    expect(SearchIndex.load(entries, bytes.subarray(0, 30), 'catalog-2026-01-01')).toBeUndefined();
+    expect(SearchIndex.load(entries, new Uint8Array(0), 'catalog-2026-01-01')).toBeUndefined();
+    expect(SearchIndex.load(entries, Buffer.from('{"not":"an index"}'), 'catalog-2026-01-01')).toBeUndefined();
+    const corrupt = Buffer.from(bytes);
+    corrupt.fill(0xff, corrupt.length - 5000, corrupt.length - 4000);
+    expect(SearchIndex.load(entries, corrupt, 'catalog-2026-01-01')).toBeUndefined();
+    const flipped = Buffer.from(bytes);
+    flipped[Math.floor(flipped.length / 2)]! ^= 1;
+    expect(SearchIndex.load(entries, flipped, 'catalog-2026-01-01')).toBeUndefined();
+  });
+});
+
 describe('FuseBaseline', () => {
   it('is a plain fuzzy search over the same entries', () => {
     const fuse = FuseBaseline.build(catalog);

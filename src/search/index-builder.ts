@@ -61,6 +61,13 @@ function qualityPrior(e: Entry): number {
   return p;
 }
 
+/** BM25 inverse document frequency of every term (always > 0). */
+export function idfOf(n: number, df: Int32Array): Float64Array {
+  const idf = new Float64Array(df.length);
+  for (let t = 0; t < df.length; t++) idf[t] = Math.log(1 + (n - df[t]! + 0.5) / (df[t]! + 0.5));
+  return idf;
+}
+
 function grow<T extends Int32Array | Float64Array>(a: T, size: number): T {
   const b = new (a.constructor as new (n: number) => T)(size);
   b.set(a);
@@ -185,8 +192,7 @@ class Builder {
     const pDoc = new Int32Array(total);
     const pTf = new Float32Array(total);
     const pMask = new Uint8Array(total);
-    const idf = new Float64Array(termCount);
-    for (let t = 0; t < termCount; t++) idf[t] = Math.log(1 + (n - df[t]! + 0.5) / (df[t]! + 0.5));
+    const idf = idfOf(n, df);
 
     const avg = Array.from(this.lenSum, (s) => (n ? s / n : 0) || 1);
     const cursor = start.slice(0, termCount);

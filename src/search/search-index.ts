@@ -1,6 +1,7 @@
 import type { Entry } from '../catalog/entry.js';
 import { categoryMatches } from '../catalog/categories.js';
 import { buildIndexData, F_NAME, F_TOOLS, nameCore, type IndexData } from './index-builder.js';
+import { decodeIndex, encodeIndex } from './index-file.js';
 import { compact, isDomainStopword, isStopword, queryWords, termOf } from './tokenize.js';
 import { Vocabulary } from './vocabulary.js';
 
@@ -97,6 +98,23 @@ export class SearchIndex {
 
   static build(entries: Entry[]): SearchIndex {
     return new SearchIndex(entries, buildIndexData(entries));
+  }
+
+  /**
+   * The index as bytes for a cache file, so a warm start can skip the build (SearchIndex.load). The stamp says
+   * which catalog it belongs to (e.g. the catalog file's build time); load only accepts the same stamp.
+   */
+  toBuffer(stamp: string): Buffer {
+    return encodeIndex(this.data, this.entries.map((e) => e.id), stamp);
+  }
+
+  /**
+   * The index toBuffer wrote for these very entries (same ids, same order) and this stamp; undefined when the
+   * bytes belong to other entries, another stamp or are damaged — build it then.
+   */
+  static load(entries: Entry[], bytes: Uint8Array, stamp: string): SearchIndex | undefined {
+    const data = decodeIndex(bytes, entries.map((e) => e.id), stamp);
+    return data && new SearchIndex(entries, data);
   }
 
   get size(): number {
