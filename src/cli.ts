@@ -14,6 +14,8 @@ Usage:
   mcp-registry doctor                  check podman, git and state paths; print fixes
   mcp-registry allow <id|pattern>      let an entry start without asking (adds it to policy.yaml allow)
   mcp-registry deny <id|pattern>       never let an entry start (adds it to policy.yaml deny; deny wins)
+  mcp-registry audit [--since 1h|2026-07-01] [--entry ID|PATTERN] [--op OP] [--limit N] [--json]
+                                       what the registry did: the audit log (argument shapes, never values)
   mcp-registry serve-http [--host 127.0.0.1] [--port 8080] [--base-path /prefix] [--trust-proxy] [--rate-limit N]
                                        serve the catalog as an MCP Registry API v0.1 (VS Code, Copilot)
   mcp-registry --help | --version
@@ -63,6 +65,13 @@ async function main(argv: string[]): Promise<number> {
     case 'deny': {
       const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
       return cmd === 'allow' ? commands.allow(positionals.join(' ')) : commands.deny(positionals.join(' '));
+    }
+    case 'audit': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { since: { type: 'string' }, entry: { type: 'string' }, op: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
+      });
+      return commands.audit({ ...values, json: !!values.json });
     }
     case 'serve-http': {
       const { values } = parseArgs({

@@ -106,3 +106,29 @@ async function editPolicy(action: 'allow' | 'deny', id: string): Promise<number>
   }
   return 0;
 }
+
+/** `mcp-registry audit`: the audit log, oldest first, filtered; damaged lines are counted on stderr. */
+export async function audit(opts: { since?: string; entry?: string; op?: string; limit?: string; json: boolean }): Promise<number> {
+  const { readAudit, parseSince, formatAudit, AUDIT_OPS } = await import('./governance/audit-log.js');
+  const { resolvePaths } = await import('./paths.js');
+  const { loadConfig } = await import('./config.js');
+  const fail = (msg: string) => {
+    process.stderr.write(`mcp-registry audit: ${msg}\n`);
+    return 2;
+  };
+  let since: Date | undefined;
+  try {
+    since = opts.since ? parseSince(opts.since) : undefined;
+  } catch (err) {
+    return fail(`--since: ${(err as Error).message}`);
+  }
+  const limit = opts.limit === undefined ? undefined : Number(opts.limit);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) return fail(`--limit must be a whole number above 0 (got "${opts.limit}")`);
+  if (opts.op && !(AUDIT_OPS as readonly string[]).includes(opts.op)) return fail(`--op must be one of ${AUDIT_OPS.join(', ')} (got "${opts.op}")`);
+  const paths = resolvePaths();
+  const config = await loadConfig(paths.configFile);
+  const res = await readAudit(paths.stateDir, { since, entry: opts.entry, op: opts.op as never, limit }, { keep: config.audit.keep });
+  if (res.skipped) process.stderr.write(`${res.skipped} damaged line(s) skipped (a crash mid-write leaves at most one per crash).\n`);
+  out(opts.json ? JSON.stringify({ records: res.records }, null, 2) : formatAudit(res.records));
+  return 0;
+}

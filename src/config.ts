@@ -13,14 +13,28 @@ export function parseDuration(v: string | number): number {
   return Math.round(n * unit);
 }
 
-const Duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  try {
-    return parseDuration(v);
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', message: (e as Error).message });
-    return z.NEVER;
-  }
-});
+/** A string or number turned into a number by `parse`, whose error message becomes the validation message. */
+const parsedBy = (parse: (v: string | number) => number) =>
+  z.union([z.string(), z.number()]).transform((v, ctx) => {
+    try {
+      return parse(v);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      return z.NEVER;
+    }
+  });
+
+const Duration = parsedBy(parseDuration);
+
+/** "5m", "512k", "5MB", "1g" or a number of bytes (binary units). */
+export function parseSize(v: string | number): number {
+  if (typeof v === 'number') return v;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b?\s*$/i.exec(v);
+  if (!m) throw new Error(`"${v}" is not a size: use e.g. 512k, 5m, 5MB or 1g`);
+  return Math.round(Number(m[1]) * 1024 ** ' kmg'.indexOf((m[2] || ' ').toLowerCase()));
+}
+
+const Size = parsedBy(parseSize);
 
 const SourceBase = {
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'a source name is letters, digits, - and _ (it becomes the id prefix)'),
@@ -83,6 +97,10 @@ export const ConfigSchema = z
         cpus: z.string().default('1'),
         pidsLimit: z.number().int().positive().default(256),
       })
+      .prefault({} as never),
+    /** The audit log (state/audit/audit.jsonl): rotated when it reaches maxSize, keeping `keep` older files. */
+    audit: z
+      .object({ maxSize: Size.default(5 * 1024 * 1024), keep: z.number().int().min(1).max(100).default(5) })
       .prefault({} as never),
   })
   .superRefine((cfg, ctx) => {

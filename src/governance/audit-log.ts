@@ -1,0 +1,452 @@
+import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { parseDuration } from '../config.js';
+import { createLogger, errorMessage } from '../log.js';
+import { withFileLock, type LockOptions } from '../runtime/file-lock.js';
+import { patternToRegExp } from '../runtime/policy.js';
+import type { ToolContext, ToolDef, ToolOutput } from '../server/tool-def.js';
+import { maskCredentials } from './secret-scan.js';
+
+/**
+ * The audit log: one JSON line per operation in `<stateDir>/audit/audit.jsonl` — who (instance, client), what (op,
+ * entry, tool), how it went (outcome, duration) and the SHAPE of the arguments, never their values.
+ *
+ * Durability without a daemon: every record is one write(2) of one whole line to a file opened O_APPEND, capped
+ * below PIPE_BUF, so records of concurrent processes never interleave and a crash loses at most the record being
+ * written (a torn last line, which readers skip). Rotation renames under the cross-process file lock; a writer that
+ * opened the file just before a rotation appends to the rotated file, which the reader also reads — nothing is lost.
+ */
+
+export const AUDIT_OPS = ['find', 'list', 'info', 'add', 'remove', 'exec', 'config-set', 'refresh', 'approve', 'allow', 'deny', 'policy', 'active', 'status'] as const;
+export type AuditOp = (typeof AUDIT_OPS)[number];
+export type AuditOutcome = 'ok' | 'error' | 'refused' | 'withheld';
+
+/** A type description: "string(12)", "number", "array(3) of string", or an object of those. */
+export type ArgShape = string | { [key: string]: ArgShape };
+
+export interface AuditRecord {
+  /** When the operation started (ISO 8601). */
+  time: string;
+  instance: string;
+  client?: string;
+  op: AuditOp;
+  entry?: string;
+  tool?: string;
+  outcome: AuditOutcome;
+  durationMs: number;
+  args?: ArgShape;
+  error?: string;
+}
+
+/** What callers hand in: `args` are the RAW arguments (only their shape is written), `error` any error or text. */
+export interface AuditInput {
+  op: AuditOp;
+  outcome: AuditOutcome;
+  durationMs: number;
+  client?: string;
+  entry?: string;
+  tool?: string;
+  args?: unknown;
+  error?: unknown;
+  /** Default: now minus durationMs. */
+  time?: Date;
+}
+
+export interface AuditLogOptions {
+  /** Rotate when the file reaches this size (default 5 MiB). */
+  maxBytes?: number;
+  /** Rotated files kept: audit.jsonl.1 (newest) … audit.jsonl.<keep> (default 5). */
+  keep?: number;
+  /** This registry process (the runtime's instance id); default `pid-<pid>`. */
+  instance?: string;
+  /** Removes known secret values from text (e.g. log.ts redactText, which holds every stored secret). */
+  redact?: (s: string) => string;
+  lockOptions?: LockOptions;
+}
+
+/** One line must fit one atomic append: below PIPE_BUF (4096), newline included. */
+export const MAX_RECORD_BYTES = 4000;
+export const DEFAULT_MAX_BYTES = 5 * 1024 * 1024;
+export const DEFAULT_KEEP = 5;
+const MAX_ERROR_CHARS = 600;
+
+const log = createLogger('audit');
+
+export function auditFile(stateDir: string): string {
+  return join(stateDir, 'audit', 'audit.jsonl');
+}
+
+// ---- argument shapes -----------------------------------------------------------------------------------------
+
+const MAX_DEPTH = 4;
+const MAX_KEYS = 40;
+
+function leafType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `array(${v.length})`;
+  if (typeof v === 'object') return `object(${Object.keys(v as object).length} keys)`;
+  return typeof v;
+}
+
+/**
+ * The shape of a value, never its content: `{query: "hello", limit: 5}` → `{query: "string(5)", limit: "number"}`.
+ * Arrays of plain values become "array(3) of string"; arrays of objects `{"array(3)": <shape of the first>}`.
+ * Depth and key count are bounded; key names are kept (they are parameter names) but passed through `redact`.
+ */
+export function argShape(value: unknown, redact: (s: string) => string = (s) => s, depth = 0): ArgShape {
+  if (typeof value === 'string') return `string(${value.length})`;
+  if (value === null || value === undefined || typeof value !== 'object') return value === undefined ? 'undefined' : leafType(value);
+  if (depth >= MAX_DEPTH) return leafType(value);
+  if (Array.isArray(value)) {
+    if (!value.length) return 'array(0)';
+    const composite = value.find((x) => x !== null && typeof x === 'object');
+    if (composite === undefined) {
+      const types = [...new Set(value.map((x) => (typeof x === 'string' ? 'string' : leafType(x))))].sort();
+      return `array(${value.length}) of ${types.join('|')}`;
+    }
+    return { [`array(${value.length})`]: argShape(composite, redact, depth + 1) };
+  }
+  const out: Record<string, ArgShape> = {};
+  const keys = Object.keys(value);
+  for (const k of keys.slice(0, MAX_KEYS)) out[safeKey(k, redact)] = argShape((value as Record<string, unknown>)[k], redact, depth + 1);
+  if (keys.length > MAX_KEYS) out['…'] = `${keys.length - MAX_KEYS} more keys`;
+  return out;
+}
+
+/** A key that is itself a secret (a known value or a token format) is not kept as it is. */
+function safeKey(k: string, redact: (s: string) => string): string {
+  const clean = maskCredentials(redact(k));
+  return clean.length > 80 ? `${clean.slice(0, 77)}…` : clean;
+}
+
+// ---- writing -------------------------------------------------------------------------------------------------
+
+export class AuditLog {
+  readonly file: string;
+  readonly maxBytes: number;
+  readonly keep: number;
+  readonly instance: string;
+  private readonly redact: (s: string) => string;
+  private readonly lockOptions: LockOptions;
+  private checkedTail = false;
+  private dirReady: Promise<unknown> | null = null;
+
+  constructor(stateDir: string, opts: AuditLogOptions = {}) {
+    this.file = auditFile(stateDir);
+    this.maxBytes = Math.max(1024, opts.maxBytes ?? DEFAULT_MAX_BYTES);
+    this.keep = Math.max(1, Math.floor(opts.keep ?? DEFAULT_KEEP));
+    this.instance = opts.instance ?? `pid-${process.pid}`;
+    this.redact = opts.redact ?? ((s) => s);
+    this.lockOptions = opts.lockOptions ?? {};
+  }
+
+  /** Text fit for the log: known secrets and credential-looking tokens removed, bounded. */
+  clean(text: string, max = MAX_ERROR_CHARS): string {
+    const t = maskCredentials(this.redact(text));
+    return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+  }
+
+  /** The record as it will be written (shape of args, cleaned texts, bounded size). */
+  toRecord(input: AuditInput): AuditRecord {
+    const time = input.time ?? new Date(Date.now() - Math.max(0, input.durationMs));
+    const r: AuditRecord = {
+      time: time.toISOString(),
+      instance: this.clean(this.instance, 100),
+      ...(input.client ? { client: this.clean(input.client, 100) } : {}),
+      op: input.op,
+      ...(input.entry ? { entry: this.clean(input.entry, 300) } : {}),
+      ...(input.tool ? { tool: this.clean(input.tool, 200) } : {}),
+      outcome: input.outcome,
+      durationMs: Math.max(0, Math.round(input.durationMs)),
+      ...(input.args !== undefined ? { args: argShape(input.args, this.redact) } : {}),
+      ...(input.error !== undefined && input.error !== null ? { error: this.clean(typeof input.error === 'string' ? input.error : errorMessage(input.error)) } : {}),
+    };
+    return fitRecord(r);
+  }
+
+  /**
+   * Append one record. Never throws: an audit failure is logged, and the operation it describes goes on (the
+   * returned boolean says whether it was written).
+   */
+  async write(input: AuditInput): Promise<boolean> {
+    const line = JSON.stringify(this.toRecord(input)) + '\n';
+    try {
+      await (this.dirReady ??= mkdir(dirname(this.file), { recursive: true, mode: 0o700 }));
+      const fh = await open(this.file, 'a', 0o600);
+      let size: number;
+      try {
+        let data = Buffer.from(line, 'utf8');
+        if (!this.checkedTail) {
+          // A previous process may have died mid-line: start on a fresh line, so this record is not glued to it.
+          this.checkedTail = true;
+          const st = await fh.stat();
+          if (st.size > 0) {
+            const last = Buffer.alloc(1);
+            const probe = await open(this.file, 'r');
+            try {
+              await probe.read(last, 0, 1, st.size - 1);
+            } finally {
+              await probe.close();
+            }
+            if (last[0] !== 0x0a) data = Buffer.concat([Buffer.from('\n'), data]);
+          }
+        }
+        // One write call for the whole line (O_APPEND: the kernel appends it as one piece).
+        const { bytesWritten } = await fh.write(data, 0, data.length);
+        if (bytesWritten !== data.length) throw new Error(`short write (${bytesWritten} of ${data.length} bytes; disk full?)`);
+        size = (await fh.stat()).size;
+      } finally {
+        await fh.close();
+      }
+      if (size >= this.maxBytes) await this.rotate();
+      return true;
+    } catch (err) {
+      log.error(`could not write the audit log ${this.file}: ${errorMessage(err)}`);
+      return false;
+    }
+  }
+
+  /** audit.jsonl → .1 → .2 …, under the lock; a no-op when another process rotated first. */
+  async rotate(force = false): Promise<void> {
+    await withFileLock(
+      this.file,
+      async () => {
+        const st = await stat(this.file).catch(() => null);
+        if (!st || (!force && st.size < this.maxBytes)) return;
+        for (let i = this.keep - 1; i >= 1; i--) {
+          await rename(`${this.file}.${i}`, `${this.file}.${i + 1}`).catch((err: NodeJS.ErrnoException) => {
+            if (err.code !== 'ENOENT') throw err;
+          });
+        }
+        await rename(this.file, `${this.file}.1`);
+      },
+      this.lockOptions,
+    );
+  }
+
+  read(query: AuditQuery = {}): Promise<AuditReadResult> {
+    return readAuditFile(this.file, this.keep, query);
+  }
+}
+
+/** Shrink a record that would not fit one atomic line: drop the argument shape, then shorten the error. */
+function fitRecord(r: AuditRecord): AuditRecord {
+  const size = (x: AuditRecord) => Buffer.byteLength(JSON.stringify(x)) + 1;
+  if (size(r) <= MAX_RECORD_BYTES) return r;
+  let out: AuditRecord = r.args !== undefined ? { ...r, args: `${typeof r.args === 'string' ? r.args : `object(${Object.keys(r.args).length} keys)`} (shape too large to record)` } : r;
+  if (size(out) <= MAX_RECORD_BYTES) return out;
+  if (out.error) out = { ...out, error: `${out.error.slice(0, 200)}…` };
+  if (size(out) <= MAX_RECORD_BYTES) return out;
+  return { ...out, entry: out.entry?.slice(0, 200), tool: out.tool?.slice(0, 200), client: out.client?.slice(0, 100) };
+}
+
+// ---- reading -------------------------------------------------------------------------------------------------
+
+export interface AuditQuery {
+  /** Only records at or after this time. */
+  since?: Date;
+  /** An entry id or pattern (`docker/*`). */
+  entry?: string;
+  op?: AuditOp;
+  /** The most recent N records (default: all). */
+  limit?: number;
+}
+
+export interface AuditReadResult {
+  /** Oldest first. */
+  records: AuditRecord[];
+  /** Lines that were not whole records (a crash mid-write, or hand edits). */
+  skipped: number;
+  files: string[];
+}
+
+const OPS = new Set<string>(AUDIT_OPS);
+
+/** A parsed line, or undefined when it is not a whole record. A whole record glued after a torn one is recovered. */
+export function parseAuditLine(line: string): AuditRecord | undefined {
+  const text = line.replace(/\0/g, '').trim();
+  if (!text) return undefined;
+  const tryParse = (t: string): AuditRecord | undefined => {
+    try {
+      const r = JSON.parse(t) as AuditRecord;
+      return r && typeof r === 'object' && typeof r.time === 'string' && OPS.has(r.op) && typeof r.outcome === 'string' && !Number.isNaN(Date.parse(r.time)) ? r : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const whole = tryParse(text);
+  if (whole) return whole;
+  // Every record starts with {"time": — what follows the last such start may be a whole record.
+  const at = text.lastIndexOf('{"time":');
+  return at > 0 ? tryParse(text.slice(at)) : undefined;
+}
+
+async function readAuditFile(file: string, keep: number, q: AuditQuery): Promise<AuditReadResult> {
+  const entryRe = q.entry ? patternToRegExp(q.entry) : undefined;
+  const since = q.since?.getTime();
+  const limit = q.limit !== undefined && q.limit > 0 ? q.limit : Infinity;
+  // Newest file first, so a small `limit` or a recent `since` reads only what it needs.
+  const candidates = [file, ...Array.from({ length: Math.max(keep, 1) + 5 }, (_, i) => `${file}.${i + 1}`)];
+  const batches: AuditRecord[][] = [];
+  const files: string[] = [];
+  let skipped = 0;
+  let count = 0;
+  for (const f of candidates) {
+    const st = await stat(f).catch(() => null);
+    if (!st) {
+      if (f === file) continue;
+      break;
+    }
+    files.push(f);
+    const text = await readFile(f, 'utf8');
+    const batch: AuditRecord[] = [];
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      const r = parseAuditLine(line);
+      if (!r) {
+        skipped++;
+        continue;
+      }
+      if (since !== undefined && Date.parse(r.time) < since) continue;
+      if (entryRe && !(r.entry && entryRe.test(r.entry))) continue;
+      if (q.op && r.op !== q.op) continue;
+      batch.push(r);
+    }
+    batches.unshift(batch);
+    count += batch.length;
+    // Records in older files started before this file was last written... enough once the newest `limit` are in.
+    if (count >= limit) break;
+    if (since !== undefined && st.mtimeMs < since) break;
+  }
+  const records = batches.flat().sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+  return { records: limit === Infinity ? records : records.slice(-limit), skipped, files };
+}
+
+/** Read the audit log under `stateDir` (its rotated files too). */
+export function readAudit(stateDir: string, query: AuditQuery = {}, opts: { keep?: number } = {}): Promise<AuditReadResult> {
+  return readAuditFile(auditFile(stateDir), opts.keep ?? DEFAULT_KEEP, query);
+}
+
+/** `--since`: a duration back from now ("90m", "1h", "2d") or a date/time ("2026-07-01", ISO 8601). */
+export function parseSince(value: string, now = Date.now()): Date {
+  const v = value.trim();
+  if (/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/.test(v)) return new Date(now - parseDuration(v));
+  if (/^\d+(\.\d+)?\s*w$/.test(v)) return new Date(now - parseFloat(v) * 7 * 86_400_000);
+  const t = Date.parse(v);
+  if (/^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(t)) return new Date(t);
+  throw new Error(`"${value}" is neither a duration (e.g. 30m, 1h, 2d, 1w) nor a date (e.g. 2026-07-01 or 2026-07-01T12:00:00Z)`);
+}
+
+/** One line per record for people. */
+export function formatAudit(records: AuditRecord[]): string {
+  if (!records.length) return 'No audit records match.';
+  return records
+    .map((r) => {
+      const parts = [r.time, r.op.padEnd(10), r.outcome.padEnd(8), `${r.durationMs}ms`.padStart(8)];
+      if (r.entry) parts.push(r.entry);
+      if (r.tool) parts.push(`tool=${r.tool}`);
+      if (r.client) parts.push(`client=${r.client}`);
+      parts.push(`instance=${r.instance}`);
+      if (r.args !== undefined) parts.push(`args=${JSON.stringify(r.args)}`);
+      if (r.error) parts.push(`error: ${r.error}`);
+      return parts.join('  ');
+    })
+    .join('\n');
+}
+
+// ---- wrapping operations -------------------------------------------------------------------------------------
+
+/** Mark an error with the outcome it stands for (a policy refusal, a withheld tool) instead of plain 'error'. */
+export function withOutcome<E extends Error>(err: E, outcome: AuditOutcome): E {
+  (err as E & { auditOutcome?: AuditOutcome }).auditOutcome = outcome;
+  return err;
+}
+
+function outcomeOfError(err: unknown): AuditOutcome {
+  const o = (err as { auditOutcome?: unknown } | null)?.auditOutcome;
+  return o === 'refused' || o === 'withheld' || o === 'error' ? o : 'error';
+}
+
+export interface AuditCall<T> {
+  op: AuditOp;
+  client?: string;
+  entry?: string;
+  tool?: string;
+  args?: unknown;
+  /** Outcome from a result that did not throw (default: isError → 'error' with the result's text). */
+  outcomeOf?: (result: T) => { outcome?: AuditOutcome; error?: string; entry?: string; tool?: string } | undefined;
+}
+
+/** The outcome of a ToolOutput or CallToolResult: isError → 'error' with its text; `auditOutcome` on it wins. */
+export function resultOutcome(result: unknown): { outcome: AuditOutcome; error?: string } {
+  const r = result as (Partial<ToolOutput> & { content?: { type: string; text?: string }[]; auditOutcome?: AuditOutcome }) | null;
+  if (!r || typeof r !== 'object') return { outcome: 'ok' };
+  const text = typeof r.text === 'string' ? r.text : r.content?.find((c) => c.type === 'text')?.text;
+  if (r.auditOutcome) return { outcome: r.auditOutcome, ...(r.auditOutcome !== 'ok' && text ? { error: text } : {}) };
+  return r.isError ? { outcome: 'error', ...(text ? { error: text } : {}) } : { outcome: 'ok' };
+}
+
+/**
+ * Run `fn` and write one audit record for it, whatever happens (result, isError result, or throw — rethrown).
+ * With no log it just runs `fn`.
+ */
+export async function auditToolCall<T>(auditLog: AuditLog | null | undefined, call: AuditCall<T>, fn: () => Promise<T>): Promise<T> {
+  if (!auditLog) return fn();
+  const started = new Date();
+  const t0 = performance.now();
+  const base = { op: call.op, client: call.client, entry: call.entry, tool: call.tool, args: call.args, time: started };
+  try {
+    const result = await fn();
+    const o = call.outcomeOf ? call.outcomeOf(result) : undefined;
+    const def = resultOutcome(result);
+    await auditLog.write({ ...base, ...(o?.entry ? { entry: o.entry } : {}), ...(o?.tool ? { tool: o.tool } : {}), outcome: o?.outcome ?? def.outcome, error: o?.error ?? def.error, durationMs: performance.now() - t0 });
+    return result;
+  } catch (err) {
+    await auditLog.write({ ...base, outcome: outcomeOfError(err), error: err, durationMs: performance.now() - t0 });
+    throw err;
+  }
+}
+
+/** The registry's own tools and the audit op each is recorded as. */
+export const TOOL_OPS: Readonly<Record<string, AuditOp>> = {
+  'registry-find': 'find',
+  'registry-list': 'list',
+  'registry-info': 'info',
+  'registry-add': 'add',
+  'registry-remove': 'remove',
+  'registry-active': 'active',
+  'registry-config-set': 'config-set',
+  'registry-exec': 'exec',
+  'registry-refresh': 'refresh',
+  'registry-status': 'status',
+};
+
+export interface AuditedToolsOptions {
+  /** The entry a mounted tool belongs to (for registry-exec records); e.g. the mount manager's lookup by prefix. */
+  entryOfTool?: (mountedTool: string) => string | undefined;
+  /** Op per tool name (default TOOL_OPS); tools without one are not wrapped. */
+  ops?: Readonly<Record<string, AuditOp>>;
+}
+
+/**
+ * The registry's tools with every call audited: one line each to `server.ts` (createRegistryServer(auditedTools(…))).
+ * The entry comes from `args.id`, the tool from `args.tool` (registry-exec).
+ */
+export function auditedTools(defs: ToolDef[], auditLog: AuditLog | null | undefined, opts: AuditedToolsOptions = {}): ToolDef[] {
+  if (!auditLog) return defs;
+  const ops = opts.ops ?? TOOL_OPS;
+  return defs.map((def) => {
+    const op = ops[def.name];
+    if (!op) return def;
+    return {
+      ...def,
+      handler: (args: Record<string, unknown>, ctx: ToolContext) => {
+        const tool = typeof args.tool === 'string' ? args.tool : undefined;
+        const entry = typeof args.id === 'string' ? args.id : tool ? opts.entryOfTool?.(tool) : undefined;
+        // registry-exec: the shape of the mounted tool's arguments is what matters.
+        const shapeOf = op === 'exec' ? args.arguments : args;
+        return auditToolCall(auditLog, { op, client: ctx.clientName, entry, tool, args: shapeOf ?? {} }, () => def.handler(args as never, ctx));
+      },
+    } as ToolDef;
+  });
+}
