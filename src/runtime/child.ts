@@ -4,8 +4,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import { z } from 'zod';
 import {
-  CallToolResultSchema,
   ErrorCode,
   GetPromptResultSchema,
   ListPromptsResultSchema,
@@ -56,6 +56,9 @@ export interface CallOptions {
   timeout?: number;
   onProgress?: (progress: number, total: number | undefined, message: string | undefined) => void;
 }
+
+/** Any JSON object: tool results are forwarded as they came (see callTool). */
+const PassThrough = z.looseObject({});
 
 /** Pages fetched at most when following nextCursor: a child that loops its cursors must not hang us. */
 const MAX_PAGES = 100;
@@ -135,8 +138,13 @@ export class Child {
     if (o.onProgress) options.onprogress = (p) => o.onProgress!(p.progress, p.total, p.message);
     try {
       // client.request, not client.callTool: the latter re-validates structuredContent against the child's output
-      // schema and would turn a slightly-off result into an exception instead of forwarding it.
-      return (await this.client.request({ method: 'tools/call', params: { name, arguments: args ?? {} } }, CallToolResultSchema, options)) as CallToolResult;
+      // schema and would turn a slightly-off result into an exception instead of forwarding it. The result is not
+      // parsed here either: the registry's own server validates every tools/call result on the way out.
+      const r = (await this.client.request({ method: 'tools/call', params: { name, arguments: args ?? {} } }, PassThrough, options)) as CallToolResult;
+      if (!Array.isArray(r.content)) {
+        return { content: [{ type: 'text', text: `${this.opts.label}: ${name} answered with a malformed result (no content list); the server has a bug.` }], isError: true };
+      }
+      return r;
     } catch (err) {
       return { content: [{ type: 'text', text: this.describeCallFailure(name, err, options.timeout!) }], isError: true };
     }

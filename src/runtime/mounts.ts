@@ -166,14 +166,23 @@ export class MountManager implements ToolProvider, ResourceProvider {
     }
     const mount = new Mount(entry.id, prefix, new Date().toISOString());
     this.register(mount);
+    // Saved while the server starts (the write's fsync costs as much as the rest of an add); undone if it fails.
+    const record: MountRecord = { id: entry.id, prefix, addedAt: mount.addedAt };
+    const saving = this.deps.state.putMount(record).then(
+      () => true,
+      (err) => {
+        this.log.warn(`could not save the mount of ${entry.id} (it works now, but will not be restored after a restart): ${errorMessage(err)}`);
+        return false;
+      },
+    );
     try {
       await this.start(mount, ctx);
     } catch (err) {
       this.unregister(mount);
+      if (await saving) await this.deps.state.removeMount(entry.id).catch(() => {});
       throw err instanceof ToolError ? err : new ToolError(errorMessage(err));
     }
-    const record: MountRecord = { id: entry.id, prefix, addedAt: mount.addedAt };
-    await this.deps.state.putMount(record);
+    await saving;
     this.log.info(`mounted ${entry.id} as ${prefix}__* (${mount.listed.length} tools)`);
     return { mount: mount.info(), tools: this.describeTools(mount) };
   }

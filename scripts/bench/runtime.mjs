@@ -1,0 +1,269 @@
+// The runtime's costs, each beside its baseline in the same run:
+//  - proxy overhead: 1,000 tool calls through a mounted tool vs the SDK client calling the same child directly,
+//    (a) with the child as a host process (isolates the proxy: a stand-in `podman` execs the tiny server) and
+//    (b) with the child in a real container;
+//  - activation: registry-add of a local image vs a bare `podman run` + initialize + tools/list of it;
+//  - memory per active server in the registry process (RSS growth over N mounted host-process children).
+// Usage: node scripts/bench/runtime.mjs   (after `npm run build`; (b) and activation need podman and the test images)
+//        RUNTIME_BENCH_ONLY=proxy,activation,memory picks parts.
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { stringify as toYaml } from 'yaml';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cli = join(root, 'dist', 'cli.js');
+const TINY = join(root, 'test/images/tiny-server/server.mjs');
+const TINY_IMAGE = 'localhost/mcp-registry-test/tiny:1';
+const CALLS = 1000;
+const ROUNDS = 10;
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+const median = (xs) => pct(xs, 50);
+
+/** A `podman` that runs the image's server as a plain host process (and answers the few other commands used). */
+async function fakePodman(dir) {
+  const path = join(dir, 'fake-podman');
+  const info = JSON.stringify({ version: { Version: 'host-process' }, host: { security: { rootless: false }, ociRuntime: { name: 'none' }, cgroupVersion: 'v2' } });
+  await writeFile(
+    path,
+    `#!/bin/sh\ncase "$1" in\n  info) echo '${info}' ;;\n  ps) echo '[]' ;;\n  run) exec "${process.execPath}" "${TINY}" ;;\n  *) exit 0 ;;\nesac\n`,
+  );
+  await chmod(path, 0o755);
+  return path;
+}
+
+/** A docker-layout catalog of `n` servers, all the tiny image (distinct names, so each mounts on its own). */
+async function catalog(dir, n) {
+  for (let i = 0; i < n; i++) {
+    const name = i === 0 ? 'tiny' : `tiny-${i}`;
+    await mkdir(join(dir, 'servers', name), { recursive: true });
+    await writeFile(
+      join(dir, 'servers', name, 'server.yaml'),
+      toYaml({ name, image: TINY_IMAGE, type: 'server', about: { title: name }, source: { project: `https://github.com/bench/${name}` }, run: { disableNetwork: true } }),
+    );
+  }
+  return dir;
+}
+
+async function startRegistry(home, runtime = {}) {
+  await writeFile(join(home, 'config.yaml'), toYaml({ sources: [{ name: 'bench', type: 'file', path: join(home, 'catalog') }], refresh: { onStart: false }, runtime }));
+  const transport = new StdioClientTransport({ command: process.execPath, args: [cli], env: { ...process.env, MCP_REGISTRY_HOME: home, MCP_REGISTRY_LOG_LEVEL: 'error' }, stderr: 'ignore' });
+  const client = new Client({ name: 'bench', version: '1' });
+  await client.connect(transport);
+  const call = async (name, args = {}) => {
+    const r = await client.callTool({ name, arguments: args }, undefined, { timeout: 120_000 });
+    if (r.isError) throw new Error(`${name}: ${r.content.map((c) => c.text).join(' ')}`);
+    return r;
+  };
+  return { client, call, pid: transport.pid, close: () => client.close() };
+}
+
+async function directClient(command, args, env) {
+  const transport = new StdioClientTransport({ command, args, env, stderr: 'ignore', cwd: '/' });
+  const client = new Client({ name: 'bench-direct', version: '1' });
+  await client.connect(transport);
+  return client;
+}
+
+/** Latencies of CALLS echo calls through each of the callers, in alternating rounds (same noise for both). */
+async function latencies(callers) {
+  const out = callers.map(() => []);
+  const args = { text: 'x'.repeat(100) };
+  for (const c of callers) for (let i = 0; i < 100; i++) await c(args); // warm-up
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [k, c] of callers.entries()) {
+      for (let i = 0; i < CALLS / ROUNDS; i++) {
+        const t0 = performance.now();
+        await c(args);
+        out[k].push(performance.now() - t0);
+      }
+    }
+  }
+  return out;
+}
+
+function reportOverhead(report, label, direct, proxied) {
+  report(`${label}: direct p50`, pct(direct, 50), 'ms');
+  report(`${label}: direct p99`, pct(direct, 99), 'ms');
+  report(`${label}: mounted p50`, pct(proxied, 50), 'ms', pct(direct, 50));
+  report(`${label}: mounted p99`, pct(proxied, 99), 'ms', pct(direct, 99));
+  report(`${label}: added p50`, pct(proxied, 50) - pct(direct, 50), 'ms', undefined, '≤ 0.5 ms');
+  report(`${label}: added p99`, pct(proxied, 99) - pct(direct, 99), 'ms', undefined, '≤ 2 ms');
+}
+
+async function hostProcessOverhead(report) {
+  const home = await mkdtemp(join(tmpdir(), 'bench-runtime-'));
+  try {
+    await catalog(join(home, 'catalog'), 1);
+    const reg = await startRegistry(home, { podman: await fakePodman(home) });
+    const direct = await directClient(process.execPath, [TINY], {});
+    try {
+      await reg.call('registry-add', { id: 'bench/tiny' });
+      const [d, p] = await latencies([(a) => direct.callTool({ name: 'echo', arguments: a }), (a) => reg.client.callTool({ name: 'tiny__echo', arguments: a })]);
+      reportOverhead(report, `${CALLS} calls, host-process child`, d, p);
+    } finally {
+      await direct.close();
+      await reg.close();
+    }
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+async function podmanReady() {
+  const { Podman } = await import(pathToFileURL(join(root, 'dist/runtime/podman.js')).href);
+  const podman = new Podman();
+  const v = await podman.version();
+  if (!v || !(await podman.imageExists(TINY_IMAGE))) return null;
+  return podman;
+}
+
+/** The exact `podman run` the registry would use for bench/tiny, under another container name. */
+async function bareRun(podman, name) {
+  const { newInstanceId, INSTANCE_LABEL, ENTRY_LABEL } = await import(pathToFileURL(join(root, 'dist/runtime/podman.js')).href);
+  const cmd = podman.runCommand({
+    name,
+    image: TINY_IMAGE,
+    labels: { [INSTANCE_LABEL]: newInstanceId(), [ENTRY_LABEL]: 'bench/bare' },
+    env: {},
+    secretEnv: {},
+    network: 'none',
+    readOnly: true,
+    user: '65534:65534',
+    memory: '512m',
+    cpus: '1',
+    pidsLimit: 256,
+  });
+  const env = Object.fromEntries(Object.entries(cmd.env).filter(([, v]) => v !== undefined));
+  return { command: cmd.command, args: cmd.args, env };
+}
+
+async function containerOverhead(report, podman) {
+  const home = await mkdtemp(join(tmpdir(), 'bench-runtime-'));
+  try {
+    await catalog(join(home, 'catalog'), 1);
+    const reg = await startRegistry(home);
+    const bare = await bareRun(podman, `mcp-registry-bench-direct-${process.pid}`);
+    const direct = await directClient(bare.command, bare.args, bare.env);
+    try {
+      await reg.call('registry-add', { id: 'bench/tiny' });
+      const [d, p] = await latencies([(a) => direct.callTool({ name: 'echo', arguments: a }), (a) => reg.client.callTool({ name: 'tiny__echo', arguments: a })]);
+      reportOverhead(report, `${CALLS} calls, container child`, d, p);
+    } finally {
+      await direct.close();
+      await reg.close();
+    }
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+async function activation(report, podman) {
+  const home = await mkdtemp(join(tmpdir(), 'bench-runtime-'));
+  const runs = 9;
+  try {
+    await catalog(join(home, 'catalog'), 1);
+    const reg = await startRegistry(home);
+    try {
+      // The registry's first call loads the catalog and probes podman (once per process): not part of an add.
+      await reg.call('registry-status');
+      await reg.call('registry-add', { id: 'bench/tiny' });
+      await reg.call('registry-remove', { id: 'bench/tiny' });
+      const bare = [];
+      const added = [];
+      const timeBare = async (i) => {
+        const t0 = performance.now();
+        const run = await bareRun(podman, `mcp-registry-bench-bare-${process.pid}-${i}`);
+        const c = await directClient(run.command, run.args, run.env);
+        await c.listTools();
+        bare.push(performance.now() - t0);
+        await c.close();
+      };
+      const timeAdd = async () => {
+        const t0 = performance.now();
+        await reg.call('registry-add', { id: 'bench/tiny' });
+        added.push(performance.now() - t0);
+        await reg.call('registry-remove', { id: 'bench/tiny' });
+      };
+      // Alternate which goes first, so a noisy moment does not always hit the same side.
+      for (let i = 0; i < runs; i++) {
+        if (i % 2) {
+          await timeAdd();
+          await timeBare(i);
+        } else {
+          await timeBare(i);
+          await timeAdd();
+        }
+      }
+      report('activation: bare podman run + initialize + tools/list (median)', median(bare), 'ms');
+      report('activation: registry-add of the same image (median)', median(added), 'ms', median(bare));
+      report('activation: added by registry-add', median(added) - median(bare), 'ms', undefined, '≤ 50 ms');
+    } finally {
+      await reg.close();
+    }
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+async function rss(pid) {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
+}
+
+async function memory(report) {
+  const n = 20;
+  const home = await mkdtemp(join(tmpdir(), 'bench-runtime-'));
+  try {
+    await catalog(join(home, 'catalog'), n + 1);
+    const reg = await startRegistry(home, { podman: await fakePodman(home) });
+    try {
+      // One mount first, so code paths and pools used by any mount are already in the baseline.
+      await reg.call('registry-add', { id: 'bench/tiny' });
+      for (let i = 0; i < 50; i++) await reg.call('tiny__echo', { text: 'warm' });
+      await new Promise((r) => setTimeout(r, 1000));
+      const before = await rss(reg.pid);
+      for (let i = 1; i <= n; i++) {
+        await reg.call('registry-add', { id: `bench/tiny-${i}` });
+        await reg.call(`tiny-${i}__echo`, { text: 'hi' });
+      }
+      await reg.client.listTools();
+      await new Promise((r) => setTimeout(r, 1000));
+      const after = await rss(reg.pid);
+      report(`memory: registry RSS with 1 mounted server`, before, 'MB');
+      report(`memory: registry RSS with ${n + 1} mounted servers`, after, 'MB', before);
+      report('memory: per active server in the registry process', (after - before) / n, 'MB', undefined, '≤ 5 MB');
+    } finally {
+      await reg.close();
+    }
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+export async function run(report, only = process.env.RUNTIME_BENCH_ONLY?.split(',')) {
+  const want = (part) => !only?.length || only.includes(part);
+  if (want('proxy')) await hostProcessOverhead(report);
+  const podman = await podmanReady();
+  if (!podman) {
+    report('container figures skipped: podman or the test image is missing (scripts/setup-podman.sh, scripts/build-test-images.sh)', 0, '');
+  } else {
+    if (want('proxy')) await containerOverhead(report, podman);
+    if (want('activation')) await activation(report, podman);
+  }
+  if (want('memory')) await memory(report);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const fmt = (v) => (typeof v !== 'number' ? String(v) : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toFixed(3));
+  await run((label, value, unit = '', baseline, target) =>
+    console.log(`${label.padEnd(66)} ${fmt(value).padStart(9)} ${unit}${baseline === undefined ? '' : `   baseline ${fmt(baseline)} ${unit}`}${target ? `   (target ${target})` : ''}`),
+  );
+}
