@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-http.js';
@@ -78,6 +78,13 @@ const CORS_PAGE = `<!doctype html><html><body><pre id="out">pending</pre><script
 })();
 </script></body></html>`;
 
+const POLICY = `entries:
+  "docker/brave": { status: disabled }
+  "docker/git*": { environments: [prod] }
+  "docker/fetch": { status: deprecated, message: "use the internal fetch server" }
+`;
+const DOCKER_NS = 'io.github.docker.mcp-registry';
+
 beforeAll(async () => {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run "npm run build" first (npm test does it)`);
   const page = await readFile(sharedData('official-registry/list-page.json'), 'utf8');
@@ -93,6 +100,8 @@ beforeAll(async () => {
     ],
     refresh: { minInterval: '24h', cooldown: 0 },
   });
+  // Governance: one server disabled, the git ones only for prod (this registry runs as dev), one deprecated.
+  await writeFile(join(home, 'policy.yaml'), POLICY);
   child = spawn(process.execPath, [cliPath, 'serve-http', '--port', '0'], { env: { ...process.env, MCP_REGISTRY_HOME: home, MCP_REGISTRY_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdout!.on('data', (d: Buffer) => (stderr += `[stdout!] ${d}`));
@@ -150,6 +159,26 @@ describe('serve-http in headless Chromium', () => {
     expect(out.page.error).toMatch(/^TypeError/);
     expect(stderr).toMatch(/"OPTIONS \/v0\.1\/servers\?limit=1" 204 /);
     expect(stderr).not.toMatch(/"DELETE \/v0\.1\/servers/);
+  });
+
+  it('serves only what policy.yaml allows in this environment, and follows edits to it without a restart', async () => {
+    const latest = (n: string) => fetch(`${api}/v0.1/servers/${encodeURIComponent(`${DOCKER_NS}/${n}`)}/versions/latest`).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+    expect((await latest('brave')).status).toBe(404);
+    for (const n of ['git', 'github', 'github-official', 'gitlab']) expect((await latest(n)).status, n).toBe(404);
+    const fetchServer = await latest('fetch');
+    expect(fetchServer.body._meta['io.modelcontextprotocol.registry/official']).toMatchObject({ status: 'deprecated', statusMessage: 'use the internal fetch server' });
+    expect(fetchServer.body._meta['io.github.mcp-registry/aggregator'].trust.status).toMatch(/allowed|needs-approval/);
+    // docker/git* hides every docker server whose name starts with "git", in listings and search alike.
+    const git = (await (await fetch(`${api}/v0.1/servers?search=${encodeURIComponent(DOCKER_NS + '/git')}&limit=100`)).json()) as any;
+    expect(git.servers).toEqual([]);
+    const gitlike = (await (await fetch(`${api}/v0.1/servers?search=git&limit=100`)).json()) as any;
+    expect(gitlike.servers.length).toBeGreaterThan(0);
+
+    // The admin lifts the ban on brave: the running server picks it up.
+    await writeFile(join(home, 'policy.yaml'), POLICY.replace(/^.*docker\/brave.*\n/m, ''));
+    const back = await waitFor('brave after the policy edit', async () => ((await latest('brave')).status === 200 ? true : undefined), 20_000);
+    expect(back).toBe(true);
+    expect(stderr).toMatch(/policy\.yaml changed: re-applying policy/);
   });
 
   it('logs one access line per request and stops cleanly on SIGTERM', async () => {

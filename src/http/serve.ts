@@ -1,6 +1,8 @@
+import { unwatchFile, watchFile } from 'node:fs';
 import type { App } from '../app.js';
 import type { RegistryConfig } from '../config.js';
 import { errorMessage, setLogLevel, type LogLevel } from '../log.js';
+import { Policy, sourceTypesOf } from '../runtime/policy.js';
 import type { RateLimitOptions } from './rate-limit.js';
 import { startHttpServer, type RegistryHttpServer } from './server.js';
 import { sourceNamespace, type EntryFilter, type MappingOptions, type TrustFn } from './server-json-out.js';
@@ -49,6 +51,18 @@ export async function runHttpServer(app: App, opts: ServeHttpOptions): Promise<n
   // A server process logs at info (the CLI quiets subcommands to warnings); the user's choice wins.
   setLogLevel((process.env.MCP_REGISTRY_LOG_LEVEL as LogLevel | undefined) ?? 'info');
   const log = app.log.child('http');
+  // Only what policy.yaml lets this environment see is served; edits to it apply without a restart.
+  let policy: Policy | undefined;
+  if (!opts.filter) {
+    try {
+      policy = await loadPolicy(app);
+    } catch (err) {
+      process.stderr.write(`mcp-registry serve-http: ${errorMessage(err)}\nFix ${app.paths.policyFile} and start again.\n`);
+      return 1;
+    }
+  }
+  const filter = opts.filter ?? ((e) => policy!.visibility(e));
+  const trust = opts.trust ?? (policy ? (e) => policy!.trust(e) : undefined);
   let srv: RegistryHttpServer;
   try {
     srv = await startHttpServer({
@@ -58,8 +72,8 @@ export async function runHttpServer(app: App, opts: ServeHttpOptions): Promise<n
       basePath: opts.basePath,
       trustProxy: opts.trustProxy,
       rateLimit: opts.rateLimit,
-      filter: opts.filter,
-      mapping: mappingFor(app.config, opts.trust),
+      filter,
+      mapping: mappingFor(app.config, trust),
       cacheDir: app.paths.cacheDir,
       log,
     });
@@ -72,6 +86,19 @@ export async function runHttpServer(app: App, opts: ServeHttpOptions): Promise<n
   const base = (opts.basePath ?? '').replace(/\/+$/, '').replace(/^(?=[^/])/, '/');
   log.info(`MCP Registry API v0.1 at ${srv.url}${base}/v0.1/servers, catalog page at ${srv.url}${base}/ (${srv.view.size} servers)`);
 
+  if (policy) {
+    watchFile(app.paths.policyFile, { interval: 2_000 }, (cur, prev) => {
+      if (cur.mtimeMs === prev.mtimeMs && cur.size === prev.size) return;
+      loadPolicy(app).then(
+        (p) => {
+          policy = p;
+          log.info(`${app.paths.policyFile} changed: re-applying policy to the served catalog`);
+          void srv.rebuild();
+        },
+        (err) => log.warn(`${errorMessage(err)}; still serving with the previous policy`),
+      );
+    });
+  }
   app.scheduler.start();
   if (!app.catalog.hasData) {
     log.info('the catalog is empty (first run): fetching sources in the background; the API serves them as they arrive');
@@ -85,6 +112,7 @@ export async function runHttpServer(app: App, opts: ServeHttpOptions): Promise<n
       stopping = true;
       log.info(`${signal}: no new connections; finishing requests in flight`);
       void (async () => {
+        unwatchFile(app.paths.policyFile);
         await app.scheduler.stop().catch(() => {});
         await srv.close(10_000);
         log.info('stopped');
@@ -94,4 +122,8 @@ export async function runHttpServer(app: App, opts: ServeHttpOptions): Promise<n
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+}
+
+function loadPolicy(app: App): Promise<Policy> {
+  return Policy.load(app.paths.policyFile, sourceTypesOf(app.config.sources), { environment: app.config.environment });
 }
