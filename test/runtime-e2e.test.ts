@@ -28,10 +28,12 @@ async function call(r: RunningRegistry, name: string, args: Record<string, unkno
   return (await r.client.callTool({ name, arguments: args }, undefined, { timeout: 120_000 })) as Result;
 }
 
-/** Containers started by the registries of this file (their entries are all test/*). */
+/** Pids of the registries this file started (other test files run registries of their own at the same time). */
+const ours = new Set<number>();
+/** Containers started by the registries of this file. */
 async function ourContainers() {
   const all = await podman.listContainers({ [INSTANCE_LABEL]: '' });
-  return all.filter((c) => (c.labels[ENTRY_LABEL] ?? '').startsWith('test/'));
+  return all.filter((c) => ours.has(Number((c.labels[INSTANCE_LABEL] ?? '').split('-')[0])));
 }
 const instanceOf = (r: RunningRegistry) => `${r.pid}-`;
 
@@ -41,7 +43,9 @@ let reg: RunningRegistry;
 let listChanged = 0;
 
 async function start(extraEnv: Record<string, string> = {}, capabilities?: Record<string, unknown>): Promise<RunningRegistry> {
-  return startRegistry(home, { env: extraEnv, capabilities });
+  const r = await startRegistry(home, { env: extraEnv, capabilities });
+  ours.add(r.pid!);
+  return r;
 }
 
 beforeAll(async () => {

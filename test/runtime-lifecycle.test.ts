@@ -69,7 +69,7 @@ describe('runtime lifecycle', () => {
     expect(text(third)).toMatch(/failed 2 times in a row.*runtime\.maxRestarts is 1.*registry-remove and registry-add/);
     const m = await mount('test/tiny');
     expect(m).toMatchObject({ restarts: 1 });
-    expect(m!.lastError).toMatch(/crashing on request/);
+    expect(m!.lastError).toMatch(/^restart limit reached \(1\); last failure: .*crashing on request/);
     expect(await containers()).toBe(0);
     // Removing and adding again starts afresh.
     await call('registry-remove', { id: 'test/tiny' });

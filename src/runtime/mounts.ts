@@ -154,6 +154,8 @@ export class MountManager implements ToolProvider, ResourceProvider {
         throw new ToolError(`${entry.id} is already mounted with prefix "${existing.prefix}"; registry-remove it first to mount it under "${opts.prefix}".`);
       }
       if (existing.pending) await existing.pending.catch(() => {});
+      // Asking again is a fresh chance for a server that hit its restart limit.
+      existing.failures = 0;
       if (opts.config && Object.keys(opts.config).length) await this.restart(existing, ctx);
       else if (existing.state !== 'running') await this.ensureRunning(existing, ctx);
       return { mount: existing.info(), tools: this.describeTools(existing) };
@@ -470,8 +472,9 @@ export class MountManager implements ToolProvider, ResourceProvider {
       if (mount.state === 'crashed' || mount.state === 'failed') {
         const limit = this.deps.runtime.maxRestarts;
         if (mount.failures > limit) {
+          if (!mount.lastError?.startsWith('restart limit reached')) mount.lastError = `restart limit reached (${limit}); last failure: ${mount.lastError ?? 'unknown'}`;
           throw new ToolError(
-            `${mount.id} failed ${mount.failures} times in a row and is not restarted again (runtime.maxRestarts is ${limit}). Last error: ${mount.lastError ?? 'unknown'}. ` +
+            `${mount.id} failed ${mount.failures} times in a row and is not restarted again (runtime.maxRestarts is ${limit}). Last error: ${mount.lastError.replace(/^restart limit reached \(\d+\); last failure: /, '')}. ` +
               `Fix the cause (registry-config-set for settings), then registry-remove and registry-add it.`,
           );
         }

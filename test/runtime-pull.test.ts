@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
+import { stringify as toYaml } from 'yaml';
+import { makeHome, startRegistry, type RunningRegistry } from './helpers/registry-client.js';
+import { repoRoot } from './helpers/shared-data.js';
+
+/**
+ * What happens around `podman run` when things are not in place: an image that is not present is pulled first,
+ * with progress reaching the client; a machine without podman gets a clear answer. Nothing can be pulled on these
+ * machines (no registry access), so `runtime.podman` points at a stand-in that behaves like podman for the
+ * commands involved (and, once "pulled", runs the tiny server as a host process). It logs every call it gets.
+ */
+
+type Result = CallToolResult & { structuredContent?: Record<string, unknown> };
+const text = (r: Result) => r.content.map((b) => (b.type === 'text' ? b.text : '')).join('\n');
+const TINY = join(repoRoot, 'test/images/tiny-server/server.mjs');
+
+let home: string;
+let reg: RunningRegistry;
+
+beforeAll(async () => {
+  home = await makeHome({ sources: [{ name: 'test', type: 'file', path: join(repoRoot, 'test/fixtures/runtime-catalog') }], refresh: { onStart: false } });
+  const standin = join(home, 'podman-standin');
+  await writeFile(
+    join(home, 'config.yaml'),
+    toYaml({ sources: [{ name: 'test', type: 'file', path: join(repoRoot, 'test/fixtures/runtime-catalog') }], refresh: { onStart: false }, runtime: { podman: standin } }),
+  );
+  const info = JSON.stringify({ version: { Version: '4.3.1' }, host: { security: { rootless: false }, ociRuntime: { name: 'runc' }, cgroupVersion: 'v2' } });
+  await writeFile(
+    standin,
+    [
+      '#!/bin/sh',
+      `dir="${home}"`,
+      'echo "$*" >> "$dir/podman-calls.log"',
+      'case "$1" in',
+      `  info) echo '${info}' ;;`,
+      "  ps) echo '[]' ;;",
+      '  image) [ -f "$dir/pulled" ] ;;',
+      '  pull) echo "Trying to pull $2..." >&2; echo "Copying blob sha256:0123abcd done" >&2; echo "Writing manifest to image destination" >&2; touch "$dir/pulled"; echo "sha256:feedbeef" ;;',
+      `  run) if [ -f "$dir/pulled" ]; then exec "${process.execPath}" "${TINY}"; else echo "Error: localhost/mcp-registry-test/tiny:1: image not known" >&2; exit 125; fi ;;`,
+      '  *) exit 0 ;;',
+      'esac',
+      '',
+    ].join('\n'),
+  );
+  await chmod(standin, 0o755);
+  reg = await startRegistry(home);
+});
+
+afterAll(async () => {
+  await reg?.close();
+  if (home) await rm(home, { recursive: true, force: true });
+});
+
+describe('image pull and missing podman', () => {
+  it('pulls an absent image before running it, reporting podman\'s progress to the client', async () => {
+    const progress: Progress[] = [];
+    const add = (await reg.client.callTool({ name: 'registry-add', arguments: { id: 'test/tiny' } }, undefined, {
+      onprogress: (p) => progress.push(p),
+      timeout: 60_000,
+    })) as Result;
+    expect(add.isError, text(add)).toBeFalsy();
+    expect(existsSync(join(home, 'pulled'))).toBe(true);
+    const messages = progress.map((p) => p.message ?? '');
+    expect(messages).toEqual(expect.arrayContaining([expect.stringContaining('pulling localhost/mcp-registry-test/tiny:1'), expect.stringContaining('Copying blob')]));
+    const calls = (await readFile(join(home, 'podman-calls.log'), 'utf8')).trim().split('\n');
+    const pull = calls.findIndex((c) => c.startsWith('pull localhost/mcp-registry-test/tiny:1'));
+    expect(pull).toBeGreaterThan(-1);
+    // Every run asks podman never to pull on its own (an explicit, visible pull happens first instead).
+    const runs = calls.filter((c) => c.startsWith('run '));
+    expect(runs.length).toBe(2);
+    for (const r of runs) expect(r).toContain('--pull never');
+    expect(calls.findIndex((c, i) => i > pull && c.startsWith('run '))).toBeGreaterThan(pull);
+    const echo = (await reg.client.callTool({ name: 'tiny__echo', arguments: { text: 'pulled and running' } })) as Result;
+    expect(echo.content).toEqual([{ type: 'text', text: 'pulled and running' }]);
+  });
+
+  it('without podman, registry-add says so and names the command that shows the fix', async () => {
+    const home2 = await makeHome({
+      sources: [{ name: 'test', type: 'file', path: join(repoRoot, 'test/fixtures/runtime-catalog') }],
+      refresh: { onStart: false },
+      runtime: { podman: '/nonexistent/bin/podman' },
+    });
+    const r2 = await startRegistry(home2);
+    try {
+      const add = (await r2.client.callTool({ name: 'registry-add', arguments: { id: 'test/tiny' } })) as Result;
+      expect(add.isError).toBe(true);
+      expect(text(add)).toMatch(/podman is not installed.*mcp-registry doctor/);
+      const status = (await r2.client.callTool({ name: 'registry-status', arguments: {} })) as Result;
+      expect(status.structuredContent).toMatchObject({ runtime: { podman: null, rootless: null }, active: 0 });
+    } finally {
+      await r2.close();
+      await rm(home2, { recursive: true, force: true });
+    }
+  });
+});
