@@ -26,6 +26,8 @@ export interface IndexData {
   docCount: number;
   /** term → id */
   termIds: Map<string, number>;
+  /** id → term */
+  terms: string[];
   /** every lower-cased surface word seen → its term id (the dictionary typo correction searches) */
   surface: Map<string, number>;
   df: Int32Array;
@@ -82,6 +84,7 @@ function grow<T extends Int32Array | Float64Array>(a: T, size: number): T {
 class Builder {
   readonly termIds = new Map<string, number>();
   readonly surface = new Map<string, number>();
+  readonly terms: string[] = [];
   private termCount = 0;
   private triples = new Int32Array(1 << 16);
   private tripleLen = 0;
@@ -110,6 +113,7 @@ class Builder {
     if (id === undefined) {
       id = this.termCount++;
       this.termIds.set(t, id);
+      this.terms.push(t);
       if (id >= this.count.length) {
         const size = this.count.length * 2;
         this.count = grow(this.count, size);
@@ -231,6 +235,7 @@ class Builder {
     return {
       docCount: n,
       termIds: this.termIds,
+      terms: this.terms,
       surface: this.surface,
       df,
       idf,

@@ -35,8 +35,7 @@ export function idsHash(ids: readonly string[]): number {
 type Section = Int32Array | Float32Array | Float64Array | Uint8Array;
 
 export function encodeIndex(data: IndexData, ids: readonly string[], stamp: string): Buffer {
-  const terms = new Array<string>(data.df.length);
-  for (const [t, id] of data.termIds) terms[id] = t;
+  const terms = data.terms;
   const surfaceWords = [...data.surface.keys()];
   const surfaceTerm = Int32Array.from(data.surface.values());
   const header: Header = {
@@ -138,7 +137,7 @@ export function decodeIndex(buf: Uint8Array, ids: readonly string[], stamp: stri
     for (let t = 0; t < T; t++) termIds.set(terms[t]!, t);
     const surface = new Map<string, number>();
     for (let k = 0; k < surfaceWords.length; k++) surface.set(surfaceWords[k]!, surfaceTerm[k]!);
-    return { docCount: n, termIds, surface, df, idf: idfOf(n, df), start, pDoc, pTf, pMask, prior, runnable };
+    return { docCount: n, termIds, terms, surface, df, idf: idfOf(n, df), start, pDoc, pTf, pMask, prior, runnable };
   } catch {
     return undefined;
   }

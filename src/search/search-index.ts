@@ -80,7 +80,7 @@ export class SearchIndex {
     private readonly data: IndexData,
   ) {
     const n = entries.length;
-    this.vocab = new Vocabulary(data.surface, data.df);
+    this.vocab = new Vocabulary(data.surface, data.df, data.terms);
     this.acc = new Float64Array(n);
     this.covered = new Float64Array(n);
     this.nameWords = new Uint16Array(n);

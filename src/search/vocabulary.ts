@@ -9,13 +9,19 @@ export interface Correction {
 
 const MAX_CACHE = 5_000;
 
+interface Bucket {
+  keys: string[];
+  words: string[];
+}
+
 /**
  * The index's dictionary of surface words, for the words of a query the index does not know as typed:
  * typo corrections, completions of an unfinished word, closed compounds. The structures it needs are built
  * on first use (most queries need none of them) and answers are cached per word.
  */
 export class Vocabulary {
-  private byLength: string[][] | null = null;
+  private byLength: Bucket[] | null = null;
+  private byStemLength: Bucket[] | null = null;
   private sorted: string[] | null = null;
   private readonly corrections = new Map<string, Correction[]>();
   private readonly compoundCache = new Map<string, string[]>();
@@ -25,6 +31,8 @@ export class Vocabulary {
     private readonly surface: Map<string, number>,
     /** document frequency per term id */
     private readonly df: Int32Array,
+    /** term per term id (a word's stem, or its synonym's) */
+    private readonly terms: readonly string[],
   ) {}
 
   private dfOf(word: string): number {
@@ -33,44 +41,50 @@ export class Vocabulary {
 
   /**
    * Dictionary words closest to `word` within 1 edit (≤ 5 letters), 2 (≤ 10) or 3 (longer), the most common
-   * first, at most 3. Edits are Damerau–Levenshtein (a swap of neighbours is one edit).
+   * first, at most 3. Edits are Damerau–Levenshtein (a swap of neighbours is one edit). When the word as typed
+   * is near nothing, its stem is compared with the dictionary's stems: "playwrite" is three edits from
+   * "playwright" but two once its final e is gone.
    */
   correct(word: string): Correction[] {
     const cached = this.corrections.get(word);
     if (cached) return cached;
-    const max = word.length <= 5 ? 1 : word.length <= 10 ? 2 : 3;
-    const byLength = (this.byLength ??= this.bucketByLength());
+    let out = this.nearest(word, (this.byLength ??= this.bucket((w) => w)));
     const stemmed = stem(word);
+    if (!out.length && stemmed !== word) out = this.nearest(stemmed, (this.byStemLength ??= this.bucket((w) => this.terms[this.surface.get(w)!]!)));
+    remember(this.corrections, word, out);
+    return out;
+  }
+
+  /** The closest dictionary words to `target`, comparing it with each bucketed key. */
+  private nearest(target: string, buckets: Bucket[]): Correction[] {
+    const max = target.length <= 5 ? 1 : target.length <= 10 ? 2 : 3;
     let found: Array<Correction & { df: number }> = [];
     let bestDist = max;
-    const a0 = word.charCodeAt(0);
-    const a1 = word.charCodeAt(1);
-    for (let len = Math.max(1, word.length - max); len <= word.length + max; len++) {
-      const bucket = byLength[len];
+    const a0 = target.charCodeAt(0);
+    const a1 = target.charCodeAt(1);
+    for (let len = Math.max(1, target.length - max); len <= target.length + max; len++) {
+      const bucket = buckets[len];
       if (!bucket) continue;
-      for (let i = 0; i < bucket.length; i++) {
-        const cand = bucket[i]!;
+      const { keys, words } = bucket;
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         // Typos rarely hit both of the first two letters: a cheap filter before the real distance.
-        const b0 = cand.charCodeAt(0);
-        const b1 = cand.charCodeAt(1);
+        const b0 = key.charCodeAt(0);
+        const b1 = key.charCodeAt(1);
         if (a0 !== b0 && a0 !== b1 && a1 !== b0 && a1 !== b1) continue;
-        let dist = boundedDistance(word, cand, bestDist);
-        // Compare stems too: "playwrite" is two edits from "playwright" only once its final e is gone.
-        if (dist > bestDist && stemmed !== word) dist = boundedDistance(stemmed, stem(cand), bestDist);
-        if (dist > bestDist || dist === 0 || isStopword(cand)) continue;
+        const dist = boundedDistance(target, key, bestDist);
+        if (dist > bestDist || dist === 0 || isStopword(words[i]!)) continue;
         if (dist < bestDist) {
           bestDist = dist;
           found = found.filter((f) => f.dist <= dist);
         }
-        found.push({ word: cand, dist, df: this.dfOf(cand) });
+        found.push({ word: words[i]!, dist, df: this.dfOf(words[i]!) });
       }
     }
-    const out = found
+    return found
       .sort((x, y) => y.df - x.df || (x.word < y.word ? -1 : 1))
       .slice(0, 3)
       .map(({ word: w, dist }) => ({ word: w, dist }));
-    remember(this.corrections, word, out);
-    return out;
   }
 
   /** The most common dictionary words that start with `prefix` (at most `max`). */
@@ -108,9 +122,15 @@ export class Vocabulary {
     return out;
   }
 
-  private bucketByLength(): string[][] {
-    const buckets: string[][] = [];
-    for (const w of this.surface.keys()) (buckets[w.length] ??= []).push(w);
+  /** Dictionary words grouped by the length of their key (the word itself, or its term). */
+  private bucket(keyOf: (word: string) => string): Bucket[] {
+    const buckets: Bucket[] = [];
+    for (const w of this.surface.keys()) {
+      const key = keyOf(w);
+      const b = (buckets[key.length] ??= { keys: [], words: [] });
+      b.keys.push(key);
+      b.words.push(w);
+    }
     return buckets;
   }
 }
