@@ -157,6 +157,25 @@ describe('mapping of the real entries', () => {
     expect(sqlite.server.name).toBe('io.github.docker.mcp-registry/SQLite');
   });
 
+  it('serves official entries the way the official registry published them (packages, remotes, inputs)', async () => {
+    const page = JSON.parse(readFileSync(sharedData('official-registry/list-page.json'), 'utf8')) as { servers: { server: any }[] };
+    // Inputs compare by name and meaning (false flags are the defaults; order is not significant).
+    const inputs = (list: any[] | undefined) =>
+      (list ?? [])
+        .map((v) => Object.fromEntries(Object.entries(v).filter(([, x]) => x !== false)))
+        .sort((a: any, b: any) => (a.name < b.name ? -1 : 1));
+    for (const { server: orig } of page.servers) {
+      const got = served.find((x) => x.server.name === orig.name).server;
+      expect(got.version).toBe(orig.version);
+      expect(got.remotes?.map((r: any) => ({ ...r, headers: inputs(r.headers) }))).toEqual(orig.remotes?.map((r: any) => ({ ...r, headers: inputs(r.headers) })));
+      expect(got.packages?.length).toBe(orig.packages?.length);
+      for (const [i, p] of (orig.packages ?? []).entries()) {
+        const { environmentVariables, ...rest } = got.packages[i];
+        expect({ ...rest, environmentVariables: inputs(environmentVariables) }).toEqual({ ...p, environmentVariables: inputs(p.environmentVariables) });
+      }
+    }
+  });
+
   it('turns image launches into OCI packages with the full image reference and their inputs', () => {
     for (const e of real.docker) {
       const img = e.launch.find((l) => l.type === 'image');

@@ -214,6 +214,15 @@ function mapHeader(h: HeaderSpec, entry: Entry): Json {
   if (h.required) out.isRequired = true;
   if (h.secret) out.isSecret = true;
   if (h.value === undefined) return out;
+  const whole = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(h.value);
+  if (whole) {
+    // The whole value is one secret: the user supplies it (server.json: a secret input without a value).
+    const secret = entry.config.secrets.find((s) => s.env === whole[1]);
+    out.isSecret = true;
+    if (!out.description && secret?.description) out.description = secret.description;
+    if (h.required ?? secret?.required ?? true) out.isRequired = true;
+    return out;
+  }
   const variables: Record<string, Json> = {};
   const value = h.value.replace(DOCKER_REF, (_m, a: string | undefined, b: string | undefined) => {
     const env = (a ?? b)!;
@@ -228,10 +237,7 @@ function mapHeader(h: HeaderSpec, entry: Entry): Json {
     out.isSecret = true;
   }
   // A value that is only a variable reference is the user's input itself, not a fixed value.
-  if (/^\{[A-Za-z0-9_.-]+\}$/.test(value) && !Object.keys(variables).length) {
-    out.isRequired = h.required ?? true;
-    return out;
-  }
+  if (/^\{[A-Za-z0-9_.-]+\}$/.test(value) && !Object.keys(variables).length) return out;
   out.value = value;
   return out;
 }
