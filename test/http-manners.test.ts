@@ -161,7 +161,8 @@ describe('graceful shutdown', () => {
     const ended = new Promise((r) => sock.once('close', r));
     // Half a request: in flight when the shutdown starts.
     sock.write('GET /v0.1/servers?limit=1 HTTP/1.1\r\nHost: x\r\n');
-    await new Promise((r) => setTimeout(r, 50));
+    // Long enough for the server to have read the partial request, even on a busy machine.
+    await new Promise((r) => setTimeout(r, 200));
     const closed = srv.close(5_000);
     await new Promise((r) => setTimeout(r, 50));
     await expect(fetch(`${srv.url}/v0.1/health`)).rejects.toThrow();
