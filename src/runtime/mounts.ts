@@ -226,7 +226,11 @@ export class MountManager implements ToolProvider, ResourceProvider {
     let restarted = false;
     const mount = this.byId.get(entry.id);
     if (mount && plan.ok && (mount.state === 'running' || mount.state === 'starting')) {
-      await this.restart(mount, ctx);
+      try {
+        await this.restart(mount, ctx);
+      } catch (err) {
+        throw new ToolError(`Saved ${set.join(', ') || 'nothing'} for ${entry.id}, but restarting it with the new values failed: ${errorMessage(err)}`);
+      }
       restarted = true;
     } else if (mount && plan.ok && (mount.state === 'failed' || mount.state === 'crashed')) {
       // New settings are a new chance: a server that failed for want of them may start now.
