@@ -26,6 +26,13 @@ import type { LaunchOverrides } from './launch-plan.js';
  *       readOnly: true
  *       image: ghcr.io/github/github-mcp-server@sha256:…   # pin
  *       tools: [get_issue, list_issues]           # pin: only these tools are mounted (the mount manager applies it)
+ *       sunset: 2026-12-31                        # deprecated until then (shown with the warning), disabled after
+ *       remote: { allowPrivate: true }            # and the governance options below, per entry
+ *   # governance (globally; an `entries` rule may override each for its entries):
+ *   remote: { allowPrivate: false, allowHttp: false, allowHosts: [] }   # remote URL guard (governance/url-guard.ts)
+ *   requireDigest: false        # true: refuse images not named by @sha256: digest
+ *   scanSecrets: off            # warn: log a warning when tool arguments or results look like credentials
+ *   destructive: allow          # ask: confirm calls to tools annotated destructiveHint (refuse when the client cannot ask); deny: refuse them
  *
  * Without a rule, an entry is allowed when it comes from one of the user's own `file` sources, or from a `docker`
  * source with an image under `mcp/` (built and signed by Docker). Anything else needs approval: either a one-time
@@ -48,7 +55,7 @@ export interface PolicyChange {
   message: string;
 }
 
-/** Shaped like the HTTP API's EntryVisibility: hidden when disabled or outside this environment. */
+/** Shaped like the HTTP API's EntryVisibility: hidden when disabled, past its sunset, or outside this environment. */
 export interface PolicyVisibility {
   visible: boolean;
   status: 'active' | 'deprecated';
@@ -57,9 +64,29 @@ export interface PolicyVisibility {
 
 export class PolicyError extends Error {}
 
+export interface PolicyOptions {
+  /** config.yaml `environment`: entries restricted to other environments are hidden and never start. */
+  environment?: string;
+  /** Clock for sunset dates (default Date.now). */
+  now?: () => number;
+}
+
 const Pattern = z.string().trim().min(1, 'a pattern must not be empty');
 const Memory = z.string().regex(/^\d+(\.\d+)?[bkmg]?$/i, 'memory is a number with an optional unit b, k, m or g, e.g. 256m');
 const Cpus = z.union([z.number().positive(), z.string().regex(/^\d+(\.\d+)?$/, 'cpus is a number such as 0.5 or 2')]).transform(String);
+
+export const RemoteRuleSchema = z.strictObject({
+  allowPrivate: z.boolean().optional(),
+  allowHttp: z.boolean().optional(),
+  allowHosts: z.array(z.string().trim().min(1, 'an allowHosts item must not be empty')).optional(),
+});
+export type RemoteRule = z.infer<typeof RemoteRuleSchema>;
+const Destructive = z.enum(['ask', 'allow', 'deny']);
+const ScanSecrets = z.enum(['warn', 'off']);
+const Sunset = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'sunset is a date such as 2026-12-31')
+  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'sunset is not a real date');
 
 export const EntryRuleSchema = z.strictObject({
   status: z.enum(['active', 'deprecated', 'disabled']).optional(),
@@ -73,8 +100,40 @@ export const EntryRuleSchema = z.strictObject({
   readOnly: z.boolean().optional(),
   image: z.string().regex(/^[^\s-][^\s]*$/, 'image is an image reference such as mcp/foo@sha256:…').optional(),
   tools: z.array(z.string().min(1)).optional(),
+  sunset: Sunset.optional(),
+  remote: RemoteRuleSchema.optional(),
+  requireDigest: z.boolean().optional(),
+  scanSecrets: ScanSecrets.optional(),
+  destructive: Destructive.optional(),
 });
 export type EntryRule = z.infer<typeof EntryRuleSchema>;
+
+/** The governance options in effect for one entry (global values, overridden by its `entries` rules). */
+export interface Governance {
+  remote: { allowPrivate: boolean; allowHttp: boolean; allowHosts: string[] };
+  requireDigest: boolean;
+  scanSecrets: 'warn' | 'off';
+  destructive: 'ask' | 'allow' | 'deny';
+}
+
+/** What registry-info / registry-find show about an entry's standing under policy. */
+export interface TrustView {
+  /** Whether it may start: allowed, denied (or disabled), or waiting for approval. */
+  status: 'allowed' | 'denied' | 'needs-approval';
+  lifecycle: 'active' | 'deprecated' | 'disabled';
+  /** False when policy hides it here (disabled, past its sunset, or not allowed in this environment). */
+  visible: boolean;
+  reason: string;
+  warning?: string;
+  /** The date a deprecated entry stops being available (YYYY-MM-DD). */
+  sunset?: string;
+  message?: string;
+  /** The command that allows it, when it waits for approval. */
+  command?: string;
+  environment?: string;
+  /** The environments policy restricts it to, when it does. */
+  environments?: string[];
+}
 
 export const PolicySchema = z.strictObject({
   allow: z.array(Pattern).nullish().transform((v) => v ?? []),
@@ -87,6 +146,10 @@ export const PolicySchema = z.strictObject({
     .record(Pattern, EntryRuleSchema.nullish().transform((v) => v ?? {}))
     .nullish()
     .transform((v) => v ?? {}),
+  remote: RemoteRuleSchema.nullish().transform((v) => v ?? {}),
+  requireDigest: z.boolean().nullish().transform((v) => v ?? false),
+  scanSecrets: ScanSecrets.nullish().transform((v) => v ?? 'off'),
+  destructive: Destructive.nullish().transform((v) => v ?? 'allow'),
 });
 export type PolicyData = z.infer<typeof PolicySchema>;
 
@@ -134,6 +197,8 @@ export class Policy {
     readonly environment: string | undefined,
     /** Whether the file existed when loaded. */
     private existed: boolean,
+    /** The clock for sunset dates (tests set it). */
+    private readonly now: () => number = Date.now,
   ) {
     this.setData(data);
   }
@@ -159,7 +224,7 @@ export class Policy {
    * Read policy.yaml; a missing file means the defaults. Invalid YAML or an invalid rule is a PolicyError naming
    * the file, line and column, and what is expected there.
    */
-  static async load(file: string, sourceTypes: Record<string, string> = {}, opts: { environment?: string } = {}): Promise<Policy> {
+  static async load(file: string, sourceTypes: Record<string, string> = {}, opts: PolicyOptions = {}): Promise<Policy> {
     let text: string | undefined;
     try {
       text = await readFile(file, 'utf8');
@@ -167,12 +232,12 @@ export class Policy {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new PolicyError(`cannot read ${file}: ${errorMessage(err)}`);
     }
     const data = text === undefined ? PolicySchema.parse({}) : parsePolicy(text, file).data;
-    return new Policy(file, data, sourceTypes, opts.environment, text !== undefined);
+    return new Policy(file, data, sourceTypes, opts.environment, text !== undefined, opts.now);
   }
 
   /** Build from YAML text (tests, or a policy held elsewhere). */
-  static fromText(text: string, file: string, sourceTypes: Record<string, string> = {}, opts: { environment?: string } = {}): Policy {
-    return new Policy(file, parsePolicy(text, file).data, sourceTypes, opts.environment, true);
+  static fromText(text: string, file: string, sourceTypes: Record<string, string> = {}, opts: PolicyOptions = {}): Policy {
+    return new Policy(file, parsePolicy(text, file).data, sourceTypes, opts.environment, true, opts.now);
   }
 
   private ids(entry: Pick<Entry, 'id' | 'aliases'>): string[] {
@@ -191,7 +256,11 @@ export class Policy {
     for (const [p, re, rule] of this.entryRules) {
       if (!ids.some((id) => re.test(id))) continue;
       out.matched.push(p);
-      for (const [k, v] of Object.entries(rule)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+      for (const [k, v] of Object.entries(rule)) {
+        if (v === undefined) continue;
+        // remote: each key on its own, so `docker/*: {remote: {allowHttp}}` and a more specific allowHosts combine.
+        (out as Record<string, unknown>)[k] = k === 'remote' ? { ...out.remote, ...(v as RemoteRule) } : v;
+      }
     }
     return out;
   }
@@ -215,6 +284,37 @@ export class Policy {
     return this.entryRule(entry).tools;
   }
 
+  /** Remote guard, digest, secret-scan and destructive-tool options for this entry (global, then its rules). */
+  governanceFor(entry: Pick<Entry, 'id' | 'aliases'>): Governance {
+    const r = this.entryRule(entry);
+    const g = this.data;
+    return {
+      remote: {
+        allowPrivate: r.remote?.allowPrivate ?? g.remote.allowPrivate ?? false,
+        allowHttp: r.remote?.allowHttp ?? g.remote.allowHttp ?? false,
+        allowHosts: [...new Set([...(g.remote.allowHosts ?? []), ...(r.remote?.allowHosts ?? [])])],
+      },
+      requireDigest: r.requireDigest ?? g.requireDigest,
+      scanSecrets: r.scanSecrets ?? g.scanSecrets,
+      destructive: r.destructive ?? g.destructive,
+    };
+  }
+
+  /**
+   * Where an entry stands in its life under policy: a `sunset` makes it deprecated until that date and disabled
+   * from the day after; `status` says the rest.
+   */
+  private lifecycle(rule: EntryRule): { state: 'active' | 'deprecated' | 'disabled'; expired: boolean } {
+    if (rule.status === 'disabled') return { state: 'disabled', expired: false };
+    if (rule.sunset && this.now() >= Date.parse(`${rule.sunset}T00:00:00Z`) + 86_400_000) return { state: 'disabled', expired: true };
+    if (rule.status === 'deprecated' || rule.sunset) return { state: 'deprecated', expired: false };
+    return { state: 'active', expired: false };
+  }
+
+  private inEnvironment(rule: EntryRule): boolean {
+    return !rule.environments || (!!this.environment && rule.environments.includes(this.environment));
+  }
+
   decide(entry: Entry, approvals?: Record<string, unknown>): PolicyDecision {
     const command = `mcp-registry allow ${entry.id}`;
     const denied = this.match(this.denyRe, entry);
@@ -222,17 +322,20 @@ export class Policy {
 
     const rule = this.entryRule(entry);
     const where = rule.matched.length ? `entries."${rule.matched[rule.matched.length - 1]}"` : '';
-    if (rule.status === 'disabled') {
-      return { allowed: false, needsApproval: false, reason: `disabled in ${this.file} (${where})${rule.message ? `: ${rule.message}` : ''}` };
+    const life = this.lifecycle(rule);
+    if (life.state === 'disabled') {
+      const what = life.expired ? `past its sunset date ${rule.sunset}` : 'disabled';
+      return { allowed: false, needsApproval: false, reason: `${what} in ${this.file} (${where})${rule.message ? `: ${rule.message}` : ''}` };
     }
-    if (rule.environments && !(this.environment && rule.environments.includes(this.environment))) {
+    if (!this.inEnvironment(rule) && rule.environments) {
       return {
         allowed: false,
         needsApproval: false,
         reason: `allowed only in environment${rule.environments.length === 1 ? '' : 's'} ${rule.environments.join(', ')} by ${this.file} (${where}); this registry runs in "${this.environment ?? 'unset'}" (config.yaml environment)`,
       };
     }
-    const warning = rule.status === 'deprecated' ? `${entry.id} is deprecated by policy${rule.message ? `: ${rule.message}` : ''}` : undefined;
+    const warning =
+      life.state === 'deprecated' ? `${entry.id} is deprecated by policy${rule.message ? `: ${rule.message}` : ''}${rule.sunset ? ` (available until ${rule.sunset})` : ''}` : undefined;
     const ok = (reason: string): PolicyDecision => ({ allowed: true, needsApproval: false, reason, ...(warning ? { warning } : {}) });
 
     const allowed = this.match(this.allowRe, entry);
@@ -261,13 +364,37 @@ export class Policy {
   /** Whether an entry is listed at all in this environment, and as what (disabled or out-of-environment: hidden). */
   visibility(entry: Entry): PolicyVisibility {
     const rule = this.entryRule(entry);
-    if (rule.status === 'disabled') return { visible: false, status: 'active' };
-    if (rule.environments && !(this.environment && rule.environments.includes(this.environment))) return { visible: false, status: 'active' };
+    const life = this.lifecycle(rule);
+    if (life.state === 'disabled') return { visible: false, status: 'active' };
+    if (!this.inEnvironment(rule)) return { visible: false, status: 'active' };
     if (entry.status === 'deleted') return { visible: false, status: 'active' };
-    if (rule.status === 'deprecated' || entry.status === 'deprecated') {
-      return { visible: true, status: 'deprecated', ...(rule.message ? { statusMessage: rule.message } : {}) };
+    if (life.state === 'deprecated' || entry.status === 'deprecated') {
+      const msg = [rule.message, rule.sunset ? `available until ${rule.sunset}` : undefined].filter(Boolean).join('; ');
+      return { visible: true, status: 'deprecated', ...(msg ? { statusMessage: msg } : {}) };
     }
     return { visible: true, status: 'active' };
+  }
+
+  /** Everything registry-info and registry-find show about an entry under policy, in one object. */
+  trustView(entry: Entry, approvals?: Record<string, unknown>): TrustView {
+    const rule = this.entryRule(entry);
+    const life = this.lifecycle(rule);
+    const d = this.decide(entry, approvals);
+    const vis = this.visibility(entry);
+    const lifecycle = life.state === 'disabled' ? 'disabled' : vis.status === 'deprecated' ? 'deprecated' : 'active';
+    const warning = d.warning ?? (lifecycle === 'deprecated' ? `${entry.id} is deprecated${vis.statusMessage ? `: ${vis.statusMessage}` : ''}` : undefined);
+    return {
+      status: d.allowed ? 'allowed' : d.needsApproval ? 'needs-approval' : 'denied',
+      lifecycle,
+      visible: vis.visible,
+      reason: d.reason,
+      ...(warning ? { warning } : {}),
+      ...(rule.sunset ? { sunset: rule.sunset } : {}),
+      ...(rule.message ? { message: rule.message } : {}),
+      ...(d.command ? { command: d.command } : {}),
+      ...(this.environment ? { environment: this.environment } : {}),
+      ...(rule.environments ? { environments: rule.environments } : {}),
+    };
   }
 
   /** A short trust status for listings: allowed / denied / needs-approval, with the reason. */
@@ -327,6 +454,10 @@ export class Policy {
       allow: this.data.allow,
       deny: this.data.deny,
       trust: this.data.trust,
+      remote: { allowPrivate: this.data.remote.allowPrivate ?? false, allowHttp: this.data.remote.allowHttp ?? false, allowHosts: this.data.remote.allowHosts ?? [] },
+      requireDigest: this.data.requireDigest,
+      scanSecrets: this.data.scanSecrets,
+      destructive: this.data.destructive,
       entries: this.data.entries,
     };
   }
@@ -358,7 +489,14 @@ function parsePolicy(text: string, file: string): { doc: Document; data: PolicyD
 }
 
 function knownKeys(path: string[]): string {
-  const shape = path[0] === 'entries' ? EntryRuleSchema.shape : path[0] === 'trust' ? { fileSources: 0, dockerBuilt: 0 } : PolicySchema.shape;
+  const shape =
+    path[path.length - 1] === 'remote'
+      ? RemoteRuleSchema.shape
+      : path[0] === 'entries'
+        ? EntryRuleSchema.shape
+        : path[0] === 'trust'
+          ? { fileSources: 0, dockerBuilt: 0 }
+          : PolicySchema.shape;
   return Object.keys(shape).join(', ');
 }
 
