@@ -5,7 +5,7 @@ import { ToolListChangedNotificationSchema, type CallToolResult } from '@modelco
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { stringify as toYaml } from 'yaml';
 import { Podman, INSTANCE_LABEL, ENTRY_LABEL } from '../src/runtime/podman.js';
-import { makeHome, startRegistry, type RunningRegistry } from './helpers/registry-client.js';
+import { cliPath, makeHome, startRegistry, type RunningRegistry } from './helpers/registry-client.js';
 import { requirePodman } from './helpers/podman.js';
 import { startRemoteMcp, type RemoteMcp } from './helpers/remote-mcp.js';
 import { repoRoot } from './helpers/shared-data.js';
@@ -215,10 +215,12 @@ describe('runtime over stdio (issue 3)', () => {
     expect(text(await call(reg, 'standin__greet', { name: 'Ada' }))).toBe('hello Ada');
     expect((await call(reg, 'registry-exec', { tool: 'standin__whoami' })).structuredContent).toEqual({ authenticated: true });
 
+    // Let the notification of the add itself arrive first, so the count below is about the server's own change.
+    await new Promise((r) => setTimeout(r, 200));
     const before = listChanged;
     await call(reg, 'standin__add_tool', { name: 'fresh' });
     await expect.poll(() => listChanged).toBeGreaterThan(before);
-    expect((await reg.client.listTools()).tools.map((t) => t.name)).toContain('standin__fresh');
+    await expect.poll(async () => (await reg.client.listTools()).tools.map((t) => t.name)).toContain('standin__fresh');
     expect(text(await call(reg, 'standin__fresh'))).toBe('ran fresh');
     expect(reg.stderr()).not.toContain(REMOTE_KEY);
   });
@@ -229,6 +231,16 @@ describe('runtime over stdio (issue 3)', () => {
     expect(r.isError).toBe(true);
     expect(text(r)).toContain('mcp-registry allow test/stranger');
     expect((await ourContainers()).filter((c) => c.labels[ENTRY_LABEL] === 'test/stranger')).toHaveLength(0);
+
+    // Running the command it names takes effect in the running registry, no restart needed.
+    const policyBefore = await readFile(join(home, 'policy.yaml'), 'utf8');
+    const { execa } = await import('execa');
+    await execa(process.execPath, [cliPath, 'allow', 'test/stranger'], { env: { ...process.env, MCP_REGISTRY_HOME: home } });
+    const allowed = await call(reg, 'registry-add', { id: 'test/stranger' });
+    expect(allowed.isError, text(allowed)).toBeFalsy();
+    await call(reg, 'registry-remove', { id: 'test/stranger' });
+    await writeFile(join(home, 'policy.yaml'), policyBefore);
+    expect((await call(reg, 'registry-add', { id: 'test/stranger' })).isError).toBe(true);
 
     // A second registry on the same home (two clients at once), whose client supports elicitation.
     const asked: string[] = [];
