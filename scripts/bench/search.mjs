@@ -1,4 +1,5 @@
-// Search quality and speed, ours (dist/search/search-index.js) against plain fuse.js (the baseline):
+// Search quality and speed, ours (dist/search/search-index.js) against plain fuse.js (the baseline, unless a
+// line says otherwise: a saved index load is compared with a build):
 //  - Recall@5 / MRR over the labelled Docker queries (test/fixtures/docker-queries.json), real Docker catalog;
 //  - in-process latency p50/p99 for a query mix over real docker + 12,000 synthetic entries, and over 100,000;
 //  - index build time (and loading a saved index instead), heap and RSS with 12k loaded.
@@ -42,17 +43,20 @@ function percentile(xs, p) {
 function latency(search, queries, rounds) {
   const wall = [];
   const cpu = [];
+  const warm = [];
   for (let r = 0; r < rounds; r++) {
     for (const q of queries) {
       const c0 = process.cpuUsage();
       const t0 = performance.now();
       search(q);
-      wall.push(performance.now() - t0);
+      const t = performance.now() - t0;
       const c = process.cpuUsage(c0);
+      wall.push(t);
       cpu.push((c.user + c.system) / 1000);
+      if (r > 0) warm.push(t);
     }
   }
-  return { p50: percentile(wall, 50), p99: percentile(wall, 99), cpuP50: percentile(cpu, 50), cpuP99: percentile(cpu, 99) };
+  return { p50: percentile(wall, 50), p99: percentile(wall, 99), cpuP50: percentile(cpu, 50), cpuP99: percentile(cpu, 99), warmP99: warm.length ? percentile(warm, 99) : NaN };
 }
 
 function timeIt(fn) {
@@ -158,7 +162,6 @@ export async function run(report) {
   const loaded12 = timeIt(() => SearchIndex.load(all12, bytes, 'bench'));
   if (!loaded12.value) throw new Error('SearchIndex.load refused the bytes toBuffer just wrote');
   report('index saved with toBuffer (12k)', bytes.length / 1048576, 'MB');
-  report('index load from those bytes instead of a build (12k)', loaded12.ms, 'ms', built12.ms);
   const cold = await freshProcess(all12, bytes);
   report('fresh process (as at start-up): index build (12k)', cold.build, 'ms CPU');
   report('fresh process: index load from bytes (12k)', cold.load, 'ms CPU', cold.build);
@@ -166,7 +169,8 @@ export async function run(report) {
   const l12 = latency((q) => ours12.search(q, { limit: 10 }), mix, 3);
   const f12 = latency((q) => fuse12.value.search(q, 10), mix, 1);
   report(`search p50, ${mix.length}-query mix, ${all12.length} entries`, l12.p50, 'ms', f12.p50, '≤ 2 ms');
-  report('search p99, same', l12.p99, 'ms', f12.p99, '≤ 10 ms');
+  report('search p99, same (first pass pays cold typo caches)', l12.p99, 'ms', f12.p99, '≤ 10 ms');
+  report('search p99, warm passes only', l12.warmP99, 'ms');
   report('search CPU time p50 (12k)', l12.cpuP50, 'ms', f12.cpuP50);
   report('search CPU time p99 (12k)', l12.cpuP99, 'ms', f12.cpuP99);
   // Postings live in typed arrays, outside the JS heap: count both.
@@ -193,7 +197,7 @@ export async function run(report) {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const fmt = (v) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toFixed(3));
   await run((label, value, unit = '', baseline, target) => {
-    const base = baseline === undefined ? '' : `   fuse.js ${fmt(baseline)} ${unit}`;
+    const base = baseline === undefined ? '' : `   baseline ${fmt(baseline)} ${unit}`;
     console.log(`${label.padEnd(58)} ${fmt(value).padStart(10)} ${unit}${base}${target ? `   (target ${target})` : ''}`);
   });
 }
