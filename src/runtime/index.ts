@@ -6,7 +6,7 @@ import { resolveEntry } from '../server/resolve-entry.js';
 import { runtimeTools } from '../server/runtime-tools.js';
 import type { ToolDef } from '../server/tool-def.js';
 import { MountManager, type ContainerKit } from './mounts.js';
-import { Policy } from './policy.js';
+import type { Policy } from './policy.js';
 import { Redactor } from './redact.js';
 import { SecretStore, StateStore } from './state.js';
 
@@ -117,7 +117,7 @@ function policyLoader(file: string, sourceTypes: Record<string, string>, environ
   return async () => {
     const st = await stat(file).catch(() => null);
     const key = st ? `${st.mtimeMs}:${st.size}:${st.ino}` : 'absent';
-    if (!loaded || loaded.key !== key) loaded = { key, policy: Policy.load(file, sourceTypes, { environment }) };
+    if (!loaded || loaded.key !== key) loaded = { key, policy: import('./policy.js').then(({ Policy }) => Policy.load(file, sourceTypes, { environment })) };
     return loaded.policy;
   };
 }

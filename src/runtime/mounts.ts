@@ -4,13 +4,12 @@ import type { RegistryConfig } from '../config.js';
 import { errorMessage, type Logger } from '../log.js';
 import { ToolError, type ToolContext, type ToolProvider } from '../server/tool-def.js';
 import type { ResourceProvider } from '../server/server.js';
-import { Child, type ChildTarget } from './child.js';
-import { planLaunch, type LaunchPlan } from './launch-plan.js';
+import type { Child, ChildTarget } from './child.js';
+import type { LaunchPlan } from './launch-plan.js';
 import { derivePrefix, Namer, prefixOf, prefixProblem } from './naming.js';
 import type { Podman } from './podman.js';
 import type { Policy } from './policy.js';
 import { Redactor } from './redact.js';
-import { validateSettings } from './settings.js';
 import type { MountRecord, SecretStore, StateStore } from './state.js';
 
 /**
@@ -58,6 +57,16 @@ export interface ContainerKit {
   instance: string;
   mod: typeof import('./podman.js');
 }
+
+/**
+ * Loaded on first use: the MCP client, its HTTP transports and Ajv cost tens of milliseconds to import, and the
+ * registry must answer `initialize` before any of them is needed.
+ */
+const load = {
+  child: () => import('./child.js'),
+  plan: () => import('./launch-plan.js'),
+  settings: () => import('./settings.js'),
+};
 
 /** Back-off before restart n (1-based) after a crash or failed start. */
 export function restartDelay(consecutive: number): number {
@@ -125,6 +134,8 @@ export class MountManager implements ToolProvider, ResourceProvider {
   private readonly byPrefix = new Map<string, Mount>();
   private readonly log: Logger;
   private closed = false;
+  /** Whether this instance ever ran `podman run` (else there is nothing to clean up at shutdown). */
+  private ranContainers = false;
   private readonly claimed: { mount: Mount; open: () => void }[] = [];
   private configuredNames = new Map<string, Set<string>>();
   private configuredAt = 0;
@@ -451,6 +462,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
   }
 
   async removeInstanceContainers(): Promise<void> {
+    if (!this.ranContainers) return;
     try {
       const { podman, instance, mod } = await this.deps.containers();
       const left = await podman.listContainers({ [mod.INSTANCE_LABEL]: instance });
@@ -539,6 +551,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
 
   private async plan(entry: Entry) {
     const [settings, secrets, policy] = await Promise.all([this.deps.state.settings(entry.id), this.deps.secrets.get(entry.id), this.policyOrFail()]);
+    const { planLaunch } = await load.plan();
     return planLaunch(entry, {
       settings,
       secrets,
@@ -567,11 +580,13 @@ export class MountManager implements ToolProvider, ResourceProvider {
       onPromptsChanged: () => this.deps.notify.promptsChanged(),
       onExit: (reason: string) => this.onChildExit(mount, gen, reason),
     };
+    const { Child } = await load.child();
     if (plan.kind === 'remote') {
       return Child.start({ kind: 'http', url: plan.url, transport: plan.transport, headers: plan.headers }, childOpts);
     }
     const kit = await this.deps.containers();
     const probe = await kit.podman.probe();
+    this.ranContainers = true;
     if (!probe.ok) {
       throw new ToolError(`podman is ${probe.reason === 'missing' ? 'not installed' : 'not usable'} (${probe.error}); run "mcp-registry doctor" for the fix.`);
     }
@@ -721,6 +736,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
 
   /** Validate and store settings and secrets; the names that were set. */
   private async storeValues(entry: Entry, values: Record<string, unknown>): Promise<string[]> {
+    const { validateSettings } = await load.settings();
     const v = validateSettings(entry, values);
     if (v.errors.length) {
       throw new ToolError(`Not saved — ${v.errors.join('; ')}. Fix these and call again (nothing was changed).`);
