@@ -14,6 +14,8 @@ Usage:
   mcp-registry doctor                  check podman, git and state paths; print fixes
   mcp-registry allow <id|pattern>      let an entry start without asking (adds it to policy.yaml allow)
   mcp-registry deny <id|pattern>       never let an entry start (adds it to policy.yaml deny; deny wins)
+  mcp-registry approve <id> [--json]   accept the image and tools a restart withheld (they changed since approval)
+  mcp-registry policy [<id>] [--json]  the effective policy (environment, rules, governance options), or one entry's standing
   mcp-registry audit [--since 1h|2026-07-01] [--entry ID|PATTERN] [--op OP] [--limit N] [--json]
                                        what the registry did: the audit log (argument shapes, never values)
   mcp-registry serve-http [--host 127.0.0.1] [--port 8080] [--base-path /prefix] [--trust-proxy] [--rate-limit N]
@@ -65,6 +67,11 @@ async function main(argv: string[]): Promise<number> {
     case 'deny': {
       const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
       return cmd === 'allow' ? commands.allow(positionals.join(' ')) : commands.deny(positionals.join(' '));
+    }
+    case 'approve':
+    case 'policy': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean' } } });
+      return cmd === 'approve' ? commands.approve(positionals.join(' '), { json: !!values.json }) : commands.showPolicy(positionals.join(' '), { json: !!values.json });
     }
     case 'audit': {
       const { values } = parseArgs({

@@ -98,7 +98,7 @@ async function editPolicy(action: 'allow' | 'deny', id: string): Promise<number>
     process.stderr.write(`Note: "${target}" is not in the catalog (yet); the rule is saved as written.\n`);
   }
   const policy = await Policy.load(app.paths.policyFile, sourceTypesOf(app.config.sources), { environment: app.config.environment });
-  const change = await policy[action](entry?.id ?? target);
+  const change = await cliAudited(app, { op: action, entry: entry?.id ?? target }, () => policy[action](entry?.id ?? target));
   out(change.message);
   if (entry) {
     const d = policy.decide(entry);
@@ -130,5 +130,92 @@ export async function audit(opts: { since?: string; entry?: string; op?: string;
   const res = await readAudit(paths.stateDir, { since, entry: opts.entry, op: opts.op as never, limit }, { keep: config.audit.keep });
   if (res.skipped) process.stderr.write(`${res.skipped} damaged line(s) skipped (a crash mid-write leaves at most one per crash).\n`);
   out(opts.json ? JSON.stringify({ records: res.records }, null, 2) : formatAudit(res.records));
+  return 0;
+}
+
+/** Run a CLI change with one audit record for it (client "cli"). */
+async function cliAudited<T>(app: { paths: { stateDir: string }; config: { audit: { maxSize: number; keep: number } } }, call: { op: import('./governance/audit-log.js').AuditOp; entry?: string }, fn: () => Promise<T>): Promise<T> {
+  const { AuditLog, auditToolCall } = await import('./governance/audit-log.js');
+  const log = new AuditLog(app.paths.stateDir, { instance: `cli-${process.pid}`, maxBytes: app.config.audit.maxSize, keep: app.config.audit.keep });
+  return auditToolCall(log, { ...call, client: 'cli' }, fn);
+}
+
+/** `mcp-registry approve <id>`: accept the image and tools a start refused or withheld because they changed. */
+export async function approve(id: string, opts: { json: boolean }): Promise<number> {
+  const target = id.trim();
+  if (!target || /\s/.test(target)) {
+    process.stderr.write('mcp-registry approve: give one entry id, e.g. mcp-registry approve docker/github-official\n');
+    return 2;
+  }
+  const { PinStore } = await import('./governance/pins.js');
+  const { StateStore } = await import('./runtime/state.js');
+  const app = await createApp();
+  const pins = new PinStore(new StateStore(app.paths.stateDir));
+  // Pins are kept under the canonical id; an alias finds its entry through the catalog.
+  const entryId = (await pins.get(target)) ? target : (app.catalog.get(target)?.id ?? target);
+  const result = await cliAudited(app, { op: 'approve', entry: entryId }, () => pins.approve(entryId, { by: 'mcp-registry approve' }));
+  if (opts.json) out(JSON.stringify(result, null, 2));
+  else {
+    out(result.message);
+    if (result.tools?.changed.length) out(`  changed tools: ${result.tools.changed.map((c) => c.name).join(', ')}`);
+    if (result.tools?.added.length) out(`  new tools: ${result.tools.added.join(', ')}`);
+    if (!result.changed) {
+      const waiting = await pins.listPending();
+      if (waiting.length) out(`Waiting for approval: ${waiting.map((w) => w.entryId).join(', ')}.`);
+    }
+  }
+  return 0;
+}
+
+/** `mcp-registry policy [<id>]`: the effective policy, or how one entry stands under it (and its pins). */
+export async function showPolicy(id: string, opts: { json: boolean }): Promise<number> {
+  const { Policy, sourceTypesOf } = await import('./runtime/policy.js');
+  const { PinStore, describeToolDiff } = await import('./governance/pins.js');
+  const { StateStore } = await import('./runtime/state.js');
+  const app = await createApp();
+  const policy = await Policy.load(app.paths.policyFile, sourceTypesOf(app.config.sources), { environment: app.config.environment });
+  const target = id.trim();
+  if (!target) {
+    const shown = policy.toJSON() as Record<string, unknown>;
+    if (opts.json) out(JSON.stringify(shown, null, 2));
+    else {
+      const { stringify } = await import('yaml');
+      out(`# ${policy.file}${policy.exists ? '' : ' (does not exist: the defaults)'}; environment: ${policy.environment ?? 'unset'}`);
+      const { file: _f, exists: _e, environment: _v, ...rest } = shown;
+      out(stringify(rest).trimEnd());
+    }
+    return 0;
+  }
+  const entry = app.catalog.get(target);
+  if (!entry) {
+    process.stderr.write(`mcp-registry policy: "${target}" is not in the catalog${app.catalog.hasData ? '' : ' (it is empty: run mcp-registry refresh)'}; mcp-registry search finds ids.\n`);
+    return 1;
+  }
+  const state = new StateStore(app.paths.stateDir);
+  const approvals = (await state.read()).approvals;
+  const pins = new PinStore(state);
+  const shown = {
+    id: entry.id,
+    trust: policy.trustView(entry, approvals),
+    governance: policy.governanceFor(entry),
+    overrides: policy.overridesFor(entry),
+    ...(policy.toolsFor(entry) ? { tools: policy.toolsFor(entry) } : {}),
+    pins: (await pins.get(entry.id)) ?? null,
+    pending: (await pins.pending(entry.id)) ?? null,
+  };
+  if (opts.json) out(JSON.stringify(shown, null, 2));
+  else {
+    const t = shown.trust;
+    out(`${entry.id}: ${t.status} (${t.reason})`);
+    out(`  lifecycle: ${t.lifecycle}${t.sunset ? `, available until ${t.sunset}` : ''}${t.visible ? '' : ', hidden here'}; environment ${t.environment ?? 'unset'}${t.environments ? ` (allowed in ${t.environments.join(', ')})` : ''}`);
+    if (t.warning) out(`  warning: ${t.warning}`);
+    if (t.command) out(`  to allow: ${t.command}`);
+    const g = shown.governance;
+    out(`  remote: allowPrivate ${g.remote.allowPrivate}, allowHttp ${g.remote.allowHttp}${g.remote.allowHosts.length ? `, allowHosts ${g.remote.allowHosts.join(', ')}` : ''}; requireDigest ${g.requireDigest}; scanSecrets ${g.scanSecrets}; destructive ${g.destructive}`);
+    if (Object.keys(shown.overrides).length) out(`  container overrides: ${JSON.stringify(shown.overrides)}`);
+    const p = shown.pins;
+    out(p ? `  pinned: ${p.imageId ? `image ${p.imageId.slice(0, 12)}` : 'no image'}, ${p.tools ? `${Object.keys(p.tools).length} tools` : 'no tools'} (approved ${p.approvedAt})` : '  pinned: nothing yet (the first start pins image and tools)');
+    if (shown.pending) out(`  waiting for approval (mcp-registry approve ${entry.id}): ${shown.pending.image ? `image ${shown.pending.image.newId.slice(0, 12)}` : ''}${shown.pending.image && shown.pending.tools ? '; ' : ''}${shown.pending.tools ? `tools ${describeToolDiff(shown.pending.tools)}` : ''}`);
+  }
   return 0;
 }
