@@ -174,29 +174,41 @@ export class SearchIndex {
     const { scoredDoc, scoredVal } = this;
     let nScored = 0;
     let best = 0;
-    for (let i = 0; i < nTouched; i++) {
-      const d = touched[i]!;
-      const raw = acc[d]!;
-      const coverage = covered[d]! / totalWorth;
-      const inName = nameWords[d]!;
-      const inTools = toolWords[d]!;
-      acc[d] = 0;
-      covered[d] = 0;
-      nameWords[d] = 0;
-      toolWords[d] = 0;
-      if (!allowed(d)) continue;
-      let s = raw * (0.25 + 0.75 * coverage * coverage);
-      // The name and tool checks below only run for the few entries whose name or tools hold every word.
-      if (inName === all) s *= ALL_IN_NAME_BOOST;
-      if (inName > 0 && this.named(d)) s *= NAMED_BOOST;
-      if (inName === all && this.exactName(d, q)) s *= EXACT_NAME_BOOST;
-      if (inTools === all && this.entries[d]!.tools.some((t) => compact(t.name) === q)) s *= EXACT_TOOL_BOOST;
-      s *= this.data.prior[d]!;
-      if (s > best) best = s;
-      scoredDoc[nScored] = d;
-      scoredVal[nScored++] = s;
+    let i = 0;
+    try {
+      for (; i < nTouched; i++) {
+        const d = touched[i]!;
+        const raw = acc[d]!;
+        const coverage = covered[d]! / totalWorth;
+        const inName = nameWords[d]!;
+        const inTools = toolWords[d]!;
+        acc[d] = 0;
+        covered[d] = 0;
+        nameWords[d] = 0;
+        toolWords[d] = 0;
+        if (!allowed(d)) continue;
+        let s = raw * (0.25 + 0.75 * coverage * coverage);
+        // The name and tool checks below only run for the few entries whose name or tools hold every word.
+        if (inName === all) s *= ALL_IN_NAME_BOOST;
+        if (inName > 0 && this.named(d)) s *= NAMED_BOOST;
+        if (inName === all && this.exactName(d, q)) s *= EXACT_NAME_BOOST;
+        if (inTools === all && this.entries[d]!.tools.some((t) => compact(t.name) === q)) s *= EXACT_TOOL_BOOST;
+        s *= this.data.prior[d]!;
+        if (s > best) best = s;
+        scoredDoc[nScored] = d;
+        scoredVal[nScored++] = s;
+      }
+    } finally {
+      // The scratch arrays must be clean for the next search even if a filter threw half-way.
+      for (let k = i; k < nTouched; k++) {
+        const d = touched[k]!;
+        acc[d] = 0;
+        covered[d] = 0;
+        nameWords[d] = 0;
+        toolWords[d] = 0;
+      }
+      for (const alts of groups) for (const a of alts) this.termMark[a.term] = 0;
     }
-    for (const alts of groups) for (const a of alts) this.termMark[a.term] = 0;
 
     const cutoff = best * RELATIVE_CUTOFF;
     const top = new TopK(limit);
