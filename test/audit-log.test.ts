@@ -10,6 +10,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import {
   argShape,
+  auditedProvider,
   auditedTools,
   auditFile,
   AuditLog,
@@ -25,7 +26,7 @@ import {
 import { SecretSet } from '../src/governance/secret-scan.js';
 import { ConfigError, parseConfig } from '../src/config.js';
 import { createRegistryServer } from '../src/server/server.js';
-import { defineTool, ToolError } from '../src/server/tool-def.js';
+import { defineTool, ToolError, type ToolProvider } from '../src/server/tool-def.js';
 import { cliPath } from './helpers/registry-client.js';
 import { repoRoot } from './helpers/shared-data.js';
 
@@ -273,6 +274,42 @@ describe('auditing operations', () => {
       { instance: 'srv', client: 'audit-client', op: 'exec', entry: 'docker/github', tool: 'gh__get_issue', outcome: 'ok', args: { owner: 'string(2)', number: 'number' } },
       { instance: 'srv', client: 'audit-client', op: 'exec', entry: 'docker/github', tool: 'gh__bad', outcome: 'error', args: {}, error: 'No mounted tool "gh__bad"' },
     ]);
+  });
+});
+
+describe('mounted tools called directly', () => {
+  it('auditedProvider records each call of a provider\'s tool as exec, and leaves other names to other providers', async () => {
+    const audit = new AuditLog(stateDir(), { instance: 'prov' });
+    // A provider shaped like the mount manager: two mounted tools of one entry.
+    const mounted: ToolProvider = {
+      listTools: () => [
+        { name: 'tiny__echo', inputSchema: { type: 'object' } },
+        { name: 'tiny__fail', inputSchema: { type: 'object' } },
+      ],
+      callTool(name, args) {
+        if (!name.startsWith('tiny__')) return undefined;
+        if (name === 'tiny__fail') return Promise.resolve({ content: [{ type: 'text', text: 'child error' }], isError: true });
+        return Promise.resolve({ content: [{ type: 'text', text: JSON.stringify(args) }] });
+      },
+    };
+    const reg = createRegistryServer([]);
+    reg.addProvider(auditedProvider(mounted, audit, { entryOfTool: (t) => (t.startsWith('tiny__') ? 'docker/tiny' : undefined) }));
+    const [a, b] = InMemoryTransport.createLinkedPair();
+    await reg.server.connect(a);
+    const client = new Client({ name: 'direct-client', version: '1.0.0' });
+    await client.connect(b);
+    const r = await client.callTool({ name: 'tiny__echo', arguments: { text: SECRET } });
+    expect((r.content as { text: string }[])[0]!.text).toContain(SECRET);
+    await client.callTool({ name: 'tiny__fail', arguments: {} });
+    const unknown = await client.callTool({ name: 'other__tool', arguments: {} });
+    expect(unknown.isError).toBe(true);
+    await client.close();
+    const { records } = await audit.read();
+    expect(records.map((x) => [x.op, x.entry, x.tool, x.client, x.outcome, JSON.stringify(x.args)])).toEqual([
+      ['exec', 'docker/tiny', 'tiny__echo', 'direct-client', 'ok', '{"text":"string(20)"}'],
+      ['exec', 'docker/tiny', 'tiny__fail', 'direct-client', 'error', '{}'],
+    ]);
+    expect(readFileSync(audit.file, 'utf8')).not.toContain(SECRET);
   });
 });
 

@@ -4,7 +4,7 @@ import { parseDuration } from '../config.js';
 import { createLogger, errorMessage } from '../log.js';
 import { withFileLock, type LockOptions } from '../runtime/file-lock.js';
 import { patternToRegExp } from '../runtime/policy.js';
-import type { ToolContext, ToolDef, ToolOutput } from '../server/tool-def.js';
+import type { ToolContext, ToolDef, ToolOutput, ToolProvider } from '../server/tool-def.js';
 import { maskCredentials } from './secret-scan.js';
 
 /**
@@ -449,4 +449,20 @@ export function auditedTools(defs: ToolDef[], auditLog: AuditLog | null | undefi
       },
     } as ToolDef;
   });
+}
+
+/**
+ * Mounted tools called directly (not through registry-exec) audited as `exec` records: wrap the provider before
+ * handing it to the server (`reg.addProvider(auditedProvider(manager, audit, {entryOfTool}))`).
+ */
+export function auditedProvider(provider: ToolProvider, auditLog: AuditLog | null | undefined, opts: Pick<AuditedToolsOptions, 'entryOfTool'> = {}): ToolProvider {
+  if (!auditLog) return provider;
+  return {
+    listTools: () => provider.listTools(),
+    callTool(name, args, ctx) {
+      const pending = provider.callTool(name, args, ctx);
+      if (!pending) return undefined;
+      return auditToolCall(auditLog, { op: 'exec', client: ctx.clientName, entry: opts.entryOfTool?.(name), tool: name, args: args ?? {} }, () => pending);
+    },
+  };
 }
