@@ -67,6 +67,22 @@ describe('Catalog', () => {
     expect(again.get('internal/com.example/weather')).toBeDefined();
   });
 
+  it('loads the saved search index with the cache, and rebuilds it when the index file is damaged', async () => {
+    await makeCatalog().refresh();
+    const indexFile = join(dir, 'cache', 'search-index.bin');
+    const bytes = await readFile(indexFile);
+    expect(bytes.length).toBeGreaterThan(100);
+    const warm = makeCatalog();
+    await warm.load();
+    expect(warm.search('weather forecast')[0]?.entry.id).toBe('internal/com.example/weather');
+    bytes[bytes.length >> 1] ^= 0xff; // flip a byte in the middle
+    await writeFile(indexFile, bytes);
+    const damaged = makeCatalog();
+    await damaged.load();
+    expect(damaged.search('weather forecast')[0]?.entry.id).toBe('internal/com.example/weather');
+    expect(damaged.size).toBe(5);
+  });
+
   it('keeps the last good data of a source that fails and records its error', async () => {
     const c = makeCatalog();
     await c.refresh();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { RegistryConfig, SourceConfig } from '../config.js';
 import { createLogger, errorMessage, type Logger } from '../log.js';
 import type { Source, SourceProgress } from '../sources/source.js';
-import { writeJsonAtomic } from '../util/atomic-write.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
 import type { Entry } from './entry.js';
 import { mergeEntries } from './merge.js';
 import { SourceStore, validateEntries, type SourceStatusRecord } from './source-store.js';
@@ -68,6 +68,9 @@ export class Catalog extends EventEmitter {
   private get catalogPath() {
     return join(this.cacheDir, 'catalog.json');
   }
+  private get indexPath() {
+    return join(this.cacheDir, 'search-index.bin');
+  }
 
   get enabledSources(): SourceConfig[] {
     return this.config.sources.filter((s) => s.enabled);
@@ -86,7 +89,10 @@ export class Catalog extends EventEmitter {
     try {
       const file = JSON.parse(await readFile(this.catalogPath, 'utf8')) as CatalogFile;
       if (file.format === CATALOG_FORMAT && sameList(file.sources, order)) {
-        this.swap(file.entries);
+        // A saved index for exactly this catalog skips the build (the slowest part of a warm start).
+        const bytes = await readFile(this.indexPath).catch(() => null);
+        const saved = bytes ? SearchIndex.load(file.entries, bytes, file.builtAt) : undefined;
+        this.swap(file.entries, saved);
         this.loaded = true;
         return;
       }
@@ -257,17 +263,20 @@ export class Catalog extends EventEmitter {
     }
     const merged = mergeEntries(bySource, order);
     const file: CatalogFile = { format: CATALOG_FORMAT, builtAt: new Date().toISOString(), sources: order, entries: merged };
+    const index = SearchIndex.build(merged);
+    // Index first: a crash between the two writes leaves an index whose stamp no catalog matches (rebuilt on load).
+    await writeFileAtomic(this.indexPath, index.toBuffer(file.builtAt));
     await writeJsonAtomic(this.catalogPath, file);
-    this.swap(merged);
+    this.swap(merged, index);
   }
 
-  private swap(entries: Entry[]): void {
+  private swap(entries: Entry[], prebuilt?: SearchIndex): void {
     const byId = new Map<string, Entry>();
     for (const e of entries) {
       for (const a of e.aliases) byId.set(a.toLowerCase(), e);
     }
     for (const e of entries) byId.set(e.id.toLowerCase(), e); // a real id beats an alias of another entry
-    const index = SearchIndex.build(entries);
+    const index = prebuilt ?? SearchIndex.build(entries);
     this.entries = entries;
     this.byId = byId;
     this.index = index;
