@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 /** "24h", "90m", "30s", "2d", "500ms" or a number of milliseconds. */
@@ -125,6 +124,8 @@ export async function loadConfig(file: string): Promise<RegistryConfig> {
   let raw: unknown = {};
   if (text !== undefined) {
     try {
+      // yaml loads only when there is a file: a default setup starts without it.
+      const { parse: parseYaml } = await import('yaml');
       raw = parseYaml(text) ?? {};
     } catch (err) {
       throw new ConfigError(`${file} is not valid YAML: ${(err as Error).message}`);

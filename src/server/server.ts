@@ -60,10 +60,12 @@ export function createRegistryServer(tools: ToolDef[]): RegistryServer {
     },
   );
   const byName = new Map(tools.map((t) => [t.name, t]));
-  const described = tools.map(describeTool);
+  // Converted on the first tools/list, after initialize has been answered.
+  let described: Tool[] | null = null;
   const providers: ToolProvider[] = [];
 
   server.setRequestHandler(ListToolsRequestSchema, async () => {
+    described ??= tools.map(describeTool);
     const list: Tool[] = [...described];
     for (const p of providers) list.push(...p.listTools());
     return { tools: list };
