@@ -79,7 +79,8 @@ describe('catalog over stdio (issue 2)', () => {
 
   it('finds the expected servers for natural-language and misspelled queries', async () => {
     const top = async (query: string, n = 5) => (await call<Find>(reg, 'registry-find', { query, limit: n })).structuredContent!.results.map((r) => r.id);
-    expect(await top('send a slack message')).toContain('docker/slack');
+    // The query names the product: it must rank first, above servers that merely "send messages".
+    expect((await top('send a slack message'))[0]).toBe('docker/slack');
     expect(await top('kubernets pods')).toContain('docker/kubernetes');
     expect(await top('query a postgres database')).toEqual(expect.arrayContaining([expect.stringMatching(/postgres|database/)]));
     expect(await top('githb issues')).toEqual(expect.arrayContaining([expect.stringMatching(/^docker\/github/)]));

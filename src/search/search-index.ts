@@ -32,7 +32,7 @@ const NAME_WORD_BOOST = 1.6;
 /** Every query word is in the entry's name. */
 const ALL_IN_NAME_BOOST = 1.3;
 /** The query names the entry: all core words of its name are among the query's words ("send a slack message"). */
-const NAMED_BOOST = 1.5;
+const NAMED_BOOST = 2.5;
 /** The whole query is the entry's name ("github", "sqlite-mcp-server"). */
 const EXACT_NAME_BOOST = 1.5;
 /** The whole query is one of the entry's tool names ("execute_sql"). */
