@@ -32,7 +32,12 @@ const NAME_WORD_BOOST = 1.6;
 /** Every query word is in the entry's name. */
 const ALL_IN_NAME_BOOST = 1.3;
 /** The query names the entry: all core words of its name are among the query's words ("send a slack message"). */
-const NAMED_BOOST = 2.5;
+const NAMED_BOOST = 1.5;
+/**
+ * Coverage factor floor for an entry the query names: in "send a slack message" the user named Slack, and the
+ * other words describe the action, so Slack must not lose to servers that merely say "send" and "message".
+ */
+const NAMED_MIN_COVERAGE = 0.8;
 /** The whole query is the entry's name ("github", "sqlite-mcp-server"). */
 const EXACT_NAME_BOOST = 1.5;
 /** The whole query is one of the entry's tool names ("execute_sql"). */
@@ -187,10 +192,12 @@ export class SearchIndex {
         nameWords[d] = 0;
         toolWords[d] = 0;
         if (!allowed(d)) continue;
-        let s = raw * (0.25 + 0.75 * coverage * coverage);
+        const named = inName > 0 && this.named(d);
+        const coverageFactor = 0.25 + 0.75 * coverage * coverage;
+        let s = raw * (named ? Math.max(coverageFactor, NAMED_MIN_COVERAGE) : coverageFactor);
         // The name and tool checks below only run for the few entries whose name or tools hold every word.
         if (inName === all) s *= ALL_IN_NAME_BOOST;
-        if (inName > 0 && this.named(d)) s *= NAMED_BOOST;
+        if (named) s *= NAMED_BOOST;
         if (inName === all && this.exactName(d, q)) s *= EXACT_NAME_BOOST;
         if (inTools === all && this.entries[d]!.tools.some((t) => compact(t.name) === q)) s *= EXACT_TOOL_BOOST;
         s *= this.data.prior[d]!;
