@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute } from 'node:path';
 import type { ErrorObject } from 'ajv';
+import type { ContainerSpec } from './podman.js';
 import type { Entry, EnvSpec, HeaderSpec, Launch, PackageLaunch, RemoteLaunch, SecretSpec } from '../catalog/entry.js';
 import { argumentSettingName, compileSchema, parametersSchema, settingSchema } from './settings.js';
 import { renderTemplateDetailed, templateSettings, TemplateError, type RenderOptions, type TemplateContext } from './templates.js';
@@ -23,27 +24,15 @@ export interface MissingItem {
 }
 
 export type LaunchPlan =
-  | {
+  | (Pick<ContainerSpec, 'image' | 'command' | 'env' | 'secretEnv' | 'user' | 'network' | 'readOnly' | 'memory' | 'cpus' | 'pidsLimit'> & {
       kind: 'container';
       entryId: string;
-      image: string;
-      command?: string[];
-      /** Plain environment: may be shown and logged. */
-      env: Record<string, string>;
-      /** Environment holding secrets: passed as bare `-e NAME`, never on a command line, never logged. */
-      secretEnv: Record<string, string>;
       volumes: string[];
-      user?: string;
-      network: 'none' | 'default';
-      readOnly: boolean;
-      memory?: string;
-      cpus?: string;
-      pidsLimit?: number;
       /** Hosts the catalog says the server needs (informational; egress filtering is not enforced here). */
       allowHosts?: string[];
       /** Parts of the entry that were left out (e.g. unsupported runtime arguments). */
       warnings?: string[];
-    }
+    })
   | {
       kind: 'remote';
       entryId: string;
