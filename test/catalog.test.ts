@@ -121,6 +121,19 @@ describe('Catalog', () => {
     expect(await readdir(join(dir, 'cache', 'locks'))).toEqual([]);
   });
 
+  it('a 50 MB description is cut to a bounded size: the entry stays, the cache and results stay small', async () => {
+    const big = 'weather radar imagery '.repeat(2_400_000); // ~50 MB
+    await writeFile(catalogFile, JSON.stringify([serverJson('com.example/huge', big), serverJson('com.example/weather', 'Weather forecasts')]));
+    const c = makeCatalog();
+    const [o] = await c.refresh({ source: 'internal' });
+    expect(o!.status).toBe('ok');
+    const e = c.get('internal/com.example/huge')!;
+    expect(e.description.length).toBeLessThanOrEqual(4_000);
+    expect(c.search('radar imagery')[0]?.entry.id).toBe('internal/com.example/huge');
+    const cacheBytes = (await readFile(join(dir, 'cache', 'catalog.json'))).length;
+    expect(cacheBytes).toBeLessThan(100_000);
+  });
+
   it('a refresh leaves no torn files behind', async () => {
     const c = makeCatalog();
     await c.refresh();
