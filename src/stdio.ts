@@ -4,6 +4,7 @@ import { createRegistryServer } from './server/server.js';
 import { catalogTools } from './server/catalog-tools.js';
 import { errorMessage } from './log.js';
 import { createRuntime } from './runtime/index.js';
+import { auditedProvider, auditedTools } from './governance/audit-log.js';
 
 /** Hooks that run on shutdown (the runtime registers container cleanup here). */
 export type ShutdownHook = () => Promise<void>;
@@ -24,12 +25,18 @@ export async function runStdioServer(): Promise<void> {
       notifyPromptsChanged: () => reg.notifyPromptsChanged(),
     },
   });
-  const tools = [
-    ...catalogTools({ catalog: app.catalog, hooks: { configured: (e) => runtime.configured(e) }, runtimeStatus: () => runtime.status() }),
-    ...runtime.tools,
-  ];
+  // Every registry tool call and every mounted tool call leaves one audit record (argument shapes, never values).
+  const entryOfTool = (name: string) => runtime.entryOfTool(name);
+  const tools = auditedTools(
+    [
+      ...catalogTools({ catalog: app.catalog, hooks: { configured: (e) => runtime.configured(e) }, governance: runtime.governance, runtimeStatus: () => runtime.status() }),
+      ...runtime.tools,
+    ],
+    runtime.audit,
+    { entryOfTool },
+  );
   const reg = createRegistryServer(tools);
-  reg.addProvider(runtime.provider);
+  reg.addProvider(auditedProvider(runtime.provider, runtime.audit, { entryOfTool }));
   reg.addResourceProvider(runtime.provider);
   hooks.push(() => runtime.shutdown());
 

@@ -70,9 +70,14 @@ beforeAll(async () => {
     ]),
   );
   // Own file sources are trusted by default; this policy trusts only what it lists, so test/stranger needs approval.
+  // The remote stand-in listens on plain http at 127.0.0.1, which the URL guard refuses unless policy allows it.
   await writeFile(
     join(home, 'policy.yaml'),
-    toYaml({ allow: ['test/tiny', 'test/tiny-secret', 'test/everything', 'remote/*'], trust: { fileSources: false } }),
+    toYaml({
+      allow: ['test/tiny', 'test/tiny-secret', 'test/everything', 'remote/*'],
+      trust: { fileSources: false },
+      entries: { 'remote/*': { remote: { allowPrivate: true, allowHttp: true } } },
+    }),
   );
   reg = await start();
   reg.client.setNotificationHandler(ToolListChangedNotificationSchema, () => void listChanged++);
@@ -181,9 +186,14 @@ describe('runtime over stdio (issue 3)', () => {
     // Delivered (and the running server was restarted to get it): the server sees a value of the right length.
     const has = await call(reg, 'tiny__env_has', { name: 'TINY_API_TOKEN' });
     expect(has.structuredContent).toEqual({ name: 'TINY_API_TOKEN', set: true, length: SECRET.length });
-    // The non-secret setting too: the echo tool's description changed, so the tool list changed.
-    const echo = (await reg.client.listTools()).tools.find((t) => t.name === 'tiny__echo')!;
-    expect(echo.description).toContain('[variant v2]');
+    // The non-secret setting too: the echo tool's description changed — a change to an approved tool, so it is
+    // withheld (the others work) until approved in a terminal; the running registry picks the approval up.
+    const active = (await call(reg, 'registry-active')).structuredContent as { mounts: { id: string; withheld?: { name: string; description?: string }[] }[] };
+    expect(active.mounts.find((m) => m.id === 'test/tiny')!.withheld).toEqual([{ name: 'tiny__echo', reason: 'changed', description: expect.stringContaining('[variant v2]') }]);
+    expect((await reg.client.listTools()).tools.map((t) => t.name)).not.toContain('tiny__echo');
+    const { execa } = await import('execa');
+    await execa(process.execPath, [cliPath, 'approve', 'test/tiny'], { env: { ...process.env, MCP_REGISTRY_HOME: home } });
+    await expect.poll(async () => (await reg.client.listTools()).tools.find((t) => t.name === 'tiny__echo')?.description).toContain('[variant v2]');
     // A server that echoes the secret back gets it redacted on the way to the agent.
     const leaked = await call(reg, 'registry-exec', { tool: 'tiny__echo_env', arguments: { name: 'TINY_API_TOKEN' } });
     expect(text(leaked)).toBe('[redacted secret]');
@@ -217,8 +227,17 @@ describe('runtime over stdio (issue 3)', () => {
 
     // Let the notification of the add itself arrive first, so the count below is about the server's own change.
     await new Promise((r) => setTimeout(r, 200));
-    const before = listChanged;
+    // A tool the server adds while running is new since approval: withheld until `mcp-registry approve`, then
+    // mounted in the running registry, with list_changed.
     await call(reg, 'standin__add_tool', { name: 'fresh' });
+    const withheld = async () => ((await call(reg, 'registry-active')).structuredContent as { mounts: { id: string; withheld?: { name: string }[] }[] }).mounts.find((m) => m.id === 'remote/io.example/standin')!.withheld;
+    await expect.poll(withheld).toEqual([{ name: 'standin__fresh', reason: 'new', description: 'Added at run time: fresh.' }]);
+    const early = await call(reg, 'standin__fresh');
+    expect(early.isError).toBe(true);
+    expect(text(early)).toContain('mcp-registry approve remote/io.example/standin');
+    const before = listChanged;
+    const { execa } = await import('execa');
+    await execa(process.execPath, [cliPath, 'approve', 'remote/io.example/standin'], { env: { ...process.env, MCP_REGISTRY_HOME: home } });
     await expect.poll(() => listChanged).toBeGreaterThan(before);
     await expect.poll(async () => (await reg.client.listTools()).tools.map((t) => t.name)).toContain('standin__fresh');
     expect(text(await call(reg, 'standin__fresh'))).toBe('ran fresh');

@@ -17,6 +17,7 @@ import { repoRoot } from './helpers/shared-data.js';
 type Result = CallToolResult & { structuredContent?: Record<string, unknown> };
 const text = (r: Result) => r.content.map((b) => (b.type === 'text' ? b.text : '')).join('\n');
 const TINY = join(repoRoot, 'test/images/tiny-server/server.mjs');
+const IMAGE_ID = 'feedbeef'.repeat(8);
 
 let home: string;
 let reg: RunningRegistry;
@@ -38,7 +39,8 @@ beforeAll(async () => {
       'case "$1" in',
       `  info) echo '${info}' ;;`,
       "  ps) echo '[]' ;;",
-      '  image) [ -f "$dir/pulled" ] ;;',
+      // `image exists` and `image inspect` (which prints the ID the start is pinned to) know the image once pulled.
+      `  image) [ -f "$dir/pulled" ] || exit 1; [ "$2" = inspect ] && echo ${IMAGE_ID}; exit 0 ;;`,
       '  pull) echo "Trying to pull $2..." >&2; echo "Copying blob sha256:0123abcd done" >&2; echo "Writing manifest to image destination" >&2; touch "$dir/pulled"; echo "sha256:feedbeef" ;;',
       `  run) if [ -f "$dir/pulled" ]; then exec "${process.execPath}" "${TINY}"; else echo "Error: localhost/mcp-registry-test/tiny:1: image not known" >&2; exit 125; fi ;;`,
       '  *) exit 0 ;;',
@@ -69,11 +71,14 @@ describe('image pull and missing podman', () => {
     const calls = (await readFile(join(home, 'podman-calls.log'), 'utf8')).trim().split('\n');
     const pull = calls.findIndex((c) => c.startsWith('pull localhost/mcp-registry-test/tiny:1'));
     expect(pull).toBeGreaterThan(-1);
-    // Every run asks podman never to pull on its own (an explicit, visible pull happens first instead).
+    // The image is looked up before anything runs, pulled because it is absent, then run once — by the ID it was
+    // pinned to, and never letting podman pull on its own.
     const runs = calls.filter((c) => c.startsWith('run '));
-    expect(runs.length).toBe(2);
-    for (const r of runs) expect(r).toContain('--pull never');
-    expect(calls.findIndex((c, i) => i > pull && c.startsWith('run '))).toBeGreaterThan(pull);
+    expect(runs.length).toBe(1);
+    expect(runs[0]).toContain('--pull never');
+    expect(runs[0]).toContain(` ${IMAGE_ID}`);
+    expect(calls.findIndex((c) => c.startsWith('run '))).toBeGreaterThan(pull);
+    expect(calls.findIndex((c) => c.startsWith('image inspect'))).toBeLessThan(pull);
     const echo = (await reg.client.callTool({ name: 'tiny__echo', arguments: { text: 'pulled and running' } })) as Result;
     expect(echo.content).toEqual([{ type: 'text', text: 'pulled and running' }]);
   });

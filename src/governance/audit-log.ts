@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { parseDuration } from '../config.js';
 import { createLogger, errorMessage } from '../log.js';
 import { withFileLock, type LockOptions } from '../runtime/file-lock.js';
-import { patternToRegExp } from '../runtime/policy.js';
+import { patternToRegExp } from '../runtime/patterns.js';
 import type { ToolContext, ToolDef, ToolOutput, ToolProvider } from '../server/tool-def.js';
 import { maskCredentials } from './secret-scan.js';
 

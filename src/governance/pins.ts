@@ -229,8 +229,14 @@ export class PinStore {
    * Check the image about to run against the pin. The first start records it (`firstUse`); a different image is
    * refused and kept as pending for `approve`.
    */
-  checkImage(entryId: string, imageId: string, imageRef?: string, by = 'first start'): Promise<ImageCheck> {
+  async checkImage(entryId: string, imageId: string, imageRef?: string, by = 'first start'): Promise<ImageCheck> {
     const id = normalizeImageId(imageId);
+    // Every start checks; only a first use or a change writes (the lock and fsync cost more than the check).
+    const seen = (await this.all())[entryId];
+    if (seen?.imageId !== undefined) {
+      if (normalizeImageId(seen.imageId) === id && seen.pending?.imageId === undefined) return { ok: true, firstUse: false };
+      if (normalizeImageId(seen.imageId) !== id && seen.pending?.imageId === id) return imageRefusal(entryId, seen.imageId, id, imageRef);
+    }
     return this.update((pins): ImageCheck => {
       const rec = pins[entryId];
       if (!rec || rec.imageId === undefined) {
@@ -242,16 +248,7 @@ export class PinStore {
         return { ok: true, firstUse: false };
       }
       rec.pending = { ...rec.pending, imageId: id, ...(imageRef ? { imageRef } : {}), seenAt: new Date().toISOString() };
-      const command = `mcp-registry approve ${entryId}`;
-      return {
-        ok: false,
-        oldId: rec.imageId,
-        newId: id,
-        command,
-        message:
-          `${entryId} was not started: its image changed since it was approved (approved image ID ${shortId(rec.imageId)}, now ${shortId(id)}${imageRef ? ` for ${imageRef}` : ''}). ` +
-          `If you trust the new image, run this in a terminal: ${command} — then start it again.`,
-      };
+      return imageRefusal(entryId, rec.imageId, id, imageRef);
     });
   }
 
@@ -259,8 +256,16 @@ export class PinStore {
    * Check the tools a (re)started server presents. The first time they are pinned; later, changed and new tools
    * are withheld (and kept as pending for `approve`) while unchanged ones stay allowed.
    */
-  checkTools(entryId: string, tools: readonly ToolLike[], by = 'first start'): Promise<ToolCheck> {
+  async checkTools(entryId: string, tools: readonly ToolLike[], by = 'first start'): Promise<ToolCheck> {
     const current = hashTools(tools);
+    // Unchanged tools, or the same change already pending: answered from a plain read, nothing written.
+    const seen = (await this.all())[entryId];
+    if (seen?.tools !== undefined) {
+      const d = diffHashes(seen.tools, current);
+      const unchanged = !d.changed.length && !d.added.length;
+      if (unchanged && !seen.pending?.tools) return { firstUse: false, allowed: d.unchanged, withheld: [], removed: d.removed };
+      if (!unchanged && seen.pending?.tools && canonicalJson(seen.pending.tools) === canonicalJson(current)) return toolWithholding(entryId, d, current);
+    }
     return this.update((pins): ToolCheck => {
       const rec = pins[entryId];
       if (!rec || rec.tools === undefined) {
@@ -268,24 +273,12 @@ export class PinStore {
         return { firstUse: true, allowed: Object.keys(current), withheld: [], removed: [] };
       }
       const d = diffHashes(rec.tools, current);
-      const withheld = [
-        ...d.changed.map((c) => ({ name: c.name, reason: 'changed' as const, oldHash: c.oldHash, newHash: c.newHash })),
-        ...d.added.map((name) => ({ name, reason: 'new' as const, newHash: current[name]! })),
-      ];
-      if (!withheld.length) {
+      if (!d.changed.length && !d.added.length) {
         if (rec.pending?.tools) rec.pending = { ...rec.pending, tools: undefined };
-        return { firstUse: false, allowed: d.unchanged, withheld, removed: d.removed };
+        return { firstUse: false, allowed: d.unchanged, withheld: [], removed: d.removed };
       }
       rec.pending = { ...rec.pending, tools: current, seenAt: new Date().toISOString() };
-      const command = `mcp-registry approve ${entryId}`;
-      return {
-        firstUse: false,
-        allowed: d.unchanged,
-        withheld,
-        removed: d.removed,
-        command,
-        message: `${entryId} presents tools that differ from the ones approved (${describeToolDiff(d)}); ${withheld.length === 1 ? 'that tool is' : 'those tools are'} withheld until approved, the others work. Review the change, then run: ${command}`,
-      };
+      return toolWithholding(entryId, d, current);
     });
   }
 
@@ -358,5 +351,34 @@ function viewPending(entryId: string, rec: PinRecord): PendingView | undefined {
     seenAt: p.seenAt,
     ...(p.imageId ? { image: { ...(rec.imageId ? { oldId: rec.imageId } : {}), newId: p.imageId, ...(p.imageRef ? { ref: p.imageRef } : {}) } } : {}),
     ...(p.tools ? { tools: diffHashes(rec.tools ?? {}, p.tools) } : {}),
+  };
+}
+
+function imageRefusal(entryId: string, oldId: string, newId: string, imageRef?: string): ImageCheck {
+  const command = `mcp-registry approve ${entryId}`;
+  return {
+    ok: false,
+    oldId,
+    newId,
+    command,
+    message:
+      `${entryId} was not started: its image changed since it was approved (approved image ID ${shortId(oldId)}, now ${shortId(newId)}${imageRef ? ` for ${imageRef}` : ''}). ` +
+      `If you trust the new image, run this in a terminal: ${command} — then start it again.`,
+  };
+}
+
+function toolWithholding(entryId: string, d: ToolDiff, current: Record<string, string>): ToolCheck {
+  const withheld = [
+    ...d.changed.map((c) => ({ name: c.name, reason: 'changed' as const, oldHash: c.oldHash, newHash: c.newHash })),
+    ...d.added.map((name) => ({ name, reason: 'new' as const, newHash: current[name]! })),
+  ];
+  const command = `mcp-registry approve ${entryId}`;
+  return {
+    firstUse: false,
+    allowed: d.unchanged,
+    withheld,
+    removed: d.removed,
+    command,
+    message: `${entryId} presents tools that differ from the ones approved (${describeToolDiff(d)}); ${withheld.length === 1 ? 'that tool is' : 'those tools are'} withheld until approved, the others work. Review the change, then run: ${command}`,
   };
 }

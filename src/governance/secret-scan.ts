@@ -18,6 +18,8 @@ export type SecretValues = Iterable<string> | Record<string, string> | SecretSet
 export interface SecretSetOptions {
   /** Default MIN_SECRET_LENGTH. */
   minLength?: number;
+  /** What an unnamed value is replaced with (default `[REDACTED]`). */
+  placeholder?: string;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -44,7 +46,7 @@ export class SecretSet {
       isObj(values) && !(Symbol.iterator in values) ? Object.entries(values) : [...(values as Iterable<string>)].map((v) => [undefined, v]);
     for (const [name, v] of pairs) {
       if (typeof v !== 'string' || v.length < min) continue;
-      const placeholder = name ? `[REDACTED:${name}]` : '[REDACTED]';
+      const placeholder = name ? `[REDACTED:${name}]` : (opts.placeholder ?? '[REDACTED]');
       if (set.raw.some((r) => r.bytes.equals(Buffer.from(v)))) continue;
       set.raw.push({ bytes: Buffer.from(v, 'utf8'), placeholder });
       for (const form of encodings(v)) if (form.length >= min && !set.forms.has(form)) set.forms.set(form, placeholder);

@@ -1,14 +1,19 @@
+import { stat } from 'node:fs/promises';
 import type { CallToolResult, GetPromptResult, Prompt, ReadResourceResult, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Entry } from '../catalog/entry.js';
 import type { RegistryConfig } from '../config.js';
 import { errorMessage, type Logger } from '../log.js';
 import { ToolError, type ToolContext, type ToolProvider } from '../server/tool-def.js';
 import type { ResourceProvider } from '../server/server.js';
+import { withOutcome, type AuditLog, type AuditOutcome } from '../governance/audit-log.js';
+import { destructiveGate } from '../governance/destructive.js';
+import { checkDigestRequired, imageRefForRun, type PinStore, type ToolCheck } from '../governance/pins.js';
+import { credentialWarning } from '../governance/secret-scan.js';
 import type { Child, ChildTarget } from './child.js';
 import type { LaunchPlan } from './launch-plan.js';
 import { derivePrefix, Namer, prefixOf, prefixProblem } from './naming.js';
 import type { Podman } from './podman.js';
-import type { Policy } from './policy.js';
+import type { Governance, Policy } from './policy.js';
 import { Redactor } from './redact.js';
 import type { MountRecord, SecretStore, StateStore } from './state.js';
 
@@ -28,6 +33,20 @@ export interface MountInfo {
   startedAt?: string;
   restarts: number;
   lastError?: string;
+  /** Tools held back because they differ from the approved ones (the others work); `approval` says how to accept. */
+  withheld?: WithheldTool[];
+  /** Approved tools the server no longer offers. */
+  removedTools?: string[];
+  /** What changed since approval, and the command that accepts it. */
+  approval?: string;
+}
+
+export interface WithheldTool {
+  /** The mounted name it would have. */
+  name: string;
+  reason: 'changed' | 'new';
+  /** The description the server presents now, to review before approving. */
+  description?: string;
 }
 
 export interface MountedTool {
@@ -46,8 +65,14 @@ export interface MountManagerDeps {
   secrets: SecretStore;
   /** The current policy (re-read when policy.yaml changed); throws when the file is invalid. */
   policy(): Promise<Policy>;
+  /** The policy last loaded, without waiting (refreshes itself in the background); null before the first load. */
+  policyNow?(): Policy | null;
   log: Logger;
   redactor: Redactor;
+  /** Image and tool pins (governance/pins.ts): what was approved, so a changed server cannot slip in. */
+  pins: PinStore;
+  /** Where approvals given by elicitation are recorded (tool calls are audited by the server's wrappers). */
+  audit?: AuditLog | null;
   notify: { toolsChanged(): void; resourcesChanged(): void; promptsChanged(): void };
 }
 
@@ -66,6 +91,7 @@ const load = {
   child: () => import('./child.js'),
   plan: () => import('./launch-plan.js'),
   settings: () => import('./settings.js'),
+  urlGuard: () => import('../governance/url-guard.js'),
 };
 
 /** Back-off before restart n (1-based) after a crash or failed start. */
@@ -80,6 +106,17 @@ const STABLE_AFTER_MS = 60_000;
 const RESTORE_CONCURRENCY = 4;
 const RESOURCE_SCHEME = 'mcp-registry://';
 const CONFIGURED_TTL_MS = 3_000;
+/** While tools are withheld, state.json is checked this often for an approval given in a terminal. */
+const PIN_POLL_MS = 1_000;
+
+/** A refusal by policy or pins: audited as 'refused', and not counted as a crash (no back-off, no restart limit). */
+function refused(message: string): ToolError {
+  return withOutcome(new ToolError(message), 'refused');
+}
+
+function outcomeOf(err: unknown): AuditOutcome | undefined {
+  return (err as { auditOutcome?: AuditOutcome } | null)?.auditOutcome;
+}
 
 class Mount {
   state: MountState = 'starting';
@@ -106,6 +143,20 @@ class Mount {
   removed = false;
   /** Tool names policy pins this entry to (undefined: all). */
   pinned?: string[];
+  /** The catalog entry as of the last start (policy rules are matched against its id, aliases and origin). */
+  entry?: Entry;
+  /** What the child presented last (original names, after policy's `tools`), before pins withheld anything. */
+  presented: Tool[] = [];
+  withheld: ToolCheck['withheld'] = [];
+  readonly withheldNames = new Set<string>();
+  removedTools: string[] = [];
+  pinMessage?: string;
+  /** Mounted name → tool, for the per-call lookups (annotations for the destructive gate). */
+  listedByName = new Map<string, Tool>();
+  /** Governance options under the policy object they were computed from; recomputed when policy.yaml changes. */
+  gov?: { policy: Policy; g: Governance; blocked?: string };
+  /** Tool-list updates (start, tools/list_changed, approvals) apply one at a time, in order. */
+  toolsQueue: Promise<void> = Promise.resolve();
 
   constructor(
     readonly id: string,
@@ -125,6 +176,16 @@ class Mount {
       ...(this.startedAt ? { startedAt: this.startedAt } : {}),
       restarts: this.restarts,
       ...(this.lastError ? { lastError: this.lastError } : {}),
+      ...(this.withheld.length
+        ? {
+            withheld: this.withheld.map((w) => {
+              const t = this.presented.find((p) => p.name === w.name);
+              return { name: this.tools.mounted(w.name) ?? `${this.prefix}__${w.name}`, reason: w.reason, ...(t?.description ? { description: t.description } : {}) };
+            }),
+          }
+        : {}),
+      ...(this.removedTools.length ? { removedTools: this.removedTools } : {}),
+      ...(this.withheld.length && this.pinMessage ? { approval: this.pinMessage } : {}),
     };
   }
 }
@@ -141,6 +202,8 @@ export class MountManager implements ToolProvider, ResourceProvider {
   private configuredAt = 0;
   /** Entries whose settings or secrets this process changed. */
   private readonly touched = new Set<string>();
+  private pinWatch: NodeJS.Timeout | null = null;
+  private pinStateKey = '';
 
   constructor(private readonly deps: MountManagerDeps) {
     this.log = deps.log;
@@ -156,7 +219,8 @@ export class MountManager implements ToolProvider, ResourceProvider {
   async add(idOrAlias: string, opts: { config?: Record<string, unknown>; prefix?: string }, ctx: ToolContext): Promise<{ mount: MountInfo; tools: MountedTool[] }> {
     if (this.closed) throw new ToolError('The registry is shutting down; try again after it restarts.');
     const entry = await this.deps.resolve(idOrAlias);
-    await this.checkPolicy(entry, ctx);
+    // Set when the user approved this entry just now: its start pins what it finds instead of checking.
+    const approvedBy = await this.checkPolicy(entry, ctx);
     if (opts.config && Object.keys(opts.config).length) await this.storeValues(entry, opts.config);
 
     const existing = this.byId.get(entry.id);
@@ -168,7 +232,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
       // Asking again is a fresh chance for a server that hit its restart limit.
       existing.failures = 0;
       if (opts.config && Object.keys(opts.config).length) await this.restart(existing, ctx);
-      else if (existing.state !== 'running') await this.ensureRunning(existing, ctx);
+      else if (existing.state !== 'running') await (approvedBy && !existing.pending ? this.start(existing, ctx, approvedBy) : this.ensureRunning(existing, ctx));
       return { mount: existing.info(), tools: this.describeTools(existing) };
     }
 
@@ -189,7 +253,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
       },
     );
     try {
-      await this.start(mount, ctx);
+      await this.start(mount, ctx, approvedBy);
     } catch (err) {
       this.unregister(mount);
       if (await saving) await this.deps.state.removeMount(entry.id).catch(() => {});
@@ -211,6 +275,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
       this.unregister(mount);
       await this.stopChild(mount);
       if (mount.listed.length) this.deps.notify.toolsChanged();
+      this.watchPins();
     }
     await this.deps.state.removeMount(id);
     this.log.info(`removed ${id}`);
@@ -219,6 +284,17 @@ export class MountManager implements ToolProvider, ResourceProvider {
 
   active(): MountInfo[] {
     return [...this.byId.values()].map((m) => m.info());
+  }
+
+  /** The entry a mounted tool belongs to (audit records of calls). */
+  entryOfTool(name: string): string | undefined {
+    const prefix = prefixOf(name);
+    return prefix ? this.byPrefix.get(prefix)?.id : undefined;
+  }
+
+  /** The live mount facts registry-info shows for an entry (withheld tools), when it is mounted. */
+  mountInfo(id: string): MountInfo | undefined {
+    return this.byId.get(id)?.info();
   }
 
   get count(): number {
@@ -320,20 +396,61 @@ export class MountManager implements ToolProvider, ResourceProvider {
         try {
           child = await this.ensureRunning(mount, ctx);
         } catch (err) {
-          return errorResult(errorMessage(err));
+          return errorResult(errorMessage(err), outcomeOf(err));
         }
       }
-      const original = mount.tools.original(name);
+      let original = mount.tools.original(name);
+      // An approval may have been given in a terminal since the last poll: look before refusing.
+      if (original !== undefined && mount.withheldNames.has(original)) {
+        await this.recheckPins(mount);
+        original = mount.tools.original(name);
+      }
       if (original === undefined) {
         return errorResult(`${mount.id} has no tool "${name}". Its tools: ${mount.listed.map((t) => t.name).join(', ') || '(none)'}.`);
       }
+      if (mount.withheldNames.has(original)) return errorResult(withheldMessage(mount, name, original), 'withheld');
+      const gov = this.governance(mount);
+      if (gov?.blocked) {
+        void this.stopChild(mount);
+        mount.state = 'failed';
+        mount.lastError = gov.blocked;
+        return errorResult(gov.blocked, 'refused');
+      }
+      if (gov && gov.g.destructive !== 'allow') {
+        const tool = mount.listedByName.get(name);
+        const gate = await destructiveGate(gov.g.destructive, { name, annotations: tool?.annotations }, { entryId: mount.id, args, redact: (s) => this.deps.redactor.text(s) }, ctx);
+        if (!gate.ok) return errorResult(gate.reason, gate.outcome);
+      }
+      const scan = gov?.g.scanSecrets === 'warn';
+      if (scan) this.warnCredentials(`arguments of ${name} (${mount.id})`, args);
       const result = await child.callTool(original, args, { signal: ctx.signal, onProgress: (p, t, m) => ctx.progress(p, t, m ?? '') });
       if (mount.failures && child.alive) mount.failures = 0;
-      return this.deps.redactor.active ? this.deps.redactor.result(result) : result;
+      const out = this.deps.redactor.active ? this.deps.redactor.result(result) : result;
+      if (scan) this.warnCredentials(`result of ${name} (${mount.id})`, out);
+      return out;
     } finally {
       mount.inFlight--;
       mount.lastUsed = Date.now();
     }
+  }
+
+  private warnCredentials(what: string, value: unknown): void {
+    const w = credentialWarning(what, value);
+    if (w) this.log.warn(`${w} (policy scanSecrets: warn)`);
+  }
+
+  /**
+   * The governance options of a mount under the policy of now (from the snapshot, no waiting: this is the call
+   * path). When policy.yaml changed since the start, they are recomputed, and a server the new policy forbids is
+   * `blocked`.
+   */
+  private governance(mount: Mount): Mount['gov'] {
+    const policy = this.deps.policyNow?.();
+    if (!policy || !mount.gov || mount.gov.policy === policy || !mount.entry) return mount.gov;
+    const d = policy.decide(mount.entry);
+    const blocked = !d.allowed && !d.needsApproval ? `${mount.id} may no longer run: ${d.reason}. It was stopped.` : undefined;
+    mount.gov = { policy, g: policy.governanceFor(mount.entry), ...(blocked ? { blocked } : {}) };
+    return mount.gov;
   }
 
   // ---- resources and prompts (namespaced) ------------------------------------------------------------------
@@ -453,6 +570,8 @@ export class MountManager implements ToolProvider, ResourceProvider {
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.pinWatch) clearInterval(this.pinWatch);
+    this.pinWatch = null;
     const mounts = [...this.byId.values()];
     for (const m of mounts) if (m.idleTimer) clearTimeout(m.idleTimer);
     // Closing stdin ends a well-behaved server (and `podman run --rm` with it); give them a moment together.
@@ -485,7 +604,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
       if (mount.removed) throw new ToolError(`${mount.id} was removed; registry-add it again to use it.`);
       if (mount.child?.alive && mount.state === 'running') return mount.child;
       if (mount.pending) continue;
-      if (mount.state === 'crashed' || mount.state === 'failed') {
+      if ((mount.state === 'crashed' || mount.state === 'failed') && mount.failures > 0) {
         const limit = this.deps.runtime.maxRestarts;
         if (mount.failures > limit) {
           if (!mount.lastError?.startsWith('restart limit reached')) mount.lastError = `restart limit reached (${limit}); last failure: ${mount.lastError ?? 'unknown'}`;
@@ -503,7 +622,9 @@ export class MountManager implements ToolProvider, ResourceProvider {
       try {
         await this.start(mount, ctx);
       } catch (err) {
-        throw new ToolError(`${mount.id} could not be started: ${errorMessage(err)}`);
+        const e = new ToolError(`${mount.id} could not be started: ${errorMessage(err)}`);
+        const outcome = outcomeOf(err);
+        throw outcome ? withOutcome(e, outcome) : e;
       }
     }
     if (mount.child?.alive) return mount.child;
@@ -511,13 +632,20 @@ export class MountManager implements ToolProvider, ResourceProvider {
   }
 
   /** Start (or restart) the mount's child; concurrent callers share one start. */
-  private start(mount: Mount, ctx?: ToolContext): Promise<void> {
+  private start(mount: Mount, ctx?: ToolContext, approvedBy?: string): Promise<void> {
     if (mount.pending) return mount.pending;
     const p = (async () => {
       mount.state = 'starting';
       const gen = ++mount.generation;
       try {
-        const child = await this.launch(mount, gen, ctx);
+        const child = await this.launch(mount, gen, ctx, approvedBy);
+        try {
+          // Checked against the pins before anything is mounted: a changed tool is never listed, not even briefly.
+          await this.applyTools(mount, child.tools, gen, approvedBy);
+        } catch (err) {
+          await child.close();
+          throw new ToolError(`${mount.id}: could not check its tools against the approved ones: ${errorMessage(err)}`);
+        }
         if (mount.removed || this.closed) {
           await child.close();
           throw new ToolError(`${mount.id} was removed while it was starting.`);
@@ -526,14 +654,17 @@ export class MountManager implements ToolProvider, ResourceProvider {
         mount.state = 'running';
         mount.startedAt = new Date().toISOString();
         mount.lastUsed = Date.now();
-        this.applyTools(mount, child.tools);
+        mount.lastError = undefined;
         this.armIdle(mount);
         if (child.hasResources) this.deps.notify.resourcesChanged();
         if (child.hasPrompts) this.deps.notify.promptsChanged();
       } catch (err) {
         mount.state = 'failed';
-        mount.failures++;
-        mount.lastFailureAt = Date.now();
+        // A refusal is no crash: no back-off, no restart limit; every call checks again (an approval may have come).
+        if (outcomeOf(err) !== 'refused') {
+          mount.failures++;
+          mount.lastFailureAt = Date.now();
+        }
         mount.lastError = errorMessage(err);
         throw err;
       }
@@ -560,10 +691,17 @@ export class MountManager implements ToolProvider, ResourceProvider {
     });
   }
 
-  private async launch(mount: Mount, gen: number, ctx?: ToolContext): Promise<Child> {
+  private async launch(mount: Mount, gen: number, ctx?: ToolContext, approvedBy?: string): Promise<Child> {
     const entry = await this.deps.resolve(mount.id);
+    const policy = await this.policyOrFail();
+    // Every start (add, restore, restart after a crash or idle stop) answers to the policy of now.
+    const decision = policy.decide(entry, await this.approvals());
+    if (!decision.allowed && !decision.needsApproval) throw refused(`${entry.id} may not be started: ${decision.reason}`);
     const res = await this.plan(entry);
-    mount.pinned = (await this.policyOrFail()).toolsFor(entry);
+    mount.entry = entry;
+    mount.pinned = policy.toolsFor(entry);
+    const g = policy.governanceFor(entry);
+    mount.gov = { policy, g };
     if (!res.ok) throw new ToolError(res.message);
     this.deps.redactor.add(res.secretValues);
     const plan = res.plan;
@@ -574,7 +712,9 @@ export class MountManager implements ToolProvider, ResourceProvider {
       callTimeout: this.deps.runtime.callTimeout,
       redact: (s: string) => this.deps.redactor.text(s),
       onToolsChanged: (tools: Tool[]) => {
-        if (mount.generation === gen && !mount.removed) this.applyTools(mount, tools);
+        if (mount.generation === gen && !mount.removed) {
+          this.applyTools(mount, tools, gen).catch((err) => this.log.warn(`${mount.id}: could not check its new tool list against the approved one (keeping the old list): ${errorMessage(err)}`));
+        }
       },
       onResourcesChanged: () => this.deps.notify.resourcesChanged(),
       onPromptsChanged: () => this.deps.notify.promptsChanged(),
@@ -582,37 +722,56 @@ export class MountManager implements ToolProvider, ResourceProvider {
     };
     const { Child } = await load.child();
     if (plan.kind === 'remote') {
+      // Loopback, private, link-local and metadata addresses (and plain http) only when policy says so.
+      const { checkRemoteUrl } = await load.urlGuard();
+      const check = await checkRemoteUrl(plan.url, g.remote);
+      if (!check.ok) throw refused(`${entry.id} was not started: ${check.reason}`);
       return Child.start({ kind: 'http', url: plan.url, transport: plan.transport, headers: plan.headers }, childOpts);
     }
+    const digest = checkDigestRequired(plan.image, g.requireDigest);
+    if (!digest.ok) throw refused(`${entry.id} was not started: ${digest.reason}`);
     const kit = await this.deps.containers();
     const probe = await kit.podman.probe();
     this.ranContainers = true;
     if (!probe.ok) {
       throw new ToolError(`podman is ${probe.reason === 'missing' ? 'not installed' : 'not usable'} (${probe.error}); run "mcp-registry doctor" for the fix.`);
     }
-    // No `image exists` check first (~50 ms a start): `--pull never` fails at once when the image is absent,
-    // and only then is it pulled (with progress) and the start retried.
+    // The image is pinned by its ID: looked up (pulled first when absent), checked against the approved one, and run
+    // by that ID, so a tag moved in between cannot swap it.
+    const imageId = await this.localImageId(kit.podman, plan.image, ctx);
+    if (approvedBy) await this.deps.pins.approve(entry.id, { imageId, imageRef: plan.image, by: approvedBy });
+    else {
+      const pin = await this.deps.pins.checkImage(entry.id, imageId, plan.image);
+      if (!pin.ok) throw refused(pin.message);
+    }
+    const image = imageRefForRun(plan.image, imageId);
     try {
-      return await Child.start(this.containerTarget(kit, mount, plan), childOpts);
+      return await Child.start(this.containerTarget(kit, mount, plan, image), childOpts);
     } catch (err) {
-      const msg = errorMessage(err);
-      if (/image not known|no such image|image.*not found/i.test(msg) && !(await kit.podman.imageExists(plan.image))) {
-        await this.pull(kit.podman, plan.image, ctx);
-        return Child.start(this.containerTarget(kit, mount, plan), childOpts);
-      }
-      if (/already in use/i.test(msg)) {
+      if (/already in use/i.test(errorMessage(err))) {
         // A container of ours from a previous start has not been removed yet (its `--rm` still running).
         await kit.podman.remove([kit.mod.containerName(kit.instance, mount.prefix)]);
-        return Child.start(this.containerTarget(kit, mount, plan), childOpts);
+        return Child.start(this.containerTarget(kit, mount, plan, image), childOpts);
       }
       throw err;
     }
   }
 
-  private containerTarget(kit: ContainerKit, mount: Mount, plan: Extract<LaunchPlan, { kind: 'container' }>): ChildTarget {
+  /** The local image's ID, pulling the image first (with progress) when it is not here. */
+  private async localImageId(podman: Podman, ref: string, ctx?: ToolContext): Promise<string> {
+    let id = await podman.imageId(ref);
+    if (!id) {
+      await this.pull(podman, ref, ctx);
+      id = await podman.imageId(ref);
+    }
+    if (!id) throw new ToolError(`podman has no image ${ref} even after pulling it; check "podman images", or load it with "podman load"/"podman pull".`);
+    return id;
+  }
+
+  private containerTarget(kit: ContainerKit, mount: Mount, plan: Extract<LaunchPlan, { kind: 'container' }>, image: string): ChildTarget {
     const cmd = kit.podman.runCommand({
       name: kit.mod.containerName(kit.instance, mount.prefix),
-      image: plan.image,
+      image,
       labels: { [kit.mod.INSTANCE_LABEL]: kit.instance, [kit.mod.ENTRY_LABEL]: plan.entryId },
       env: plan.env,
       secretEnv: plan.secretEnv,
@@ -691,16 +850,77 @@ export class MountManager implements ToolProvider, ResourceProvider {
     mount.idleTimer.unref();
   }
 
-  /** Take a fresh tool list from the child: rename, and tell the client when the names or definitions changed. */
-  private applyTools(mount: Mount, all: Tool[]): void {
-    // Policy may pin an entry to some of its tools: the others are never mounted.
-    const pinned = mount.pinned && new Set(mount.pinned);
-    const tools = pinned ? all.filter((t) => pinned.has(t.name)) : all;
-    mount.tools.assign(tools.map((t) => t.name));
-    const listed = tools.map((t) => ({ ...t, name: mount.tools.mounted(t.name)! }));
+  /**
+   * Take a fresh tool list from the child (start, its tools/list_changed, or an approval): policy's `tools` first,
+   * then the pins — changed and new tools are withheld, the rest mounted. Tells the client when the list changed.
+   * `approvedBy`: the user approved the server just now, so what it presents becomes the approved set.
+   */
+  private applyTools(mount: Mount, all: Tool[], gen: number, approvedBy?: string): Promise<void> {
+    const run = mount.toolsQueue.then(async () => {
+      if (mount.generation !== gen || mount.removed) return;
+      const pinned = mount.pinned && new Set(mount.pinned);
+      const candidates = pinned ? all.filter((t) => pinned.has(t.name)) : all;
+      let check: ToolCheck;
+      if (approvedBy) {
+        await this.deps.pins.approve(mount.id, { tools: candidates, by: approvedBy });
+        check = { firstUse: false, allowed: candidates.map((t) => t.name), withheld: [], removed: [] };
+      } else check = await this.deps.pins.checkTools(mount.id, candidates);
+      if (mount.generation !== gen || mount.removed) return;
+      this.setTools(mount, candidates, check);
+    });
+    mount.toolsQueue = run.catch(() => {});
+    return run;
+  }
+
+  private setTools(mount: Mount, candidates: Tool[], check: ToolCheck): void {
+    const was = [...mount.withheldNames].sort().join();
+    mount.presented = candidates;
+    mount.withheld = check.withheld;
+    mount.withheldNames.clear();
+    for (const w of check.withheld) mount.withheldNames.add(w.name);
+    mount.removedTools = check.removed;
+    mount.pinMessage = check.message;
+    if (check.withheld.length && was !== [...mount.withheldNames].sort().join()) this.log.warn(check.message ?? `${mount.id}: tools withheld`);
+    // Withheld tools keep the name they would have (calls to it get a clear answer); only the others are listed.
+    mount.tools.assign(candidates.map((t) => t.name));
+    const listed: Tool[] = [];
+    for (const t of candidates) if (!mount.withheldNames.has(t.name)) listed.push({ ...t, name: mount.tools.mounted(t.name)! });
     const changed = JSON.stringify(listed) !== JSON.stringify(mount.listed);
     mount.listed = listed;
+    mount.listedByName = new Map(listed.map((t) => [t.name, t]));
     if (changed) this.deps.notify.toolsChanged();
+    this.watchPins();
+  }
+
+  /**
+   * A running registry picks up `mcp-registry approve` (run in a terminal, written to state.json): while any tool
+   * is withheld, state.json is polled every PIN_POLL_MS, and a call to a withheld tool or registry-active checks at
+   * once. Nothing is polled while nothing is withheld.
+   */
+  private watchPins(): void {
+    const waiting = [...this.byId.values()].some((m) => m.withheld.length);
+    if (!waiting || this.closed) {
+      if (this.pinWatch) clearInterval(this.pinWatch);
+      this.pinWatch = null;
+      return;
+    }
+    if (this.pinWatch) return;
+    this.pinWatch = setInterval(() => {
+      void (async () => {
+        const st = await stat(this.deps.state.file).catch(() => null);
+        const key = st ? `${st.mtimeMs}:${st.size}:${st.ino}` : '';
+        if (key === this.pinStateKey) return;
+        this.pinStateKey = key;
+        await this.recheckPins();
+      })().catch((err) => this.log.debug(`pin check failed: ${errorMessage(err)}`));
+    }, PIN_POLL_MS);
+    this.pinWatch.unref();
+  }
+
+  /** Check withheld tools against the pins again (one mount, or all): approved ones are mounted at once. */
+  async recheckPins(mount?: Mount): Promise<void> {
+    const mounts = mount ? [mount] : [...this.byId.values()];
+    await Promise.all(mounts.filter((m) => m.withheld.length).map((m) => this.applyTools(m, m.presented, m.generation)));
   }
 
   private describeTools(mount: Mount): MountedTool[] {
@@ -709,29 +929,44 @@ export class MountManager implements ToolProvider, ResourceProvider {
 
   // ---- policy and settings ---------------------------------------------------------------------------------
 
-  private async checkPolicy(entry: Entry, ctx: ToolContext): Promise<void> {
+  /**
+   * Whether policy lets the entry start, asking the user (elicitation) when it needs approval. Returns who approved
+   * it when that happened just now (the start then pins the image and tools it finds), else undefined.
+   */
+  private async checkPolicy(entry: Entry, ctx: ToolContext): Promise<string | undefined> {
     const d = (await this.policyOrFail()).decide(entry, await this.approvals());
-    if (d.allowed) return;
-    const command = d.command ?? `mcp-registry allow ${entry.id}`;
-    if (!d.needsApproval) throw new ToolError(`${entry.id} may not be started: ${d.reason}`);
-    if (!ctx.elicit) {
-      throw new ToolError(
-        `${entry.id} is not on the allowlist (${d.reason}). To allow it, run this in a terminal: ${command} — then call registry-add again.`,
-      );
+    if (d.allowed) {
+      if (d.warning) this.log.warn(d.warning);
+      return undefined;
     }
+    const command = d.command ?? `mcp-registry allow ${entry.id}`;
+    if (!d.needsApproval) throw refused(`${entry.id} may not be started: ${d.reason}`);
+    if (!ctx.elicit) {
+      throw refused(`${entry.id} is not on the allowlist (${d.reason}). To allow it, run this in a terminal: ${command} — then call registry-add again.`);
+    }
+    const asked = Date.now();
+    const record = (outcome: AuditOutcome, error?: string) =>
+      this.deps.audit?.write({ op: 'approve', client: ctx.clientName, entry: entry.id, outcome, durationMs: Date.now() - asked, ...(error ? { error } : {}) });
     const answer = await ctx
       .elicit(
         `Start the MCP server ${entry.id}? It is not on your allowlist (${d.reason}). ${describeLaunch(entry)} It runs in a hardened container with your settings for it. (To allow it permanently: ${command})`,
         { type: 'object', properties: { allow: { type: 'boolean', title: `Start ${entry.id}`, description: 'Allow this server to start now' } }, required: ['allow'] },
       )
-      .catch((err) => {
-        throw new ToolError(`${entry.id} needs your approval, but asking failed (${errorMessage(err)}). To allow it, run: ${command}`);
+      .catch(async (err) => {
+        const e = refused(`${entry.id} needs your approval, but asking failed (${errorMessage(err)}). To allow it, run: ${command}`);
+        await record('error', e.message);
+        throw e;
       });
     if (answer.action !== 'accept' || answer.content?.allow !== true) {
-      throw new ToolError(`${entry.id} was not approved, so it was not started. To allow it later, run: ${command}`);
+      const e = refused(`${entry.id} was not approved, so it was not started. To allow it later, run: ${command}`);
+      await record('refused', `the user answered ${answer.action}`);
+      throw e;
     }
-    await this.deps.state.approve(entry.id, `elicitation${ctx.clientName ? ` (${ctx.clientName})` : ''}`);
+    const by = `elicitation${ctx.clientName ? ` (${ctx.clientName})` : ''}`;
+    await this.deps.state.approve(entry.id, by);
+    await record('ok');
     this.log.info(`${entry.id} approved by the user${ctx.clientName ? ` (client ${ctx.clientName})` : ''}`);
+    return by;
   }
 
   /** Validate and store settings and secrets; the names that were set. */
@@ -806,8 +1041,20 @@ function describeLaunch(entry: Entry): string {
   return '';
 }
 
-function errorResult(text: string): CallToolResult {
-  return { content: [{ type: 'text', text }], isError: true };
+/** An error result; `outcome` rides along unseen by the client (not enumerable) for the audit record. */
+function errorResult(text: string, outcome?: AuditOutcome): CallToolResult {
+  const r: CallToolResult = { content: [{ type: 'text', text }], isError: true };
+  if (outcome) Object.defineProperty(r, 'auditOutcome', { value: outcome, enumerable: false });
+  return r;
+}
+
+function withheldMessage(mount: Mount, name: string, original: string): string {
+  const w = mount.withheld.find((x) => x.name === original);
+  const what = w?.reason === 'new' ? 'is new since' : 'changed (name, description or input schema) since';
+  return (
+    `${name} is withheld: it ${what} ${mount.id} was approved, and a changed tool could make the agent do something other than what was approved. ` +
+    `The other tools of ${mount.id} work. registry-active shows what changed; to accept it, run in a terminal: mcp-registry approve ${mount.id}`
+  );
 }
 
 /** `mcp-registry://<prefix>/<the child's own uri>`: unambiguous across mounts and reversible. */

@@ -5,6 +5,7 @@ import type { Entry } from '../catalog/entry.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { errorMessage } from '../log.js';
 import { withFileLock } from './file-lock.js';
+import { patternToRegExp } from './patterns.js';
 import type { LaunchOverrides } from './launch-plan.js';
 
 /**
@@ -169,14 +170,7 @@ export function sourceTypesOf(sources: readonly { name: string; type: string }[]
   return Object.fromEntries(sources.map((s) => [s.name, s.type]));
 }
 
-/** `docker/*` → /^docker\/.*$/i. Ids differ by more than case, so matching ignores it. */
-export function patternToRegExp(p: string): RegExp {
-  const body = p
-    .split('')
-    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/]/g, '\\$&')))
-    .join('');
-  return new RegExp(`^${body}$`, 'i');
-}
+export { patternToRegExp };
 
 /** More literal characters = more specific; an exact id beats every pattern. */
 function specificity(p: string): number {

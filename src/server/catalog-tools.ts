@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Catalog, RefreshOutcome } from '../catalog/catalog.js';
-import { findItem, formatFindText, formatInfoText, infoView, type ViewHooks } from '../catalog/views.js';
+import type { Entry } from '../catalog/entry.js';
+import { findItem, formatFindText, formatInfoText, infoView, type FindItem, type ViewHooks } from '../catalog/views.js';
 import { defineTool, ToolError, type ToolDef } from './tool-def.js';
 import { resolveEntry } from './resolve-entry.js';
 import { categoryMatches } from '../catalog/categories.js';
@@ -14,6 +15,26 @@ export interface CatalogToolDeps {
   refreshWaitMs?: number;
   /** Hidden entries (policy: disabled, wrong environment) never appear in results. */
   visible?: (id: string) => boolean;
+  /** Policy (issue 4): when given, it decides `visible` and `hooks.trust`, brought up to date before each search. */
+  governance?: CatalogGovernance;
+}
+
+/** An entry's standing under policy, as find/list/info show it. */
+export interface GovernanceTrust {
+  status: string;
+  reason?: string;
+  warning?: string;
+  lifecycle?: 'active' | 'deprecated' | 'disabled';
+  sunset?: string;
+}
+
+export interface CatalogGovernance {
+  /** Bring the policy and approvals snapshot up to date (awaited before find, list and info). */
+  prepare(): Promise<void>;
+  visible(id: string): boolean;
+  trust(entry: Entry): GovernanceTrust;
+  /** Pins, changes waiting for approval and withheld tools of an entry (registry-info). */
+  details?(entry: Entry): Promise<{ text: string[]; structured: Record<string, unknown> } | undefined>;
 }
 
 const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
@@ -30,6 +51,7 @@ const FindItemSchema = z.object({
   aliases: z.array(z.string()).optional(),
   status: z.string().optional(),
   warning: z.string().optional(),
+  sunset: z.string().optional(),
 });
 
 const RefreshOutcomeSchema = z.object({
@@ -41,9 +63,19 @@ const RefreshOutcomeSchema = z.object({
 });
 
 export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
-  const { catalog } = deps;
-  const hooks = deps.hooks ?? {};
-  const visible = deps.visible ?? (() => true);
+  const { catalog, governance } = deps;
+  const hooks: ViewHooks = governance ? { ...deps.hooks, trust: (e) => governance.trust(e) } : (deps.hooks ?? {});
+  const visible = governance ? (id: string) => governance.visible(id) : (deps.visible ?? (() => true));
+  /** A listing item with policy's lifecycle: a deprecated entry says so, with its sunset date. */
+  const item = (entry: Entry, score: number): FindItem & { sunset?: string } => {
+    const it: FindItem & { sunset?: string } = findItem(entry, score, hooks);
+    const t = governance?.trust(entry);
+    if (t?.lifecycle === 'deprecated') {
+      it.status = 'deprecated';
+      if (t.sunset) it.sunset = t.sunset;
+    }
+    return it;
+  };
 
   const waitForData = async (progress: (p: number, t: number | undefined, m: string) => void) => {
     await catalog.load();
@@ -51,6 +83,9 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
     let step = 0;
     progress(0, undefined, 'The catalog is empty (first run): fetching sources now…');
     await catalog.ready((p) => progress(++step, undefined, `${p.source}: ${p.message}`));
+  };
+  const prepare = async (progress: (p: number, t: number | undefined, m: string) => void) => {
+    await Promise.all([waitForData(progress), governance?.prepare()]);
   };
 
   const find = defineTool({
@@ -68,7 +103,7 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
     output: z.object({ results: z.array(FindItemSchema) }),
     annotations: READ_ONLY,
     async handler(args, ctx) {
-      await waitForData(ctx.progress);
+      await prepare(ctx.progress);
       const known = new Set(catalog.config.sources.map((s) => s.name));
       const unknown = (args.sources ?? []).filter((s) => !known.has(s));
       if (unknown.length) throw new ToolError(`Unknown source${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}: configured sources are ${[...known].join(', ')}.`);
@@ -76,7 +111,7 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
         .search(args.query, { limit: args.limit + 20, filters: { sources: args.sources, category: args.category, runnable: args.runnable } })
         .filter((h) => visible(h.entry.id))
         .slice(0, args.limit);
-      const results = hits.map((h) => findItem(h.entry, h.score, hooks));
+      const results = hits.map((h) => item(h.entry, h.score));
       return { text: formatFindText(args.query, results), structured: { results } };
     },
   });
@@ -94,7 +129,7 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
     output: z.object({ entries: z.array(FindItemSchema), nextCursor: z.string().optional(), total: z.number() }),
     annotations: READ_ONLY,
     async handler(args, ctx) {
-      await waitForData(ctx.progress);
+      await prepare(ctx.progress);
       const offset = decodeCursor(args.cursor);
       const all = catalog
         .all()
@@ -104,7 +139,7 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
         .slice()
         .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       const page = all.slice(offset, offset + args.limit);
-      const entries = page.map((e) => findItem(e, 1, hooks));
+      const entries = page.map((e) => item(e, 1));
       const next = offset + args.limit < all.length ? encodeCursor(offset + args.limit) : undefined;
       const text = entries.length
         ? `${offset + 1}-${offset + entries.length} of ${all.length}:\n` + entries.map((e) => `${e.id} — ${e.name}`).join('\n') + (next ? `\nMore: call registry-list with cursor "${next}".` : '')
@@ -120,11 +155,15 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
     input: z.object({ id: z.string().trim().min(1, 'id is empty: pass an id from registry-find, e.g. "docker/postgres"').max(300) }),
     annotations: { ...READ_ONLY, openWorldHint: true },
     async handler(args, ctx) {
-      await waitForData(ctx.progress);
+      await prepare(ctx.progress);
       const entry = resolveEntry(catalog, args.id, visible);
-      const detailed = await catalog.withDetail(entry);
+      const [detailed, pins] = await Promise.all([catalog.withDetail(entry), governance?.details?.(entry)]);
       const view = infoView(detailed, hooks);
-      return { text: formatInfoText(view), structured: view as unknown as Record<string, unknown> };
+      const trust = view.trust as GovernanceTrust;
+      const lines = [formatInfoText(view)];
+      if (trust.warning) lines.push(`⚠ ${trust.warning}`);
+      if (pins) lines.push(...pins.text);
+      return { text: lines.join('\n'), structured: { ...(view as unknown as Record<string, unknown>), ...(pins ? { pins: pins.structured } : {}) } };
     },
   });
 

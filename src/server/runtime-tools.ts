@@ -24,6 +24,9 @@ const MountInfoSchema = z.object({
   startedAt: z.string().optional(),
   restarts: z.number(),
   lastError: z.string().optional(),
+  withheld: z.array(z.object({ name: z.string(), reason: z.enum(['changed', 'new']), description: z.string().optional() })).optional(),
+  removedTools: z.array(z.string()).optional(),
+  approval: z.string().optional(),
 });
 
 export function runtimeTools(manager: MountManager): ToolDef[] {
@@ -39,11 +42,11 @@ export function runtimeTools(manager: MountManager): ToolDef[] {
       config: z.record(z.string(), z.unknown()).optional().describe('settings for this server (names from registry-info)'),
       prefix: z.string().trim().min(1).max(24).optional().describe('tool name prefix (default: from the server name)'),
     }),
-    output: z.object({ id: z.string(), prefix: z.string(), state: z.string(), tools: z.array(MountedToolSchema) }),
+    output: z.object({ id: z.string(), prefix: z.string(), state: z.string(), tools: z.array(MountedToolSchema), withheld: MountInfoSchema.shape.withheld, approval: z.string().optional() }),
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     async handler(args, ctx) {
       const { mount, tools } = await manager.add(args.id, { config: args.config, prefix: args.prefix }, ctx);
-      const structured = { id: mount.id, prefix: mount.prefix, state: mount.state, tools };
+      const structured = { id: mount.id, prefix: mount.prefix, state: mount.state, tools, ...(mount.withheld ? { withheld: mount.withheld, approval: mount.approval } : {}) };
       return { text: formatAdded(mount, tools), structured };
     },
   });
@@ -72,6 +75,8 @@ export function runtimeTools(manager: MountManager): ToolDef[] {
     output: z.object({ mounts: z.array(MountInfoSchema) }),
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     async handler() {
+      // An approval given in a terminal since the last check shows (and applies) at once.
+      await manager.recheckPins();
       const mounts = manager.active();
       return { text: formatActive(mounts), structured: { mounts } };
     },
@@ -131,6 +136,7 @@ function formatAdded(mount: MountInfo, tools: MountedTool[]): string {
   }
   if (tools.length > 100) lines.push(`… and ${tools.length - 100} more (structuredContent has them all).`);
   lines.push('Call them directly, or as registry-exec {"tool": "<name>", "arguments": {…}} if they do not appear in your tool list.');
+  if (mount.withheld?.length) lines.push(`Withheld (changed since approval): ${mount.withheld.map((w) => `${w.name} (${w.reason})`).join(', ')}. ${mount.approval ?? ''}`.trim());
   return lines.join('\n');
 }
 
@@ -139,7 +145,10 @@ function formatActive(mounts: MountInfo[]): string {
   return mounts
     .map(
       (m) =>
-        `${m.id} [${m.prefix}] ${m.state}, ${m.tools.length} tools${m.startedAt ? `, started ${m.startedAt}` : ''}${m.restarts ? `, ${m.restarts} restart${m.restarts === 1 ? '' : 's'}` : ''}${m.lastError ? `; last error: ${m.lastError}` : ''}`,
+        `${m.id} [${m.prefix}] ${m.state}, ${m.tools.length} tools${m.startedAt ? `, started ${m.startedAt}` : ''}${m.restarts ? `, ${m.restarts} restart${m.restarts === 1 ? '' : 's'}` : ''}${m.lastError ? `; last error: ${m.lastError}` : ''}` +
+        (m.withheld?.length
+          ? `\n  withheld: ${m.withheld.map((w) => `${w.name} (${w.reason}${w.description ? `; now: "${w.description}"` : ''})`).join(', ')}${m.removedTools?.length ? `; no longer offered: ${m.removedTools.join(', ')}` : ''}\n  ${m.approval ?? ''}`
+          : ''),
     )
     .join('\n');
 }
