@@ -130,10 +130,11 @@ describe('AuditLog write and read', () => {
   it('a torn last line (crash mid-write) is skipped, and the next writer starts on a fresh line', async () => {
     const dir = stateDir();
     const first = new AuditLog(dir);
-    await first.write({ op: 'find', outcome: 'ok', durationMs: 1 });
+    // Records carry their start time (now - durationMs): zero durations keep the two in write order.
+    await first.write({ op: 'find', outcome: 'ok', durationMs: 0 });
     appendFileSync(first.file, '{"time":"2026-07-01T00:00:00.000Z","instance":"dead","op":"ex');
     const second = new AuditLog(dir); // a new process
-    await second.write({ op: 'add', outcome: 'ok', durationMs: 2 });
+    await second.write({ op: 'add', outcome: 'ok', durationMs: 0 });
     const r = await readAudit(dir);
     expect(r.records.map((x) => x.op)).toEqual(['find', 'add']);
     expect(r.skipped).toBe(1);

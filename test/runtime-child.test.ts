@@ -139,7 +139,7 @@ describe('child over HTTP (remote endpoints)', () => {
   it('calls tools over streamable HTTP and re-lists when the server says its tools changed', async () => {
     const lists: Tool[][] = [];
     const c = await start({ kind: 'http', url: remote.url, transport: 'streamable-http' }, { onToolsChanged: (t) => lists.push(t) });
-    expect(c.tools.map((t) => t.name).sort()).toEqual(['add_tool', 'greet', 'whoami']);
+    expect(c.tools.map((t) => t.name).sort()).toEqual(['add_tool', 'greet', 'whoami', 'wipe']);
     expect((await c.callTool('greet', { name: 'Ada' })).content).toEqual([{ type: 'text', text: 'hello Ada' }]);
     await c.callTool('add_tool', { name: 'fresh' });
     await expect.poll(() => lists.at(-1)?.map((t) => t.name)).toContain('fresh');

@@ -5,6 +5,7 @@ import { ToolListChangedNotificationSchema, type CallToolResult } from '@modelco
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { stringify as toYaml } from 'yaml';
 import { Podman, INSTANCE_LABEL, ENTRY_LABEL } from '../src/runtime/podman.js';
+import { readAudit } from '../src/governance/audit-log.js';
 import { cliPath, makeHome, startRegistry, type RunningRegistry } from './helpers/registry-client.js';
 import { requirePodman } from './helpers/podman.js';
 import { startRemoteMcp, type RemoteMcp } from './helpers/remote-mcp.js';
@@ -278,6 +279,12 @@ describe('runtime over stdio (issue 3)', () => {
       expect(accepted.isError, text(accepted)).toBeFalsy();
       expect(asked).toHaveLength(2);
       expect(asked[0]).toContain('test/stranger');
+      // Both answers are in the audit log as approvals (declined, then given), by this client.
+      const { records } = await readAudit(join(home, 'state'), { entry: 'test/stranger', op: 'approve' });
+      expect(records.map((x) => [x.client, x.outcome])).toEqual([
+        ['registry-test', 'refused'],
+        ['registry-test', 'ok'],
+      ]);
       expect(text(await call(other, 'stranger__echo', { text: 'approved' }))).toBe('approved');
       // The approval is kept: the first registry (no elicitation) may start it now.
       const again = await call(reg, 'registry-add', { id: 'test/stranger', prefix: 'stranger2' });

@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseDuration } from '../config.js';
 import { createLogger, errorMessage } from '../log.js';
@@ -13,8 +13,12 @@ import { maskCredentials } from './secret-scan.js';
  *
  * Durability without a daemon: every record is one write(2) of one whole line to a file opened O_APPEND, capped
  * below PIPE_BUF, so records of concurrent processes never interleave and a crash loses at most the record being
- * written (a torn last line, which readers skip). Rotation renames under the cross-process file lock; a writer that
- * opened the file just before a rotation appends to the rotated file, which the reader also reads — nothing is lost.
+ * written (a torn last line, which readers skip). Rotation renames under the cross-process file lock; a writer still
+ * holding the file from before a rotation appends to the rotated file (which the reader also reads) until it notices,
+ * within RECHECK_MS — nothing is lost unless `keep` rotations happen within that time.
+ *
+ * The file stays open between records (one write per record on the call path, instead of open, write, stat and
+ * close); it is closed after IDLE_CLOSE_MS without records.
  */
 
 export const AUDIT_OPS = ['find', 'list', 'info', 'add', 'remove', 'exec', 'config-set', 'refresh', 'approve', 'allow', 'deny', 'policy', 'active', 'status'] as const;
@@ -69,6 +73,19 @@ export const MAX_RECORD_BYTES = 4000;
 export const DEFAULT_MAX_BYTES = 5 * 1024 * 1024;
 export const DEFAULT_KEEP = 5;
 const MAX_ERROR_CHARS = 600;
+/** How often an open log checks whether another process rotated it (or it outgrew maxBytes through others). */
+const RECHECK_MS = 1_000;
+const IDLE_CLOSE_MS = 2_000;
+
+interface OpenLog {
+  fh: FileHandle;
+  ino: number;
+  /** Bytes in the file as last seen (own writes added since). */
+  size: number;
+  checkedAt: number;
+  /** The file ended in a torn line (a crashed writer): the first record starts on a fresh line. */
+  needsNewline: boolean;
+}
 
 const log = createLogger('audit');
 
@@ -128,8 +145,11 @@ export class AuditLog {
   readonly instance: string;
   private readonly redact: (s: string) => string;
   private readonly lockOptions: LockOptions;
-  private checkedTail = false;
-  private dirReady: Promise<unknown> | null = null;
+  private handle: OpenLog | null = null;
+  private opening: Promise<OpenLog> | null = null;
+  private idle: NodeJS.Timeout | null = null;
+  /** Writes in flight (the idle close waits for them). */
+  private writing = 0;
 
   constructor(stateDir: string, opts: AuditLogOptions = {}) {
     this.file = auditFile(stateDir);
@@ -170,40 +190,96 @@ export class AuditLog {
    */
   async write(input: AuditInput): Promise<boolean> {
     const line = JSON.stringify(this.toRecord(input)) + '\n';
+    this.writing++;
     try {
-      await (this.dirReady ??= mkdir(dirname(this.file), { recursive: true, mode: 0o700 }));
-      const fh = await open(this.file, 'a', 0o600);
-      let size: number;
-      try {
-        let data = Buffer.from(line, 'utf8');
-        if (!this.checkedTail) {
-          // A previous process may have died mid-line: start on a fresh line, so this record is not glued to it.
-          this.checkedTail = true;
-          const st = await fh.stat();
-          if (st.size > 0) {
-            const last = Buffer.alloc(1);
-            const probe = await open(this.file, 'r');
-            try {
-              await probe.read(last, 0, 1, st.size - 1);
-            } finally {
-              await probe.close();
-            }
-            if (last[0] !== 0x0a) data = Buffer.concat([Buffer.from('\n'), data]);
-          }
-        }
-        // One write call for the whole line (O_APPEND: the kernel appends it as one piece).
-        const { bytesWritten } = await fh.write(data, 0, data.length);
-        if (bytesWritten !== data.length) throw new Error(`short write (${bytesWritten} of ${data.length} bytes; disk full?)`);
-        size = (await fh.stat()).size;
-      } finally {
-        await fh.close();
+      const h = await this.current();
+      let data = Buffer.from(line, 'utf8');
+      if (h.needsNewline) {
+        h.needsNewline = false;
+        data = Buffer.concat([Buffer.from('\n'), data]);
       }
-      if (size >= this.maxBytes) await this.rotate();
+      // One write call for the whole line (O_APPEND: the kernel appends it as one piece).
+      const { bytesWritten } = await h.fh.write(data, 0, data.length, null);
+      if (bytesWritten !== data.length) throw new Error(`short write (${bytesWritten} of ${data.length} bytes; disk full?)`);
+      h.size += bytesWritten;
+      if (h.size >= this.maxBytes || Date.now() - h.checkedAt > RECHECK_MS) await this.recheck(h);
+      this.armIdleClose();
       return true;
     } catch (err) {
       log.error(`could not write the audit log ${this.file}: ${errorMessage(err)}`);
+      if (this.handle) this.retire(this.handle);
       return false;
+    } finally {
+      this.writing--;
     }
+  }
+
+  /** Close the file now (it reopens on the next record). */
+  async close(): Promise<void> {
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = null;
+    const h = this.handle;
+    this.handle = null;
+    await h?.fh.close().catch(() => {});
+  }
+
+  private current(): Promise<OpenLog> {
+    if (this.handle) return Promise.resolve(this.handle);
+    return (this.opening ??= this.openLog().finally(() => (this.opening = null)));
+  }
+
+  private async openLog(): Promise<OpenLog> {
+    await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
+    const fh = await open(this.file, 'a+', 0o600);
+    try {
+      const st = await fh.stat();
+      let needsNewline = false;
+      if (st.size > 0) {
+        // A previous process may have died mid-line: start on a fresh line, so the next record is not glued to it.
+        const last = Buffer.alloc(1);
+        await fh.read(last, 0, 1, st.size - 1);
+        needsNewline = last[0] !== 0x0a;
+      }
+      this.handle = { fh, ino: st.ino, size: st.size, checkedAt: Date.now(), needsNewline };
+      return this.handle;
+    } catch (err) {
+      await fh.close().catch(() => {});
+      throw err;
+    }
+  }
+
+  /** Rotated by another process, or grown past maxBytes: reopen (rotating first when it is too big). */
+  private async recheck(h: OpenLog): Promise<void> {
+    h.checkedAt = Date.now();
+    const [own, named] = await Promise.all([h.fh.stat(), stat(this.file).catch(() => null)]);
+    h.size = own.size;
+    if (!named || named.ino !== own.ino) {
+      this.retire(h);
+      return;
+    }
+    if (own.size >= this.maxBytes) {
+      this.retire(h);
+      await this.rotate();
+    }
+  }
+
+  /** Stop using a handle; closed a moment later, so a write still in flight on it completes. */
+  private retire(h: OpenLog): void {
+    if (this.handle === h) this.handle = null;
+    setTimeout(() => void h.fh.close().catch(() => {}), RECHECK_MS).unref();
+  }
+
+  private armIdleClose(): void {
+    if (this.idle) {
+      this.idle.refresh();
+      return;
+    }
+    this.idle = setTimeout(() => {
+      this.idle = null;
+      if (this.writing) this.armIdleClose();
+      else void this.close();
+    }, IDLE_CLOSE_MS);
+    this.idle.unref();
   }
 
   /** audit.jsonl → .1 → .2 …, under the lock; a no-op when another process rotated first. */

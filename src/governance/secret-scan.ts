@@ -102,8 +102,10 @@ export class SecretSet {
 /** The forms a value commonly travels in: as is, inside a JSON string, URL-encoded, base64 (both alphabets). */
 function encodings(v: string): string[] {
   const json = JSON.stringify(v).slice(1, -1);
-  const b64 = Buffer.from(v, 'utf8').toString('base64').replace(/=+$/, '');
-  return [...new Set([v, json, encodeURIComponent(v), b64, b64.replace(/\+/g, '-').replace(/\//g, '_')])];
+  const padded = Buffer.from(v, 'utf8').toString('base64');
+  const b64 = padded.replace(/=+$/, '');
+  // The padded form too (it is longer, so it is matched first): no stray "=" is left behind the placeholder.
+  return [...new Set([v, json, encodeURIComponent(v), padded, b64, b64.replace(/\+/g, '-').replace(/\//g, '_')])];
 }
 
 const compiled = new WeakMap<object, SecretSet>();

@@ -216,11 +216,12 @@ export class MountManager implements ToolProvider, ResourceProvider {
    * schemas so the caller can use them at once. Adding a mounted entry again returns it as it is (after applying
    * `config`, which restarts it).
    */
-  async add(idOrAlias: string, opts: { config?: Record<string, unknown>; prefix?: string }, ctx: ToolContext): Promise<{ mount: MountInfo; tools: MountedTool[] }> {
+  async add(idOrAlias: string, opts: { config?: Record<string, unknown>; prefix?: string }, ctx: ToolContext): Promise<{ mount: MountInfo; tools: MountedTool[]; warning?: string }> {
     if (this.closed) throw new ToolError('The registry is shutting down; try again after it restarts.');
     const entry = await this.deps.resolve(idOrAlias);
     // Set when the user approved this entry just now: its start pins what it finds instead of checking.
-    const approvedBy = await this.checkPolicy(entry, ctx);
+    const { approvedBy, warning } = await this.checkPolicy(entry, ctx);
+    const warned = warning ? { warning } : {};
     if (opts.config && Object.keys(opts.config).length) await this.storeValues(entry, opts.config);
 
     const existing = this.byId.get(entry.id);
@@ -233,7 +234,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
       existing.failures = 0;
       if (opts.config && Object.keys(opts.config).length) await this.restart(existing, ctx);
       else if (existing.state !== 'running') await (approvedBy && !existing.pending ? this.start(existing, ctx, approvedBy) : this.ensureRunning(existing, ctx));
-      return { mount: existing.info(), tools: this.describeTools(existing) };
+      return { mount: existing.info(), tools: this.describeTools(existing), ...warned };
     }
 
     const prefix = await this.choosePrefix(entry, opts.prefix);
@@ -261,7 +262,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
     }
     await saving;
     this.log.info(`mounted ${entry.id} as ${prefix}__* (${mount.listed.length} tools)`);
-    return { mount: mount.info(), tools: this.describeTools(mount) };
+    return { mount: mount.info(), tools: this.describeTools(mount), ...warned };
   }
 
   async remove(idOrAlias: string): Promise<boolean> {
@@ -654,7 +655,6 @@ export class MountManager implements ToolProvider, ResourceProvider {
         mount.state = 'running';
         mount.startedAt = new Date().toISOString();
         mount.lastUsed = Date.now();
-        mount.lastError = undefined;
         this.armIdle(mount);
         if (child.hasResources) this.deps.notify.resourcesChanged();
         if (child.hasPrompts) this.deps.notify.promptsChanged();
@@ -931,14 +931,12 @@ export class MountManager implements ToolProvider, ResourceProvider {
 
   /**
    * Whether policy lets the entry start, asking the user (elicitation) when it needs approval. Returns who approved
-   * it when that happened just now (the start then pins the image and tools it finds), else undefined.
+   * it when that happened just now (the start then pins the image and tools it finds), and policy's warning
+   * (deprecated).
    */
-  private async checkPolicy(entry: Entry, ctx: ToolContext): Promise<string | undefined> {
+  private async checkPolicy(entry: Entry, ctx: ToolContext): Promise<{ approvedBy?: string; warning?: string }> {
     const d = (await this.policyOrFail()).decide(entry, await this.approvals());
-    if (d.allowed) {
-      if (d.warning) this.log.warn(d.warning);
-      return undefined;
-    }
+    if (d.allowed) return d.warning ? { warning: d.warning } : {};
     const command = d.command ?? `mcp-registry allow ${entry.id}`;
     if (!d.needsApproval) throw refused(`${entry.id} may not be started: ${d.reason}`);
     if (!ctx.elicit) {
@@ -966,7 +964,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
     await this.deps.state.approve(entry.id, by);
     await record('ok');
     this.log.info(`${entry.id} approved by the user${ctx.clientName ? ` (client ${ctx.clientName})` : ''}`);
-    return by;
+    return { approvedBy: by, ...(d.warning ? { warning: d.warning } : {}) };
   }
 
   /** Validate and store settings and secrets; the names that were set. */

@@ -42,12 +42,20 @@ export function runtimeTools(manager: MountManager): ToolDef[] {
       config: z.record(z.string(), z.unknown()).optional().describe('settings for this server (names from registry-info)'),
       prefix: z.string().trim().min(1).max(24).optional().describe('tool name prefix (default: from the server name)'),
     }),
-    output: z.object({ id: z.string(), prefix: z.string(), state: z.string(), tools: z.array(MountedToolSchema), withheld: MountInfoSchema.shape.withheld, approval: z.string().optional() }),
+    output: z.object({
+      id: z.string(),
+      prefix: z.string(),
+      state: z.string(),
+      tools: z.array(MountedToolSchema),
+      withheld: MountInfoSchema.shape.withheld,
+      approval: z.string().optional(),
+      warning: z.string().optional(),
+    }),
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     async handler(args, ctx) {
-      const { mount, tools } = await manager.add(args.id, { config: args.config, prefix: args.prefix }, ctx);
-      const structured = { id: mount.id, prefix: mount.prefix, state: mount.state, tools, ...(mount.withheld ? { withheld: mount.withheld, approval: mount.approval } : {}) };
-      return { text: formatAdded(mount, tools), structured };
+      const { mount, tools, warning } = await manager.add(args.id, { config: args.config, prefix: args.prefix }, ctx);
+      const structured = { id: mount.id, prefix: mount.prefix, state: mount.state, tools, ...(mount.withheld ? { withheld: mount.withheld, approval: mount.approval } : {}), ...(warning ? { warning } : {}) };
+      return { text: (warning ? `⚠ ${warning}\n` : '') + formatAdded(mount, tools), structured };
     },
   });
 

@@ -4,6 +4,7 @@
  *   greet {name}        → "hello <name>"
  *   whoami              → whether the expected auth header arrived (never its value)
  *   add_tool {name}     → registers a new tool on this session and sends notifications/tools/list_changed
+ *   wipe {what}         → "wiped <what>"; annotated destructiveHint (for the destructive-tool gate)
  */
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -34,6 +35,12 @@ function makeServer(req: IncomingMessage, opts: RemoteOptions): Server {
     { name: 'greet', description: 'Greets someone.', inputSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } },
     { name: 'whoami', description: 'Says whether the auth header arrived.', inputSchema: { type: 'object', properties: {} } },
     { name: 'add_tool', description: 'Adds a tool to this session.', inputSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } },
+    {
+      name: 'wipe',
+      description: 'Deletes everything named (pretend).',
+      inputSchema: { type: 'object', properties: { what: { type: 'string' } }, required: ['what'] },
+      annotations: { destructiveHint: true, title: 'Wipe data' },
+    },
   ];
   const authed = opts.auth ? req.headers[opts.auth.header.toLowerCase()] === opts.auth.value : true;
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: [...base, ...extra] }));
@@ -44,6 +51,8 @@ function makeServer(req: IncomingMessage, opts: RemoteOptions): Server {
         return { content: [{ type: 'text', text: `hello ${String(args.name)}` }] };
       case 'whoami':
         return { content: [{ type: 'text', text: authed ? 'authenticated' : 'anonymous' }], structuredContent: { authenticated: authed } };
+      case 'wipe':
+        return { content: [{ type: 'text', text: `wiped ${String(args.what)}` }] };
       case 'add_tool': {
         const name = String(args.name);
         extra.push({ name, description: `Added at run time: ${name}.`, inputSchema: { type: 'object', properties: {} } });
