@@ -234,6 +234,26 @@ describe('governance over stdio (issue 4)', () => {
     expect((await mountOf(reg, 'test/tiny'))!.withheld).toBeUndefined();
   });
 
+  it('an entry disabled in policy.yaml while it runs is stopped at its next call, and starts again once re-enabled', async (ctx) => {
+    await requirePodman(ctx);
+    const policyFile = join(home, 'policy.yaml');
+    const original = await readFile(policyFile, 'utf8');
+    expect(await containersOf('test/tiny')).toHaveLength(1);
+    await writeFile(policyFile, `${original}  test/tiny: { status: disabled, message: pulled by security }\n`);
+    try {
+      // Calls see policy.yaml within a second (a snapshot checked in the background, never on the call path).
+      await expect.poll(async () => text(await call(reg, 'tiny__add', { a: 1, b: 1 })), { timeout: 10_000 }).toMatch(/test\/tiny may no longer run: disabled .*pulled by security/);
+      await expect.poll(() => containersOf('test/tiny'), { timeout: 15_000 }).toEqual([]);
+      const again = await call(reg, 'tiny__add', { a: 1, b: 1 });
+      expect(again.isError).toBe(true);
+      expect(text(again)).toContain('may not be started: disabled');
+      expect(await containersOf('test/tiny')).toEqual([]);
+    } finally {
+      await writeFile(policyFile, original);
+    }
+    expect((await call(reg, 'tiny__add', { a: 2, b: 2 })).structuredContent).toEqual({ sum: 4 });
+  });
+
   it('refuses a remote at 127.0.0.1 by default (plain http, then loopback), and connects only where policy allows it', async () => {
     const open = await call(reg, 'registry-add', { id: 'net/io.example/open' });
     expect(open.isError).toBe(true);
