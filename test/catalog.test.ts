@@ -6,6 +6,7 @@ import { Catalog } from '../src/catalog/catalog.js';
 import { parseConfig } from '../src/config.js';
 import { createSource } from '../src/sources/index.js';
 import { sharedData } from './helpers/shared-data.js';
+import { startFixtureServer } from './helpers/fixture-http.js';
 
 /** Refresh semantics of the catalog over real sources (the user's catalog file and the real official page). */
 let dir: string;
@@ -56,6 +57,33 @@ describe('Catalog', () => {
     expect(merged?.id).toBe('internal/com.example/notes');
     expect(c.size).toBe(2 + 4 - 1);
     expect(c.search('weather forecast')[0]?.entry.id).toBe('internal/com.example/weather');
+  });
+
+  it('a first-run search waits for the sources, but a slow one holds it only for the budget', async () => {
+    const page = await readFile(sharedData('official-registry/list-page.json'), 'utf8');
+    const json = { 'content-type': 'application/json' };
+    const slow = await startFixtureServer({
+      '/v0.1/servers': (req) =>
+        req.query.get('cursor') ? { headers: json, body: JSON.stringify({ servers: [], metadata: { count: 0 } }) } : { delayMs: 4_000, headers: json, body: page },
+    });
+    try {
+      const cfg = parseConfig(
+        { sources: [{ name: 'internal', type: 'file', path: catalogFile }, { name: 'slow', type: 'official', url: slow.url }], refresh: { cooldown: 0 } },
+        dir,
+      );
+      const c = new Catalog(cfg, join(dir, 'cache'), join(dir, 'sources'), createSource);
+      const t0 = Date.now();
+      await c.ready(undefined, 300);
+      expect(Date.now() - t0).toBeLessThan(3_000);
+      expect(c.get('internal/com.example/weather')).toBeDefined();
+      expect(c.loadingSources).toEqual(['slow']);
+      // The slow source is merged in when it finishes, without another refresh call.
+      await new Promise<void>((resolve) => c.on('refreshed', () => resolve()));
+      expect(c.get('slow/com.notion/mcp')).toBeDefined();
+      expect(c.loadingSources).toEqual([]);
+    } finally {
+      await slow.close();
+    }
   });
 
   it('starts from the cache without touching sources', async () => {

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretStore, StateStore } from '../src/runtime/state.js';
-import { LockTimeoutError } from '../src/runtime/file-lock.js';
+import { LockTimeoutError } from '../src/util/file-lock.js';
 import { repoRoot } from './helpers/shared-data.js';
 
 /**

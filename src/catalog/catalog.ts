@@ -99,7 +99,7 @@ export class Catalog extends EventEmitter {
     } catch {
       /* no cache, or a foreign/torn one: rebuild from per-source snapshots */
     }
-    await this.remerge();
+    await this.requestRemerge();
     this.loaded = true;
   }
 
@@ -114,22 +114,41 @@ export class Catalog extends EventEmitter {
     return this.loaded;
   }
 
-  /** Waits for the first refresh when the catalog is empty (first run); resolves at once otherwise. */
-  async ready(onProgress?: ProgressFn): Promise<void> {
+  /**
+   * On a first run (empty catalog) waits for the first refresh: until every source is done, or — once some source
+   * has delivered entries — at most `budgetMs`, so one slow source (a polite 400-page crawl) never holds a search for
+   * minutes. Resolves at once when there is data already.
+   */
+  async ready(onProgress?: ProgressFn, budgetMs = 20_000): Promise<void> {
     await this.load();
     if (this.hasData) return;
-    if (!this.firstRefresh) this.firstRefresh = this.refresh({ onProgress }).finally(() => (this.firstRefresh = null));
-    else if (onProgress) {
-      const listener = (p: SourceProgress & { source?: string }) => onProgress(p);
-      this.on('progress', listener);
-      try {
-        await this.firstRefresh;
-      } finally {
-        this.off('progress', listener);
-      }
-      return;
+    this.firstRefresh ??= this.refresh().finally(() => (this.firstRefresh = null));
+    const refresh = this.firstRefresh;
+    const listener = (p: SourceProgress & { source?: string }) => onProgress?.(p);
+    this.on('progress', listener);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve) => {
+        const started = Date.now();
+        const check = () => {
+          if (!this.hasData) return;
+          const left = budgetMs - (Date.now() - started);
+          if (left <= 0) return resolve();
+          timer ??= setTimeout(resolve, left);
+        };
+        this.on('updated', check);
+        refresh.then(() => resolve(), () => resolve());
+        void refresh.finally(() => this.off('updated', check));
+      });
+    } finally {
+      clearTimeout(timer);
+      this.off('progress', listener);
     }
-    await this.firstRefresh;
+  }
+
+  /** Sources being fetched right now that have no entries in the catalog yet (a first run still filling in). */
+  get loadingSources(): string[] {
+    return [...this.running.keys()].filter((name) => !this.withData.has(name));
   }
 
   search(query: string, opts: { limit?: number; filters?: SearchFilters } = {}): SearchHit[] {
@@ -169,20 +188,34 @@ export class Catalog extends EventEmitter {
       const names = this.config.sources.map((s) => s.name).join(', ');
       throw new Error(`unknown source "${opts.source}": configured sources are ${names || '(none)'}`);
     }
-    const outcomes: RefreshOutcome[] = [];
-    let changed = false;
-    for (const cfg of targets) {
-      if (!cfg.enabled) {
-        outcomes.push({ name: cfg.name, status: 'disabled', entries: 0, durationMs: 0 });
-        continue;
-      }
-      const o = await this.refreshOne(cfg, !!opts.force, opts.onProgress, opts.signal);
-      if (o.status === 'ok') changed = true;
-      outcomes.push(o);
-    }
-    if (changed || !this.hasData) await this.remerge();
+    // Sources are independent (each is polite to its own host), so they run side by side; each one's entries are
+    // merged in as soon as it finishes, so a slow source never keeps the others' results from searches.
+    const outcomes = await Promise.all(
+      targets.map(async (cfg): Promise<RefreshOutcome> => {
+        if (!cfg.enabled) return { name: cfg.name, status: 'disabled', entries: 0, durationMs: 0 };
+        const o = await this.refreshOne(cfg, !!opts.force, opts.onProgress, opts.signal);
+        if (o.status === 'ok') await this.requestRemerge();
+        return o;
+      }),
+    );
+    if (!this.hasData) await this.requestRemerge();
     this.emit('refreshed', outcomes);
     return outcomes;
+  }
+
+  private mergeQueued: Promise<void> | null = null;
+  private mergeTail: Promise<void> = Promise.resolve();
+
+  /** Remerges one at a time; requests that arrive while one waits share it. */
+  private requestRemerge(): Promise<void> {
+    if (this.mergeQueued) return this.mergeQueued;
+    const next = this.mergeTail.then(() => {
+      this.mergeQueued = null;
+      return this.remerge();
+    });
+    this.mergeQueued = next;
+    this.mergeTail = next.catch((err) => this.log.error(`could not rebuild the merged catalog: ${errorMessage(err)}`));
+    return next;
   }
 
   private refreshOne(cfg: SourceConfig, force: boolean, onProgress?: ProgressFn, signal?: AbortSignal): Promise<RefreshOutcome> {
@@ -270,7 +303,10 @@ export class Catalog extends EventEmitter {
     this.swap(merged, index);
   }
 
+  private withData = new Set<string>();
+
   private swap(entries: Entry[], prebuilt?: SearchIndex): void {
+    this.withData = new Set(entries.flatMap((e) => e.sources.map((s) => s.source)));
     const byId = new Map<string, Entry>();
     for (const e of entries) {
       for (const a of e.aliases) byId.set(a.toLowerCase(), e);

@@ -2,6 +2,7 @@ import { readFile, mkdir, open, rm, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EntrySchema, type Entry } from './entry.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
+import { pidAlive, withFileLock } from '../util/file-lock.js';
 
 /**
  * Per-source persistence: the last good result of each source (entries + its own state), a small status record
@@ -64,14 +65,20 @@ export class SourceStore {
     }
   }
 
-  /** Read-modify-write of one source's status (other sources' records, possibly written by another process, are kept). */
+  /**
+   * Read-modify-write of one source's status under a lock: sources refresh side by side, and another registry
+   * process may share this home, so each record must survive the others' updates.
+   */
   async updateStatus(name: string, patch: SourceStatusRecord): Promise<SourceStatusRecord> {
-    const all = await this.readStatus();
-    const next = { ...all[name], ...patch };
-    for (const k of Object.keys(next) as (keyof SourceStatusRecord)[]) if (next[k] === undefined) delete next[k];
-    all[name] = next;
-    await writeJsonAtomic(this.statusPath(), all);
-    return next;
+    await mkdir(this.cacheDir, { recursive: true });
+    return withFileLock(this.statusPath(), async () => {
+      const all = await this.readStatus();
+      const next = { ...all[name], ...patch };
+      for (const k of Object.keys(next) as (keyof SourceStatusRecord)[]) if (next[k] === undefined) delete next[k];
+      all[name] = next;
+      await writeJsonAtomic(this.statusPath(), all);
+      return next;
+    });
   }
 
   /**
@@ -109,14 +116,6 @@ export class SourceStore {
   }
 }
 
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Validate entries before they are persisted: one bad entry is dropped with a warning, never the whole batch. */
 export function validateEntries(entries: Entry[], warnings: string[]): Entry[] {

@@ -2,7 +2,7 @@ import { mkdir, open, readFile, rename, stat, type FileHandle } from 'node:fs/pr
 import { dirname, join } from 'node:path';
 import { parseDuration } from '../config.js';
 import { createLogger, errorMessage } from '../log.js';
-import { withFileLock, type LockOptions } from '../runtime/file-lock.js';
+import { withFileLock, type LockOptions } from '../util/file-lock.js';
 import { patternToRegExp } from '../runtime/patterns.js';
 import type { ToolContext, ToolDef, ToolOutput, ToolProvider } from '../server/tool-def.js';
 import { maskCredentials } from './secret-scan.js';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Entry } from '../catalog/entry.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { errorMessage } from '../log.js';
-import { withFileLock } from './file-lock.js';
+import { withFileLock } from '../util/file-lock.js';
 import { patternToRegExp } from './patterns.js';
 import type { LaunchOverrides } from './launch-plan.js';
 

@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { createLogger, errorMessage } from '../log.js';
-import { pidAlive, withFileLock, type LockOptions } from './file-lock.js';
+import { pidAlive, withFileLock, type LockOptions } from '../util/file-lock.js';
 
 /**
  * Persistent runtime state: what is mounted, each entry's settings, approvals — and, in a separate 0600 file, secrets.

@@ -112,7 +112,9 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
         .filter((h) => visible(h.entry.id))
         .slice(0, args.limit);
       const results = hits.map((h) => item(h.entry, h.score));
-      return { text: formatFindText(args.query, results), structured: { results } };
+      const loading = catalog.loadingSources;
+      const note = loading.length ? `\n(First run: still fetching ${loading.join(', ')}; search again in a minute for more results.)` : '';
+      return { text: formatFindText(args.query, results) + note, structured: { results } };
     },
   });
 

@@ -1,9 +1,16 @@
 import { hostname } from 'node:os';
 import { link, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { pidAlive } from '../catalog/source-store.js';
 
-export { pidAlive };
+/** True when a process with this pid exists (EPERM: it exists but belongs to another user). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /**
  * A cross-process lock next to a file: `<file>.lock`, created with O_EXCL and holding `pid host time nonce`.
