@@ -1,5 +1,5 @@
 import { createApp } from './app.js';
-import { findItem, formatFindText } from './catalog/views.js';
+import { emptyCatalogMessage, findItem, formatFindText } from './catalog/views.js';
 import { formatRefresh } from './server/catalog-tools.js';
 import { z } from 'zod';
 
@@ -21,6 +21,10 @@ export async function search(query: string, opts: { limit?: string; json: boolea
   if (!app.catalog.hasData) {
     process.stderr.write('The catalog is empty (first run): fetching sources, this can take a while…\n');
     await app.catalog.ready((p) => process.stderr.write(`  ${p.source}: ${p.message}\n`));
+  }
+  if (!app.catalog.hasData) {
+    process.stderr.write(emptyCatalogMessage(await app.catalog.status()) + '\n');
+    return 1;
   }
   const hits = app.catalog.search(query, { limit: limit.data, filters: { sources: opts.sources, category: opts.category, runnable: opts.runnable } });
   const results = hits.map((h) => findItem(h.entry, h.score));

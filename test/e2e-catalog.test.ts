@@ -51,6 +51,28 @@ async function call<T>(r: RunningRegistry, name: string, args: Record<string, un
 }
 
 describe('catalog over stdio (issue 2)', () => {
+  it('a first search with every source unreachable says the catalog is empty and why, quickly', async () => {
+    const offline = await makeHome({
+      sources: [
+        { name: 'docker', type: 'docker', url: '/nonexistent/registry.bundle' },
+        { name: 'official', type: 'official', url: 'http://no-such-host.invalid' },
+      ],
+    });
+    const r = await startRegistry(offline);
+    try {
+      const t0 = Date.now();
+      const res = await call(r, 'registry-find', { query: 'send a slack message' });
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(res.isError).toBe(true);
+      expect(res.content[0]!.text).toMatch(/catalog is empty: no source could be fetched/);
+      expect(res.content[0]!.text).toMatch(/official: cannot resolve no-such-host\.invalid/);
+      expect(res.content[0]!.text).toMatch(/docker: /);
+    } finally {
+      await r.close();
+      await rm(offline, { recursive: true, force: true });
+    }
+  });
+
   it('lists the catalog tools with output schemas and read-only hints', async () => {
     const { tools } = await reg.client.listTools();
     const names = tools.map((t) => t.name);

@@ -115,33 +115,33 @@ export class Catalog extends EventEmitter {
   }
 
   /**
-   * On a first run (empty catalog) waits for the first refresh: until every source is done, or — once some source
-   * has delivered entries — at most `budgetMs`, so one slow source (a polite 400-page crawl) never holds a search for
-   * minutes. Resolves at once when there is data already.
+   * On a first run waits for the sources that have no entries yet: until they are done, or — once some source has
+   * delivered entries — at most `budgetMs`, so one slow source (a polite 400-page crawl) never holds a search for
+   * minutes. Resolves at once when no source is still filling in.
    */
   async ready(onProgress?: ProgressFn, budgetMs = 20_000): Promise<void> {
     await this.load();
-    if (this.hasData) return;
-    this.firstRefresh ??= this.refresh().finally(() => (this.firstRefresh = null));
-    const refresh = this.firstRefresh;
+    if (!this.hasData && !this.running.size) this.firstRefresh ??= this.refresh().finally(() => (this.firstRefresh = null));
+    const mustWait = () => this.running.size > 0 && (!this.hasData || this.loadingSources.length > 0);
+    if (!mustWait()) return;
     const listener = (p: SourceProgress & { source?: string }) => onProgress?.(p);
     this.on('progress', listener);
     let timer: NodeJS.Timeout | undefined;
+    let check = () => {};
     try {
       await new Promise<void>((resolve) => {
-        const started = Date.now();
-        const check = () => {
-          if (!this.hasData) return;
-          const left = budgetMs - (Date.now() - started);
-          if (left <= 0) return resolve();
-          timer ??= setTimeout(resolve, left);
+        check = () => {
+          if (!mustWait()) return resolve();
+          if (this.hasData) timer ??= setTimeout(resolve, budgetMs);
         };
         this.on('updated', check);
-        refresh.then(() => resolve(), () => resolve());
-        void refresh.finally(() => this.off('updated', check));
+        this.on('source-done', check);
+        check();
       });
     } finally {
       clearTimeout(timer);
+      this.off('updated', check);
+      this.off('source-done', check);
       this.off('progress', listener);
     }
   }
@@ -193,9 +193,7 @@ export class Catalog extends EventEmitter {
     const outcomes = await Promise.all(
       targets.map(async (cfg): Promise<RefreshOutcome> => {
         if (!cfg.enabled) return { name: cfg.name, status: 'disabled', entries: 0, durationMs: 0 };
-        const o = await this.refreshOne(cfg, !!opts.force, opts.onProgress, opts.signal);
-        if (o.status === 'ok') await this.requestRemerge();
-        return o;
+        return this.refreshOne(cfg, !!opts.force, opts.onProgress, opts.signal);
       }),
     );
     if (!this.hasData) await this.requestRemerge();
@@ -221,7 +219,16 @@ export class Catalog extends EventEmitter {
   private refreshOne(cfg: SourceConfig, force: boolean, onProgress?: ProgressFn, signal?: AbortSignal): Promise<RefreshOutcome> {
     const existing = this.running.get(cfg.name);
     if (existing) return existing; // never two refreshes of one source: join the running one
-    const p = this.doRefreshOne(cfg, force, onProgress, signal).finally(() => this.running.delete(cfg.name));
+    // A source counts as done only once its entries are merged in (searches waiting for it see them).
+    const p = this.doRefreshOne(cfg, force, onProgress, signal)
+      .then(async (o) => {
+        if (o.status === 'ok') await this.requestRemerge();
+        return o;
+      })
+      .finally(() => {
+        this.running.delete(cfg.name);
+        this.emit('source-done', cfg.name);
+      });
     this.running.set(cfg.name, p);
     return p;
   }

@@ -143,3 +143,15 @@ export function formatInfoText(v: ReturnType<typeof infoView>): string {
   } else if (v.dynamicTools) lines.push('Tools: known only once the server runs.');
   return lines.join('\n');
 }
+
+/** What to say when a search finds an empty catalog: that is not "no match", it is "nothing could be fetched". */
+export function emptyCatalogMessage(sources: { name: string; enabled: boolean; lastError?: string }[]): string {
+  const enabled = sources.filter((s) => s.enabled);
+  if (!enabled.length) return 'The catalog is empty: every source is disabled in config.yaml. Enable one (enabled: true) and run registry-refresh.';
+  const errors = enabled.filter((s) => s.lastError).map((s) => `${s.name}: ${shortDescription(s.lastError!, 200)}`);
+  return (
+    'The catalog is empty: no source could be fetched yet, so there is nothing to search.' +
+    (errors.length ? `\n${errors.map((e) => `- ${e}`).join('\n')}` : '') +
+    '\nCheck the network and the sources in config.yaml, then call registry-refresh (registry-status shows each source).'
+  );
+}

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Catalog, RefreshOutcome } from '../catalog/catalog.js';
 import type { Entry } from '../catalog/entry.js';
-import { findItem, formatFindText, formatInfoText, infoView, type FindItem, type ViewHooks } from '../catalog/views.js';
+import { emptyCatalogMessage, findItem, formatFindText, formatInfoText, infoView, type FindItem, type ViewHooks } from '../catalog/views.js';
 import { defineTool, ToolError, type ToolDef } from './tool-def.js';
 import { resolveEntry } from './resolve-entry.js';
 import { categoryMatches } from '../catalog/categories.js';
@@ -79,9 +79,9 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
 
   const waitForData = async (progress: (p: number, t: number | undefined, m: string) => void) => {
     await catalog.load();
-    if (catalog.hasData) return;
+    if (catalog.hasData && !catalog.loadingSources.length) return;
     let step = 0;
-    progress(0, undefined, 'The catalog is empty (first run): fetching sources now…');
+    progress(0, undefined, 'First run: fetching the catalog sources now…');
     await catalog.ready((p) => progress(++step, undefined, `${p.source}: ${p.message}`));
   };
   const prepare = async (progress: (p: number, t: number | undefined, m: string) => void) => {
@@ -112,6 +112,7 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
         .filter((h) => visible(h.entry.id))
         .slice(0, args.limit);
       const results = hits.map((h) => item(h.entry, h.score));
+      if (!catalog.hasData) throw new ToolError(emptyCatalogMessage(await catalog.status()));
       const loading = catalog.loadingSources;
       const note = loading.length ? `\n(First run: still fetching ${loading.join(', ')}; search again in a minute for more results.)` : '';
       return { text: formatFindText(args.query, results) + note, structured: { results } };

@@ -9,6 +9,7 @@ import { normalizeRepoUrl } from '../catalog/repo-url.js';
 import { errorMessage } from '../log.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { VERSION } from '../version.js';
+import { throwIfHostUnknown } from './network-error.js';
 import { SourceError, type FetchContext, type FetchResult, type Source } from './source.js';
 import { isChallengePage, parseDetailPage, parseListingPage, remoteSlugOf, serverSlug, type DetailPage, type ListingCard } from './mcpservers-html.js';
 
@@ -409,6 +410,7 @@ export class McpServersSource implements Source {
       } catch (err) {
         if (err instanceof SourceError) throw err;
         if (signal.aborted) throw signal.reason ?? err;
+        throwIfHostUnknown(err, url);
         const e = err as Error & { cause?: Error };
         problem = e.name === 'TimeoutError' ? `no answer within ${this.opts.timeoutMs} ms` : `${errorMessage(err)}${e.cause?.message ? ` (${e.cause.message})` : ''}`;
         await this.backoff(attempt, null, url, problem, signal, log);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { SourceConfig } from '../config.js';
 import type { Entry } from '../catalog/entry.js';
 import { errorMessage } from '../log.js';
+import { throwIfHostUnknown } from './network-error.js';
 import { SourceError, type FetchContext, type FetchResult, type Source } from './source.js';
 import { officialMeta, pickLatest, serverJsonToEntry, ServerJsonError, type EnvelopeMeta } from './server-json.js';
 
@@ -165,6 +166,7 @@ export class OfficialSource implements Source {
         });
       } catch (err) {
         if (ctx.signal.aborted) throw ctx.signal.reason ?? err;
+        throwIfHostUnknown(err, url);
         const e = err as Error;
         lastProblem = e.name === 'TimeoutError' ? `no answer within ${this.opts.timeoutMs} ms` : `${errorMessage(err)}${causeText(err)}`;
         await this.backoff(attempt, undefined, url, lastProblem, ctx);
