@@ -170,4 +170,19 @@ describe('catalog over stdio (issue 2)', () => {
     const res = await call<Find>(reg, 'registry-find', { query: 'send a slack message' });
     expect(res.structuredContent!.results.map((r) => r.id)).toContain('docker/slack');
   });
+
+  it('the CLI searches the same cache with the same policy view, from the command line', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { cliPath } = await import('./helpers/registry-client.js');
+    const run = (args: string[]) => promisify(execFile)(process.execPath, [cliPath, ...args], { env: { ...process.env, MCP_REGISTRY_HOME: home } });
+    const before = JSON.parse((await run(['search', 'send a slack message', '--json'])).stdout) as Find;
+    expect(before.results[0]!.id).toBe('docker/slack');
+    await import('node:fs/promises').then((fs) => fs.writeFile(join(home, 'policy.yaml'), 'entries:\n  "docker/slack": { status: disabled }\n'));
+    const after = JSON.parse((await run(['search', 'send a slack message', '--json'])).stdout) as Find;
+    expect(after.results.map((r) => r.id)).not.toContain('docker/slack');
+    const bad = await run(['search', 'x', '--limit', '0']).catch((e: { code: number; stderr: string }) => e);
+    expect((bad as { code: number }).code).toBe(2);
+    expect((bad as { stderr: string }).stderr).toMatch(/--limit must be a whole number from 1 to 50/);
+  });
 });
