@@ -165,6 +165,25 @@ describe('podman (rootful, or whatever this user gets)', () => {
     expect(await podman.imageId('localhost/mcp-registry-test/no-such-image:0')).toBeNull();
   });
 
+  it('remembers image ids only while the image list is unchanged: a re-tag is seen at once', async (ctx) => {
+    await requirePodman(ctx);
+    const p = new Podman();
+    await p.probe();
+    const tag = `localhost/mcp-registry-test/id-cache-${randomBytes(3).toString('hex')}:1`;
+    const { execFileSync } = await import('node:child_process');
+    try {
+      execFileSync('podman', ['tag', TINY_IMAGE, tag], { cwd: '/' });
+      const tinyId = await p.imageId(tag);
+      expect(tinyId).toBe(await podman.imageId(TINY_IMAGE));
+      expect(await p.imageId(tag)).toBe(tinyId); // answered from the cache
+      execFileSync('podman', ['tag', EVERYTHING_IMAGE, tag], { cwd: '/' });
+      expect(await p.imageId(tag)).toBe(await podman.imageId(EVERYTHING_IMAGE));
+    } finally {
+      execFileSync('podman', ['untag', tag], { cwd: '/', stdio: 'ignore' });
+    }
+    expect(await p.imageId(tag)).toBeNull();
+  });
+
   it('says it is missing instead of throwing when the binary does not exist', async () => {
     const missing = new Podman({ bin: '/nonexistent/podman' });
     expect(await missing.version()).toBeNull();

@@ -3,7 +3,7 @@
  * podman fails in a directory its user cannot read), and podman's stderr chatter is not a failure.
  * Secret values never appear in an argv: they travel as bare `-e NAME` with the value in podman's own environment.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -106,6 +106,9 @@ export interface PodmanVersion {
   cgroupVersion?: string;
   /** False when --memory/--cpus/--pids-limit would be ignored (rootless on cgroup v1). */
   resourceLimits: boolean;
+  /** Where podman keeps images (`store.graphRoot`) and with which driver. */
+  graphRoot?: string;
+  graphDriver?: string;
 }
 
 export type PodmanProbe =
@@ -237,6 +240,7 @@ export class Podman {
       const info = JSON.parse(r.stdout) as {
         version?: { Version?: string };
         host?: { security?: { rootless?: boolean }; ociRuntime?: { name?: string }; cgroupVersion?: string };
+        store?: { graphRoot?: string; graphDriverName?: string };
       };
       const rootless = Boolean(info.host?.security?.rootless);
       const cgroupVersion = info.host?.cgroupVersion;
@@ -248,6 +252,8 @@ export class Podman {
           runtime: info.host?.ociRuntime?.name ?? 'unknown',
           cgroupVersion,
           resourceLimits: !(rootless && cgroupVersion === 'v1'),
+          graphRoot: info.store?.graphRoot,
+          graphDriver: info.store?.graphDriverName,
         },
       };
     } catch (err) {
@@ -267,11 +273,34 @@ export class Podman {
     return r.exitCode === 0;
   }
 
-  /** The image's config digest (stable across save/load), or null when there is no such image. */
+  /**
+   * The image's config digest (stable across save/load), or null when there is no such image.
+   * Answers are remembered per reference while podman's image list file (`<graphRoot>/<driver>-images/images.json`,
+   * rewritten on every pull, tag, untag and removal) is unchanged: a start then skips a ~25 ms `podman image inspect`.
+   */
   async imageId(ref: string): Promise<string | null> {
+    const marker = await this.imageStoreMarker();
+    const cached = marker ? this.imageIds.get(ref) : undefined;
+    if (cached && cached.marker === marker) return cached.id;
     const r = await this.cli(['image', 'inspect', '--format', '{{.Id}}', ref]);
     if (r.missing) throw new PodmanError(`podman not found ("${this.bin}")`, ['image', 'inspect', ref]);
-    return r.exitCode === 0 ? r.stdout.trim() || null : null;
+    const id = r.exitCode === 0 ? r.stdout.trim() || null : null;
+    if (marker && id) this.imageIds.set(ref, { marker, id });
+    return id;
+  }
+
+  private readonly imageIds = new Map<string, { marker: string; id: string }>();
+
+  /** A stamp of podman's image list file, or null when it cannot be known (then nothing is cached). */
+  private async imageStoreMarker(): Promise<string | null> {
+    const facts = this.facts;
+    if (!facts?.graphRoot || !facts.graphDriver) return null;
+    try {
+      const st = await stat(join(facts.graphRoot, `${facts.graphDriver}-images`, 'images.json'));
+      return `${st.mtimeMs}:${st.size}:${st.ino}`;
+    } catch {
+      return null;
+    }
   }
 
   /** `podman pull`; each stderr line (podman's progress) goes to onProgress. */
