@@ -179,7 +179,7 @@ describe('podman (rootful, or whatever this user gets)', () => {
       execFileSync('podman', ['tag', EVERYTHING_IMAGE, tag], { cwd: '/' });
       expect(await p.imageId(tag)).toBe(await podman.imageId(EVERYTHING_IMAGE));
     } finally {
-      execFileSync('podman', ['untag', tag], { cwd: '/', stdio: 'ignore' });
+      execFileSync('podman', ['untag', tag, tag], { cwd: '/', stdio: 'ignore' }); // IMAGE NAME: without NAME, untag strips every name
     }
     expect(await p.imageId(tag)).toBeNull();
   });
