@@ -125,6 +125,17 @@ describe('buildRunArgs', () => {
     expect(() => buildRunArgs(tinySpec({ volumes: ['--privileged'] }))).toThrow(/not a volume/);
   });
 
+  it('refuses a secret under a name podman itself reads (PATH, HOME, LD_PRELOAD, XDG_*, CONTAINER_HOST…): secrets travel in podman\'s environment', () => {
+    // A catalog entry declaring such a secret would otherwise re-point or hijack the host's podman process.
+    for (const name of ['PATH', 'HOME', 'LD_PRELOAD', 'LD_LIBRARY_PATH', 'XDG_RUNTIME_DIR', 'CONTAINER_HOST', 'CONTAINERS_CONF', 'TMPDIR', 'GODEBUG']) {
+      expect(() => buildRunArgs(tinySpec({ secretEnv: { [name]: 'x' } })), name).toThrow(/podman itself reads/);
+      expect(() => podman.runCommand(tinySpec({ secretEnv: { [name]: '/nonexistent' } })), name).toThrow(ContainerSpecError);
+    }
+    // Ordinary secret names, including ones that merely start alike, still work; as plain settings those names are fine.
+    const ok = podman.runCommand(tinySpec({ env: { HOME: '/tmp' }, secretEnv: { GOOGLE_API_KEY: 'k1-secret', DOCKER_TOKEN: 'k2-secret', PATHFINDER_KEY: 'k3-secret', CONTAINER_REGISTRY_TOKEN: 'k4-secret' } }));
+    expect(ok.env).toMatchObject({ GOOGLE_API_KEY: 'k1-secret', DOCKER_TOKEN: 'k2-secret', PATHFINDER_KEY: 'k3-secret', CONTAINER_REGISTRY_TOKEN: 'k4-secret', PATH: process.env.PATH });
+  });
+
   it('names containers mcp-registry-<instance>-<prefix>, cleaned for podman', () => {
     expect(containerName('123-456-abcdef0123', 'git_hub')).toBe('mcp-registry-123-456-abcdef0123-git_hub');
     expect(containerName('1-2-abcdef0123', 'a b/c')).toBe('mcp-registry-1-2-abcdef0123-a-b-c');

@@ -44,6 +44,13 @@ export interface RunArgsOptions {
 
 const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/**
+ * Variables that podman (a Go program), its helpers and the dynamic loader read from their own environment. Secrets
+ * are handed over in that environment, so a secret under one of these names (declared by a catalog entry) would
+ * re-point or hijack the host's podman process instead of reaching the container.
+ */
+const PODMAN_READS =
+  /^(?:PATH|HOME|USER|LOGNAME|SHELL|PWD|TMPDIR|NOTIFY_SOCKET|REGISTRY_AUTH_FILE|DBUS_SESSION_BUS_ADDRESS|SSL_CERT_FILE|SSL_CERT_DIR|CONTAINER_HOST|CONTAINER_CONNECTION|CONTAINER_SSHKEY|CONTAINER_PASSPHRASE|STORAGE_DRIVER|STORAGE_OPTS|LISTEN_FDS|LISTEN_PID|LISTEN_FDNAMES|GODEBUG|GOGC|GOMAXPROCS|GOMEMLIMIT|GOTRACEBACK|GOTMPDIR|GCONV_PATH|LOCPATH|NLSPATH|HOSTALIASES|RES_OPTIONS|LOCALDOMAIN|(?:LD|XDG|CONTAINERS|_CONTAINERS|PODMAN|BUILDAH|SYSTEMD|MALLOC)_[A-Za-z0-9_]*)$/;
 
 export class ContainerSpecError extends Error {}
 
@@ -58,6 +65,9 @@ export function buildRunArgs(spec: ContainerSpec, opts: RunArgsOptions = {}): st
   for (const k of [...Object.keys(spec.env), ...Object.keys(spec.secretEnv)]) {
     if (!ENV_NAME.test(k)) bad(`"${k}" is not an environment variable name (letters, digits and _, not starting with a digit)`);
     if (k in spec.env && k in spec.secretEnv) bad(`"${k}" is given both as a setting and as a secret`);
+  }
+  for (const k of Object.keys(spec.secretEnv)) {
+    if (PODMAN_READS.test(k)) bad(`"${k}" cannot hold a secret: secrets reach the container through podman's own environment, and podman itself reads ${k}; this entry cannot be run with that secret set (remove it with registry-config-set, value "")`);
   }
   for (const v of spec.volumes ?? []) if (!v || v.startsWith('-')) bad(`"${v}" is not a volume`);
   if (spec.user !== undefined && !/^[a-zA-Z0-9_.-]+(?::[a-zA-Z0-9_.-]+)?$/.test(spec.user)) bad(`"${spec.user}" is not a user`);
