@@ -58,6 +58,10 @@ export async function runStdioServer(): Promise<void> {
   process.stdin.on('close', () => void shutdown('stdin closed'));
 
   const transport = new StdioServerTransport();
+  // The SDK closes its stdio transport on a message it cannot take (over 10 MB) and stops reading stdin: say why,
+  // and shut down (stopping containers) rather than linger deaf with every later request hanging.
+  reg.server.onerror = (err) => app.log.warn(`MCP connection: ${errorMessage(err)}`);
+  reg.server.onclose = () => void shutdown('MCP connection closed');
   await reg.server.connect(transport);
   // Restoring mounts loads podman support and starts containers: let initialize and tools/list go first.
   setTimeout(() => void runtime.start().catch((err) => app.log.error(`runtime start-up failed: ${errorMessage(err)}`)), 50).unref();

@@ -1,0 +1,51 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { makeHome, startRegistry, type RunningRegistry } from './helpers/registry-client.js';
+import { repoRoot } from './helpers/shared-data.js';
+
+/**
+ * The MCP SDK's stdio transport gives up on a message larger than its buffer (10 MB) and stops reading stdin. The
+ * registry must not linger deaf after that (every later request hanging, its containers running): it says why on
+ * stderr and shuts down, so the client sees the connection close at once and can start it again.
+ */
+
+let home: string | undefined;
+let reg: RunningRegistry | undefined;
+
+afterAll(async () => {
+  await reg?.close();
+  if (home) await rm(home, { recursive: true, force: true });
+});
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('stdio transport limits', () => {
+  it('a request too large for the transport closes the connection with the reason on stderr, instead of leaving a deaf registry', async () => {
+    home = await makeHome({ sources: [{ name: 'test', type: 'file', path: join(repoRoot, 'test/fixtures/runtime-catalog') }], refresh: { onStart: false } });
+    reg = await startRegistry(home);
+    const pid = reg.pid!;
+    // A sane request first: the server works.
+    const ok = await reg.client.callTool({ name: 'registry-active', arguments: {} });
+    expect(ok.isError).toBeFalsy();
+
+    const huge = { tool: 'tiny__echo', arguments: { text: 'x'.repeat(11 * 1024 * 1024) } };
+    // Without the fix the request is never answered and the client waits for its own timeout (-32001).
+    const err = await reg.client.callTool({ name: 'registry-exec', arguments: huge }, undefined, { timeout: 30_000 }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(McpError);
+    expect((err as McpError).code).toBe(ErrorCode.ConnectionClosed);
+    await expect.poll(() => alive(pid), { timeout: 20_000 }).toBe(false);
+    expect(reg.stderr()).toMatch(/exceeded maximum size[\s\S]*shutting down/);
+  });
+});
