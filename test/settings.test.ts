@@ -23,6 +23,15 @@ describe('validateSettings on real Docker entries', () => {
     expect(r.errors).toEqual(['unknown setting "uri" for docker/elasticsearch: it declares settings url; secrets elasticsearch.api_key (ES_API_KEY)']);
   });
 
+  it('answers a flood of unknown keys with one short error naming a few of them and the count', () => {
+    const flood = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`k${i}${i === 7 ? 'x'.repeat(5000) : ''}`, i]));
+    const r = validateSettings(real.get('elasticsearch'), { ...flood, url: 'http://es:9200' });
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]).toMatch(/^unknown settings "k0", "k1", .*and 2990 more for docker\/elasticsearch: it declares settings url; secrets elasticsearch.api_key \(ES_API_KEY\)$/);
+    expect(r.errors[0]!.length).toBeLessThan(1500);
+    expect(r.settings).toEqual({ url: 'http://es:9200' });
+  });
+
   it('says so when an entry takes nothing at all', () => {
     const none = real.all.find((e) => !e.config.secrets.length && !e.config.env.length && !e.config.parameters && e.launch[0]?.type === 'image')!;
     expect(validateSettings(none, { x: 1 }).errors).toEqual([`unknown setting "x" for ${none.id}: it takes no settings or secrets`]);

@@ -108,6 +108,7 @@ export function validateSettings(entry: Entry, values: Record<string, unknown>):
     if (!secretByEnv.has(s.env)) secretByEnv.set(s.env, s);
   }
   const argNames = new Set(argumentSettings(entry));
+  const unknown: string[] = [];
 
   for (const [key, value] of Object.entries(values)) {
     const secret = secretByName.get(key) ?? secretByEnv.get(key) ?? secretByName.get(`${server}.${key}`);
@@ -143,7 +144,7 @@ export function validateSettings(entry: Entry, values: Record<string, unknown>):
       }
     }
     if (!schema) {
-      errors.push(`unknown setting "${key}" for ${entry.id}: ${describeDeclared(entry)}`);
+      unknown.push(key);
       continue;
     }
     if (value === null || value === undefined) {
@@ -153,6 +154,12 @@ export function validateSettings(entry: Entry, values: Record<string, unknown>):
     const res = coerceValue(schema, value);
     if (res.error) errors.push(`setting "${path.join('.')}": ${res.error}`);
     else setPath(settings, path, res.value);
+  }
+  if (unknown.length) {
+    // One error for them all, naming a few: thousands of stray keys must not become a message of that size.
+    const shown = unknown.slice(0, 10).map((k) => JSON.stringify(k.length > 60 ? `${k.slice(0, 59)}…` : k));
+    const more = unknown.length > shown.length ? ` and ${unknown.length - shown.length} more` : '';
+    errors.push(`unknown setting${unknown.length > 1 ? 's' : ''} ${shown.join(', ')}${more} for ${entry.id}: ${describeDeclared(entry)}`);
   }
   return { settings, secrets, errors };
 }
