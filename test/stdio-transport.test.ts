@@ -30,7 +30,12 @@ const alive = (pid: number) => {
 
 describe('stdio transport limits', () => {
   it('a request too large for the transport closes the connection with the reason on stderr, instead of leaving a deaf registry', async () => {
-    home = await makeHome({ sources: [{ name: 'test', type: 'file', path: join(repoRoot, 'test/fixtures/runtime-catalog') }], refresh: { onStart: false } });
+    // No podman for this registry: its start-up would otherwise reap containers other test files leave on purpose.
+    home = await makeHome({
+      sources: [{ name: 'test', type: 'file', path: join(repoRoot, 'test/fixtures/runtime-catalog') }],
+      refresh: { onStart: false },
+      runtime: { podman: '/nonexistent/podman' },
+    });
     reg = await startRegistry(home);
     const pid = reg.pid!;
     // A sane request first: the server works.
