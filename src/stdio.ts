@@ -11,7 +11,7 @@ export type ShutdownHook = () => Promise<void>;
 
 /**
  * The stdio MCP server. Answers initialize/tools/list from the cached catalog at once; refreshes in the background.
- * Stops cleanly (every hook run once) on SIGTERM, SIGINT or when stdin closes.
+ * Stops cleanly (every hook run once) on SIGTERM, SIGINT, SIGHUP or when stdin closes.
  */
 export async function runStdioServer(): Promise<void> {
   const app = await createApp(process.env, { load: false });
@@ -54,6 +54,7 @@ export async function runStdioServer(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGHUP', () => void shutdown('SIGHUP')); // terminal closed: same clean stop
   process.stdin.on('end', () => void shutdown('stdin closed'));
   process.stdin.on('close', () => void shutdown('stdin closed'));
 

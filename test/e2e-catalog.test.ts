@@ -185,4 +185,14 @@ describe('catalog over stdio (issue 2)', () => {
     expect((bad as { code: number }).code).toBe(2);
     expect((bad as { stderr: string }).stderr).toMatch(/--limit must be a whole number from 1 to 50/);
   });
+
+  it('stops cleanly on SIGHUP (a closed terminal), like SIGTERM', async () => {
+    const r = await startRegistry(home);
+    const child = (r.transport as unknown as { _process?: import('node:child_process').ChildProcess })._process!;
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await call(r, 'registry-status');
+    process.kill(r.pid!, 'SIGHUP');
+    expect(await exited).toBe(0);
+    expect(r.stderr()).toMatch(/shutting down \(SIGHUP\)/);
+  });
 });

@@ -18,7 +18,7 @@ import {
   type Prompt,
   type GetPromptResult,
 } from '@modelcontextprotocol/sdk/types.js';
-import { addLogSink, errorMessage, type LogLevel } from '../log.js';
+import { addLogSink, errorMessage, redactText, type LogLevel } from '../log.js';
 import { describeTool, formatInputError, ToolError, type ToolContext, type ToolDef, type ToolOutput, type ToolProvider } from './tool-def.js';
 import { VERSION } from '../version.js';
 
@@ -173,7 +173,8 @@ async function runTool(def: ToolDef, args: unknown, ctx: ToolContext): Promise<C
     if ('content' in out) return out as CallToolResult;
     return toResult(out as ToolOutput);
   } catch (err) {
-    const msg = err instanceof ToolError ? err.message : `${def.name} failed: ${errorMessage(err)}`;
+    // Known secret values never leave in an error message, whatever put them there.
+    const msg = redactText(err instanceof ToolError ? err.message : `${def.name} failed: ${errorMessage(err)}`);
     return errorResult(msg);
   }
 }

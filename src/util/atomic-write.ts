@@ -13,9 +13,13 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   try {
     await fh.writeFile(data);
     await fh.sync();
-  } finally {
-    await fh.close();
+  } catch (err) {
+    // Disk full or I/O error: leave no partial temp file behind (it may hold secrets).
+    await fh.close().catch(() => {});
+    await rm(tmp, { force: true });
+    throw err;
   }
+  await fh.close();
   try {
     await rename(tmp, path);
   } catch (err) {
