@@ -162,6 +162,21 @@ describe('Catalog', () => {
     expect(cacheBytes).toBeLessThan(100_000);
   });
 
+  it('takes over a refresh lock left by a dead process, but not one held by a live process', async () => {
+    const { hostname } = await import('node:os');
+    const { mkdir } = await import('node:fs/promises');
+    const c = makeCatalog();
+    await mkdir(join(dir, 'cache', 'locks'), { recursive: true });
+    const lock = join(dir, 'cache', 'locks', 'internal.lock');
+    await writeFile(lock, `999999999 ${hostname()} ${Date.now()} deadbeef\n`); // no such pid: its holder died
+    const [dead] = await c.refresh({ source: 'internal' });
+    expect(dead!.status).toBe('ok');
+    await writeFile(lock, `${process.pid} ${hostname()} ${Date.now()} cafebabe\n`); // a live holder
+    const [live] = await c.refresh({ source: 'internal', force: true });
+    expect(live!.status).toBe('busy');
+    expect(await readFile(lock, 'utf8')).toMatch(/cafebabe/); // the live holder's lock is left alone
+  });
+
   it('a refresh leaves no torn files behind', async () => {
     const c = makeCatalog();
     await c.refresh();

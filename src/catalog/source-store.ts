@@ -1,8 +1,8 @@
-import { readFile, mkdir, open, rm, readdir } from 'node:fs/promises';
+import { readFile, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EntrySchema, type Entry } from './entry.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
-import { pidAlive, withFileLock } from '../util/file-lock.js';
+import { tryLock, withFileLock } from '../util/file-lock.js';
 
 /**
  * Per-source persistence: the last good result of each source (entries + its own state), a small status record
@@ -82,29 +82,12 @@ export class SourceStore {
   }
 
   /**
-   * Take the refresh lock of a source. Returns a release function, or null when a live process holds it.
-   * A lock left by a dead process is taken over.
+   * Take the refresh lock of a source. Returns a release function, or null when a live process holds it
+   * (this one included: two catalogs in one process must not refresh one source at once either).
    */
   async tryLock(name: string): Promise<(() => Promise<void>) | null> {
-    const path = this.lockPath(name);
     await mkdir(join(this.cacheDir, 'locks'), { recursive: true });
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fh = await open(path, 'wx');
-        await fh.writeFile(String(process.pid));
-        await fh.close();
-        return async () => {
-          await rm(path, { force: true });
-        };
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const holder = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-        if (holder && holder !== process.pid && pidAlive(holder)) return null;
-        if (holder === process.pid) return null;
-        await rm(path, { force: true });
-      }
-    }
-    return null;
+    return tryLock(this.lockPath(name));
   }
 
   async knownSources(): Promise<string[]> {

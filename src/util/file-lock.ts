@@ -73,17 +73,7 @@ async function acquire(lockPath: string, opts: LockOptions): Promise<string> {
   const nonce = randomBytes(8).toString('hex');
   let delay = 5;
   for (;;) {
-    try {
-      const fh = await open(lockPath, 'wx', 0o600);
-      try {
-        await fh.writeFile(`${process.pid} ${HOST} ${Date.now()} ${nonce}\n`);
-      } finally {
-        await fh.close();
-      }
-      return nonce;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
+    if (await tryCreate(lockPath, nonce)) return nonce;
     await takeOverIfStale(lockPath, staleMs);
     if (Date.now() > deadline) {
       const holder = parseLock(await readFile(lockPath, 'utf8').catch(() => ''));
@@ -95,6 +85,35 @@ async function acquire(lockPath: string, opts: LockOptions): Promise<string> {
     await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
     delay = Math.min(delay * 2, 100);
   }
+}
+
+/** Create the lock file if nobody holds it; false when it exists. */
+async function tryCreate(lockPath: string, nonce: string): Promise<boolean> {
+  try {
+    const fh = await open(lockPath, 'wx', 0o600);
+    try {
+      await fh.writeFile(`${process.pid} ${HOST} ${Date.now()} ${nonce}\n`);
+    } finally {
+      await fh.close();
+    }
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return false;
+  }
+}
+
+/**
+ * One attempt at a lock that may be held for minutes (a source refresh): a release function, or null while a live
+ * holder has it. A lock whose holder died (or older than staleMs) is taken over the same safe way withFileLock does.
+ */
+export async function tryLock(lockPath: string, staleMs = 6 * 3_600_000): Promise<(() => Promise<void>) | null> {
+  const nonce = randomBytes(8).toString('hex');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    if (await tryCreate(lockPath, nonce)) return () => release(lockPath, nonce);
+    await takeOverIfStale(lockPath, staleMs);
+  }
+  return null;
 }
 
 async function takeOverIfStale(lockPath: string, staleMs: number): Promise<void> {
