@@ -49,8 +49,6 @@ export class Catalog extends EventEmitter {
   private readonly store: SourceStore;
   private readonly running = new Map<string, Promise<RefreshOutcome>>();
   private readonly sources = new Map<string, Source>();
-  private loaded = false;
-  private firstRefresh: Promise<unknown> | null = null;
   readonly log: Logger;
 
   constructor(
@@ -93,14 +91,12 @@ export class Catalog extends EventEmitter {
         const bytes = await readFile(this.indexPath).catch(() => null);
         const saved = bytes ? SearchIndex.load(file.entries, bytes, file.builtAt) : undefined;
         this.swap(file.entries, saved);
-        this.loaded = true;
         return;
       }
     } catch {
       /* no cache, or a foreign/torn one: rebuild from per-source snapshots */
     }
     await this.requestRemerge();
-    this.loaded = true;
   }
 
   /** True when there is something to search (cache or a finished refresh). */
@@ -110,9 +106,6 @@ export class Catalog extends EventEmitter {
   get size(): number {
     return this.entries.length;
   }
-  get isLoaded(): boolean {
-    return this.loaded;
-  }
 
   /**
    * On a first run waits for the sources that have no entries yet: until they are done, or — once some source has
@@ -121,7 +114,8 @@ export class Catalog extends EventEmitter {
    */
   async ready(onProgress?: ProgressFn, budgetMs = 20_000): Promise<void> {
     await this.load();
-    if (!this.hasData && !this.running.size) this.firstRefresh ??= this.refresh().finally(() => (this.firstRefresh = null));
+    // refresh() registers its sources in `running` synchronously, so a second caller sees it and joins.
+    if (!this.hasData && !this.running.size) void this.refresh();
     const mustWait = () => this.running.size > 0 && (!this.hasData || this.loadingSources.length > 0);
     if (!mustWait()) return;
     const listener = (p: SourceProgress & { source?: string }) => onProgress?.(p);
@@ -179,8 +173,7 @@ export class Catalog extends EventEmitter {
   }
 
   /**
-   * Refresh sources (all enabled ones, or one). Sources run one after another; each keeps its last good data when
-   * it fails. Honours minInterval unless forced, and a short cooldown even when forced.
+   * Refresh sources (all enabled ones, or one), side by side; each keeps its last good data when it fails. Honours minInterval unless forced, and a short cooldown even when forced.
    */
   async refresh(opts: { source?: string; force?: boolean; onProgress?: ProgressFn; signal?: AbortSignal } = {}): Promise<RefreshOutcome[]> {
     const targets = opts.source ? this.config.sources.filter((s) => s.name === opts.source) : this.enabledSources;
@@ -256,7 +249,6 @@ export class Catalog extends EventEmitter {
       this.emit('progress', ev);
       onProgress?.(ev);
     };
-    this.emit('refresh-start', cfg.name);
     log.info(`refreshing source ${cfg.name} (${cfg.type})`);
     await this.store.updateStatus(cfg.name, { lastAttempt: new Date(started).toISOString() });
     try {
@@ -332,9 +324,9 @@ export class Catalog extends EventEmitter {
     for (const ref of entry.sources) {
       const src = await this.source(ref.source);
       if (!src?.detail) continue;
-      const own = (await this.store.readSnapshot(ref.source))?.entries.find((e) => e.id === ref.id) ?? entry;
       try {
-        const extra = await src.detail(own, {
+        // The source finds its own reference among entry.sources.
+        const extra = await src.detail(entry, {
           workDir: join(this.sourcesDir, ref.source),
           signal: AbortSignal.timeout(timeoutMs),
           progress: () => {},

@@ -1,4 +1,4 @@
-import { readFile, mkdir, readdir } from 'node:fs/promises';
+import { readFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EntrySchema, type Entry } from './entry.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
@@ -89,16 +89,7 @@ export class SourceStore {
     await mkdir(join(this.cacheDir, 'locks'), { recursive: true });
     return tryLock(this.lockPath(name));
   }
-
-  async knownSources(): Promise<string[]> {
-    try {
-      return (await readdir(join(this.cacheDir, 'sources'))).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
-    } catch {
-      return [];
-    }
-  }
 }
-
 
 /** Validate entries before they are persisted: one bad entry is dropped with a warning, never the whole batch. */
 export function validateEntries(entries: Entry[], warnings: string[]): Entry[] {
