@@ -29,10 +29,10 @@ export async function search(query: string, opts: { limit?: string; json: boolea
   // The same policy view as registry-find: disabled and other-environment entries are hidden, deprecated flagged.
   const { Policy, sourceTypesOf } = await import('./runtime/policy.js');
   const policy = await Policy.load(app.paths.policyFile, sourceTypesOf(app.config.sources), { environment: app.config.environment });
-  const hits = app.catalog
-    .search(query, { limit: limit.data + 20, filters: { sources: opts.sources, category: opts.category, runnable: opts.runnable } })
-    .filter((h) => policy.visibility(h.entry).visible)
-    .slice(0, limit.data);
+  const hits = app.catalog.search(query, {
+    limit: limit.data,
+    filters: { sources: opts.sources, category: opts.category, runnable: opts.runnable, visible: (e) => policy.visibility(e).visible },
+  });
   const results = hits.map((h) => findItem(h.entry, h.score, { trust: (e) => policy.trustView(e) }));
   out(opts.json ? JSON.stringify({ results }, null, 2) : formatFindText(query, results));
   return 0;

@@ -146,6 +146,12 @@ describe('SearchIndex', () => {
     expect(index.search('postgres', { filters: { sources: [] } })).toHaveLength(3);
   });
 
+  it('applies a visibility predicate (policy) before taking the top k', () => {
+    const all = ids(index.search('postgres', { limit: 3 }));
+    const hidden = new Set(all.slice(0, 2));
+    expect(ids(index.search('postgres', { limit: 1, filters: { visible: (e) => !hidden.has(e.id) } }))).toEqual([all[2]]);
+  });
+
   it('gives scores between 0 and 1, best first, and respects the limit', () => {
     const hits = index.search('database postgres', { limit: 2 });
     expect(hits).toHaveLength(2);

@@ -9,6 +9,8 @@ export interface SearchFilters {
   sources?: string[];
   category?: string;
   runnable?: boolean;
+  /** Policy's view (hidden entries never take a top-k place). */
+  visible?: (entry: Entry) => boolean;
 }
 export interface SearchHit {
   entry: Entry;
@@ -293,7 +295,8 @@ export class SearchIndex {
     const runnable = filters?.runnable;
     const category = filters?.category;
     const sources = filters?.sources?.length ? new Set(filters.sources) : undefined;
-    if (runnable === undefined && !sources && category === undefined) return () => true;
+    const visible = filters?.visible;
+    if (runnable === undefined && !sources && category === undefined && !visible) return () => true;
     const categoryCache = new Map<string | undefined, boolean>();
     return (d) => {
       if (runnable !== undefined && (this.data.runnable[d] === 1) !== runnable) return false;
@@ -304,7 +307,7 @@ export class SearchIndex {
         if (ok === undefined) categoryCache.set(e.category, (ok = categoryMatches(e.category, category)));
         if (!ok) return false;
       }
-      return true;
+      return !visible || visible(e);
     };
   }
 }

@@ -107,10 +107,10 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
       const known = new Set(catalog.config.sources.map((s) => s.name));
       const unknown = (args.sources ?? []).filter((s) => !known.has(s));
       if (unknown.length) throw new ToolError(`Unknown source${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}: configured sources are ${[...known].join(', ')}.`);
-      const hits = catalog
-        .search(args.query, { limit: args.limit + 20, filters: { sources: args.sources, category: args.category, runnable: args.runnable } })
-        .filter((h) => visible(h.entry.id))
-        .slice(0, args.limit);
+      const hits = catalog.search(args.query, {
+        limit: args.limit,
+        filters: { sources: args.sources, category: args.category, runnable: args.runnable, visible: (e) => visible(e.id) },
+      });
       const results = hits.map((h) => item(h.entry, h.score));
       if (!catalog.hasData) throw new ToolError(emptyCatalogMessage(await catalog.status()));
       const loading = catalog.loadingSources;
