@@ -6,16 +6,12 @@ import { errorMessage } from './log.js';
 import { createRuntime } from './runtime/index.js';
 import { auditedProvider, auditedTools } from './governance/audit-log.js';
 
-/** Hooks that run on shutdown (the runtime registers container cleanup here). */
-export type ShutdownHook = () => Promise<void>;
-
 /**
  * The stdio MCP server. Answers initialize/tools/list from the cached catalog at once; refreshes in the background.
- * Stops cleanly (every hook run once) on SIGTERM, SIGINT, SIGHUP or when stdin closes.
+ * Stops cleanly (containers of this instance stopped) on SIGTERM, SIGINT, SIGHUP, stdin close or a closed connection.
  */
 export async function runStdioServer(): Promise<void> {
   const app = await createApp(process.env, { load: false });
-  const hooks: ShutdownHook[] = [];
   // The runtime is built before the server (its tools are part of the table); it notifies through `reg` later.
   const runtime = await createRuntime({
     app,
@@ -38,7 +34,6 @@ export async function runStdioServer(): Promise<void> {
   const reg = createRegistryServer(tools);
   reg.addProvider(auditedProvider(runtime.provider, runtime.audit, { entryOfTool }));
   reg.addResourceProvider(runtime.provider);
-  hooks.push(() => runtime.shutdown());
 
   let stopping = false;
   const shutdown = async (why: string) => {
@@ -48,7 +43,7 @@ export async function runStdioServer(): Promise<void> {
     const force = setTimeout(() => process.exit(0), 10_000);
     force.unref();
     await app.scheduler.stop().catch(() => {});
-    for (const h of hooks.reverse()) await h().catch((e) => app.log.warn(`shutdown step failed: ${errorMessage(e)}`));
+    await runtime.shutdown().catch((e) => app.log.warn(`stopping the servers failed: ${errorMessage(e)}`));
     await reg.server.close().catch(() => {});
     process.exit(0);
   };
@@ -76,8 +71,8 @@ export async function runStdioServer(): Promise<void> {
 function startBackgroundWork(app: App): void {
   app.scheduler.start();
   // Let initialize and the first requests go through before any source work starts.
+  // An empty catalog (first run) is always fetched; otherwise only when refresh.onStart asks for it.
   setTimeout(() => {
-    if (!app.catalog.hasData) void app.catalog.ready().catch(() => {});
-    else if (app.config.refresh.onStart) void app.scheduler.tick('start');
+    if (!app.catalog.hasData || app.config.refresh.onStart) void app.scheduler.tick('start');
   }, 50).unref();
 }
