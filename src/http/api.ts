@@ -26,8 +26,6 @@ export interface ApiResponse {
   /** The CORS headers GitHub Copilot needs (every /v0.1 response, errors included). */
   cors: boolean;
   headers?: Record<string, string>;
-  /** Health checks are not rate limited. */
-  exempt?: boolean;
 }
 
 export interface ApiContext {
@@ -37,7 +35,7 @@ export interface ApiContext {
   version: { version: string; git_commit: string; build_time: string };
 }
 
-export const DEFAULT_LIMIT = 30;
+const DEFAULT_LIMIT = 30;
 export const MAX_LIMIT = 100;
 const JSON_TYPE = 'application/json; charset=utf-8';
 const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
@@ -59,6 +57,9 @@ export function problem(status: number, detail: string, extra: Partial<ApiRespon
   return { status, body: JSON.stringify({ title, status, detail, error: detail }), contentType: PROBLEM_TYPE, cache: 'none', cors: true, ...extra };
 }
 
+/** Paths under /v0 get CORS headers (also the 404 for the old /v0/… and the 429 of the rate limiter). */
+export const corsPath = (path: string): boolean => path.startsWith('/v0');
+
 const json = (body: string, cache: CacheClass = 'public'): ApiResponse => ({ status: 200, body, contentType: JSON_TYPE, cache, cors: true });
 
 export function handleApi(req: ApiRequest, ctx: ApiContext): ApiResponse {
@@ -72,15 +73,15 @@ export function handleApi(req: ApiRequest, ctx: ApiContext): ApiResponse {
   }
   if (!path.startsWith('/v0.1/')) {
     const hint = path.startsWith('/v0/') ? ' This registry serves API version v0.1 only: use /v0.1/…' : ' The API is under /v0.1/ (e.g. /v0.1/servers).';
-    return { ...problem(404, `nothing at ${truncate(path)}.${hint}`), cors: path.startsWith('/v0') };
+    return { ...problem(404, `nothing at ${truncate(path)}.${hint}`), cors: corsPath(path) };
   }
-  if (method === 'OPTIONS') return { status: 204, body: '', contentType: 'text/plain', cache: 'none', cors: true, exempt: true };
+  if (method === 'OPTIONS') return { status: 204, body: '', contentType: 'text/plain', cache: 'none', cors: true };
   if (path === '/v0.1/publish') return problem(501, 'publishing is not supported: this registry serves a curated catalog; add servers to one of its sources instead');
   if (method !== 'GET' && method !== 'HEAD') {
     return problem(405, `${method} is not allowed: this API is read-only (GET, HEAD, OPTIONS)`, { headers: { Allow: 'GET, HEAD, OPTIONS' } });
   }
 
-  if (path === '/v0.1/health') return { ...json(JSON.stringify({ status: 'ok', servers: ctx.view().size }), 'none'), exempt: true };
+  if (path === '/v0.1/health') return json(JSON.stringify({ status: 'ok', servers: ctx.view().size }), 'none');
   if (path === '/v0.1/version') return json(JSON.stringify(ctx.version), 'none');
   if (path === '/v0.1/servers') return listServers(new URLSearchParams(req.query), ctx.view());
   if (path.startsWith('/v0.1/servers/')) return serverRoutes(path.slice('/v0.1/servers/'.length), ctx.view());

@@ -50,10 +50,6 @@ export class RateLimiter {
     return Math.max(1, Math.ceil((1 - b.tokens) / this.opts.perSecond));
   }
 
-  get clients(): number {
-    return this.buckets.size;
-  }
-
   /** Forget clients whose bucket is full again (they lose nothing), then the oldest if still too many. */
   prune(t = this.now()): void {
     for (const [k, b] of this.buckets) {

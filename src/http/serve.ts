@@ -4,7 +4,7 @@ import type { RegistryConfig } from '../config.js';
 import { errorMessage, setLogLevel, type LogLevel } from '../log.js';
 import { Policy, sourceTypesOf } from '../runtime/policy.js';
 import type { RateLimitOptions } from './rate-limit.js';
-import { startHttpServer, type RegistryHttpServer } from './server.js';
+import { normalizeBasePath, startHttpServer, type RegistryHttpServer } from './server.js';
 import { sourceNamespace, type EntryFilter, type MappingOptions, type TrustFn } from './server-json-out.js';
 
 /** `mcp-registry serve-http`: the catalog as an MCP Registry API v0.1, refreshed in the background while serving. */
@@ -22,7 +22,7 @@ export interface ServeHttpOptions {
 }
 
 /** Names for entries without one come from their source's URL; official and file sources publish their own. */
-export function mappingFor(config: RegistryConfig, trust?: TrustFn): MappingOptions {
+function mappingFor(config: RegistryConfig, trust?: TrustFn): MappingOptions {
   const namespaces: Record<string, string> = {};
   for (const s of config.sources) namespaces[s.name] = sourceNamespace({ name: s.name, type: s.type, url: 'url' in s ? s.url : undefined });
   const serverJsonSources = new Set(config.sources.filter((s) => s.type === 'official' || s.type === 'file').map((s) => s.name));
@@ -36,7 +36,11 @@ export function parseServeFlags(v: { host?: string; port?: string; 'base-path'?:
   const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
   if (!(port >= 0 && port <= 65535)) return `--port must be a number from 0 to 65535 (got "${portText}")`;
   const basePath = v['base-path'];
-  if (basePath !== undefined && !/^\/?[A-Za-z0-9._~\-/]*$/.test(basePath)) return `--base-path may only contain letters, digits and . _ ~ - / (got "${basePath}"), e.g. --base-path /registry`;
+  try {
+    normalizeBasePath(basePath);
+  } catch {
+    return `--base-path may only contain letters, digits and . _ ~ - / (got "${basePath}"), e.g. --base-path /registry`;
+  }
   let rateLimit: RateLimitOptions | false | undefined;
   if (v['rate-limit'] !== undefined) {
     const n = /^\d+(\.\d+)?$/.test(v['rate-limit']) ? Number(v['rate-limit']) : NaN;
@@ -83,7 +87,7 @@ export async function runHttpServer(app: App, opts: ServeHttpOptions): Promise<n
     process.stderr.write(`mcp-registry serve-http: cannot listen on ${opts.host}:${opts.port}: ${errorMessage(err)}${hint}\n`);
     return 1;
   }
-  const base = (opts.basePath ?? '').replace(/\/+$/, '').replace(/^(?=[^/])/, '/');
+  const base = normalizeBasePath(opts.basePath);
   log.info(`MCP Registry API v0.1 at ${srv.url}${base}/v0.1/servers, catalog page at ${srv.url}${base}/ (${srv.view.size} servers)`);
 
   if (policy) {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isRunnable, type Entry, type EnvSpec, type HeaderSpec, type ImageLaunch, type PackageLaunch, type RemoteLaunch } from '../catalog/entry.js';
+import { shortHash } from '../runtime/naming.js';
 
 /**
  * Entry → server.json (schema 2025-12-11), the shape the MCP Registry API v0.1 serves.
@@ -17,7 +18,7 @@ export const OFFICIAL_KEY = 'io.modelcontextprotocol.registry/official';
 /** Our own facts about a served entry live under this key of the envelope `_meta`, beside the official one. */
 export const AGGREGATOR_KEY = 'io.github.mcp-registry/aggregator';
 
-export const NAME_PATTERN = /^[a-zA-Z0-9.-]+\/[a-zA-Z0-9._-]+$/;
+const NAME_PATTERN = /^[a-zA-Z0-9.-]+\/[a-zA-Z0-9._-]+$/;
 const MAX_NAME = 200;
 const MAX_DESCRIPTION = 100;
 const MAX_TITLE = 100;
@@ -54,8 +55,7 @@ export interface MappedEntry {
   /** entry.version when it is a valid server.json version; else undefined (a version is derived from updatedAt). */
   version?: string;
   server: Json;
-  aggregator: Json;
-  /** `server` as JSON (without version: it may be derived from the timestamps) and `aggregator` as JSON. */
+  /** `server` as JSON (without version: it may be derived from the timestamps) and our own metadata as JSON. */
   serverJson: string;
   aggregatorJson: string;
   /** Hash of everything served about the entry except timestamps and derived version. */
@@ -134,14 +134,10 @@ export function servedName(entry: Entry, opts: MappingOptions = {}): string {
   return `${ns}/${slug}`;
 }
 
-export function shortHash(s: string): string {
-  return createHash('sha256').update(s).digest('hex').slice(0, 8);
-}
-
 const RANGE = /^[\^~<>=]|[\s*|]|(^|\.)x(\.|$)/i;
 
 /** A version server.json accepts: non-empty, ≤255 chars, not `latest`, not a range. */
-export function validVersion(v: string | undefined): v is string {
+function validVersion(v: string | undefined): v is string {
   if (!v) return false;
   const t = v.trim();
   return t.length > 0 && t.length <= 255 && t.toLowerCase() !== 'latest' && !RANGE.test(t);
@@ -157,7 +153,7 @@ export function derivedVersion(updatedAt: string): string {
   return `0.0.0-${t.slice(0, 19).replace(/\D/g, '')}`;
 }
 
-export function cut(s: string, max: number): string {
+function cut(s: string, max: number): string {
   const one = s.replace(/\s+/g, ' ').trim();
   if (one.length <= max) return one;
   // Never split a surrogate pair: the result must stay valid UTF-16 (and ≤ max code units).
@@ -381,5 +377,5 @@ export function mapEntry(entry: Entry, vis: Omit<EntryVisibility, 'visible'>, op
   const aggregatorJson = JSON.stringify(aggregator);
   const h = createHash('sha256').update(serverJson).update(aggregatorJson);
   h.update(JSON.stringify([version ?? null, vis.status, vis.statusMessage ?? null]));
-  return { name, version, server, aggregator, serverJson, aggregatorJson, contentHash: h.digest('base64url').slice(0, 22) };
+  return { name, version, server, serverJson, aggregatorJson, contentHash: h.digest('base64url').slice(0, 22) };
 }

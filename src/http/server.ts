@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Entry } from '../catalog/entry.js';
 import { createLogger, errorMessage, type Logger } from '../log.js';
 import { VERSION } from '../version.js';
-import { handleApi, problem, type ApiContext, type ApiResponse, type CacheClass } from './api.js';
+import { corsPath, handleApi, problem, type ApiContext, type ApiResponse, type CacheClass } from './api.js';
 import { PAGE_CSP, PAGE_HTML } from './page.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import type { EntryFilter, MappingOptions } from './server-json-out.js';
@@ -53,7 +53,7 @@ export interface HttpServerOptions {
   now?: () => Date;
 }
 
-export const SERVED_STAMPS_FILE = 'http-served.json';
+const SERVED_STAMPS_FILE = 'http-served.json';
 const GZIP_MIN = 1024;
 const CACHE_MAX_BYTES = 64 * 1024 * 1024;
 const MAX_CACHE_KEY = 2048;
@@ -64,6 +64,8 @@ interface CachedResponse {
   gz?: Buffer;
   etag: string;
   bytes: number;
+  /** What this entry added to cacheBytes (body plus an allowance for its gzip variant); eviction subtracts it. */
+  charged?: number;
 }
 
 export function normalizeBasePath(p: string | undefined): string {
@@ -99,7 +101,7 @@ export class RegistryHttpServer {
     this.log = opts.log ?? createLogger('http');
     this.stamps = new ServedStamps(opts.cacheDir ? join(opts.cacheDir, SERVED_STAMPS_FILE) : undefined, this.log);
     this.limiter = opts.rateLimit === false ? null : new RateLimiter(opts.rateLimit ?? DEFAULT_RATE_LIMIT);
-    this.current = new ServedView([], new Date(0).toISOString());
+    this.current = new ServedView([]);
     this.maxAge = opts.maxAge ?? 60;
     this.ctx = {
       view: () => this.current,
@@ -216,7 +218,7 @@ export class RegistryHttpServer {
         const wait = this.limiter.take(ip);
         if (wait > 0) {
           const p = problem(429, `too many requests from ${ip}: retry in ${wait} s (limit ${this.opts.rateLimit ? this.opts.rateLimit.perSecond : DEFAULT_RATE_LIMIT.perSecond}/s)`, {
-            cors: path.startsWith('/v0'),
+            cors: corsPath(path),
             headers: { 'Retry-After': String(wait) },
           });
           return this.send(req, res, p, null);
@@ -244,13 +246,14 @@ export class RegistryHttpServer {
 
   private remember(key: string, entry: CachedResponse): void {
     this.cache.set(key, entry);
-    this.cacheBytes += entry.bytes * 1.3;
+    entry.charged = entry.bytes * 1.3;
+    this.cacheBytes += entry.charged;
     if (this.cacheBytes > CACHE_MAX_BYTES) {
       // Oldest first: Map keeps insertion order.
       for (const [k, v] of this.cache) {
         if (this.cacheBytes <= CACHE_MAX_BYTES * 0.8) break;
         this.cache.delete(k);
-        this.cacheBytes -= v.bytes + (v.gz?.length ?? v.bytes * 0.3);
+        this.cacheBytes -= v.charged ?? 0;
       }
     }
   }

@@ -39,7 +39,7 @@ export interface StampInput {
 
 const FORMAT = 1;
 /** Tombstones older than this are forgotten (an incremental client that is 90 days behind should do a full sync). */
-export const TOMBSTONE_TTL_MS = 90 * 86_400_000;
+const TOMBSTONE_TTL_MS = 90 * 86_400_000;
 
 const isoOrUndefined = (s: string | undefined): string | undefined => {
   if (!s) return undefined;
@@ -81,8 +81,8 @@ export class ServedStamps {
     return [...this.stamps].filter(([, s]) => s.d !== undefined);
   }
 
-  /** Record what is served now; returns true when anything changed. */
-  update(current: StampInput[], now: Date = new Date()): boolean {
+  /** Record what is served now (marks the file dirty when anything changed). */
+  update(current: StampInput[], now: Date = new Date()): void {
     const at = now.toISOString();
     const seen = new Set<string>();
     let changed = false;
@@ -125,7 +125,6 @@ export class ServedStamps {
       }
     }
     if (changed) this.dirty = true;
-    return changed;
   }
 
   /** The version served for a name (a tombstone keeps answering with it). */

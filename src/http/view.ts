@@ -1,5 +1,6 @@
 import type { Entry } from '../catalog/entry.js';
 import type { Logger } from '../log.js';
+import { shortHash } from '../runtime/naming.js';
 import type { CursorPosition, ListFilters } from './cursor.js';
 import {
   AGGREGATOR_KEY,
@@ -9,7 +10,6 @@ import {
   derivedVersion,
   mapEntry,
   servedName,
-  shortHash,
   type EntryFilter,
   type Json,
   type MappedEntry,
@@ -28,14 +28,12 @@ export interface Row {
   version: string;
   status: 'active' | 'deprecated' | 'deleted';
   isLatest: boolean;
-  updatedAt: string;
   /** updatedAt in microseconds since the epoch (the official registry's timestamps have microseconds). */
   updatedUs: number;
   /** Lower-cased name, title and description: what `search` matches. */
   hay: string;
   /** The ServerResponse envelope `{server, _meta}` as JSON. */
   json: string;
-  entryId?: string;
 }
 
 /** Filters after parsing: `updatedSince` as microseconds. */
@@ -59,7 +57,7 @@ export function rfc3339Micros(s: string): number | undefined {
   return ms * 1000 + micros;
 }
 
-export function compareKey(aName: string, aVersion: string, bName: string, bVersion: string): number {
+function compareKey(aName: string, aVersion: string, bName: string, bVersion: string): number {
   if (aName !== bName) return aName < bName ? -1 : 1;
   if (aVersion !== bVersion) return aVersion < bVersion ? -1 : 1;
   return 0;
@@ -85,14 +83,17 @@ export class ServedView {
   private readonly lowerNames = new Map<string, string>();
   /** A search verifies only the rows that can match. */
   private readonly trigrams: TrigramIndex;
+  /** Served (not deleted) entries. */
+  readonly size: number;
 
   constructor(
     /** Sorted by (name, version). */
     readonly rows: readonly Row[],
-    readonly builtAt: string,
   ) {
     this.trigrams = new TrigramIndex(rows.map((r) => r.hay));
+    let size = 0;
     for (const r of rows) {
+      if (r.status !== 'deleted') size++;
       let list = this.byName.get(r.name);
       if (!list) {
         this.byName.set(r.name, (list = []));
@@ -100,13 +101,7 @@ export class ServedView {
       }
       list.push(r);
     }
-  }
-
-  /** Served (not deleted) entries. */
-  get size(): number {
-    let n = 0;
-    for (const r of this.rows) if (r.status !== 'deleted') n++;
-    return n;
+    this.size = size;
   }
 
   /** Every version of a name (exact, else case-insensitive), newest first; tombstones included. */
@@ -243,14 +238,14 @@ export async function buildView(entries: readonly Entry[], opts: ViewOptions): P
     const json = `{"server":${serverJson},"_meta":{${JSON.stringify(OFFICIAL_KEY)}:${JSON.stringify(official)},${JSON.stringify(AGGREGATOR_KEY)}:${p.mapped.aggregatorJson}}}`;
     const server = p.mapped.server;
     const hay = `${p.mapped.name}\n${(server.title as string | undefined) ?? ''}\n${server.description as string}`.toLowerCase();
-    rows.push({ name: p.mapped.name, version, status: p.status, isLatest: true, updatedAt: st.u, updatedUs: rfc3339Micros(st.u) ?? 0, hay, json, entryId: p.entry.id });
+    rows.push({ name: p.mapped.name, version, status: p.status, isLatest: true, updatedUs: rfc3339Micros(st.u) ?? 0, hay, json });
   }
   for (const [name, st] of opts.stamps.tombstones()) {
     const version = st.v ?? derivedVersion(st.u);
     const server = { $schema: SERVER_SCHEMA_URL, name, description: 'Removed from this registry.', version };
     const official = { status: 'deleted', statusChangedAt: st.c, statusMessage: 'Removed from this registry (upstream or by policy).', publishedAt: st.p, updatedAt: st.u, isLatest: true };
-    rows.push({ name, version, status: 'deleted', isLatest: true, updatedAt: st.u, updatedUs: rfc3339Micros(st.u) ?? 0, hay: name.toLowerCase(), json: JSON.stringify({ server, _meta: { [OFFICIAL_KEY]: official } }) });
+    rows.push({ name, version, status: 'deleted', isLatest: true, updatedUs: rfc3339Micros(st.u) ?? 0, hay: name.toLowerCase(), json: JSON.stringify({ server, _meta: { [OFFICIAL_KEY]: official } }) });
   }
   rows.sort((a, b) => compareKey(a.name, a.version, b.name, b.version));
-  return new ServedView(rows, (opts.now ?? new Date()).toISOString());
+  return new ServedView(rows);
 }

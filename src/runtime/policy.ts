@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, YAMLSeq, type Document } from 'yaml';
 import { z } from 'zod';
 import type { Entry } from '../catalog/entry.js';
+import type { EntryVisibility } from '../http/server-json-out.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { errorMessage } from '../log.js';
 import { withFileLock } from '../util/file-lock.js';
@@ -56,12 +57,8 @@ export interface PolicyChange {
   message: string;
 }
 
-/** Shaped like the HTTP API's EntryVisibility: hidden when disabled, past its sunset, or outside this environment. */
-export interface PolicyVisibility {
-  visible: boolean;
-  status: 'active' | 'deprecated';
-  statusMessage?: string;
-}
+/** The HTTP API's EntryVisibility: hidden when disabled, past its sunset, or outside this environment. */
+export type PolicyVisibility = EntryVisibility;
 
 export class PolicyError extends Error {}
 
