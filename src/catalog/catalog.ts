@@ -229,18 +229,22 @@ export class Catalog extends EventEmitter {
   private async doRefreshOne(cfg: SourceConfig, force: boolean, onProgress?: ProgressFn, signal?: AbortSignal): Promise<RefreshOutcome> {
     const started = Date.now();
     const status = (await this.store.readStatus())[cfg.name] ?? {};
-    const prev = await this.store.readSnapshot(cfg.name);
-    const count = prev?.entries.length ?? 0;
+    // Skip and cooldown are decided from the small status record: parsing a multi-megabyte snapshot only to skip it
+    // would sit on every start-up tick. The snapshot is read only when the source is really fetched.
+    const hasSnapshot = await this.store.hasSnapshot(cfg.name);
+    const known = status.entries ?? 0;
     const minInterval = cfg.minInterval ?? this.config.refresh.minInterval;
     const since = (iso?: string) => (iso ? started - Date.parse(iso) : Infinity);
-    if (!force && prev && since(status.lastRefresh ?? prev.fetchedAt) < minInterval) {
-      return { name: cfg.name, status: 'skipped', entries: count, durationMs: 0 };
+    if (!force && hasSnapshot && since(status.lastRefresh) < minInterval) {
+      return { name: cfg.name, status: 'skipped', entries: known, durationMs: 0 };
     }
     if (since(status.lastAttempt) < this.config.refresh.cooldown) {
-      return { name: cfg.name, status: 'cooldown', entries: count, durationMs: 0, error: status.lastError };
+      return { name: cfg.name, status: 'cooldown', entries: known, durationMs: 0, error: status.lastError };
     }
     const release = await this.store.tryLock(cfg.name);
-    if (!release) return { name: cfg.name, status: 'busy', entries: count, durationMs: 0 };
+    if (!release) return { name: cfg.name, status: 'busy', entries: known, durationMs: 0 };
+    const prev = hasSnapshot ? await this.store.readSnapshot(cfg.name) : null;
+    const count = prev?.entries.length ?? 0;
 
     const source = (await this.source(cfg.name))!;
     const log = this.log.child(cfg.name);

@@ -1,4 +1,4 @@
-import { readFile, mkdir } from 'node:fs/promises';
+import { readFile, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EntrySchema, type Entry } from './entry.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
@@ -51,6 +51,13 @@ export class SourceStore {
     } catch {
       return null; // a torn or foreign file is treated as no cache; the next refresh rewrites it
     }
+  }
+
+  async hasSnapshot(name: string): Promise<boolean> {
+    return stat(this.snapshotPath(name)).then(
+      (st) => st.isFile(),
+      () => false,
+    );
   }
 
   async writeSnapshot(name: string, snap: SourceSnapshot): Promise<void> {
