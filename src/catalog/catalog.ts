@@ -48,7 +48,7 @@ export class Catalog extends EventEmitter {
   private index: SearchIndex = SearchIndex.build([]);
   private readonly store: SourceStore;
   private readonly running = new Map<string, Promise<RefreshOutcome>>();
-  private readonly sources = new Map<string, Source>();
+  private readonly sources = new Map<string, Promise<Source>>();
   readonly log: Logger;
 
   constructor(
@@ -164,11 +164,12 @@ export class Catalog extends EventEmitter {
     return this.index.search(tail.replace(/[-_]/g, ' '), { limit }).map((h) => h.entry.id);
   }
 
-  async source(name: string): Promise<Source | undefined> {
+  /** One instance per source (its politeness queue must be shared): the promise is cached, not the instance. */
+  source(name: string): Promise<Source | undefined> {
     const cfg = this.config.sources.find((s) => s.name === name);
-    if (!cfg) return undefined;
+    if (!cfg) return Promise.resolve(undefined);
     let s = this.sources.get(name);
-    if (!s) this.sources.set(name, (s = await this.makeSource(cfg)));
+    if (!s) this.sources.set(name, (s = Promise.resolve(this.makeSource(cfg))));
     return s;
   }
 
