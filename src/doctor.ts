@@ -7,7 +7,7 @@ import { access, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { loadConfig } from './config.js';
+import { loadConfig, type RegistryConfig } from './config.js';
 import { errorMessage } from './log.js';
 import type { RegistryPaths } from './paths.js';
 import { Podman } from './runtime/podman.js';
@@ -168,13 +168,14 @@ async function secretsFileCheck(file: string): Promise<DoctorCheck | null> {
   return { name: 'secrets file', ok: false, detail: `${file} can be read by other users (mode ${(s.mode & 0o777).toString(8)})`, fix: `chmod 600 ${file}` };
 }
 
-async function configCheck(file: string): Promise<DoctorCheck> {
+/** The config check, and the config itself when it loads (the podman check needs runtime.podman from it). */
+async function configCheck(file: string): Promise<{ check: DoctorCheck; config: RegistryConfig | null }> {
   try {
-    const cfg = await loadConfig(file);
-    const on = cfg.sources.filter((s) => s.enabled).map((s) => s.name);
-    return { name: 'config', ok: true, detail: `${file}: ${on.length} source(s) enabled (${on.join(', ') || 'none'})` };
+    const config = await loadConfig(file);
+    const on = config.sources.filter((s) => s.enabled).map((s) => s.name);
+    return { check: { name: 'config', ok: true, detail: `${file}: ${on.length} source(s) enabled (${on.join(', ') || 'none'})` }, config };
   } catch (err) {
-    return { name: 'config', ok: false, detail: errorMessage(err), fix: `edit ${file} (or move it away to use the defaults)` };
+    return { check: { name: 'config', ok: false, detail: errorMessage(err), fix: `edit ${file} (or move it away to use the defaults)` }, config: null };
   }
 }
 
@@ -188,8 +189,8 @@ function nodeCheck(): DoctorCheck {
 
 /** Checks everything; `podman` defaults to the binary config.yaml names (runtime.podman). */
 export async function runDoctor(paths: RegistryPaths, podman?: Podman): Promise<DoctorResult> {
-  const config = await configCheck(paths.configFile);
-  const bin = (await loadConfig(paths.configFile).catch(() => null))?.runtime.podman;
+  const { check: config, config: loaded } = await configCheck(paths.configFile);
+  const bin = loaded?.runtime.podman;
   const [podmanResults, git, cache, sources, state, secrets] = await Promise.all([
     podmanChecks(podman ?? new Podman({ bin })),
     gitCheck(),

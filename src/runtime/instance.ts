@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { pidAlive } from '../util/file-lock.js';
 
 /**
  * Registry instance ids: `<pid>-<start ticks>-<boot id 6 hex><random 4 hex>`. pid + start time identify one process
@@ -47,11 +48,6 @@ export function instanceAlive(instance: string): boolean {
   const actual = procStartTicks(pid);
   if (actual !== null) return actual === start;
   if (start !== 0) return false; // /proc works here and the pid is gone
-  try {
-    process.kill(pid, 0); // no /proc (not Linux): the pid is all there is to check
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return pidAlive(pid); // no /proc (not Linux): the pid is all there is to check
 }
 

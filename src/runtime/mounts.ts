@@ -200,8 +200,6 @@ export class MountManager implements ToolProvider, ResourceProvider {
   private readonly claimed: { mount: Mount; open: () => void }[] = [];
   private configuredNames = new Map<string, Set<string>>();
   private configuredAt = 0;
-  /** Entries whose settings or secrets this process changed. */
-  private readonly touched = new Set<string>();
   private pinWatch: NodeJS.Timeout | null = null;
   private pinStateKey = '';
 
@@ -340,20 +338,16 @@ export class MountManager implements ToolProvider, ResourceProvider {
   async refreshConfigured(): Promise<void> {
     this.configuredAt = Date.now();
     try {
-      const state = await this.deps.state.read();
+      // One read of each file (the secrets file used to be read once per entry).
+      const [state, secrets] = await Promise.all([this.deps.state.read(), this.deps.secrets.namesByEntry()]);
       const next = new Map<string, Set<string>>();
       for (const [id, settings] of Object.entries(state.settings)) next.set(id, new Set(Object.keys(settings)));
-      // Secrets of entries the registry has dealt with: configured, mounted, approved, or touched by this process.
-      const ids = new Set([...next.keys(), ...state.mounts.map((m) => m.id), ...Object.keys(state.approvals), ...this.touched]);
-      await Promise.all(
-        [...ids].map(async (id) => {
-          const names = await this.deps.secrets.names(id);
-          if (!names.length) return;
-          const set = next.get(id) ?? new Set<string>();
-          for (const n of names) set.add(n);
-          next.set(id, set);
-        }),
-      );
+      for (const [id, names] of Object.entries(secrets)) {
+        if (!names.length) continue;
+        const set = next.get(id) ?? new Set<string>();
+        for (const n of names) set.add(n);
+        next.set(id, set);
+      }
       this.configuredNames = next;
     } catch (err) {
       this.log.debug(`could not read settings: ${errorMessage(err)}`);
@@ -975,7 +969,6 @@ export class MountManager implements ToolProvider, ResourceProvider {
       throw new ToolError(`Not saved — ${v.errors.join('; ')}. Fix these and call again (nothing was changed).`);
     }
     const set: string[] = [];
-    this.touched.add(entry.id);
     if (Object.keys(v.settings).length) {
       await this.deps.state.setSettings(entry.id, v.settings);
       set.push(...Object.keys(v.settings));

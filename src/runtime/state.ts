@@ -329,6 +329,12 @@ export class SecretStore {
     return Object.keys((await this.doc.read()).secrets[entryId] ?? {}).sort();
   }
 
+  /** Names of the stored secrets of every entry, in one read. */
+  async namesByEntry(): Promise<Record<string, string[]>> {
+    const d = await this.doc.read();
+    return Object.fromEntries(Object.entries(d.secrets).map(([id, s]) => [id, Object.keys(s).sort()]));
+  }
+
   /** Every stored secret value, for log redaction. */
   async allValues(): Promise<string[]> {
     const d = await this.doc.read();
