@@ -1,4 +1,4 @@
-import { createApp } from './app.js';
+import { createApp, type App } from './app.js';
 import { emptyCatalogMessage, findItem, formatFindText } from './catalog/views.js';
 import { formatRefresh } from './server/catalog-tools.js';
 import { z } from 'zod';
@@ -6,6 +6,12 @@ import { z } from 'zod';
 /** CLI subcommands: the same modules as the MCP tools, printing text or JSON on stdout. */
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+
+/** The policy as the server sees it: this config's source types and environment. Loaded only by commands that need it. */
+async function loadPolicy(app: App) {
+  const { Policy, sourceTypesOf } = await import('./runtime/policy.js');
+  return Policy.load(app.paths.policyFile, sourceTypesOf(app.config.sources), { environment: app.config.environment });
+}
 
 export async function search(query: string, opts: { limit?: string; json: boolean; sources?: string[]; category?: string; runnable?: boolean }): Promise<number> {
   if (!query.trim()) {
@@ -27,8 +33,7 @@ export async function search(query: string, opts: { limit?: string; json: boolea
     return 1;
   }
   // The same policy view as registry-find: disabled and other-environment entries are hidden, deprecated flagged.
-  const { Policy, sourceTypesOf } = await import('./runtime/policy.js');
-  const policy = await Policy.load(app.paths.policyFile, sourceTypesOf(app.config.sources), { environment: app.config.environment });
+  const policy = await loadPolicy(app);
   const hits = app.catalog.search(query, {
     limit: limit.data,
     filters: { sources: opts.sources, category: opts.category, runnable: opts.runnable, visible: (e) => policy.visibility(e).visible },
@@ -100,14 +105,13 @@ async function editPolicy(action: 'allow' | 'deny', id: string): Promise<number>
     process.stderr.write(`mcp-registry ${action}: give one entry id or pattern, e.g. mcp-registry ${action} docker/postgres (or docker/*)\n`);
     return 2;
   }
-  const { Policy, sourceTypesOf } = await import('./runtime/policy.js');
   const app = await createApp();
   const entry = /[*?]/.test(target) ? undefined : app.catalog.get(target);
   if (entry && entry.id !== target) process.stderr.write(`"${target}" is another name of ${entry.id}; the rule is saved for ${entry.id}.\n`);
   else if (!entry && !/[*?]/.test(target) && app.catalog.hasData) {
     process.stderr.write(`Note: "${target}" is not in the catalog (yet); the rule is saved as written.\n`);
   }
-  const policy = await Policy.load(app.paths.policyFile, sourceTypesOf(app.config.sources), { environment: app.config.environment });
+  const policy = await loadPolicy(app);
   const change = await cliAudited(app, { op: action, entry: entry?.id ?? target }, () => policy[action](entry?.id ?? target));
   out(change.message);
   if (entry) {
@@ -179,11 +183,10 @@ export async function approve(id: string, opts: { json: boolean }): Promise<numb
 
 /** `mcp-registry policy [<id>]`: the effective policy, or how one entry stands under it (and its pins). */
 export async function showPolicy(id: string, opts: { json: boolean }): Promise<number> {
-  const { Policy, sourceTypesOf } = await import('./runtime/policy.js');
   const { PinStore, describeToolDiff } = await import('./governance/pins.js');
   const { StateStore } = await import('./runtime/state.js');
   const app = await createApp();
-  const policy = await Policy.load(app.paths.policyFile, sourceTypesOf(app.config.sources), { environment: app.config.environment });
+  const policy = await loadPolicy(app);
   const target = id.trim();
   if (!target) {
     const shown = policy.toJSON() as Record<string, unknown>;

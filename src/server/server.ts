@@ -137,14 +137,14 @@ export function createRegistryServer(tools: ToolDef[]): RegistryServer {
     void server.sendLoggingMessage({ level, logger, data: data ? { message, ...data } : message }).catch(() => {});
   });
 
-  let pendingNotify: NodeJS.Timeout | null = null;
-  const pendingLists = new Set<'resources' | 'prompts'>();
-  const notifyList = (what: 'resources' | 'prompts') => {
+  // Coalesce bursts (several mounts restored at once) into one notification per list.
+  const pendingLists = new Set<'tools' | 'resources' | 'prompts'>();
+  const notifyList = (what: 'tools' | 'resources' | 'prompts') => {
     if (!connected || pendingLists.has(what)) return;
     pendingLists.add(what);
     setTimeout(() => {
       pendingLists.delete(what);
-      const send = what === 'resources' ? server.sendResourceListChanged() : server.sendPromptListChanged();
+      const send = what === 'tools' ? server.sendToolListChanged() : what === 'resources' ? server.sendResourceListChanged() : server.sendPromptListChanged();
       void send.catch(() => {});
     }, 20);
   };
@@ -152,16 +152,9 @@ export function createRegistryServer(tools: ToolDef[]): RegistryServer {
     server,
     addProvider: (p) => providers.push(p),
     addResourceProvider: (p) => resourceProviders.push(p),
+    notifyToolsChanged: () => notifyList('tools'),
     notifyResourcesChanged: () => notifyList('resources'),
     notifyPromptsChanged: () => notifyList('prompts'),
-    notifyToolsChanged() {
-      // Coalesce bursts (several mounts restored at once) into one notification.
-      if (pendingNotify || !connected) return;
-      pendingNotify = setTimeout(() => {
-        pendingNotify = null;
-        void server.sendToolListChanged().catch(() => {});
-      }, 20);
-    },
   };
 }
 
