@@ -39,19 +39,23 @@ export function redactText(s: string): string {
 
 function emit(level: LogLevel, name: string, msg: string, data?: Record<string, unknown>): void {
   if (ORDER[level] < ORDER[minLevel]) return;
-  let dataText = '';
+  // Redact once: the same safe message and data go to stderr and to every sink.
+  const safeMsg = redactText(msg);
+  let safeJson: string | undefined;
   if (data && Object.keys(data).length) {
     try {
-      dataText = ' ' + JSON.stringify(data);
+      safeJson = redactText(JSON.stringify(data));
     } catch {
-      dataText = ' [unserialisable data]';
+      safeJson = undefined;
     }
   }
-  const line = redactText(`${new Date().toISOString()} ${level.toUpperCase()} [${name}] ${msg}${dataText}`);
-  process.stderr.write(line + '\n');
+  const dataText = safeJson !== undefined ? ' ' + safeJson : data && Object.keys(data).length ? ' [unserialisable data]' : '';
+  process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase()} [${name}] ${safeMsg}${dataText}\n`);
+  if (!sinks.size) return;
+  const safeData = safeJson !== undefined ? (JSON.parse(safeJson) as Record<string, unknown>) : undefined;
   for (const sink of sinks) {
     try {
-      sink(level, name, redactText(msg), data ? JSON.parse(redactText(JSON.stringify(data))) : undefined);
+      sink(level, name, safeMsg, safeData);
     } catch {
       /* a broken sink must not break logging */
     }
