@@ -16,13 +16,14 @@ export interface FindItem {
   aliases?: string[];
   status?: string;
   warning?: string;
+  sunset?: string;
 }
 
 export interface ViewHooks {
   /** Setting/secret names the user has already set for an entry. */
   configured?(entry: Entry): Set<string>;
   /** Policy's view of an entry (issue 4 fills this in). */
-  trust?(entry: Entry): { status: string; reason?: string; warning?: string };
+  trust?(entry: Entry): { status: string; reason?: string; warning?: string; lifecycle?: 'active' | 'deprecated' | 'disabled'; sunset?: string };
 }
 
 const SHORT = 240;
@@ -52,6 +53,11 @@ export function findItem(entry: Entry, score: number, hooks: ViewHooks = {}): Fi
   const trust = hooks.trust?.(entry);
   if (trust?.warning) item.warning = trust.warning;
   if (entry.status && entry.status !== 'active') item.status = entry.status;
+  // Policy's lifecycle: a deprecated entry says so, with its sunset date.
+  if (trust?.lifecycle === 'deprecated') {
+    item.status = 'deprecated';
+    if (trust.sunset) item.sunset = trust.sunset;
+  }
   return item;
 }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Catalog, RefreshOutcome } from '../catalog/catalog.js';
 import type { Entry } from '../catalog/entry.js';
-import { emptyCatalogMessage, findItem, formatFindText, formatInfoText, infoView, type FindItem, type ViewHooks } from '../catalog/views.js';
+import { emptyCatalogMessage, findItem, formatFindText, formatInfoText, infoView, type ViewHooks } from '../catalog/views.js';
 import { defineTool, ToolError, type ToolDef } from './tool-def.js';
 import { resolveEntry } from './resolve-entry.js';
 import { categoryMatches } from '../catalog/categories.js';
@@ -66,16 +66,6 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
   const { catalog, governance } = deps;
   const hooks: ViewHooks = governance ? { ...deps.hooks, trust: (e) => governance.trust(e) } : (deps.hooks ?? {});
   const visible = governance ? (id: string) => governance.visible(id) : (deps.visible ?? (() => true));
-  /** A listing item with policy's lifecycle: a deprecated entry says so, with its sunset date. */
-  const item = (entry: Entry, score: number): FindItem & { sunset?: string } => {
-    const it: FindItem & { sunset?: string } = findItem(entry, score, hooks);
-    const t = governance?.trust(entry);
-    if (t?.lifecycle === 'deprecated') {
-      it.status = 'deprecated';
-      if (t.sunset) it.sunset = t.sunset;
-    }
-    return it;
-  };
 
   const waitForData = async (progress: (p: number, t: number | undefined, m: string) => void) => {
     await catalog.load();
@@ -111,7 +101,7 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
         limit: args.limit,
         filters: { sources: args.sources, category: args.category, runnable: args.runnable, visible: (e) => visible(e.id) },
       });
-      const results = hits.map((h) => item(h.entry, h.score));
+      const results = hits.map((h) => findItem(h.entry, h.score, hooks));
       if (!catalog.hasData) throw new ToolError(emptyCatalogMessage(await catalog.status()));
       const loading = catalog.loadingSources;
       const note = loading.length ? `\n(First run: still fetching ${loading.join(', ')}; search again in a minute for more results.)` : '';
@@ -142,7 +132,7 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
         .slice()
         .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       const page = all.slice(offset, offset + args.limit);
-      const entries = page.map((e) => item(e, 1));
+      const entries = page.map((e) => findItem(e, 1, hooks));
       const next = offset + args.limit < all.length ? encodeCursor(offset + args.limit) : undefined;
       const text = entries.length
         ? `${offset + 1}-${offset + entries.length} of ${all.length}:\n` + entries.map((e) => `${e.id} — ${e.name}`).join('\n') + (next ? `\nMore: call registry-list with cursor "${next}".` : '')
