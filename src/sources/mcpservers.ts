@@ -9,7 +9,7 @@ import { normalizeRepoUrl } from '../catalog/repo-url.js';
 import { errorMessage } from '../log.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { VERSION } from '../version.js';
-import { throwIfHostUnknown } from './network-error.js';
+import { networkProblem, retryAfterMs, throwIfHostUnknown } from './network-error.js';
 import { SourceError, type FetchContext, type FetchResult, type Source } from './source.js';
 import { isChallengePage, parseDetailPage, parseListingPage, remoteSlugOf, serverSlug, type DetailPage, type ListingCard } from './mcpservers-html.js';
 
@@ -411,8 +411,7 @@ export class McpServersSource implements Source {
         if (err instanceof SourceError) throw err;
         if (signal.aborted) throw signal.reason ?? err;
         throwIfHostUnknown(err, url);
-        const e = err as Error & { cause?: Error };
-        problem = e.name === 'TimeoutError' ? `no answer within ${this.opts.timeoutMs} ms` : `${errorMessage(err)}${e.cause?.message ? ` (${e.cause.message})` : ''}`;
+        problem = networkProblem(err, this.opts.timeoutMs);
         await this.backoff(attempt, null, url, problem, signal, log);
         continue;
       } finally {
@@ -454,14 +453,6 @@ export class McpServersSource implements Source {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-
-function retryAfterMs(v: string | null): number | undefined {
-  if (!v) return undefined;
-  const s = v.trim();
-  if (/^\d+$/.test(s)) return Number(s) * 1_000;
-  const at = Date.parse(s);
-  return Number.isFinite(at) ? Math.max(0, at - Date.now()) : undefined;
-}
 
 /** A logo target is the repository when it points at a code host, else the vendor's website. */
 function splitTarget(target: string | undefined): { repository?: string; website?: string } {

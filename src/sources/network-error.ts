@@ -1,3 +1,4 @@
+import { errorMessage } from '../log.js';
 import { SourceError } from './source.js';
 
 /**
@@ -15,4 +16,20 @@ export function throwIfHostUnknown(err: unknown, url: string): void {
     }
   })();
   throw new SourceError(`cannot resolve ${host} (${url})`, 'this machine is offline or the url in config.yaml is wrong; the last good data is kept');
+}
+
+/** What went wrong with a fetch that threw, in words: a timeout, or the socket error Node hides in `cause`. */
+export function networkProblem(err: unknown, timeoutMs: number): string {
+  const e = err as Error & { cause?: unknown };
+  if (e?.name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
+  return `${errorMessage(err)}${e?.cause instanceof Error ? ` (${e.cause.message})` : ''}`;
+}
+
+/** A Retry-After header (seconds or an HTTP date) in milliseconds; undefined when absent or unreadable. */
+export function retryAfterMs(v: string | null | undefined): number | undefined {
+  if (!v) return undefined;
+  const s = v.trim();
+  if (/^\d+$/.test(s)) return Number(s) * 1_000;
+  const at = Date.parse(s);
+  return Number.isFinite(at) ? Math.max(0, at - Date.now()) : undefined;
 }

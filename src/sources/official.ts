@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { SourceConfig } from '../config.js';
 import type { Entry } from '../catalog/entry.js';
 import { errorMessage } from '../log.js';
-import { throwIfHostUnknown } from './network-error.js';
+import { networkProblem, retryAfterMs, throwIfHostUnknown } from './network-error.js';
 import { SourceError, type FetchContext, type FetchResult, type Source } from './source.js';
 import { officialMeta, pickLatest, serverJsonToEntry, ServerJsonError, type EnvelopeMeta } from './server-json.js';
 
@@ -167,8 +167,7 @@ export class OfficialSource implements Source {
       } catch (err) {
         if (ctx.signal.aborted) throw ctx.signal.reason ?? err;
         throwIfHostUnknown(err, url);
-        const e = err as Error;
-        lastProblem = e.name === 'TimeoutError' ? `no answer within ${this.opts.timeoutMs} ms` : `${errorMessage(err)}${causeText(err)}`;
+        lastProblem = networkProblem(err, this.opts.timeoutMs);
         await this.backoff(attempt, undefined, url, lastProblem, ctx);
         continue;
       }
@@ -221,7 +220,7 @@ export class OfficialSource implements Source {
   private async backoff(attempt: number, retryAfter: string | null | undefined, url: string, problem: string, ctx: FetchContext): Promise<void> {
     if (attempt >= this.opts.attempts) return;
     let delay = this.opts.backoffMs * 2 ** (attempt - 1);
-    const ra = retryAfter ? parseRetryAfter(retryAfter) : undefined;
+    const ra = retryAfterMs(retryAfter);
     if (ra !== undefined) delay = ra;
     delay = Math.min(delay, this.opts.maxBackoffMs);
     ctx.log.warn(`${url}: ${problem}; retrying in ${delay} ms (attempt ${attempt + 1} of ${this.opts.attempts})`);
@@ -235,19 +234,8 @@ function parseState(s: unknown): OfficialState | undefined {
   return r.data;
 }
 
-function parseRetryAfter(v: string): number | undefined {
-  if (/^\d+$/.test(v.trim())) return Number(v) * 1000;
-  const t = Date.parse(v);
-  return Number.isFinite(t) ? Math.max(0, t - Date.now()) : undefined;
-}
-
 function snippet(text: string): string {
   const t = text.replace(/\s+/g, ' ').trim();
   return t ? `: "${t.slice(0, 120)}${t.length > 120 ? '…' : ''}"` : '';
 }
 
-/** Node's fetch hides the socket error (ECONNREFUSED, ENOTFOUND) in `cause`. */
-function causeText(err: unknown): string {
-  const c = (err as { cause?: unknown }).cause;
-  return c instanceof Error ? ` (${c.message})` : '';
-}
