@@ -143,11 +143,12 @@ export function parseConfig(raw: unknown, baseDir: string, label = 'config'): Re
   const cfg = res.data;
   for (const s of cfg.sources) {
     if (s.type === 'file' && !isAbsolute(s.path)) s.path = resolve(baseDir, s.path);
-    if (s.type === 'docker' && isLocalPath(s.url) && !isAbsolute(s.url)) s.url = resolve(baseDir, s.url);
+    if (s.type === 'docker' && isLocalGitUrl(s.url) && !isAbsolute(s.url)) s.url = resolve(baseDir, s.url);
   }
   return cfg;
 }
 
-function isLocalPath(url: string): boolean {
-  return !/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !/^[^/]+@[^/]+:/.test(url);
+/** A git "url" that is a path on this machine (a directory or a bundle), not scheme://… or scp-style user@host:path. */
+export function isLocalGitUrl(url: string): boolean {
+  return !/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !/^[^/\\]+@[^/\\]+:/.test(url);
 }

@@ -6,6 +6,7 @@ import { simpleGit, type SimpleGit, type SimpleGitProgressEvent } from 'simple-g
 import { errorMessage, type Logger } from '../log.js';
 import { SourceError, type FetchContext, type FetchResult, type Source } from './source.js';
 import { readDockerServersDir } from './docker-yaml.js';
+import { isLocalGitUrl } from '../config.js';
 
 /**
  * The Docker MCP registry (github.com/docker/mcp-registry) as a catalog source: a git clone kept in the source's
@@ -35,11 +36,6 @@ export const DOCKER_PARSER_VERSION = 1;
 const CLONE_DIR = 'repo';
 const PARTIAL_PREFIX = 'repo.partial-';
 const BROKEN_PREFIX = 'repo.broken-';
-
-/** Local paths and bundles cannot be cloned shallowly (git ignores --depth for them and says so). */
-export function isLocalGitUrl(url: string): boolean {
-  return !/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !/^[^/\\]+@[^/\\]+:/.test(url);
-}
 
 export class DockerSource implements Source {
   readonly type = 'docker';
@@ -174,6 +170,7 @@ export class DockerSource implements Source {
     }
     ctx.progress({ message: `${this.name}: fetching ${ref} from ${url}` });
     const args = ['--no-tags', '--force'];
+    // Local paths and bundles cannot be cloned shallowly (git ignores --depth for them and says so).
     if (!isLocalGitUrl(url)) args.push('--depth', '1');
     await g.fetch('origin', `+refs/heads/${ref}:refs/remotes/origin/${ref}`, args);
     // checkout -B + clean is a hard reset that also follows a changed `ref` and drops stray files.
