@@ -151,7 +151,11 @@ export async function audit(opts: { since?: string; entry?: string; op?: string;
 async function cliAudited<T>(app: { paths: { stateDir: string }; config: { audit: { maxSize: number; keep: number } } }, call: { op: import('./governance/audit-log.js').AuditOp; entry?: string }, fn: () => Promise<T>): Promise<T> {
   const { AuditLog, auditToolCall } = await import('./governance/audit-log.js');
   const log = new AuditLog(app.paths.stateDir, { instance: `cli-${process.pid}`, maxBytes: app.config.audit.maxSize, keep: app.config.audit.keep });
-  return auditToolCall(log, { ...call, client: 'cli' }, fn);
+  try {
+    return await auditToolCall(log, { ...call, client: 'cli' }, fn);
+  } finally {
+    await log.close();
+  }
 }
 
 /** `mcp-registry approve <id>`: accept the image and tools a start refused or withheld because they changed. */

@@ -235,6 +235,24 @@ describe('auditing operations', () => {
     expect(records[0]!.args).toEqual({ query: 'string(2)' });
   });
 
+  it('a call is answered before its record is written (no file write on the call path); close writes what is queued', async () => {
+    const dir = stateDir();
+    const audit = new AuditLog(dir, { instance: 'i' });
+    await audit.write({ op: 'find', outcome: 'ok', durationMs: 0 }); // the file exists and is open
+    const result = await auditToolCall(audit, { op: 'exec', tool: 'a__b' }, async () => ({ content: [] }));
+    expect(result).toEqual({ content: [] });
+    // The caller has its result while the record is still queued for the next turn of the event loop…
+    expect(lines(auditFile(dir))).toHaveLength(1);
+    // …and a stop right then (shutdown closes the log) loses nothing.
+    await audit.close();
+    expect(lines(auditFile(dir)).map((l) => (JSON.parse(l) as AuditRecord).op)).toEqual(['find', 'exec']);
+    // Left alone, the queued record lands on its own within the same turn.
+    await auditToolCall(audit, { op: 'find' }, async () => 1);
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(lines(auditFile(dir))).toHaveLength(3);
+  });
+
   it('auditedTools over the real MCP server: client name, entry, tool and argument shapes per call', async () => {
     const audit = new AuditLog(stateDir(), { instance: 'srv' });
     const find = defineTool({

@@ -111,7 +111,12 @@ function leafType(v: unknown): string {
  * Arrays of plain values become "array(3) of string"; arrays of objects `{"array(3)": <shape of the first>}`.
  * Depth and key count are bounded; key names are kept (they are parameter names) but passed through `redact`.
  */
-export function argShape(value: unknown, redact: (s: string) => string = (s) => s, depth = 0): ArgShape {
+export function argShape(value: unknown, redact: (s: string) => string = (s) => s): ArgShape {
+  return shapeOf(value, (k) => maskCredentials(redact(k)), 0);
+}
+
+/** argShape with the key cleaner given (the audit log remembers cleaned keys). */
+function shapeOf(value: unknown, cleanKey: (k: string) => string, depth: number): ArgShape {
   if (typeof value === 'string') return `string(${value.length})`;
   if (value === null || value === undefined || typeof value !== 'object') return value === undefined ? 'undefined' : leafType(value);
   if (depth >= MAX_DEPTH) return leafType(value);
@@ -122,18 +127,17 @@ export function argShape(value: unknown, redact: (s: string) => string = (s) => 
       const types = [...new Set(value.map((x) => (typeof x === 'string' ? 'string' : leafType(x))))].sort();
       return `array(${value.length}) of ${types.join('|')}`;
     }
-    return { [`array(${value.length})`]: argShape(composite, redact, depth + 1) };
+    return { [`array(${value.length})`]: shapeOf(composite, cleanKey, depth + 1) };
   }
   const out: Record<string, ArgShape> = {};
   const keys = Object.keys(value);
-  for (const k of keys.slice(0, MAX_KEYS)) out[safeKey(k, redact)] = argShape((value as Record<string, unknown>)[k], redact, depth + 1);
+  for (const k of keys.slice(0, MAX_KEYS)) out[boundKey(cleanKey(k))] = shapeOf((value as Record<string, unknown>)[k], cleanKey, depth + 1);
   if (keys.length > MAX_KEYS) out['…'] = `${keys.length - MAX_KEYS} more keys`;
   return out;
 }
 
-/** A key that is itself a secret (a known value or a token format) is not kept as it is. */
-function safeKey(k: string, redact: (s: string) => string): string {
-  const clean = maskCredentials(redact(k));
+/** A key, already cleaned (a key that is itself a secret, a known value or a token format, is not kept as it is). */
+function boundKey(clean: string): string {
   return clean.length > 80 ? `${clean.slice(0, 77)}…` : clean;
 }
 
@@ -151,6 +155,11 @@ export class AuditLog {
   private idle: NodeJS.Timeout | null = null;
   /** Writes in flight (the idle close waits for them). */
   private writing = 0;
+  /** Records of calls already answered, written on the next turn of the event loop (see `soon`). */
+  private queued: AuditInput[] = [];
+  private draining: Promise<void> | null = null;
+  private readonly maskMemo = new Map<string, string>();
+  private readonly cleanKey = (k: string) => this.masked(this.redact(k));
 
   constructor(stateDir: string, opts: AuditLogOptions = {}) {
     this.file = auditFile(stateDir);
@@ -163,12 +172,32 @@ export class AuditLog {
 
   /** Text fit for the log: known secrets and credential-looking tokens removed, bounded. */
   clean(text: string, max = MAX_ERROR_CHARS): string {
-    const t = maskCredentials(this.redact(text));
+    const t = this.masked(this.redact(text));
     return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+  }
+
+  /**
+   * maskCredentials, remembered for the short texts every record repeats (instance, client, entry, tool, argument
+   * names): the credential scan was the largest cost of a record. Only after `redact`, which is not remembered
+   * (the set of known secrets changes while the registry runs).
+   */
+  private masked(text: string): string {
+    if (text.length > 300) return maskCredentials(text);
+    let m = this.maskMemo.get(text);
+    if (m === undefined) {
+      if (this.maskMemo.size >= 2000) this.maskMemo.clear();
+      m = maskCredentials(text);
+      this.maskMemo.set(text, m);
+    }
+    return m;
   }
 
   /** The record as it will be written (shape of args, cleaned texts, bounded size). */
   toRecord(input: AuditInput): AuditRecord {
+    return this.fitted(input).record;
+  }
+
+  private fitted(input: AuditInput): { record: AuditRecord; line: string } {
     const time = input.time ?? new Date(Date.now() - Math.max(0, input.durationMs));
     const r: AuditRecord = {
       time: time.toISOString(),
@@ -179,7 +208,7 @@ export class AuditLog {
       ...(input.tool ? { tool: this.clean(input.tool, 200) } : {}),
       outcome: input.outcome,
       durationMs: Math.max(0, Math.round(input.durationMs)),
-      ...(input.args !== undefined ? { args: argShape(input.args, this.redact) } : {}),
+      ...(input.args !== undefined ? { args: shapeOf(input.args, this.cleanKey, 0) } : {}),
       ...(input.error !== undefined && input.error !== null ? { error: this.clean(typeof input.error === 'string' ? input.error : errorMessage(input.error)) } : {}),
     };
     return fitRecord(r);
@@ -190,7 +219,7 @@ export class AuditLog {
    * returned boolean says whether it was written).
    */
   async write(input: AuditInput): Promise<boolean> {
-    const line = JSON.stringify(this.toRecord(input)) + '\n';
+    const { line } = this.fitted(input);
     this.writing++;
     try {
       const h = await this.current();
@@ -216,8 +245,32 @@ export class AuditLog {
     }
   }
 
+  /**
+   * Append a record just after the current turn of the event loop: a proxied call's answer goes out first, and the
+   * record follows it within microseconds (the file write is not on the call's path). `flush` (or `close`) waits.
+   */
+  soon(input: AuditInput): void {
+    this.queued.push(input);
+    if (this.queued.length === 1 && !this.draining) setImmediate(() => void this.flush());
+  }
+
+  /** Every record handed to `soon` is written when this resolves. */
+  flush(): Promise<void> {
+    if (!this.draining && this.queued.length) this.draining = this.drain();
+    return this.draining ?? Promise.resolve();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queued.length) for (const r of this.queued.splice(0)) await this.write(r);
+    } finally {
+      this.draining = null;
+    }
+  }
+
   /** Close the file now (it reopens on the next record). */
   async close(): Promise<void> {
+    await this.flush();
     if (this.idle) clearTimeout(this.idle);
     this.idle = null;
     const h = this.handle;
@@ -302,20 +355,33 @@ export class AuditLog {
     );
   }
 
-  read(query: AuditQuery = {}): Promise<AuditReadResult> {
+  /** The records on file, this log's queued ones included. */
+  async read(query: AuditQuery = {}): Promise<AuditReadResult> {
+    await this.flush();
     return readAuditFile(this.file, this.keep, query);
   }
 }
 
-/** Shrink a record that would not fit one atomic line: drop the argument shape, then shorten the error. */
-function fitRecord(r: AuditRecord): AuditRecord {
-  const size = (x: AuditRecord) => Buffer.byteLength(JSON.stringify(x)) + 1;
-  if (size(r) <= MAX_RECORD_BYTES) return r;
-  let out: AuditRecord = r.args !== undefined ? { ...r, args: `${typeof r.args === 'string' ? r.args : `object(${Object.keys(r.args).length} keys)`} (shape too large to record)` } : r;
-  if (size(out) <= MAX_RECORD_BYTES) return out;
+/**
+ * The record and its line, shrunk when it would not fit one atomic line: drop the argument shape, then shorten the
+ * error. The usual record is serialised once.
+ */
+function fitRecord(r: AuditRecord): { record: AuditRecord; line: string } {
+  const fits = (record: AuditRecord) => {
+    const line = JSON.stringify(record) + '\n';
+    return Buffer.byteLength(line) <= MAX_RECORD_BYTES ? { record, line } : null;
+  };
+  let out = r;
+  const whole = fits(out);
+  if (whole) return whole;
+  if (r.args !== undefined) out = { ...r, args: `${typeof r.args === 'string' ? r.args : `object(${Object.keys(r.args).length} keys)`} (shape too large to record)` };
+  const noArgs = fits(out);
+  if (noArgs) return noArgs;
   if (out.error) out = { ...out, error: `${out.error.slice(0, 200)}…` };
-  if (size(out) <= MAX_RECORD_BYTES) return out;
-  return { ...out, entry: out.entry?.slice(0, 200), tool: out.tool?.slice(0, 200), client: out.client?.slice(0, 100) };
+  const shortError = fits(out);
+  if (shortError) return shortError;
+  const record = { ...out, entry: out.entry?.slice(0, 200), tool: out.tool?.slice(0, 200), client: out.client?.slice(0, 100) };
+  return { record, line: JSON.stringify(record) + '\n' };
 }
 
 // ---- reading -------------------------------------------------------------------------------------------------
@@ -465,8 +531,8 @@ export function resultOutcome(result: unknown): { outcome: AuditOutcome; error?:
 }
 
 /**
- * Run `fn` and write one audit record for it, whatever happens (result, isError result, or throw — rethrown).
- * With no log it just runs `fn`.
+ * Run `fn` and record it, whatever happens (result, isError result, or throw — rethrown). The record is written
+ * just after the answer has gone out (`AuditLog.soon`); `flush` the log to wait for it. With no log it just runs `fn`.
  */
 export async function auditToolCall<T>(auditLog: AuditLog | null | undefined, call: AuditCall<T>, fn: () => Promise<T>): Promise<T> {
   if (!auditLog) return fn();
@@ -477,10 +543,10 @@ export async function auditToolCall<T>(auditLog: AuditLog | null | undefined, ca
     const result = await fn();
     const o = call.outcomeOf ? call.outcomeOf(result) : undefined;
     const def = resultOutcome(result);
-    await auditLog.write({ ...base, ...(o?.entry ? { entry: o.entry } : {}), ...(o?.tool ? { tool: o.tool } : {}), outcome: o?.outcome ?? def.outcome, error: o?.error ?? def.error, durationMs: performance.now() - t0 });
+    auditLog.soon({ ...base, ...(o?.entry ? { entry: o.entry } : {}), ...(o?.tool ? { tool: o.tool } : {}), outcome: o?.outcome ?? def.outcome, error: o?.error ?? def.error, durationMs: performance.now() - t0 });
     return result;
   } catch (err) {
-    await auditLog.write({ ...base, outcome: outcomeOfError(err), error: err, durationMs: performance.now() - t0 });
+    auditLog.soon({ ...base, outcome: outcomeOfError(err), error: err, durationMs: performance.now() - t0 });
     throw err;
   }
 }

@@ -120,7 +120,8 @@ export async function createRuntime({ app, reg }: { app: App; reg: RuntimeNotifi
       })();
       await Promise.all([manager.restore(), reap]);
     },
-    shutdown: () => manager.shutdown(),
+    // Records of calls answered just before the stop are still queued: written before the process exits.
+    shutdown: () => manager.shutdown().finally(() => audit.close()),
     async status() {
       const v = await (await containers()).podman.version();
       return { podman: v?.version ?? null, rootless: v ? v.rootless : null, active: manager.count };
