@@ -83,6 +83,18 @@ describe('image pull and missing podman', () => {
     expect(echo.content).toEqual([{ type: 'text', text: 'pulled and running' }]);
   });
 
+  it("a mounted tool's progress reaches a client that asked for it (and the call answers the same without)", async () => {
+    const progress: Progress[] = [];
+    const slow = (await reg.client.callTool({ name: 'tiny__slow', arguments: { ms: 80 } }, undefined, { onprogress: (p) => progress.push(p) })) as Result;
+    expect(text(slow)).toBe('slept 80 ms');
+    // The tiny server reports four steps only when the request carries a progress token: the registry passed one on.
+    // The last step may be missing: it leaves the child just before the result, and an SDK client that reads both
+    // in one chunk handles the result first and drops the late progress (SDK behaviour, any client).
+    expect(progress.map((p) => [p.progress, p.total]).slice(0, 3)).toEqual([[1, 4], [2, 4], [3, 4]]);
+    const quiet = (await reg.client.callTool({ name: 'tiny__slow', arguments: { ms: 20 } })) as Result;
+    expect(text(quiet)).toBe('slept 20 ms');
+  });
+
   it('without podman, registry-add says so and names the command that shows the fix', async () => {
     const home2 = await makeHome({
       sources: [{ name: 'test', type: 'file', path: join(repoRoot, 'test/fixtures/runtime-catalog') }],

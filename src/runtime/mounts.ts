@@ -418,7 +418,9 @@ export class MountManager implements ToolProvider, ResourceProvider {
       }
       const scan = gov?.g.scanSecrets === 'warn';
       if (scan) this.warnCredentials(`arguments of ${name} (${mount.id})`, args);
-      const result = await child.callTool(original, args, { signal: ctx.signal, onProgress: (p, t, m) => ctx.progress(p, t, m ?? '') });
+      // Progress is asked of the child only when our client asked for it (else the SDK tracks a token per call).
+      const onProgress = ctx.progressWanted ? (p: number, t: number | undefined, m: string | undefined) => ctx.progress(p, t, m ?? '') : undefined;
+      const result = await child.callTool(original, args, { signal: ctx.signal, onProgress });
       if (mount.failures && child.alive) mount.failures = 0;
       const out = this.deps.redactor.active ? this.deps.redactor.result(result) : result;
       if (scan) this.warnCredentials(`result of ${name} (${mount.id})`, out);

@@ -77,6 +77,7 @@ export function createRegistryServer(tools: ToolDef[]): RegistryServer {
     const caps = server.getClientCapabilities();
     const ctx: ToolContext = {
       signal: extra.signal,
+      progressWanted: token !== undefined,
       clientName: server.getClientVersion()?.name,
       progress: (progress, total, message) => {
         if (token === undefined) return;

@@ -6,6 +6,8 @@ export interface ToolContext {
   signal: AbortSignal;
   /** Sends notifications/progress when the client gave a progress token; a no-op otherwise. */
   progress(progress: number, total: number | undefined, message: string): void;
+  /** Whether the client gave a progress token (a proxied call asks its child for progress only then). */
+  progressWanted?: boolean;
   /** Name of the connected client (from initialize), for audit records. */
   clientName?: string;
   /** Ask the user a question through MCP elicitation; undefined when the client cannot. */
