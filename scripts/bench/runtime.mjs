@@ -1,6 +1,7 @@
 // The runtime's costs, each beside its baseline in the same run:
 //  - proxy overhead: tool calls through a mounted tool vs the SDK client calling the same child directly, in
-//    RUNTIME_BENCH_TRIALS (5) trials of 1,000 calls, reported pooled and per trial,
+//    RUNTIME_BENCH_TRIALS (5) trials of 1,000 calls, reported pooled and per trial, beside a byte relay and the
+//    thinnest SDK Server + Client proxy between the same client and child,
 //    (a) with the child as a host process (isolates the proxy: a stand-in `podman` execs the tiny server) and
 //    (b) with the child in a real container;
 //  - activation: registry-add of a local image vs a bare `podman run` + initialize + tools/list of it;
@@ -22,6 +23,7 @@ const cli = join(root, 'dist', 'cli.js');
 const TINY = join(root, 'test/images/tiny-server/server.mjs');
 const TINY_IMAGE = 'localhost/mcp-registry-test/tiny:1';
 const RELAY = join(root, 'scripts/bench/relay.mjs');
+const SDK_PROXY = join(root, 'scripts/bench/sdk-proxy.mjs');
 const CALLS = 1000;
 const ROUNDS = 10;
 // Trials of CALLS calls each: one trial's p99 is its 10th-slowest call, which on a shared 2-core machine swings by
@@ -98,24 +100,26 @@ async function latencies(callers) {
 }
 
 /**
- * `trials` is a list of [direct, mounted, relayed] latency lists, CALLS calls each. The relay (a process that only
- * copies bytes, scripts/bench/relay.mjs) is the floor any out-of-process proxy pays for its extra hop.
+ * `trials` is a list of [direct, mounted, relayed, sdk-proxied] latency lists, CALLS calls each. Two baselines for
+ * the added latency: a process that only copies bytes (scripts/bench/relay.mjs: the cost of the extra hop itself)
+ * and the thinnest SDK Server + Client proxy (scripts/bench/sdk-proxy.mjs: what any SDK-based proxy pays).
  */
 function reportOverhead(report, label, trials) {
-  const [direct, proxied, relayed] = [0, 1, 2].map((k) => trials.flatMap((t) => t[k]));
-  const perTrial = (k, p) => trials.map((t) => pct(t[k], p) - pct(t[0], p));
+  const [direct, proxied, relayed, sdk] = [0, 1, 2, 3].map((k) => trials.flatMap((t) => t[k]));
+  const added = (xs, p) => pct(xs, p) - pct(direct, p);
+  const perTrial = (k) => trials.map((t) => pct(t[k], 99) - pct(t[0], 99));
   const fmtList = (xs) => xs.map((x) => x.toFixed(2)).join(' ');
   const what = `${trials.length}×${CALLS} calls, ${label}`;
   report(`${what}: direct p50`, pct(direct, 50), 'ms');
   report(`${what}: direct p99`, pct(direct, 99), 'ms');
   report(`${what}: mounted p50`, pct(proxied, 50), 'ms', pct(direct, 50));
   report(`${what}: mounted p99`, pct(proxied, 99), 'ms', pct(direct, 99));
-  report(`${what}: byte relay added p50`, pct(relayed, 50) - pct(direct, 50), 'ms');
-  report(`${what}: byte relay added p99`, pct(relayed, 99) - pct(direct, 99), 'ms');
-  report(`${what}: added p50`, pct(proxied, 50) - pct(direct, 50), 'ms', pct(relayed, 50) - pct(direct, 50), '≤ 0.5 ms');
-  report(`${what}: added p99`, pct(proxied, 99) - pct(direct, 99), 'ms', pct(relayed, 99) - pct(direct, 99), '≤ 2 ms');
-  report(`${label}: added p99 of each ${CALLS}-call trial`, fmtList(perTrial(1, 99)), 'ms', undefined, `median ${median(perTrial(1, 99)).toFixed(2)} ms`);
-  report(`${label}: byte relay added p99 of each trial`, fmtList(perTrial(2, 99)), 'ms', undefined, `median ${median(perTrial(2, 99)).toFixed(2)} ms`);
+  report(`${what}: byte relay added p50 / p99`, `${added(relayed, 50).toFixed(3)} / ${added(relayed, 99).toFixed(2)}`, 'ms');
+  report(`${what}: bare SDK proxy added p50 / p99`, `${added(sdk, 50).toFixed(3)} / ${added(sdk, 99).toFixed(2)}`, 'ms');
+  report(`${what}: added p50`, added(proxied, 50), 'ms', added(sdk, 50), '≤ 0.5 ms');
+  report(`${what}: added p99`, added(proxied, 99), 'ms', added(sdk, 99), '≤ 2 ms');
+  report(`${label}: added p99 of each ${CALLS}-call trial`, fmtList(perTrial(1)), 'ms', undefined, `median ${median(perTrial(1)).toFixed(2)} ms`);
+  report(`${label}: bare SDK proxy added p99 of each trial`, fmtList(perTrial(3)), 'ms', undefined, `median ${median(perTrial(3)).toFixed(2)} ms`);
 }
 
 async function trials(callers) {
@@ -131,11 +135,13 @@ async function hostProcessOverhead(report) {
     const reg = await startRegistry(home, { podman: await fakePodman(home) });
     const direct = await directClient(process.execPath, [TINY], {});
     const relayed = await directClient(process.execPath, [RELAY, process.execPath, TINY], {});
+    const sdkProxied = await directClient(process.execPath, [SDK_PROXY, process.execPath, TINY], {});
     try {
       await reg.call('registry-add', { id: 'bench/tiny' });
-      const t = await trials([(a) => direct.callTool({ name: 'echo', arguments: a }), (a) => reg.client.callTool({ name: 'tiny__echo', arguments: a }), (a) => relayed.callTool({ name: 'echo', arguments: a })]);
+      const t = await trials([direct, reg.client, relayed, sdkProxied].map((c, k) => (a) => c.callTool({ name: k === 1 ? 'tiny__echo' : 'echo', arguments: a })));
       reportOverhead(report, 'host-process child', t);
     } finally {
+      await sdkProxied.close();
       await relayed.close();
       await direct.close();
       await reg.close();
@@ -182,11 +188,14 @@ async function containerOverhead(report, podman) {
     const direct = await directClient(bare.command, bare.args, bare.env);
     const bare2 = await bareRun(podman, `mcp-registry-bench-relayed-${process.pid}`);
     const relayed = await directClient(process.execPath, [RELAY, bare2.command, ...bare2.args], bare2.env);
+    const bare3 = await bareRun(podman, `mcp-registry-bench-sdk-proxied-${process.pid}`);
+    const sdkProxied = await directClient(process.execPath, [SDK_PROXY, bare3.command, ...bare3.args], bare3.env);
     try {
       await reg.call('registry-add', { id: 'bench/tiny' });
-      const t = await trials([(a) => direct.callTool({ name: 'echo', arguments: a }), (a) => reg.client.callTool({ name: 'tiny__echo', arguments: a }), (a) => relayed.callTool({ name: 'echo', arguments: a })]);
+      const t = await trials([direct, reg.client, relayed, sdkProxied].map((c, k) => (a) => c.callTool({ name: k === 1 ? 'tiny__echo' : 'echo', arguments: a })));
       reportOverhead(report, 'container child', t);
     } finally {
+      await sdkProxied.close();
       await relayed.close();
       await direct.close();
       await reg.close();
