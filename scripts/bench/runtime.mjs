@@ -1,7 +1,8 @@
 // The runtime's costs, each beside its baseline in the same run:
 //  - proxy overhead: tool calls through a mounted tool vs the SDK client calling the same child directly, in
-//    RUNTIME_BENCH_TRIALS (5) trials of 1,000 calls, reported pooled and per trial, beside a byte relay and the
-//    thinnest SDK Server + Client proxy between the same client and child,
+//    1,000 calls just after start (cold) and RUNTIME_BENCH_TRIALS (5) trials of 1,000 calls after
+//    RUNTIME_BENCH_WARMUP (3,000) calls per path (warm), beside a byte relay and the thinnest SDK Server + Client
+//    proxy between the same client and child,
 //    (a) with the child as a host process (isolates the proxy: a stand-in `podman` execs the tiny server) and
 //    (b) with the child in a real container;
 //  - activation: registry-add of a local image vs a bare `podman run` + initialize + tools/list of it;
@@ -29,6 +30,7 @@ const ROUNDS = 10;
 // Trials of CALLS calls each: one trial's p99 is its 10th-slowest call, which on a shared 2-core machine swings by
 // ±0.5 ms between runs; the pooled figure over all trials is the steadier estimate of the same p99.
 const TRIALS = Number(process.env.RUNTIME_BENCH_TRIALS ?? 5);
+const WARMUP = Number(process.env.RUNTIME_BENCH_WARMUP ?? 3000);
 
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -82,16 +84,20 @@ async function directClient(command, args, env) {
   return client;
 }
 
-/** Latencies of CALLS echo calls through each of the callers, in alternating rounds (same noise for both). */
+const ARGS = { text: 'x'.repeat(100) };
+
+async function warm(callers, n) {
+  for (const c of callers) for (let i = 0; i < n; i++) await c(ARGS);
+}
+
+/** Latencies of CALLS echo calls through each of the callers, in alternating rounds (same noise for all). */
 async function latencies(callers) {
   const out = callers.map(() => []);
-  const args = { text: 'x'.repeat(100) };
-  for (const c of callers) for (let i = 0; i < 100; i++) await c(args); // warm-up
   for (let r = 0; r < ROUNDS; r++) {
     for (const [k, c] of callers.entries()) {
       for (let i = 0; i < CALLS / ROUNDS; i++) {
         const t0 = performance.now();
-        await c(args);
+        await c(ARGS);
         out[k].push(performance.now() - t0);
       }
     }
@@ -118,14 +124,23 @@ function reportOverhead(report, label, trials) {
   report(`${what}: bare SDK proxy added p50 / p99`, `${added(sdk, 50).toFixed(3)} / ${added(sdk, 99).toFixed(2)}`, 'ms');
   report(`${what}: added p50`, added(proxied, 50), 'ms', added(sdk, 50), '≤ 0.5 ms');
   report(`${what}: added p99`, added(proxied, 99), 'ms', added(sdk, 99), '≤ 2 ms');
+  if (trials.length < 2) return;
   report(`${label}: added p99 of each ${CALLS}-call trial`, fmtList(perTrial(1)), 'ms', undefined, `median ${median(perTrial(1)).toFixed(2)} ms`);
   report(`${label}: bare SDK proxy added p99 of each trial`, fmtList(perTrial(3)), 'ms', undefined, `median ${median(perTrial(3)).toFixed(2)} ms`);
 }
 
-async function trials(callers) {
-  const out = [];
-  for (let t = 0; t < TRIALS; t++) out.push(await latencies(callers));
-  return out;
+/**
+ * Two states of the same processes. Cold: the first CALLS calls after a short warm-up, while V8 is still compiling
+ * the call path (every process here, the baselines' included, is slower and spikier then). Warm: after WARMUP calls
+ * through each path, the state a registry that has been up for a while is in; TRIALS trials, pooled.
+ */
+async function measureProxies(report, label, callers) {
+  await warm(callers, 100);
+  reportOverhead(report, `${label}, cold (calls 101-${100 + CALLS})`, [await latencies(callers)]);
+  await warm(callers, Math.max(0, WARMUP - 100 - CALLS));
+  const trials = [];
+  for (let t = 0; t < TRIALS; t++) trials.push(await latencies(callers));
+  reportOverhead(report, `${label}, warm (after ${WARMUP})`, trials);
 }
 
 async function hostProcessOverhead(report) {
@@ -138,8 +153,7 @@ async function hostProcessOverhead(report) {
     const sdkProxied = await directClient(process.execPath, [SDK_PROXY, process.execPath, TINY], {});
     try {
       await reg.call('registry-add', { id: 'bench/tiny' });
-      const t = await trials([direct, reg.client, relayed, sdkProxied].map((c, k) => (a) => c.callTool({ name: k === 1 ? 'tiny__echo' : 'echo', arguments: a })));
-      reportOverhead(report, 'host-process child', t);
+      await measureProxies(report, 'host-process child', [direct, reg.client, relayed, sdkProxied].map((c, k) => (a) => c.callTool({ name: k === 1 ? 'tiny__echo' : 'echo', arguments: a })));
     } finally {
       await sdkProxied.close();
       await relayed.close();
@@ -192,8 +206,7 @@ async function containerOverhead(report, podman) {
     const sdkProxied = await directClient(process.execPath, [SDK_PROXY, bare3.command, ...bare3.args], bare3.env);
     try {
       await reg.call('registry-add', { id: 'bench/tiny' });
-      const t = await trials([direct, reg.client, relayed, sdkProxied].map((c, k) => (a) => c.callTool({ name: k === 1 ? 'tiny__echo' : 'echo', arguments: a })));
-      reportOverhead(report, 'container child', t);
+      await measureProxies(report, 'container child', [direct, reg.client, relayed, sdkProxied].map((c, k) => (a) => c.callTool({ name: k === 1 ? 'tiny__echo' : 'echo', arguments: a })));
     } finally {
       await sdkProxied.close();
       await relayed.close();
