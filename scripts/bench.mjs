@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // Runs every benchmark module in scripts/bench/ and prints each figure next to its baseline and target.
+// (Its subfolders hold helpers the benchmarks start, not benchmarks.)
 // Usage: npm run bench [-- name ...]   (e.g. npm run bench -- search startup)
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';

@@ -23,8 +23,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = join(root, 'dist', 'cli.js');
 const TINY = join(root, 'test/images/tiny-server/server.mjs');
 const TINY_IMAGE = 'localhost/mcp-registry-test/tiny:1';
-const RELAY = join(root, 'scripts/bench/relay.mjs');
-const SDK_PROXY = join(root, 'scripts/bench/sdk-proxy.mjs');
+const RELAY = join(root, 'scripts/bench/proxies/relay.mjs');
+const SDK_PROXY = join(root, 'scripts/bench/proxies/sdk-proxy.mjs');
 const CALLS = 1000;
 const ROUNDS = 10;
 // Trials of CALLS calls each: one trial's p99 is its 10th-slowest call, which on a shared 2-core machine swings by
@@ -107,8 +107,8 @@ async function latencies(callers) {
 
 /**
  * `trials` is a list of [direct, mounted, relayed, sdk-proxied] latency lists, CALLS calls each. Two baselines for
- * the added latency: a process that only copies bytes (scripts/bench/relay.mjs: the cost of the extra hop itself)
- * and the thinnest SDK Server + Client proxy (scripts/bench/sdk-proxy.mjs: what any SDK-based proxy pays).
+ * the added latency: a process that only copies bytes (proxies/relay.mjs: the cost of the extra hop itself) and the
+ * thinnest SDK Server + Client proxy (proxies/sdk-proxy.mjs: what any SDK-based proxy pays).
  */
 function reportOverhead(report, label, trials) {
   const [direct, proxied, relayed, sdk] = [0, 1, 2, 3].map((k) => trials.flatMap((t) => t[k]));
@@ -135,6 +135,9 @@ function reportOverhead(report, label, trials) {
  * through each path, the state a registry that has been up for a while is in; TRIALS trials, pooled.
  */
 async function measureProxies(report, label, callers) {
+  // Everything has just started (the registry's add, four children, their podman processes): let start-up work
+  // finish, so the cold figure is the call path's and no path is measured while its neighbour is still starting.
+  await new Promise((r) => setTimeout(r, 2000));
   await warm(callers, 100);
   reportOverhead(report, `${label}, cold (calls 101-${100 + CALLS})`, [await latencies(callers)]);
   await warm(callers, Math.max(0, WARMUP - 100 - CALLS));

@@ -1,6 +1,6 @@
 // The thinnest proxy a process can be: bytes from stdin to a child's stdin and back, no parsing. The runtime bench
 // puts it between the client and the same child to show what one extra process hop costs on this machine.
-// Usage: node scripts/bench/relay.mjs <command> [args...]
+// Usage: node scripts/bench/proxies/relay.mjs <command> [args...]
 import { spawn } from 'node:child_process';
 
 const [command, ...args] = process.argv.slice(2);

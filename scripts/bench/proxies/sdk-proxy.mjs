@@ -1,7 +1,7 @@
 // The thinnest MCP proxy the SDK allows: one low-level Server whose tools/call handler forwards to one Client of
 // the child, nothing else (no catalog, policy, audit, redaction). The runtime bench puts it between the client and
 // the same child: what any SDK-based proxy pays per call, beside what the registry pays.
-// Usage: node scripts/bench/sdk-proxy.mjs <command> [args...]
+// Usage: node scripts/bench/proxies/sdk-proxy.mjs <command> [args...]
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
