@@ -1,5 +1,7 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { checkRemoteUrl, classifyAddress, hostAllowed, parseIPv4, parseIPv6, type RemoteGuardOptions } from '../src/governance/url-guard.js';
+import { checkRemoteUrl, classifyAddress, guardedFetch, hostAllowed, parseIPv4, parseIPv6, type RemoteGuardOptions } from '../src/governance/url-guard.js';
 
 // No test resolves a real name: every host name goes through this table (unknown names fail like NXDOMAIN).
 const DNS: Record<string, string[]> = {
@@ -195,5 +197,41 @@ describe('checkRemoteUrl', () => {
 
   it('without an injected resolver, localhost is judged by name before any lookup', async () => {
     expect(await checkRemoteUrl('https://localhost:9/mcp')).toMatchObject({ ok: false, reason: expect.stringContaining('loopback') });
+  });
+});
+
+describe('guardedFetch: the connection itself is checked', () => {
+  it('a name that passed the start check but resolves inside when connecting (DNS rebinding) is refused', async () => {
+    const server = createServer((_req, res) => res.end('inside'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as AddressInfo).port;
+    // First answer public (the start check), every later one loopback: the classic rebinding pattern.
+    let lookups = 0;
+    const rebinding = async (host: string) => (host === 'rebind.test' ? (lookups++ === 0 ? ['93.184.216.34'] : ['127.0.0.1']) : resolve(host));
+    const url = `http://rebind.test:${port}/mcp`;
+    const opts: RemoteGuardOptions = { resolve: rebinding, allowHttp: true };
+    const guarded = guardedFetch(new URL(url), opts);
+    try {
+      expect((await checkRemoteUrl(url, opts)).ok).toBe(true);
+      const err = await guarded.fetch(url).then(
+        () => null,
+        (e: Error) => e,
+      );
+      expect(err?.message).toMatch(/fetch failed: .*rebind\.test \(resolves to 127\.0\.0\.1\).*loopback/);
+      expect(lookups).toBe(2);
+
+      // Where policy allows the address, the request goes exactly where the guard resolved it (no real DNS knows
+      // rebind.test): the pinned lookup is what the connection uses.
+      const open = guardedFetch(new URL(url), { ...opts, allowPrivate: true });
+      try {
+        const res = await open.fetch(url);
+        expect(await res.text()).toBe('inside');
+      } finally {
+        await open.close();
+      }
+    } finally {
+      await guarded.close();
+      await new Promise((r) => server.close(r));
+    }
   });
 });

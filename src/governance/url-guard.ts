@@ -1,14 +1,14 @@
 import { lookup } from 'node:dns/promises';
-
 /**
  * The remote URL guard: a catalog entry's remote endpoint must be HTTPS to a public address. A catalog (or an
  * agent's `config`) pointing a "remote server" at 127.0.0.1, the LAN, a link-local address or a cloud metadata
  * service would turn the registry into a request forgery tool against the user's own machine and network.
  *
- * Host names are resolved (every address) so a public-looking name pointing inside is caught too. What this cannot
- * catch alone is DNS rebinding between this check and the connection: callers that want that closed pass the
- * returned `addresses` to their HTTP client.
+ * Host names are resolved (every address) so a public-looking name pointing inside is caught too. A name can
+ * resolve differently later (DNS rebinding), so the connections themselves go through `guardedFetch`, which checks
+ * the addresses each connection is actually made to by the same rules.
  */
+import { Agent, fetch as undiciFetch } from 'undici';
 
 export type AddressKind =
   | 'public'
@@ -316,4 +316,48 @@ export async function checkRemoteUrl(raw: string, opts: RemoteGuardOptions = {})
     if (why) return { ok: false, reason: why };
   }
   return { ok: true, url, addresses };
+}
+
+type LookupCallback = (err: Error | null, address: string | { address: string; family: number }[], family?: number) => void;
+
+/**
+ * A `lookup` (as net.connect takes) for connections to `url`'s server: the host is resolved and judged by the rules
+ * of checkRemoteUrl at connect time, and the connection goes to the addresses that were judged.
+ */
+export function guardedLookup(url: URL, opts: RemoteGuardOptions = {}): (hostname: string, options: { all?: boolean }, callback: LookupCallback) => void {
+  return (hostname, options, callback) => {
+    const target = new URL(url.href);
+    target.hostname = hostname.includes(':') ? `[${hostname}]` : hostname;
+    checkRemoteUrl(target.href, opts)
+      .then(async (check) => {
+        if (!check.ok) throw new Error(check.reason);
+        // A host listed in allowHosts is trusted whatever it resolves to: the check did not need its addresses.
+        const addresses = check.addresses.length ? check.addresses : await (opts.resolve ?? defaultResolve)(hostname);
+        const list = addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+        if (!list.length) throw new Error(`${hostname} resolved to no address.`);
+        if (options.all) callback(null, list);
+        else callback(null, list[0]!.address, list[0]!.family);
+      })
+      .catch((err: Error) => callback(err, []));
+  };
+}
+
+export interface GuardedFetch {
+  fetch: (input: string | URL, init?: RequestInit) => Promise<Response>;
+  /** Closes the connections it keeps. */
+  close(): Promise<void>;
+}
+
+/** A fetch whose every connection to `url`'s server passes `guardedLookup` (for the MCP SDK's HTTP transports). */
+export function guardedFetch(url: URL, opts: RemoteGuardOptions = {}): GuardedFetch {
+  const dispatcher = new Agent({ connect: { lookup: guardedLookup(url, opts) as never } });
+  return {
+    // undici's own fetch, since the global one takes no dispatcher of another undici copy; same Request/Response API.
+    fetch: (input, init) =>
+      (undiciFetch(input, { ...(init as object), dispatcher }) as unknown as Promise<Response>).catch((err: Error & { cause?: Error }) => {
+        // undici says only "fetch failed"; the refusal (or network error) is in the cause.
+        throw err.cause ? new Error(`${err.message}: ${err.cause.message}`, { cause: err.cause }) : err;
+      }),
+    close: () => dispatcher.close(),
+  };
 }

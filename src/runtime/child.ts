@@ -31,7 +31,14 @@ import { VERSION } from '../version.js';
 /** How to reach a child server: a process speaking MCP on stdio (podman run …) or a remote HTTP endpoint. */
 export type ChildTarget =
   | { kind: 'stdio'; command: string; args: string[]; env?: Record<string, string>; cwd?: string }
-  | { kind: 'http'; url: string; transport: 'streamable-http' | 'sse'; headers?: Record<string, string> };
+  | {
+      kind: 'http';
+      url: string;
+      transport: 'streamable-http' | 'sse';
+      headers?: Record<string, string>;
+      /** The fetch every request goes through (the remote URL guard's); closed with the child. */
+      fetch?: { fetch: (input: string | URL, init?: RequestInit) => Promise<Response>; close(): Promise<void> };
+    };
 
 export interface ChildOptions {
   /** For log lines and error messages (the entry id). */
@@ -299,7 +306,14 @@ function makeTransport(target: ChildTarget, stderrLines: string[], opts: ChildOp
   if (target.kind === 'http') {
     const url = new URL(target.url);
     const requestInit = target.headers && Object.keys(target.headers).length ? { headers: target.headers } : undefined;
-    return target.transport === 'sse' ? new SSEClientTransport(url, { requestInit }) : new StreamableHTTPClientTransport(url, { requestInit });
+    const fetch = target.fetch?.fetch;
+    const transport = target.transport === 'sse' ? new SSEClientTransport(url, { requestInit, fetch }) : new StreamableHTTPClientTransport(url, { requestInit, fetch });
+    if (target.fetch) {
+      const closeFetch = target.fetch.close;
+      const close = transport.close.bind(transport);
+      transport.close = () => close().finally(() => closeFetch().catch(() => {}));
+    }
+    return transport;
   }
   const t = new StdioClientTransport({
     command: target.command,

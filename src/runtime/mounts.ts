@@ -719,10 +719,15 @@ export class MountManager implements ToolProvider, ResourceProvider {
     const { Child } = await load.child();
     if (plan.kind === 'remote') {
       // Loopback, private, link-local and metadata addresses (and plain http) only when policy says so.
-      const { checkRemoteUrl } = await load.urlGuard();
+      const { checkRemoteUrl, guardedFetch } = await load.urlGuard();
       const check = await checkRemoteUrl(plan.url, g.remote);
       if (!check.ok) throw refused(`${entry.id} was not started: ${check.reason}`);
-      return Child.start({ kind: 'http', url: plan.url, transport: plan.transport, headers: plan.headers }, childOpts);
+      // Checked again on every connection: the name may resolve elsewhere by then (DNS rebinding).
+      const fetch = guardedFetch(check.url, g.remote);
+      return Child.start({ kind: 'http', url: plan.url, transport: plan.transport, headers: plan.headers, fetch }, childOpts).catch(async (err) => {
+        await fetch.close().catch(() => {});
+        throw err;
+      });
     }
     const digest = checkDigestRequired(plan.image, g.requireDigest);
     if (!digest.ok) throw refused(`${entry.id} was not started: ${digest.reason}`);
