@@ -146,25 +146,40 @@ async function measureProxies(report, label, callers) {
   reportOverhead(report, `${label}, warm (after ${WARMUP})`, trials);
 }
 
-async function hostProcessOverhead(report) {
+/**
+ * The registry (with `runtime`) and three clients of the same child — direct, through the byte relay, through the
+ * bare SDK proxy — measured side by side. `child(name)` gives the command that starts one copy of the child.
+ */
+async function proxyOverhead(report, label, runtime, child) {
   const home = await mkdtemp(join(tmpdir(), 'bench-runtime-'));
+  const clients = [];
   try {
     await catalog(join(home, 'catalog'), 1);
-    const reg = await startRegistry(home, { podman: await fakePodman(home) });
-    const direct = await directClient(process.execPath, [TINY], {});
-    const relayed = await directClient(process.execPath, [RELAY, process.execPath, TINY], {});
-    const sdkProxied = await directClient(process.execPath, [SDK_PROXY, process.execPath, TINY], {});
-    try {
-      await reg.call('registry-add', { id: 'bench/tiny' });
-      await measureProxies(report, 'host-process child', [direct, reg.client, relayed, sdkProxied].map((c, k) => (a) => c.callTool({ name: k === 1 ? 'tiny__echo' : 'echo', arguments: a })));
-    } finally {
-      await sdkProxied.close();
-      await relayed.close();
-      await direct.close();
-      await reg.close();
-    }
+    const reg = await startRegistry(home, runtime);
+    clients.push(reg);
+    const via = async (name, wrap) => {
+      const c = await child(name);
+      const client = await directClient(wrap ? process.execPath : c.command, wrap ? [wrap, c.command, ...c.args] : c.args, c.env);
+      clients.push(client);
+      return client;
+    };
+    const direct = await via('direct');
+    const relayed = await via('relayed', RELAY);
+    const sdkProxied = await via('sdk-proxied', SDK_PROXY);
+    await reg.call('registry-add', { id: 'bench/tiny' });
+    await measureProxies(report, label, [direct, reg.client, relayed, sdkProxied].map((c, k) => (a) => c.callTool({ name: k === 1 ? 'tiny__echo' : 'echo', arguments: a })));
   } finally {
+    for (const c of clients.reverse()) await c.close();
     await rm(home, { recursive: true, force: true });
+  }
+}
+
+async function hostProcessOverhead(report) {
+  const fake = await mkdtemp(join(tmpdir(), 'bench-podman-'));
+  try {
+    await proxyOverhead(report, 'host-process child', { podman: await fakePodman(fake) }, async () => ({ command: process.execPath, args: [TINY], env: {} }));
+  } finally {
+    await rm(fake, { recursive: true, force: true });
   }
 }
 
@@ -197,28 +212,7 @@ async function bareRun(podman, name) {
 }
 
 async function containerOverhead(report, podman) {
-  const home = await mkdtemp(join(tmpdir(), 'bench-runtime-'));
-  try {
-    await catalog(join(home, 'catalog'), 1);
-    const reg = await startRegistry(home);
-    const bare = await bareRun(podman, `mcp-registry-bench-direct-${process.pid}`);
-    const direct = await directClient(bare.command, bare.args, bare.env);
-    const bare2 = await bareRun(podman, `mcp-registry-bench-relayed-${process.pid}`);
-    const relayed = await directClient(process.execPath, [RELAY, bare2.command, ...bare2.args], bare2.env);
-    const bare3 = await bareRun(podman, `mcp-registry-bench-sdk-proxied-${process.pid}`);
-    const sdkProxied = await directClient(process.execPath, [SDK_PROXY, bare3.command, ...bare3.args], bare3.env);
-    try {
-      await reg.call('registry-add', { id: 'bench/tiny' });
-      await measureProxies(report, 'container child', [direct, reg.client, relayed, sdkProxied].map((c, k) => (a) => c.callTool({ name: k === 1 ? 'tiny__echo' : 'echo', arguments: a })));
-    } finally {
-      await sdkProxied.close();
-      await relayed.close();
-      await direct.close();
-      await reg.close();
-    }
-  } finally {
-    await rm(home, { recursive: true, force: true });
-  }
+  await proxyOverhead(report, 'container child', {}, (name) => bareRun(podman, `mcp-registry-bench-${name}-${process.pid}`));
 }
 
 async function activation(report, podman) {
