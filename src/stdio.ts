@@ -1,18 +1,82 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { createApp, type App } from './app.js';
-import { createRegistryServer } from './server/server.js';
-import { catalogTools } from './server/catalog-tools.js';
-import { errorMessage } from './log.js';
-import { createRuntime } from './runtime/index.js';
-import { auditedProvider, auditedTools } from './governance/audit-log.js';
+import type { App } from './app.js';
+import { createRegistryServer, type RegistryServer } from './server/server.js';
+import type { ToolDef } from './server/tool-def.js';
+import { createLogger, errorMessage } from './log.js';
+import type { Runtime } from './runtime/index.js';
 
 /**
- * The stdio MCP server. Answers initialize/tools/list from the cached catalog at once; refreshes in the background.
+ * The stdio MCP server. Connects before the rest of the registry loads, so initialize is answered at once; tools/list
+ * and calls wait for the registry (a few tens of ms), searches for the cached catalog; refreshes run in the background.
  * Stops cleanly (containers of this instance stopped) on SIGTERM, SIGINT, SIGHUP, stdin close or a closed connection.
  */
 export async function runStdioServer(): Promise<void> {
+  const log = createLogger('registry');
+  let settleTools!: { resolve: (t: ToolDef[]) => void; reject: (e: unknown) => void };
+  const tools = new Promise<ToolDef[]>((resolve, reject) => (settleTools = { resolve, reject }));
+  const reg = createRegistryServer(tools);
+  let parts: { app: App; runtime: Runtime } | undefined;
+
+  let stopping = false;
+  const shutdown = async (why: string, code = 0) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`shutting down (${why})`);
+    const force = setTimeout(() => process.exit(code), 10_000);
+    force.unref();
+    if (parts) {
+      await parts.app.scheduler.stop().catch(() => {});
+      await parts.runtime.shutdown().catch((e) => log.warn(`stopping the servers failed: ${errorMessage(e)}`));
+    }
+    await reg.server.close().catch(() => {});
+    process.exit(code);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGHUP', () => void shutdown('SIGHUP')); // terminal closed: same clean stop
+  process.stdin.on('end', () => void shutdown('stdin closed'));
+  process.stdin.on('close', () => void shutdown('stdin closed'));
+
+  const transport = new StdioServerTransport();
+  // The SDK closes its stdio transport on a message it cannot take (over 10 MB) and stops reading stdin: say why,
+  // and shut down (stopping containers) rather than linger deaf with every later request hanging.
+  reg.server.onerror = (err) => log.warn(`MCP connection: ${errorMessage(err)}`);
+  reg.server.onclose = () => void shutdown('MCP connection closed');
+  await reg.server.connect(transport);
+
+  let assembled: Awaited<ReturnType<typeof assemble>>;
+  try {
+    assembled = await assemble(reg);
+  } catch (err) {
+    // A broken config.yaml or policy.yaml: say so where the client's log shows it, and stop (as before connecting).
+    settleTools.reject(err);
+    process.stderr.write(`mcp-registry: ${errorMessage(err)}\n`);
+    await shutdown('start-up failed', 1);
+    return;
+  }
+  const { app, runtime } = assembled;
+  parts = { app, runtime };
+  settleTools.resolve(assembled.tools);
+  // Restoring mounts loads podman support and starts containers: let initialize and tools/list go first.
+  setTimeout(() => void runtime.start().catch((err) => app.log.error(`runtime start-up failed: ${errorMessage(err)}`)), 50).unref();
+  void assembled.catalogLoaded.then(
+    () => startBackgroundWork(app),
+    (err) => app.log.error(`could not load the catalog cache: ${errorMessage(err)}`),
+  );
+}
+
+/** The registry behind the server: config, catalog, runtime, and the tool table (every call audited). */
+async function assemble(reg: RegistryServer): Promise<{ app: App; runtime: Runtime; tools: ToolDef[]; catalogLoaded: Promise<void> }> {
+  const [{ createApp }, { catalogTools }, { createRuntime }, { auditedProvider, auditedTools }] = await Promise.all([
+    import('./app.js'),
+    import('./server/catalog-tools.js'),
+    import('./runtime/index.js'),
+    import('./governance/audit-log.js'),
+  ]);
   const app = await createApp(process.env, { load: false });
-  // The runtime is built before the server (its tools are part of the table); it notifies through `reg` later.
+  // The cached catalog starts loading now, beside the rest: searches await it, nothing else does.
+  const catalogLoaded = app.catalog.load();
+  catalogLoaded.catch(() => {}); // reported where it is awaited
   const runtime = await createRuntime({
     app,
     reg: {
@@ -31,41 +95,10 @@ export async function runStdioServer(): Promise<void> {
     runtime.audit,
     { entryOfTool },
   );
-  const reg = createRegistryServer(tools);
+  // Providers first: the table resolving is what lets waiting calls through, and they may be for mounted tools.
   reg.addProvider(auditedProvider(runtime.provider, runtime.audit, { entryOfTool }));
   reg.addResourceProvider(runtime.provider);
-
-  let stopping = false;
-  const shutdown = async (why: string) => {
-    if (stopping) return;
-    stopping = true;
-    app.log.info(`shutting down (${why})`);
-    const force = setTimeout(() => process.exit(0), 10_000);
-    force.unref();
-    await app.scheduler.stop().catch(() => {});
-    await runtime.shutdown().catch((e) => app.log.warn(`stopping the servers failed: ${errorMessage(e)}`));
-    await reg.server.close().catch(() => {});
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGHUP', () => void shutdown('SIGHUP')); // terminal closed: same clean stop
-  process.stdin.on('end', () => void shutdown('stdin closed'));
-  process.stdin.on('close', () => void shutdown('stdin closed'));
-
-  const transport = new StdioServerTransport();
-  // The SDK closes its stdio transport on a message it cannot take (over 10 MB) and stops reading stdin: say why,
-  // and shut down (stopping containers) rather than linger deaf with every later request hanging.
-  reg.server.onerror = (err) => app.log.warn(`MCP connection: ${errorMessage(err)}`);
-  reg.server.onclose = () => void shutdown('MCP connection closed');
-  await reg.server.connect(transport);
-  // Restoring mounts loads podman support and starts containers: let initialize and tools/list go first.
-  setTimeout(() => void runtime.start().catch((err) => app.log.error(`runtime start-up failed: ${errorMessage(err)}`)), 50).unref();
-  // The cache loads after connecting so initialize/tools/list never wait for it; searches await the load.
-  void app.catalog.load().then(
-    () => startBackgroundWork(app),
-    (err) => app.log.error(`could not load the catalog cache: ${errorMessage(err)}`),
-  );
+  return { app, runtime, tools, catalogLoaded };
 }
 
 function startBackgroundWork(app: App): void {

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { makeHome, startRegistry, type RunningRegistry } from './helpers/registry-client.js';
@@ -52,5 +52,36 @@ describe('stdio transport limits', () => {
     expect((err as McpError).code).toBe(ErrorCode.ConnectionClosed);
     await expect.poll(() => alive(pid), { timeout: 20_000 }).toBe(false);
     expect(reg.stderr()).toMatch(/exceeded maximum size[\s\S]*shutting down/);
+  });
+});
+
+describe('start-up', () => {
+  it('answers initialize before the registry has loaded; tools/list waits for it; a broken config stops it with the reason', async () => {
+    const dir = await makeHome({ sources: [], refresh: { onStart: false }, runtime: { podman: '/nonexistent/podman' } });
+    try {
+      const good = await startRegistry(dir);
+      try {
+        // connect() resolved: initialize was answered. The first tools/list is the full table, not a partial one.
+        const names = (await good.client.listTools()).tools.map((t) => t.name);
+        expect(names).toEqual(expect.arrayContaining(['registry-find', 'registry-add', 'registry-exec', 'registry-config-set']));
+      } finally {
+        await good.close();
+      }
+
+      await writeFile(join(dir, 'config.yaml'), 'sources: [ {broken\n');
+      const bad = await startRegistry(dir);
+      const pid = bad.pid!;
+      const err = await bad.client.listTools().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      // The registry does not linger with a half-loaded table: it stops, saying which file is wrong and where.
+      expect(err).toBeInstanceOf(McpError);
+      await expect.poll(() => alive(pid), { timeout: 20_000 }).toBe(false);
+      expect(bad.stderr()).toMatch(/config\.yaml is not valid YAML: .* at line \d+, column \d+/);
+      await bad.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

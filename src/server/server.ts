@@ -50,8 +50,10 @@ they do, registry-info for details and required settings, registry-add to start 
 /**
  * The MCP face of the registry: a table of registry tools plus providers of mounted tools.
  * Handlers stay thin; everything they do lives in modules testable without MCP.
+ * `tools` may still be loading (the stdio server connects first): initialize is answered at once, and every request
+ * that needs the registry waits for the table (a table that fails to load fails those requests).
  */
-export function createRegistryServer(tools: ToolDef[]): RegistryServer {
+export function createRegistryServer(tools: ToolDef[] | Promise<ToolDef[]>): RegistryServer {
   const server = new Server(
     { name: 'mcp-registry', version: VERSION, title: 'MCP Registry' },
     {
@@ -59,12 +61,17 @@ export function createRegistryServer(tools: ToolDef[]): RegistryServer {
       instructions: INSTRUCTIONS,
     },
   );
-  const byName = new Map(tools.map((t) => [t.name, t]));
+  type Table = { list: ToolDef[]; byName: Map<string, ToolDef> };
+  let table: Table | null = null;
+  const loading = Promise.resolve(tools).then((list) => (table = { list, byName: new Map(list.map((t) => [t.name, t])) }));
+  loading.catch(() => {}); // the caller reports a failed start-up; requests that wait see the error themselves
+  const ready = (): Table | Promise<Table> => table ?? loading;
   // Converted on the first tools/list, after initialize has been answered.
   let described: Tool[] | null = null;
   const providers: ToolProvider[] = [];
 
   server.setRequestHandler(ListToolsRequestSchema, async () => {
+    const { list: tools } = await ready();
     described ??= tools.map(describeTool);
     const list: Tool[] = [...described];
     for (const p of providers) list.push(...p.listTools());
@@ -92,7 +99,7 @@ export function createRegistryServer(tools: ToolDef[]): RegistryServer {
           }
         : undefined,
     };
-    const def = byName.get(name);
+    const def = (table ?? (await loading)).byName.get(name);
     if (def) return runTool(def, args, ctx);
     for (const p of providers) {
       const r = p.callTool(name, args, ctx);
@@ -103,14 +110,17 @@ export function createRegistryServer(tools: ToolDef[]): RegistryServer {
 
   const resourceProviders: ResourceProvider[] = [];
   server.setRequestHandler(ListResourcesRequestSchema, async (_req, extra) => {
+    await ready();
     const lists = await Promise.all(resourceProviders.map((p) => p.listResources(extra.signal)));
     return { resources: lists.flatMap((l) => l.resources) };
   });
   server.setRequestHandler(ListResourceTemplatesRequestSchema, async (_req, extra) => {
+    await ready();
     const lists = await Promise.all(resourceProviders.map((p) => p.listResources(extra.signal)));
     return { resourceTemplates: lists.flatMap((l) => l.resourceTemplates) };
   });
   server.setRequestHandler(ReadResourceRequestSchema, async (req, extra) => {
+    await ready();
     for (const p of resourceProviders) {
       const r = p.readResource(req.params.uri, extra.signal);
       if (r) return r;
@@ -118,10 +128,12 @@ export function createRegistryServer(tools: ToolDef[]): RegistryServer {
     throw new McpError(ErrorCode.InvalidParams, `Unknown resource "${req.params.uri}": resources/list shows the resources of mounted servers.`);
   });
   server.setRequestHandler(ListPromptsRequestSchema, async (_req, extra) => {
+    await ready();
     const lists = await Promise.all(resourceProviders.map((p) => p.listPrompts(extra.signal)));
     return { prompts: lists.flat() };
   });
   server.setRequestHandler(GetPromptRequestSchema, async (req, extra) => {
+    await ready();
     for (const p of resourceProviders) {
       const r = p.getPrompt(req.params.name, req.params.arguments, extra.signal);
       if (r) return r;
