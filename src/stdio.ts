@@ -56,6 +56,8 @@ export async function runStdioServer(): Promise<void> {
   }
   const { app, runtime } = assembled;
   parts = { app, runtime };
+  // Calls answered during a stop still have their records queued: the last thing the process does is write them.
+  process.once('exit', () => runtime.audit.flushSync());
   settleTools.resolve(assembled.tools);
   // Restoring mounts loads podman support and starts containers: let initialize and tools/list go first.
   setTimeout(() => void runtime.start().catch((err) => app.log.error(`runtime start-up failed: ${errorMessage(err)}`)), 50).unref();

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
@@ -248,9 +248,26 @@ describe('auditing operations', () => {
     expect(lines(auditFile(dir)).map((l) => (JSON.parse(l) as AuditRecord).op)).toEqual(['find', 'exec']);
     // Left alone, the queued record lands on its own within the same turn.
     await auditToolCall(audit, { op: 'find' }, async () => 1);
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setTimeout(r, 20));
-    expect(lines(auditFile(dir))).toHaveLength(3);
+    await vi.waitFor(() => expect(lines(auditFile(dir))).toHaveLength(3));
+  });
+
+  it('one record that cannot be formatted is logged and skipped; the others of its turn are written', async () => {
+    const dir = stateDir();
+    const audit = new AuditLog(dir, { instance: 'i' });
+    const weird = Object.create(null) as Error; // String(weird) throws
+    await auditToolCall(audit, { op: 'find', tool: 'a' }, async () => 1);
+    await expect(auditToolCall(audit, { op: 'exec', tool: 'b' }, async () => Promise.reject(weird))).rejects.toBe(weird);
+    await auditToolCall(audit, { op: 'find', tool: 'c' }, async () => 1);
+    await audit.flush();
+    expect(lines(auditFile(dir)).map((l) => (JSON.parse(l) as AuditRecord).tool)).toEqual(['a', 'c']);
+  });
+
+  it('flushSync writes what is queued when no event-loop turn is left (process exit)', () => {
+    const dir = stateDir();
+    const audit = new AuditLog(dir, { instance: 'i' });
+    audit.soon({ op: 'exec', outcome: 'ok', durationMs: 1, tool: 'x__y' });
+    audit.flushSync();
+    expect(lines(auditFile(dir)).map((l) => (JSON.parse(l) as AuditRecord).tool)).toEqual(['x__y']);
   });
 
   it('auditedTools over the real MCP server: client name, entry, tool and argument shapes per call', async () => {

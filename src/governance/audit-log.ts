@@ -1,5 +1,5 @@
 import { mkdir, open, readFile, rename, stat, type FileHandle } from 'node:fs/promises';
-import { writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseDuration } from '../config.js';
 import { createLogger, errorMessage } from '../log.js';
@@ -13,8 +13,9 @@ import { maskCredentials } from './secret-scan.js';
  * entry, tool), how it went (outcome, duration) and the SHAPE of the arguments, never their values.
  *
  * Durability without a daemon: every record is one write(2) of one whole line to a file opened O_APPEND, capped
- * below PIPE_BUF, so records of concurrent processes never interleave and a crash loses at most the record being
- * written (a torn last line, which readers skip). Rotation renames under the cross-process file lock; a writer still
+ * below PIPE_BUF, so records of concurrent processes never interleave and a crash loses at most the records of the
+ * calls answered in the current turn of the event loop (they are written just after their answers: `soon`) and a
+ * torn last line, which readers skip. A normal exit writes what is queued (`flushSync`). Rotation renames under the cross-process file lock; a writer still
  * holding the file from before a rotation appends to the rotated file (which the reader also reads) until it notices,
  * within RECHECK_MS — nothing is lost unless `keep` rotations happen within that time.
  *
@@ -219,7 +220,8 @@ export class AuditLog {
    * returned boolean says whether it was written).
    */
   async write(input: AuditInput): Promise<boolean> {
-    const { line } = this.fitted(input);
+    const line = this.lineOf(input);
+    if (line === null) return false;
     this.writing++;
     try {
       const h = await this.current();
@@ -251,7 +253,37 @@ export class AuditLog {
    */
   soon(input: AuditInput): void {
     this.queued.push(input);
-    if (this.queued.length === 1 && !this.draining) setImmediate(() => void this.flush());
+    if (this.queued.length === 1 && !this.draining) setImmediate(() => void this.flush().catch(() => {}));
+  }
+
+  /** The record's line, or null (logged) when it cannot be made — one odd input must not cost the others. */
+  private lineOf(input: AuditInput): string | null {
+    try {
+      return this.fitted(input).line;
+    } catch (err) {
+      log.error(`could not format an audit record (${input.op}): ${errorMessage(err)}`);
+      return null;
+    }
+  }
+
+  /**
+   * At process exit, when no event-loop turn is left: write what is still queued, synchronously. Best effort (the
+   * process is going away); the normal path is `flush`.
+   */
+  flushSync(): void {
+    const lines = this.queued.splice(0).map((r) => this.lineOf(r)).filter((l): l is string => l !== null);
+    if (!lines.length) return;
+    try {
+      mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
+      const fd = openSync(this.file, 'a', 0o600);
+      try {
+        for (const line of lines) writeSync(fd, line);
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      // exiting: nowhere left to report it
+    }
   }
 
   /** Every record handed to `soon` is written when this resolves. */
