@@ -234,4 +234,49 @@ describe('guardedFetch: the connection itself is checked', () => {
       await new Promise((r) => server.close(r));
     }
   });
+
+  it('a redirect to an address the guard refuses is not followed; failures say why; close does not wait for a hung connect', async () => {
+    const inside = createServer((_req, res) => res.end('inside'));
+    await new Promise<void>((r) => inside.listen(0, '127.0.0.1', () => r()));
+    const insidePort = (inside.address() as AddressInfo).port;
+    // "public.test" is the public endpoint (served here on loopback, trusted by allowHosts); it redirects inside.
+    const front = createServer((_req, res) => res.writeHead(307, { location: `http://127.0.0.1:${insidePort}/secret` }).end());
+    await new Promise<void>((r) => front.listen(0, '127.0.0.1', () => r()));
+    const frontPort = (front.address() as AddressInfo).port;
+    const dns = async (host: string) => (host === 'public.test' ? ['127.0.0.1'] : host === 'two.test' ? ['127.0.0.1', '::1'] : resolve(host));
+    const opts: RemoteGuardOptions = { resolve: dns, allowHttp: true, allowHosts: ['public.test'] };
+    const url = `http://public.test:${frontPort}/mcp`;
+    const guarded = guardedFetch(new URL(url), opts);
+    try {
+      const err = await guarded.fetch(url, { method: 'POST', body: '{}' }).then(
+        () => null,
+        (e: Error) => e,
+      );
+      expect(err?.message).toMatch(/fetch failed: .*127\.0\.0\.1.*loopback/);
+
+      // Every address of a name refusing the connection: the message still says what happened.
+      const closedPort = insidePort; // about to be closed
+      await new Promise((r) => inside.close(r));
+      const two = guardedFetch(new URL(`http://two.test:${closedPort}/`), { resolve: dns, allowHttp: true, allowPrivate: true });
+      const refused = await two.fetch(`http://two.test:${closedPort}/`).then(
+        () => null,
+        (e: Error) => e,
+      );
+      expect(refused?.message).toMatch(/fetch failed: .*ECONNREFUSED/);
+      await two.close();
+
+      // A lookup that never answers: stopping the child must not wait for undici's connect timeout.
+      const hung = guardedFetch(new URL('http://hung.test/'), { resolve: () => new Promise<string[]>(() => {}), allowHttp: true });
+      const pending = hung.fetch('http://hung.test/').catch(() => null);
+      await new Promise((r) => setTimeout(r, 50));
+      const t0 = performance.now();
+      await hung.close();
+      expect(performance.now() - t0).toBeLessThan(2_000);
+      await pending;
+    } finally {
+      await guarded.close();
+      if (inside.listening) await new Promise((r) => inside.close(r));
+      await new Promise((r) => front.close(r));
+    }
+  });
 });

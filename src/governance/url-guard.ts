@@ -1,4 +1,7 @@
 import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
+
 /**
  * The remote URL guard: a catalog entry's remote endpoint must be HTTPS to a public address. A catalog (or an
  * agent's `config`) pointing a "remote server" at 127.0.0.1, the LAN, a link-local address or a cloud metadata
@@ -8,7 +11,6 @@ import { lookup } from 'node:dns/promises';
  * resolve differently later (DNS rebinding), so the connections themselves go through `guardedFetch`, which checks
  * the addresses each connection is actually made to by the same rules.
  */
-import { Agent, fetch as undiciFetch } from 'undici';
 
 export type AddressKind =
   | 'public'
@@ -320,44 +322,74 @@ export async function checkRemoteUrl(raw: string, opts: RemoteGuardOptions = {})
 
 type LookupCallback = (err: Error | null, address: string | { address: string; family: number }[], family?: number) => void;
 
+/** `url` with another host (a bare IPv6 address gets its brackets back). */
+function withHost(url: URL, hostname: string, protocol = url.protocol, port = url.port): string {
+  const target = new URL(url.href);
+  target.protocol = protocol;
+  target.hostname = hostname.includes(':') && !hostname.startsWith('[') ? `[${hostname}]` : hostname;
+  target.port = port;
+  return target.href;
+}
+
 /**
  * A `lookup` (as net.connect takes) for connections to `url`'s server: the host is resolved and judged by the rules
  * of checkRemoteUrl at connect time, and the connection goes to the addresses that were judged.
  */
-export function guardedLookup(url: URL, opts: RemoteGuardOptions = {}): (hostname: string, options: { all?: boolean }, callback: LookupCallback) => void {
+export function guardedLookup(url: URL, opts: RemoteGuardOptions = {}): (hostname: string, options: { all?: boolean; family?: number | string }, callback: LookupCallback) => void {
   return (hostname, options, callback) => {
-    const target = new URL(url.href);
-    target.hostname = hostname.includes(':') ? `[${hostname}]` : hostname;
-    checkRemoteUrl(target.href, opts)
-      .then(async (check) => {
-        if (!check.ok) throw new Error(check.reason);
-        // A host listed in allowHosts is trusted whatever it resolves to: the check did not need its addresses.
-        const addresses = check.addresses.length ? check.addresses : await (opts.resolve ?? defaultResolve)(hostname);
-        const list = addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
-        if (!list.length) throw new Error(`${hostname} resolved to no address.`);
-        if (options.all) callback(null, list);
-        else callback(null, list[0]!.address, list[0]!.family);
-      })
-      .catch((err: Error) => callback(err, []));
+    const judged = async () => {
+      const check = await checkRemoteUrl(withHost(url, hostname), opts);
+      if (!check.ok) throw new Error(check.reason);
+      // A host listed in allowHosts is trusted whatever it resolves to: the check did not need its addresses.
+      const addresses = check.addresses.length ? check.addresses : await (opts.resolve ?? defaultResolve)(hostname);
+      const family = options.family === 'IPv6' || options.family === 6 ? 6 : options.family === 'IPv4' || options.family === 4 ? 4 : 0;
+      const list = addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })).filter((a) => !family || a.family === family);
+      if (!list.length) throw new Error(`${hostname} resolved to no${family ? ` IPv${family}` : ''} address.`);
+      return list;
+    };
+    judged().then(
+      (list) => (options.all ? callback(null, list) : callback(null, list[0]!.address, list[0]!.family)),
+      (err: Error) => callback(err, []),
+    );
   };
 }
 
 export interface GuardedFetch {
   fetch: (input: string | URL, init?: RequestInit) => Promise<Response>;
-  /** Closes the connections it keeps. */
+  /** Drops its connections at once (a connect still in progress included). */
   close(): Promise<void>;
 }
 
-/** A fetch whose every connection to `url`'s server passes `guardedLookup` (for the MCP SDK's HTTP transports). */
+/** What went wrong, from undici's "fetch failed" and its cause (an AggregateError when every address failed). */
+function failureText(err: Error): string {
+  const cause = err.cause as (Error & { code?: string; errors?: Error[] }) | undefined;
+  if (!cause) return err.message;
+  const why = cause.message || cause.errors?.map((e) => e.message).join('; ') || cause.code || String(cause);
+  return `${err.message}: ${why}`;
+}
+
+/**
+ * A fetch whose every connection passes the guard when it is made (for the MCP SDK's HTTP transports): host names
+ * through `guardedLookup`, IP addresses (which never reach a lookup) checked before connecting — so a redirect or a
+ * later resolution cannot reach an address checkRemoteUrl would refuse.
+ */
 export function guardedFetch(url: URL, opts: RemoteGuardOptions = {}): GuardedFetch {
-  const dispatcher = new Agent({ connect: { lookup: guardedLookup(url, opts) as never } });
+  const connectNamed = buildConnector({ lookup: guardedLookup(url, opts) });
+  const connect: buildConnector.connector = (options, callback) => {
+    const host = options.hostname.replace(/^\[|\]$/g, '');
+    if (!isIP(host)) return connectNamed(options, callback);
+    checkRemoteUrl(withHost(url, host, options.protocol, options.port), opts).then(
+      (check) => (check.ok ? connectNamed(options, callback) : callback(new Error(check.reason), null)),
+      (err: Error) => callback(err, null),
+    );
+  };
+  const dispatcher = new Agent({ connect });
   return {
     // undici's own fetch, since the global one takes no dispatcher of another undici copy; same Request/Response API.
     fetch: (input, init) =>
-      (undiciFetch(input, { ...(init as object), dispatcher }) as unknown as Promise<Response>).catch((err: Error & { cause?: Error }) => {
-        // undici says only "fetch failed"; the refusal (or network error) is in the cause.
-        throw err.cause ? new Error(`${err.message}: ${err.cause.message}`, { cause: err.cause }) : err;
+      (undiciFetch(input, { ...(init as object), dispatcher }) as unknown as Promise<Response>).catch((err: Error) => {
+        throw new Error(failureText(err), { cause: err });
       }),
-    close: () => dispatcher.close(),
+    close: () => dispatcher.destroy(),
   };
 }
