@@ -59,8 +59,14 @@ export async function runStdioServer(): Promise<void> {
   // Calls answered during a stop still have their records queued: the last thing the process does is write them.
   process.once('exit', () => runtime.audit.flushSync());
   settleTools.resolve(assembled.tools);
-  // Restoring mounts loads podman support and starts containers: let initialize and tools/list go first.
-  setTimeout(() => void runtime.start().catch((err) => app.log.error(`runtime start-up failed: ${errorMessage(err)}`)), 50).unref();
+  // Restoring mounts loads podman support and starts containers. The first search waits for the cached catalog,
+  // and both need the one main thread: start once the catalog has loaded (at most a second from now). Calls to a
+  // restored tool wait for its restore either way.
+  const catalogFirst = new Promise<void>((resolve) => {
+    setTimeout(resolve, 1000).unref();
+    assembled.catalogLoaded.then(resolve, resolve);
+  });
+  void catalogFirst.then(() => runtime.start().catch((err) => app.log.error(`runtime start-up failed: ${errorMessage(err)}`)));
   void assembled.catalogLoaded.then(
     () => startBackgroundWork(app),
     (err) => app.log.error(`could not load the catalog cache: ${errorMessage(err)}`),
@@ -104,7 +110,7 @@ async function assemble(reg: RegistryServer): Promise<{ app: App; runtime: Runti
 }
 
 function startBackgroundWork(app: App): void {
-  app.scheduler.start();
+  void app.scheduler.start().catch((err) => app.log.warn(`background refresh could not start: ${errorMessage(err)}`));
   // Let initialize and the first requests go through before any source work starts.
   // An empty catalog (first run) is always fetched; otherwise only when refresh.onStart asks for it.
   setTimeout(() => {

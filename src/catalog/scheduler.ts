@@ -1,4 +1,4 @@
-import cron, { type ScheduledTask } from 'node-cron';
+import type { ScheduledTask } from 'node-cron';
 import type { Catalog } from './catalog.js';
 import { errorMessage, type Logger } from '../log.js';
 
@@ -9,13 +9,17 @@ import { errorMessage, type Logger } from '../log.js';
 export class RefreshScheduler {
   private task: ScheduledTask | null = null;
   private current: Promise<unknown> | null = null;
+  private stopped = false;
 
   constructor(
     private readonly catalog: Catalog,
     private readonly log: Logger,
   ) {}
 
-  start(): void {
+  /** Starts the schedule. node-cron loads here, not at start-up: nothing needs it before the catalog is up. */
+  async start(): Promise<void> {
+    const { default: cron } = await import('node-cron');
+    if (this.stopped) return;
     const { schedule } = this.catalog.config.refresh;
     if (!cron.validate(schedule)) {
       this.log.error(`refresh.schedule "${schedule}" is not a valid cron expression; background refresh is off. Fix it in config.yaml (e.g. "17 */6 * * *").`);
@@ -36,6 +40,7 @@ export class RefreshScheduler {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.task?.destroy();
     this.task = null;
   }

@@ -103,7 +103,7 @@ export async function runHttpServer(app: App, opts: ServeHttpOptions): Promise<n
       );
     });
   }
-  app.scheduler.start();
+  void app.scheduler.start().catch((err) => log.warn(`background refresh could not start: ${errorMessage(err)}`));
   if (!app.catalog.hasData) {
     log.info('the catalog is empty (first run): fetching sources in the background; the API serves them as they arrive');
     void app.catalog.ready().catch((err) => log.warn(`first refresh failed: ${errorMessage(err)}`));
