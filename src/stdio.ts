@@ -16,20 +16,28 @@ export async function runStdioServer(): Promise<void> {
   const tools = new Promise<ToolDef[]>((resolve, reject) => (settleTools = { resolve, reject }));
   const reg = createRegistryServer(tools);
   let parts: { app: App; runtime: Runtime } | undefined;
+  let assembling: Promise<unknown> | undefined;
+  let exitCode = 0;
 
   let stopping = false;
-  const shutdown = async (why: string, code = 0) => {
+  const shutdown = async (why: string) => {
     if (stopping) return;
     stopping = true;
     log.info(`shutting down (${why})`);
-    const force = setTimeout(() => process.exit(code), 10_000);
+    const force = setTimeout(() => process.exit(exitCode), 10_000);
     force.unref();
+    // Still loading (a client that sends its requests and closes stdin at once): finish, so the requests already
+    // waiting for the tool table are answered (or told the start-up failed) before the connection closes.
+    if (assembling) {
+      await assembling.catch(() => {});
+      await new Promise((r) => setImmediate(r));
+    }
     if (parts) {
       await parts.app.scheduler.stop().catch(() => {});
       await parts.runtime.shutdown().catch((e) => log.warn(`stopping the servers failed: ${errorMessage(e)}`));
     }
     await reg.server.close().catch(() => {});
-    process.exit(code);
+    process.exit(exitCode);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
@@ -46,12 +54,17 @@ export async function runStdioServer(): Promise<void> {
 
   let assembled: Awaited<ReturnType<typeof assemble>>;
   try {
-    assembled = await assemble(reg);
+    const pending = assemble(reg);
+    assembling = pending;
+    assembled = await pending;
   } catch (err) {
-    // A broken config.yaml or policy.yaml: say so where the client's log shows it, and stop (as before connecting).
-    settleTools.reject(err);
+    // A broken config.yaml or policy.yaml: say so where the client's log shows it, fail the requests waiting for
+    // the table (their error replies go out first), and stop with exit code 1 — whatever else started a stop.
+    exitCode = 1;
     process.stderr.write(`mcp-registry: ${errorMessage(err)}\n`);
-    await shutdown('start-up failed', 1);
+    settleTools.reject(err);
+    await new Promise((r) => setImmediate(r));
+    await shutdown('start-up failed');
     return;
   }
   const { app, runtime } = assembled;

@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { makeHome, startRegistry, type RunningRegistry } from './helpers/registry-client.js';
+import { spawn } from 'node:child_process';
+import { cliPath, makeHome, startRegistry, type RunningRegistry } from './helpers/registry-client.js';
 import { repoRoot } from './helpers/shared-data.js';
 
 /**
@@ -75,11 +76,39 @@ describe('start-up', () => {
         () => null,
         (e: unknown) => e,
       );
-      // The registry does not linger with a half-loaded table: it stops, saying which file is wrong and where.
+      // The registry does not linger with a half-loaded table: the waiting request is told why, and it stops,
+      // saying which file is wrong and where.
       expect(err).toBeInstanceOf(McpError);
+      expect((err as McpError).message).toMatch(/config\.yaml is not valid YAML/);
       await expect.poll(() => alive(pid), { timeout: 20_000 }).toBe(false);
       expect(bad.stderr()).toMatch(/config\.yaml is not valid YAML: .* at line \d+, column \d+/);
       await bad.close();
+
+      // A one-shot client writes its requests and closes stdin at once: the requests that wait for the table are
+      // still answered. With the broken config the process ends with code 1 and the reason on stderr.
+      const oneShot = async () => {
+        const child = spawn(process.execPath, [cliPath], { env: { ...process.env, MCP_REGISTRY_HOME: dir }, stdio: ['pipe', 'pipe', 'pipe'] });
+        let out = '';
+        let errText = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (errText += d.toString()));
+        const lines = [
+          { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'one-shot', version: '1' } } },
+          { jsonrpc: '2.0', method: 'notifications/initialized' },
+          { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+        ];
+        child.stdin.end(lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+        const code = await new Promise<number | null>((r) => child.on('exit', r));
+        const replies = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id?: number; result?: { tools?: unknown[] }; error?: { message: string } });
+        return { code, errText, list: replies.find((r) => r.id === 2) };
+      };
+      const broken = await oneShot();
+      expect(broken.code).toBe(1);
+      expect(broken.errText).toMatch(/config\.yaml is not valid YAML/);
+      await writeFile(join(dir, 'config.yaml'), 'sources: []\nruntime: {podman: /nonexistent/podman}\n');
+      const fine = await oneShot();
+      expect(fine.code).toBe(0);
+      expect(fine.list?.result?.tools?.length).toBeGreaterThan(5);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
