@@ -224,7 +224,8 @@ export class AuditLog {
     if (line === null) return false;
     this.writing++;
     try {
-      const h = await this.current();
+      // No await when the file is open: the line is written in the same turn (see drain).
+      const h = this.handle ?? (await this.current());
       let data = Buffer.from(line, 'utf8');
       if (h.needsNewline) {
         h.needsNewline = false;
@@ -294,7 +295,12 @@ export class AuditLog {
 
   private async drain(): Promise<void> {
     try {
-      while (this.queued.length) for (const r of this.queued.splice(0)) await this.write(r);
+      while (this.queued.length) {
+        // Open the file first, with the record still queued: a process exit meanwhile writes it (flushSync). Once
+        // it is taken off the queue, write() puts it in the file before anything else can run.
+        if (!this.handle) await this.current().catch(() => {});
+        await this.write(this.queued.shift()!);
+      }
     } finally {
       this.draining = null;
     }

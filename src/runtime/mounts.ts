@@ -548,6 +548,10 @@ export class MountManager implements ToolProvider, ResourceProvider {
   }
 
   private async restoreOne(mount: Mount): Promise<void> {
+    // Started (or removed) since it was claimed — a config-set restart, an add — while the catalog loaded: nothing
+    // to restore, and a second start would replace its container.
+    if (mount.pending) await mount.pending.catch(() => {});
+    if (mount.removed || (mount.child?.alive && mount.state === 'running')) return;
     try {
       const entry = await this.deps.resolve(mount.id);
       const d = (await this.deps.policy()).decide(entry, await this.approvals());
