@@ -15,8 +15,7 @@ export async function runStdioServer(): Promise<void> {
   let settleTools!: { resolve: (t: ToolDef[]) => void; reject: (e: unknown) => void };
   const tools = new Promise<ToolDef[]>((resolve, reject) => (settleTools = { resolve, reject }));
   const reg = createRegistryServer(tools);
-  let parts: { app: App; runtime: Runtime } | undefined;
-  let assembling: Promise<unknown> | undefined;
+  let assembling: ReturnType<typeof assemble> | undefined;
   let exitCode = 0;
 
   let stopping = false;
@@ -28,10 +27,8 @@ export async function runStdioServer(): Promise<void> {
     force.unref();
     // Still loading (a client that sends its requests and closes stdin at once): finish, so the requests already
     // waiting for the tool table are answered (or told the start-up failed) before the connection closes.
-    if (assembling) {
-      await assembling.catch(() => {});
-      await new Promise((r) => setImmediate(r));
-    }
+    const parts = assembling && (await assembling.catch(() => undefined));
+    if (assembling) await new Promise((r) => setImmediate(r));
     if (parts) {
       await parts.app.scheduler.stop().catch(() => {});
       await parts.runtime.shutdown().catch((e) => log.warn(`stopping the servers failed: ${errorMessage(e)}`));
@@ -52,11 +49,10 @@ export async function runStdioServer(): Promise<void> {
   reg.server.onclose = () => void shutdown('MCP connection closed');
   await reg.server.connect(transport);
 
+  assembling = assemble(reg);
   let assembled: Awaited<ReturnType<typeof assemble>>;
   try {
-    const pending = assemble(reg);
-    assembling = pending;
-    assembled = await pending;
+    assembled = await assembling;
   } catch (err) {
     // A broken config.yaml or policy.yaml: say so where the client's log shows it, fail the requests waiting for
     // the table (their error replies go out first), and stop with exit code 1 — whatever else started a stop.
@@ -68,7 +64,6 @@ export async function runStdioServer(): Promise<void> {
     return;
   }
   const { app, runtime } = assembled;
-  parts = { app, runtime };
   // Calls answered during a stop still have their records queued: the last thing the process does is write them.
   process.once('exit', () => runtime.audit.flushSync());
   settleTools.resolve(assembled.tools);

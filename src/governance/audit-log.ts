@@ -15,9 +15,10 @@ import { maskCredentials } from './secret-scan.js';
  * Durability without a daemon: every record is one write(2) of one whole line to a file opened O_APPEND, capped
  * below PIPE_BUF, so records of concurrent processes never interleave and a crash loses at most the records of the
  * calls answered in the current turn of the event loop (they are written just after their answers: `soon`) and a
- * torn last line, which readers skip. A normal exit writes what is queued (`flushSync`). Rotation renames under the cross-process file lock; a writer still
- * holding the file from before a rotation appends to the rotated file (which the reader also reads) until it notices,
- * within RECHECK_MS — nothing is lost unless `keep` rotations happen within that time.
+ * torn last line, which readers skip. A normal exit writes what is queued (`flushSync`). Rotation renames under the
+ * cross-process file lock; a writer still holding the file from before a rotation appends to the rotated file (which
+ * the reader also reads) until it notices, within RECHECK_MS — nothing is lost unless `keep` rotations happen within
+ * that time.
  *
  * The file stays open between records (one write per record on the call path, instead of open, write, stat and
  * close); it is closed after IDLE_CLOSE_MS without records.

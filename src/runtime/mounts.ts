@@ -728,10 +728,8 @@ export class MountManager implements ToolProvider, ResourceProvider {
       if (!check.ok) throw refused(`${entry.id} was not started: ${check.reason}`);
       // Checked again on every connection: the name may resolve elsewhere by then (DNS rebinding).
       const fetch = guardedFetch(check.url, g.remote);
-      return Child.start({ kind: 'http', url: plan.url, transport: plan.transport, headers: plan.headers, fetch }, childOpts).catch(async (err) => {
-        await fetch.close().catch(() => {});
-        throw err;
-      });
+      // A failed start closes its transport, and with it this fetch (child.ts).
+      return Child.start({ kind: 'http', url: plan.url, transport: plan.transport, headers: plan.headers, fetch }, childOpts);
     }
     const digest = checkDigestRequired(plan.image, g.requireDigest);
     if (!digest.ok) throw refused(`${entry.id} was not started: ${digest.reason}`);
