@@ -1,6 +1,7 @@
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { App } from './app.js';
 import { createRegistryServer, type RegistryServer } from './server/server.js';
+import { RegistryStdioServerTransport } from './server/stdio-transport.js';
+import { megabytes } from './util/line-buffer.js';
 import type { ToolDef } from './server/tool-def.js';
 import { createLogger, errorMessage } from './log.js';
 import type { Runtime } from './runtime/index.js';
@@ -42,9 +43,11 @@ export async function runStdioServer(): Promise<void> {
   process.stdin.on('end', () => void shutdown('stdin closed'));
   process.stdin.on('close', () => void shutdown('stdin closed'));
 
-  const transport = new StdioServerTransport();
-  // The SDK closes its stdio transport on a message it cannot take (over 10 MB) and stops reading stdin: say why,
-  // and shut down (stopping containers) rather than linger deaf with every later request hanging.
+  // A message over the size limit is answered with an error and skipped; the connection and the containers stay.
+  const transport = new RegistryStdioServerTransport({
+    onOversized: (m) => log.warn(`discarded a ${m.kind === 'response' ? 'response' : 'request'} of ${megabytes(m.bytes)} from the client (over the limit)${m.kind !== 'response' ? ', answered with an error' : ''}`),
+  });
+  // Should the connection still close (stdin failed), shut down (stopping containers) rather than linger deaf.
   reg.server.onerror = (err) => log.warn(`MCP connection: ${errorMessage(err)}`);
   reg.server.onclose = () => void shutdown('MCP connection closed');
   await reg.server.connect(transport);

@@ -95,6 +95,33 @@ describe('child over stdio', () => {
     expect((r.content[0] as { text: string }).text).toMatch(/no_such_tool failed — the server answered error -32602: .*unknown tool no_such_tool/);
   });
 
+  it('a result over the 10 MB message limit fails only that call, saying how large; the server keeps running and answering', async () => {
+    let exit: string | null = null;
+    const c = await start(tiny({ TINY_HOSTILE: '1' }), { onExit: (why) => (exit = why) });
+    const pid = c.pid;
+    // An echo sent while the big result streams in is answered in its turn: the framing is intact around the drop.
+    const [big, echo] = await Promise.all([c.callTool('big', { bytes: 11 * 1024 * 1024 }), c.callTool('echo', { text: 'alongside' })]);
+    expect(big.isError).toBe(true);
+    // Without the guard the SDK closed the connection: "the server exited … the next call restarts it".
+    expect((big.content[0] as { text: string }).text).toMatch(/^test\/tiny: big returned a result too large: 11 MB \(limit 10 MB\)\. .*keeps running/);
+    expect(echo.content).toEqual([{ type: 'text', text: 'alongside' }]);
+    expect(c.alive).toBe(true);
+    expect(c.pid).toBe(pid);
+    expect((await c.callTool('echo', { text: 'after' })).content).toEqual([{ type: 'text', text: 'after' }]);
+    // Just under the limit still comes through whole.
+    const nine = await c.callTool('big', { bytes: 9 * 1024 * 1024 });
+    expect((nine.content[0] as { text: string }).text).toHaveLength(9 * 1024 * 1024);
+    expect(exit).toBeNull();
+  });
+
+  it('a result nested deeper than the registry forwards is an error result, not a reply that can never be sent', async () => {
+    const c = await start(tiny({ TINY_HOSTILE: '1' }));
+    const r = await c.callTool('deep', { depth: 300 });
+    expect(r.isError).toBe(true);
+    expect((r.content[0] as { text: string }).text).toMatch(/deep returned a result nested more than 256 levels deep/);
+    expect((await c.callTool('deep', { depth: 50 })).structuredContent).toBeDefined();
+  });
+
   it('notices when the server exits, says so to the call in flight and reports the last stderr lines', async () => {
     let exit: string | null = null;
     const c = await start(tiny(), { onExit: (why) => (exit = why) });

@@ -7,9 +7,9 @@ import { cliPath, makeHome, startRegistry, type RunningRegistry } from './helper
 import { repoRoot } from './helpers/shared-data.js';
 
 /**
- * The MCP SDK's stdio transport gives up on a message larger than its buffer (10 MB) and stops reading stdin. The
- * registry must not linger deaf after that (every later request hanging, its containers running): it says why on
- * stderr and shuts down, so the client sees the connection close at once and can start it again.
+ * The MCP SDK's stdio transport gives up on a message larger than its limit (10 MB) and closes: the registry used to
+ * stop with it, containers and all. A message over the limit is now answered with a JSON-RPC error and skipped; the
+ * requests around it are answered as usual.
  */
 
 let home: string | undefined;
@@ -29,8 +29,35 @@ const alive = (pid: number) => {
   }
 };
 
+/** Write raw lines to a fresh registry's stdin at once (pipelined); collect its replies until every id in `ids` has one. */
+async function pipelined(dir: string, lines: string[], ids: unknown[]): Promise<Map<unknown, { result?: unknown; error?: { code: number; message: string } }>> {
+  const child = spawn(process.execPath, [cliPath], { env: { ...process.env, MCP_REGISTRY_HOME: dir }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const replies = new Map<unknown, { result?: unknown; error?: { code: number; message: string } }>();
+  let partial = '';
+  child.stdout.on('data', (d: Buffer) => {
+    const got = (partial + d.toString()).split('\n');
+    partial = got.pop()!;
+    for (const l of got.filter(Boolean)) {
+      const m = JSON.parse(l) as { id?: unknown; method?: string };
+      if (!m.method) replies.set(m.id, m as never);
+    }
+  });
+  const init = [
+    { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'pipelined', version: '1' } } },
+    { jsonrpc: '2.0', method: 'notifications/initialized' },
+  ].map((l) => JSON.stringify(l));
+  child.stdin.write([...init, ...lines].join('\n') + '\n');
+  try {
+    await expect.poll(() => ids.filter((id) => !replies.has(id)), { timeout: 20_000 }).toEqual([]);
+  } finally {
+    child.stdin.end();
+    await new Promise((r) => child.on('exit', r));
+  }
+  return replies;
+}
+
 describe('stdio transport limits', () => {
-  it('a request too large for the transport closes the connection with the reason on stderr, instead of leaving a deaf registry', async () => {
+  it('a request over 10 MB is answered with a JSON-RPC error and the registry keeps serving', async () => {
     // No podman for this registry: its start-up would otherwise reap containers other test files leave on purpose.
     home = await makeHome({
       sources: [{ name: 'test', type: 'file', path: join(repoRoot, 'test/fixtures/runtime-catalog') }],
@@ -39,20 +66,45 @@ describe('stdio transport limits', () => {
     });
     reg = await startRegistry(home);
     const pid = reg.pid!;
-    // A sane request first: the server works.
     const ok = await reg.client.callTool({ name: 'registry-active', arguments: {} });
     expect(ok.isError).toBeFalsy();
 
     const huge = { tool: 'tiny__echo', arguments: { text: 'x'.repeat(11 * 1024 * 1024) } };
-    // Without the fix the request is never answered and the client waits for its own timeout (-32001).
+    // Without the fix the connection closes (-32000) and the registry shuts down.
     const err = await reg.client.callTool({ name: 'registry-exec', arguments: huge }, undefined, { timeout: 30_000 }).then(
       () => null,
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(McpError);
-    expect((err as McpError).code).toBe(ErrorCode.ConnectionClosed);
-    await expect.poll(() => alive(pid), { timeout: 20_000 }).toBe(false);
-    expect(reg.stderr()).toMatch(/exceeded maximum size[\s\S]*shutting down/);
+    expect((err as McpError).code).toBe(ErrorCode.InvalidRequest);
+    expect((err as McpError).message).toMatch(/^MCP error -32600: Request too large: 11 MB \(limit 10 MB\); the registry discarded it and keeps serving\./);
+    // Still the same process, still answering.
+    const after = await reg.client.callTool({ name: 'registry-status', arguments: {} });
+    expect(after.isError).toBeFalsy();
+    expect(alive(pid)).toBe(true);
+    expect(reg.stderr()).toMatch(/discarded a request of 11 MB from the client/);
+    expect(reg.stderr()).not.toMatch(/shutting down/);
+  });
+
+  it('pipelined requests around an oversized one are each answered under their own id', async () => {
+    const big = 'y'.repeat(11 * 1024 * 1024);
+    const call = (id: unknown, name: string, args: unknown, idFirst = false) =>
+      idFirst ? JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } }) : JSON.stringify({ method: 'tools/call', params: { name, arguments: args }, jsonrpc: '2.0', id });
+    const replies = await pipelined(
+      home!,
+      [
+        call(2, 'registry-active', {}),
+        // The SDK writes `id` last, other clients first: both are found without reading the whole line.
+        call(3, 'registry-exec', { tool: 'a__b', arguments: { t: big } }),
+        call('four', 'registry-exec', { tool: 'a__b', arguments: { t: big } }, true),
+        call(5, 'registry-status', {}),
+      ],
+      [2, 3, 'four', 5],
+    );
+    expect(replies.get(2)?.result).toMatchObject({ structuredContent: { mounts: [] } });
+    expect(replies.get(3)?.error).toMatchObject({ code: -32600, message: expect.stringMatching(/^Request too large: 11 MB/) });
+    expect(replies.get('four')?.error).toMatchObject({ code: -32600 });
+    expect(replies.get(5)?.result).toMatchObject({ structuredContent: { entries: expect.any(Number) } });
   });
 });
 

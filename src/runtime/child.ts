@@ -27,6 +27,8 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { errorMessage, type Logger } from '../log.js';
 import { VERSION } from '../version.js';
+import { BoundedLineBuffer, installLineBuffer, MESSAGE_LIMIT, megabytes } from '../util/line-buffer.js';
+import { nestedDeeperThan } from '../util/json-depth.js';
 
 /** How to reach a child server: a process speaking MCP on stdio (podman run …) or a remote HTTP endpoint. */
 export type ChildTarget =
@@ -70,6 +72,16 @@ const PassThrough = z.looseObject({});
 /** Pages fetched at most when following nextCursor: a child that loops its cursors must not hang us. */
 const MAX_PAGES = 100;
 const STDERR_KEEP = 20;
+/** Deeper results are refused: forwarding them would overflow JSON.stringify on the way to the client. */
+const MAX_RESULT_DEPTH = 256;
+
+/**
+ * The `data` of the error that stands in for a child's response over the message size limit. A class of ours, so a
+ * child cannot fake it: it only ever comes from the line buffer below.
+ */
+class TooLarge {
+  constructor(readonly bytes: number) {}
+}
 
 /**
  * One connected child MCP server. Everything a child returns passes through untouched (content blocks,
@@ -150,6 +162,9 @@ export class Child {
       const r = (await this.client.request({ method: 'tools/call', params: { name, arguments: args ?? {} } }, PassThrough, options)) as CallToolResult;
       if (!Array.isArray(r.content)) {
         return { content: [{ type: 'text', text: `${this.opts.label}: ${name} answered with a malformed result (no content list); the server has a bug.` }], isError: true };
+      }
+      if (nestedDeeperThan(r, MAX_RESULT_DEPTH)) {
+        return { content: [{ type: 'text', text: `${this.opts.label}: ${name} returned a result nested more than ${MAX_RESULT_DEPTH} levels deep, which the registry does not forward; the server has a bug.` }], isError: true };
       }
       return r;
     } catch (err) {
@@ -274,7 +289,8 @@ export class Child {
   private describeStartFailure(err: unknown): string {
     const tail = this.stderrTail(5);
     let why = errorMessage(err);
-    if (err instanceof McpError && err.code === ErrorCode.RequestTimeout) why = `it did not answer initialize/tools/list within ${this.opts.startTimeout} ms`;
+    if (err instanceof McpError && err.data instanceof TooLarge) why = `its answer during start-up was too large: ${megabytes(err.data.bytes)} (limit ${megabytes(MESSAGE_LIMIT)})`;
+    else if (err instanceof McpError && err.code === ErrorCode.RequestTimeout) why = `it did not answer initialize/tools/list within ${this.opts.startTimeout} ms`;
     else if (err instanceof McpError && err.code === ErrorCode.ConnectionClosed) why = 'it exited during start-up';
     else if (/aborted|timeout/i.test(why)) why = `it did not answer initialize/tools/list within ${this.opts.startTimeout} ms`;
     const status = (err as { code?: unknown }).code;
@@ -287,11 +303,14 @@ export class Child {
 
   private describeCallFailure(name: string, err: unknown, timeout: number): string {
     if (err instanceof McpError) {
+      if (err.data instanceof TooLarge) {
+        return `${this.opts.label}: ${name} returned a result too large: ${megabytes(err.data.bytes)} (limit ${megabytes(MESSAGE_LIMIT)}). It was discarded and the server keeps running: ask for less in one call (a narrower query, a smaller page).`;
+      }
       if (err.code === ErrorCode.RequestTimeout) return `${this.opts.label}: ${name} did not answer within ${timeout} ms (runtime.callTimeout in config.yaml sets the limit); the call was cancelled.`;
       if (err.code === ErrorCode.ConnectionClosed || !this.alive) {
         return `${this.opts.label}: ${this.exited ?? 'the connection closed'} while ${name} was running; the next call restarts it.`;
       }
-      return `${this.opts.label}: ${name} failed — the server answered error ${err.code}: ${redactWith(this.opts, err.message.replace(/^MCP error -?\d+: /, ''))}`;
+      return `${this.opts.label}: ${name} failed — the server answered error ${err.code}: ${redactWith(this.opts, err.message.replace(/^(MCP error -?\d+: )+/, ''))}`;
     }
     if (!this.alive) return `${this.opts.label}: ${this.exited ?? 'the server stopped'} while ${name} was running; the next call restarts it.`;
     return `${this.opts.label}: ${name} failed: ${redactWith(this.opts, errorMessage(err))}`;
@@ -323,6 +342,17 @@ function makeTransport(target: ChildTarget, stderrLines: string[], opts: ChildOp
     cwd: target.cwd ?? '/',
     stderr: 'pipe',
   });
+  // A message over the size limit is skipped instead of closing the connection (the SDK's way, which looked like
+  // a crash and restarted the server). A response that big fails just the request it answers.
+  installLineBuffer(
+    t,
+    new BoundedLineBuffer((m) => {
+      opts.log.warn(`${opts.label}: discarded a ${m.kind === 'response' ? 'response' : 'message'} of ${megabytes(m.bytes)} from the server (over the limit)`);
+      if (m.kind !== 'response' || m.id === undefined) return;
+      const message = `response too large: ${megabytes(m.bytes)} (limit ${megabytes(MESSAGE_LIMIT)})`;
+      t.onmessage?.({ jsonrpc: '2.0', id: m.id, error: { code: ErrorCode.InternalError, message, data: new TooLarge(m.bytes) } });
+    }),
+  );
   let partial = '';
   t.stderr?.on('data', (chunk: Buffer) => {
     const text = partial + chunk.toString('utf8');

@@ -6,6 +6,8 @@
 //   TINY_PAGE_SIZE     tools/list returns pages of this many tools with nextCursor (default: everything at once)
 //   TINY_EXTRA_TOOLS   adds this many trivial tools extra_1..extra_N (for listings and name-length tests)
 //   TINY_IGNORE_EOF    when "1", keeps running after stdin closes (an orphan that only a reaper removes)
+//   TINY_HOSTILE       when "1", adds `big` (a text result of `bytes` bytes) and `deep` (structuredContent nested
+//                      `depth` levels): results a proxy must survive (host-process tests only; not in the image)
 import { readFileSync, writeFileSync, unlinkSync, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -183,6 +185,24 @@ const tools = [
 ];
 for (let i = 1; i <= extraTools; i++) {
   tools.push({ name: `extra_${i}`, description: `Extra tool number ${i}.`, inputSchema: obj({}), run: () => text(`extra ${i}`) });
+}
+if (process.env.TINY_HOSTILE === '1') {
+  tools.push({
+    name: 'big',
+    description: 'Returns a text block of `bytes` bytes.',
+    inputSchema: obj({ bytes: { type: 'number', minimum: 0 } }),
+    run: ({ bytes }) => text('b'.repeat(Number(bytes) || 0)),
+  });
+  tools.push({
+    name: 'deep',
+    description: 'Returns structuredContent nested `depth` levels deep.',
+    inputSchema: obj({ depth: { type: 'number', minimum: 1 } }),
+    run: ({ depth }) => {
+      let v = {};
+      for (let i = 1; i < Number(depth); i++) v = { d: v };
+      return { ...text(`nested ${depth}`), structuredContent: v };
+    },
+  });
 }
 const byName = new Map(tools.map((t) => [t.name, t]));
 
