@@ -337,8 +337,12 @@ describe('mounted tools called directly', () => {
     const r = await client.callTool({ name: 'tiny__echo', arguments: { text: SECRET } });
     expect((r.content as { text: string }[])[0]!.text).toContain(SECRET);
     await client.callTool({ name: 'tiny__fail', arguments: {} });
-    const unknown = await client.callTool({ name: 'other__tool', arguments: {} });
-    expect(unknown.isError).toBe(true);
+    // An unknown tool is a protocol error, and calls refused before they run (too deep) leave no record.
+    await expect(client.callTool({ name: 'other__tool', arguments: {} })).rejects.toMatchObject({ code: -32602 });
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 100; i++) deep = { d: deep };
+    const refused = await client.callTool({ name: 'tiny__echo', arguments: deep });
+    expect(refused.isError).toBe(true);
     await client.close();
     const { records } = await audit.read();
     expect(records.map((x) => [x.op, x.entry, x.tool, x.client, x.outcome, JSON.stringify(x.args)])).toEqual([

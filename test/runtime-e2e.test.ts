@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ToolListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ErrorCode,
+  McpError,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
+  ToolListChangedNotificationSchema,
+  type CallToolResult,
+} from '@modelcontextprotocol/sdk/types.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { stringify as toYaml } from 'yaml';
 import { Podman, INSTANCE_LABEL, ENTRY_LABEL } from '../src/runtime/podman.js';
@@ -121,6 +128,23 @@ describe('runtime over stdio (issue 3)', () => {
     const unknown = await call(reg, 'registry-exec', { tool: 'tiny__nope' });
     expect(unknown.isError).toBe(true);
     expect(text(unknown)).toMatch(/no tool "tiny__nope".*tiny__echo/);
+  });
+
+  it('an 11 MB request is refused with an error while the registry keeps serving: its container keeps running, the next call is answered', async (ctx) => {
+    await requirePodman(ctx);
+    const before = (await ourContainers()).filter((c) => c.labels[ENTRY_LABEL] === 'test/tiny');
+    expect(before).toHaveLength(1);
+    const err = await reg.client.callTool({ name: 'tiny__echo', arguments: { text: 'x'.repeat(11 * 1024 * 1024) } }, undefined, { timeout: 60_000 }).then(
+      () => null,
+      (e: unknown) => e as McpError,
+    );
+    // Before: the connection closed (-32000) and the registry stopped, taking the container with it.
+    expect(err).toBeInstanceOf(McpError);
+    expect(err!.code).toBe(ErrorCode.InvalidRequest);
+    expect(err!.message).toMatch(/Request too large: 11 MB \(limit 10 MB\)/);
+    expect((await call(reg, 'tiny__echo', { text: 'next' })).content).toEqual([{ type: 'text', text: 'next' }]);
+    const after = (await ourContainers()).filter((c) => c.labels[ENTRY_LABEL] === 'test/tiny');
+    expect(after.map((c) => c.id)).toEqual(before.map((c) => c.id));
   });
 
   it('runs the container hardened: nobody, read-only root, writable /tmp, no network, no capabilities, labelled', async (ctx) => {
@@ -349,6 +373,24 @@ describe('runtime over stdio (issue 3)', () => {
       await call(live, 'registry-remove', { id: 'test/tiny-secret' }).catch(() => {});
       await live.close();
     }
+  });
+
+  it('registry-remove of a server with resources and prompts sends the tools, resources and prompts list_changed notifications', async (ctx) => {
+    await requirePodman(ctx);
+    const seen = { tools: 0, resources: 0, prompts: 0 };
+    reg.client.setNotificationHandler(ToolListChangedNotificationSchema, () => void seen.tools++);
+    reg.client.setNotificationHandler(ResourceListChangedNotificationSchema, () => void seen.resources++);
+    reg.client.setNotificationHandler(PromptListChangedNotificationSchema, () => void seen.prompts++);
+    // Running (called in the test before), so its resources and prompts are listed now.
+    expect((await reg.client.listPrompts()).prompts.map((p) => p.name)).toContain('everything__simple-prompt');
+    await new Promise((r) => setTimeout(r, 100)); // notifications of the start itself have arrived
+    Object.assign(seen, { tools: 0, resources: 0, prompts: 0 });
+    const removed = await call(reg, 'registry-remove', { id: 'test/everything' });
+    expect(removed.structuredContent).toEqual({ id: 'test/everything', removed: true });
+    // Before: only tools/list_changed, although its resources and prompts vanished too.
+    await expect.poll(() => ({ ...seen }), { timeout: 5_000 }).toEqual({ tools: 1, resources: 1, prompts: 1 });
+    expect((await reg.client.listPrompts()).prompts.map((p) => p.name)).not.toContain('everything__simple-prompt');
+    expect((await reg.client.listResources()).resources.filter((r) => r.uri.startsWith('mcp-registry://everything/'))).toEqual([]);
   });
 
   it('closing the client stops every container of the registry, even one that ignores stdin closing', async (ctx) => {

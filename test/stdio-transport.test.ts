@@ -106,6 +106,25 @@ describe('stdio transport limits', () => {
     expect(replies.get('four')?.error).toMatchObject({ code: -32600 });
     expect(replies.get(5)?.result).toMatchObject({ structuredContent: { entries: expect.any(Number) } });
   });
+
+  it('arguments nested 10,000 deep get a clear validation error (the SDK client cannot even serialise them)', async () => {
+    const deep = '{"d":'.repeat(10_000) + '1' + '}'.repeat(10_000);
+    const replies = await pipelined(
+      home!,
+      [
+        `{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"registry-find","arguments":{"query":"x","deep":${deep}}}}`,
+        `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"registry-exec","arguments":{"tool":"tiny__echo","arguments":${deep}}}}`,
+        `{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"nosuch__tool","arguments":${deep}}}`,
+      ],
+      [6, 7, 8],
+    );
+    for (const [id, tool] of [[6, 'registry-find'], [7, 'registry-exec']] as const) {
+      const r = replies.get(id)?.result as { isError?: boolean; content: { text: string }[] } | undefined;
+      expect(r?.isError, tool).toBe(true);
+      expect(r?.content[0]!.text).toBe(`Invalid arguments for ${tool}: they are nested more than 64 levels deep. Flatten them and call ${tool} again.`);
+    }
+    expect(replies.get(8)?.error).toMatchObject({ code: -32602, message: expect.stringMatching(/^Unknown tool "nosuch__tool"/) });
+  });
 });
 
 describe('start-up', () => {

@@ -3,7 +3,7 @@ import type { CallToolResult, GetPromptResult, Prompt, ReadResourceResult, Resou
 import type { Entry } from '../catalog/entry.js';
 import type { RegistryConfig } from '../config.js';
 import { errorMessage, type Logger } from '../log.js';
-import { ToolError, type ToolContext, type ToolProvider } from '../server/tool-def.js';
+import { quoteInput, ToolError, type ToolContext, type ToolProvider } from '../server/tool-def.js';
 import type { ResourceProvider } from '../server/server.js';
 import { withOutcome, type AuditLog, type AuditOutcome } from '../governance/audit-log.js';
 import { destructiveGate } from '../governance/destructive.js';
@@ -272,8 +272,12 @@ export class MountManager implements ToolProvider, ResourceProvider {
     if (mount) {
       mount.removed = true;
       this.unregister(mount);
+      // A running child's resources and prompts were listed too: each list that loses something is notified.
+      const child = mount.child;
       await this.stopChild(mount);
       if (mount.listed.length) this.deps.notify.toolsChanged();
+      if (child?.hasResources) this.deps.notify.resourcesChanged();
+      if (child?.hasPrompts) this.deps.notify.promptsChanged();
       this.watchPins();
     }
     await this.deps.state.removeMount(id);
@@ -361,8 +365,8 @@ export class MountManager implements ToolProvider, ResourceProvider {
     const names = this.listTools().map((t) => t.name);
     throw new ToolError(
       names.length
-        ? `No mounted tool "${tool}". Mounted tools: ${names.slice(0, 30).join(', ')}${names.length > 30 ? ` (and ${names.length - 30} more; see registry-active)` : ''}.`
-        : `No mounted tool "${tool}": nothing is mounted. Use registry-add <id> first; its result lists the tool names.`,
+        ? `No mounted tool ${quoteInput(tool)}. Mounted tools: ${names.slice(0, 30).join(', ')}${names.length > 30 ? ` (and ${names.length - 30} more; see registry-active)` : ''}.`
+        : `No mounted tool ${quoteInput(tool)}: nothing is mounted. Use registry-add <id> first; its result lists the tool names.`,
     );
   }
 
@@ -401,7 +405,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
         original = mount.tools.original(name);
       }
       if (original === undefined) {
-        return errorResult(`${mount.id} has no tool "${name}". Its tools: ${mount.listed.map((t) => t.name).join(', ') || '(none)'}.`);
+        return errorResult(`${mount.id} has no tool ${quoteInput(name)}. Its tools: ${mount.listed.map((t) => t.name).join(', ') || '(none)'}.`);
       }
       if (mount.withheldNames.has(original)) return errorResult(withheldMessage(mount, name, original), 'withheld');
       const gov = this.governance(mount);

@@ -18,8 +18,11 @@ import {
   type Prompt,
   type GetPromptResult,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { addLogSink, errorMessage, redactText, type LogLevel } from '../log.js';
-import { describeTool, formatInputError, ToolError, type ToolContext, type ToolDef, type ToolOutput, type ToolProvider } from './tool-def.js';
+import { describeTool, formatInputError, MAX_ARGUMENT_DEPTH, quoteInput, ToolError, type ToolContext, type ToolDef, type ToolOutput, type ToolProvider } from './tool-def.js';
+import { nestedDeeperThan } from '../util/json-depth.js';
 import { VERSION } from '../version.js';
 
 export interface RegistryServer {
@@ -54,7 +57,7 @@ they do, registry-info for details and required settings, registry-add to start 
  * that needs the registry waits for the table (a table that fails to load fails those requests).
  */
 export function createRegistryServer(tools: ToolDef[] | Promise<ToolDef[]>): RegistryServer {
-  const server = new Server(
+  const server = new RegistryMcpServer(
     { name: 'mcp-registry', version: VERSION, title: 'MCP Registry' },
     {
       capabilities: { tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true }, logging: {} },
@@ -99,13 +102,20 @@ export function createRegistryServer(tools: ToolDef[] | Promise<ToolDef[]>): Reg
           }
         : undefined,
     };
-    const def = (table ?? (await loading)).byName.get(name);
+    const named = name.length <= MAX_TOOL_NAME;
+    const def = named ? (table ?? (await loading)).byName.get(name) : undefined;
+    // Checked before anything walks the arguments: zod, the audit shapes and JSON.stringify to a child recurse.
+    const tooDeep = nestedDeeperThan(args, MAX_ARGUMENT_DEPTH);
+    if (tooDeep && (def || providers.some((p) => p.listTools().some((t) => t.name === name)))) {
+      return errorResult(`Invalid arguments for ${name}: they are nested more than ${MAX_ARGUMENT_DEPTH} levels deep. Flatten them and call ${name} again.`);
+    }
     if (def) return runTool(def, args, ctx);
-    for (const p of providers) {
+    for (const p of named && !tooDeep ? providers : []) {
       const r = p.callTool(name, args, ctx);
       if (r) return r;
     }
-    return errorResult(`Unknown tool "${name}". Call tools/list (or registry-active) to see the available tools; mounted tools are named <prefix>__<tool>.`);
+    // A protocol error (-32602), as MCP specifies for an unknown tool; the name is echoed only as a short prefix.
+    throw new McpError(ErrorCode.InvalidParams, `Unknown tool ${quoteInput(name)}. Call tools/list (or registry-active) to see the available tools; mounted tools are named <prefix>__<tool>.`);
   });
 
   const resourceProviders: ResourceProvider[] = [];
@@ -125,7 +135,7 @@ export function createRegistryServer(tools: ToolDef[] | Promise<ToolDef[]>): Reg
       const r = p.readResource(req.params.uri, extra.signal);
       if (r) return r;
     }
-    throw new McpError(ErrorCode.InvalidParams, `Unknown resource "${req.params.uri}": resources/list shows the resources of mounted servers.`);
+    throw new McpError(ErrorCode.InvalidParams, `Unknown resource ${quoteInput(req.params.uri)}: resources/list shows the resources of mounted servers.`);
   });
   server.setRequestHandler(ListPromptsRequestSchema, async (_req, extra) => {
     await ready();
@@ -138,7 +148,7 @@ export function createRegistryServer(tools: ToolDef[] | Promise<ToolDef[]>): Reg
       const r = p.getPrompt(req.params.name, req.params.arguments, extra.signal);
       if (r) return r;
     }
-    throw new McpError(ErrorCode.InvalidParams, `Unknown prompt "${req.params.name}": prompts/list shows the prompts of mounted servers.`);
+    throw new McpError(ErrorCode.InvalidParams, `Unknown prompt ${quoteInput(req.params.name)}: prompts/list shows the prompts of mounted servers.`);
   });
 
   let connected = false;
@@ -171,9 +181,34 @@ export function createRegistryServer(tools: ToolDef[] | Promise<ToolDef[]>): Reg
   };
 }
 
+/** MCP's limit on tool names: a longer name is no tool here, and is not looked up anywhere. */
+const MAX_TOOL_NAME = 128;
+
+/**
+ * The SDK server, sending error replies without a doubled code prefix. An McpError's message already starts with
+ * "MCP error <code>: " and the SDK sends that message as it is, so the client, which adds the prefix itself, showed
+ * "MCP error -32602: MCP error -32602: …". Every error reply passes the transport's send: stripped there, whoever
+ * threw it (our handlers, the SDK's own validation, a child's error passed on).
+ */
+class RegistryMcpServer extends Server {
+  override async connect(transport: Transport): Promise<void> {
+    const send = transport.send.bind(transport);
+    transport.send = (message, options) => send(withoutCodePrefix(message), options);
+    return super.connect(transport);
+  }
+}
+
+function withoutCodePrefix(message: JSONRPCMessage): JSONRPCMessage {
+  if (!('error' in message)) return message;
+  const prefix = `MCP error ${message.error.code}: `;
+  let text = message.error.message;
+  while (text.startsWith(prefix)) text = text.slice(prefix.length);
+  return text === message.error.message ? message : { ...message, error: { ...message.error, message: text } };
+}
+
 async function runTool(def: ToolDef, args: unknown, ctx: ToolContext): Promise<CallToolResult> {
   const parsed = def.input.safeParse(args ?? {});
-  if (!parsed.success) return errorResult(formatInputError(def.name, parsed.error));
+  if (!parsed.success) return errorResult(formatInputError(def.name, parsed.error, Object.keys(def.input.shape)));
   try {
     const out = await def.handler(parsed.data, ctx);
     if ('content' in out) return out as CallToolResult;

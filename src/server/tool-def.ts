@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { CallToolResult, Tool, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import { boundedDistance } from '../search/edit-distance.js';
 
 /** What a tool handler may use besides its arguments; built per call by the server. */
 export interface ToolContext {
@@ -48,9 +49,38 @@ export interface ToolProvider {
 export class ToolError extends Error {}
 
 function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): Tool['inputSchema'] {
-  const js = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  const js = portableSchema(z.toJSONSchema(schema, { io, unrepresentable: 'any' })) as Record<string, unknown>;
   delete js.$schema;
   return js as Tool['inputSchema'];
+}
+
+/** Keywords whose values are data, not schemas: never rewritten. */
+const DATA_KEYWORDS = new Set(['enum', 'const', 'default', 'examples']);
+
+/**
+ * JSON Schema in the spelling every MCP client reads: a `type` list (zod's nullable) becomes `anyOf` of single
+ * types (several clients read `type` as one string), and "any value" for additionalProperties (zod's record of
+ * unknown) is `true`, not a bare `{}`. Both rewrites keep the meaning.
+ */
+export function portableSchema(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(portableSchema);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) out[k] = DATA_KEYWORDS.has(k) ? v : portableSchema(v);
+  if (isEmptyObject(out.additionalProperties)) out.additionalProperties = true;
+  if (Array.isArray(out.type)) {
+    const branches = out.type.map((type: unknown) => ({ type }));
+    delete out.type;
+    if (out.anyOf) {
+      out.allOf = [...((out.allOf as unknown[] | undefined) ?? []), { anyOf: out.anyOf }, { anyOf: branches }];
+      delete out.anyOf;
+    } else out.anyOf = branches;
+  }
+  return out;
+}
+
+function isEmptyObject(v: unknown): boolean {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0;
 }
 
 export function describeTool(def: ToolDef): Tool {
@@ -65,11 +95,57 @@ export function describeTool(def: ToolDef): Tool {
   return tool;
 }
 
-/** Turn zod issues into one sentence naming each bad argument. */
-export function formatInputError(tool: string, err: z.ZodError): string {
-  const parts = err.issues.map((i) => {
-    const where = i.path.length ? `"${i.path.join('.')}"` : 'arguments';
-    return `${where}: ${i.message}`;
+/** How much of a user-supplied value a message repeats: enough to recognise it, never megabytes of it. */
+const ECHO_MAX = 60;
+
+/** A user-supplied value as a message shows it: quoted (control characters escaped), at most ECHO_MAX characters. */
+export function quoteInput(value: unknown, max = ECHO_MAX): string {
+  const s = typeof value === 'string' ? value : String(value);
+  return JSON.stringify(s.length > max ? `${s.slice(0, max)}…` : s);
+}
+
+/** Arguments nested deeper than this are refused before anything walks them (zod, audit, a child's transport). */
+export const MAX_ARGUMENT_DEPTH = 64;
+
+const MAX_ISSUES_SHOWN = 8;
+const MAX_UNKNOWN_KEYS_SHOWN = 5;
+
+/**
+ * Turn zod issues into one sentence naming each bad argument. `known` are the tool's argument names: an unknown
+ * argument is named with the closest of them ("did you mean"), and the list of them.
+ */
+export function formatInputError(tool: string, err: z.ZodError, known: readonly string[] = []): string {
+  let unknownKeys = false;
+  const parts = err.issues.slice(0, MAX_ISSUES_SHOWN).map((i) => {
+    const where = i.path.length ? quoteInput(i.path.map(String).join('.')) : 'arguments';
+    if (i.code !== 'unrecognized_keys') return `${where}: ${i.message}`;
+    unknownKeys = true;
+    const top = i.path.length === 0;
+    const keys = i.keys.slice(0, MAX_UNKNOWN_KEYS_SHOWN).map((k) => {
+      const near = top ? closestName(k, known) : undefined;
+      return `${quoteInput(k)}${near ? ` (did you mean "${near}"?)` : ''}`;
+    });
+    const more = i.keys.length > MAX_UNKNOWN_KEYS_SHOWN ? ` and ${i.keys.length - MAX_UNKNOWN_KEYS_SHOWN} more` : '';
+    return `${top ? '' : `${where}: `}unknown argument${i.keys.length > 1 ? 's' : ''} ${keys.join(', ')}${more}`;
   });
-  return `Invalid arguments for ${tool}: ${parts.join('; ')}. Fix the arguments and call ${tool} again.`;
+  if (err.issues.length > MAX_ISSUES_SHOWN) parts.push(`and ${err.issues.length - MAX_ISSUES_SHOWN} more problems`);
+  const takes = unknownKeys && known.length ? ` ${tool} takes: ${known.join(', ')}.` : '';
+  return `Invalid arguments for ${tool}: ${parts.join('; ')}.${takes} Fix the arguments and call ${tool} again.`;
+}
+
+/** The known name a mistyped one most likely meant: within a third of its length in edits, or a prefix of it. */
+export function closestName(name: string, known: readonly string[]): string | undefined {
+  if (name.length > 100) return undefined;
+  const lower = name.toLowerCase();
+  let best: string | undefined;
+  let bestDist = Math.max(2, Math.floor(name.length / 3)) + 1;
+  for (const k of known) {
+    const d = boundedDistance(lower, k.toLowerCase(), bestDist - 1);
+    if (d < bestDist) {
+      best = k;
+      bestDist = d;
+    }
+  }
+  if (best) return best;
+  return lower.length >= 3 ? known.find((k) => k.toLowerCase().startsWith(lower) || lower.startsWith(k.toLowerCase())) : undefined;
 }
