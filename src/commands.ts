@@ -1,6 +1,6 @@
 import { createApp, type App } from './app.js';
 import { emptyCatalogMessage, findItem, formatFindText } from './catalog/views.js';
-import { formatRefresh } from './server/catalog-tools.js';
+import { checkCategory, checkSources, formatRefresh } from './server/catalog-tools.js';
 import { z } from 'zod';
 
 /** CLI subcommands: the same modules as the MCP tools, printing text or JSON on stdout. */
@@ -24,6 +24,14 @@ export async function search(query: string, opts: { limit?: string; json: boolea
     return 2;
   }
   const app = await createApp();
+  try {
+    // As registry-find: an unknown source or category is a mistake to point out, not a filter that finds nothing.
+    checkSources(app.catalog, opts.sources ?? []);
+    checkCategory(opts.category);
+  } catch (err) {
+    process.stderr.write(`mcp-registry search: ${(err as Error).message}\n`);
+    return 2;
+  }
   if (!app.catalog.hasData) {
     process.stderr.write('The catalog is empty (first run): fetching sources, this can take a while…\n');
     await app.catalog.ready((p) => process.stderr.write(`  ${p.source}: ${p.message}\n`));

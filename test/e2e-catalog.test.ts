@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-http.js';
 import { dockerBundle, sharedData } from './helpers/shared-data.js';
 import { makeHome, startRegistry, type RunningRegistry } from './helpers/registry-client.js';
@@ -140,9 +142,115 @@ describe('catalog over stdio (issue 2)', () => {
     expect(unknown.content[0]!.text).toMatch(/No catalog entry with id "docker\/githubb"\. Did you mean/);
     const badSource = await call(reg, 'registry-refresh', { source: 'nope' });
     expect(badSource.isError).toBe(true);
-    expect(badSource.content[0]!.text).toMatch(/unknown source "nope"/);
+    expect(badSource.content[0]!.text).toMatch(/Unknown source "nope": the configured sources are docker, mcpservers, official\./);
     const stillUp = await call<Find>(reg, 'registry-find', { query: 'github' });
     expect(stillUp.structuredContent!.results.length).toBeGreaterThan(0);
+  });
+
+  it('refuses unknown arguments naming the right one, and takes source for registry-find as sources', async () => {
+    const errorText = async (name: string, args: Record<string, unknown>) => {
+      const r = await call(reg, name, args);
+      expect(r.isError, name).toBe(true);
+      return r.content[0]!.text;
+    };
+    // registry-list says `source`: `sources` is refused with the right name, not silently ignored.
+    expect(await errorText('registry-list', { sources: ['docker'] })).toMatch(
+      /^Invalid arguments for registry-list: unknown argument "sources" \(did you mean "source"\?\)\. registry-list takes: source, category, cursor, limit\./,
+    );
+    expect(await errorText('registry-find', { query: 'slack', limt: 3 })).toMatch(/unknown argument "limt" \(did you mean "limit"\?\)/);
+    expect(await errorText('registry-add', { id: 'docker/slack', prefx: 'sl' })).toMatch(/unknown argument "prefx" \(did you mean "prefix"\?\)/);
+    expect(await errorText('registry-status', { verbose: true })).toMatch(/unknown argument "verbose"\./);
+    // Before: `source` was ignored and the results came from every source.
+    const docker = await call<Find>(reg, 'registry-find', { query: 'send a slack message', source: 'docker' });
+    expect(docker.isError).toBeFalsy();
+    expect(docker.structuredContent!.results.length).toBeGreaterThan(0);
+    for (const r of docker.structuredContent!.results) expect(r.sources).toEqual(['docker']);
+    expect(await errorText('registry-find', { query: 'slack', source: 'nosuch' })).toMatch(/^Unknown source "nosuch": the configured sources are docker, mcpservers, official\./);
+  });
+
+  it('an unknown category or source is an error listing the valid ones; long values are echoed only as a short prefix', async () => {
+    const find = await call(reg, 'registry-find', { query: 'postgres', category: 'databse' });
+    expect(find.isError).toBe(true);
+    expect(find.content[0]!.text).toMatch(/^Unknown category "databse" \(did you mean "database"\?\): the categories are development, productivity, database, .*maps\.$/);
+    // A synonym is a category too.
+    expect((await call(reg, 'registry-find', { query: 'postgres', category: 'sql' })).isError).toBeFalsy();
+    const list = await call(reg, 'registry-list', { category: 'nosuch' });
+    expect(list.content[0]!.text).toMatch(/^Unknown category "nosuch": the categories are /);
+    const listSource = await call(reg, 'registry-list', { source: 'nosuch' });
+    expect(listSource.isError).toBe(true);
+    expect(listSource.content[0]!.text).toMatch(/^Unknown source "nosuch": the configured sources are docker, mcpservers, official\./);
+
+    const long = 'q'.repeat(5 * 1024 * 1024);
+    for (const [name, args] of [
+      ['registry-find', { query: 'x', sources: [long] }],
+      ['registry-find', { query: 'x', source: long }],
+      ['registry-list', { category: long }],
+      ['registry-find', { query: 'x', [long]: 1 }],
+      ['registry-info', { id: 'q'.repeat(300) }],
+      ['registry-list', { cursor: 'q'.repeat(200) }],
+    ] as const) {
+      const r = await call(reg, name, args);
+      expect(r.isError, name).toBe(true);
+      // Before: the 5 MB value came back in the error text.
+      expect(r.content[0]!.text.length, `${name} ${Object.keys(args).join(',')}`).toBeLessThan(700);
+      expect(r.content[0]!.text).not.toContain('q'.repeat(61));
+    }
+  });
+
+  it('an unknown tool is a JSON-RPC error -32602 naming a short prefix of it; error texts carry one "MCP error" prefix', async () => {
+    const callErr = (p: Promise<unknown>) => p.then(
+      () => null,
+      (e: unknown) => e as McpError,
+    );
+    const err = await callErr(reg.client.callTool({ name: 'registry-fnd', arguments: {} }));
+    expect(err).toBeInstanceOf(McpError);
+    expect(err!.code).toBe(ErrorCode.InvalidParams);
+    expect(err!.message).toMatch(/^MCP error -32602: Unknown tool "registry-fnd"\. Call tools\/list/);
+    const huge = await callErr(reg.client.callTool({ name: 'n'.repeat(5 * 1024 * 1024), arguments: {} }));
+    expect(huge!.code).toBe(ErrorCode.InvalidParams);
+    expect(huge!.message.length).toBeLessThan(400);
+    // The SDK's own -32602 replies, and those for resources and prompts, lose the doubled prefix too.
+    const resource = await callErr(reg.client.readResource({ uri: 'mcp-registry://nosuch/x' }));
+    expect(resource!.message).toMatch(/^MCP error -32602: Unknown resource "mcp-registry:\/\/nosuch\/x"/);
+    const prompt = await callErr(reg.client.getPrompt({ name: 'nosuch__p' }));
+    expect(prompt!.message).toMatch(/^MCP error -32602: Unknown prompt "nosuch__p"/);
+    for (const e of [err, huge, resource, prompt]) expect(e!.message).not.toMatch(/MCP error -?\d+: MCP error/);
+  });
+
+  it('every tool schema in tools/list is portable (single types, no bare {} for additionalProperties, valid 2020-12) and registry-info has one', async () => {
+    const { tools } = await reg.client.listTools();
+    expect(tools.length).toBeGreaterThanOrEqual(10);
+    const problems: string[] = [];
+    const walk = (node: unknown, path: string) => {
+      if (Array.isArray(node)) return node.forEach((n, i) => walk(n, `${path}[${i}]`));
+      if (node === null || typeof node !== 'object') return;
+      const o = node as Record<string, unknown>;
+      if (Array.isArray(o.type)) problems.push(`${path}: type is a list ${JSON.stringify(o.type)}`);
+      const ap = o.additionalProperties;
+      if (ap !== undefined && typeof ap !== 'boolean' && (typeof ap !== 'object' || ap === null || !Object.keys(ap).length)) problems.push(`${path}: additionalProperties ${JSON.stringify(ap)}`);
+      for (const [k, v] of Object.entries(o)) if (!['enum', 'const', 'default', 'examples'].includes(k)) walk(v, `${path}.${k}`);
+    };
+    const ajv = new Ajv2020({ strict: true, allErrors: true });
+    for (const t of tools) {
+      for (const [kind, schema] of [['inputSchema', t.inputSchema], ['outputSchema', t.outputSchema]] as const) {
+        if (!schema) continue;
+        walk(schema, `${t.name}.${kind}`);
+        expect(schema.type, `${t.name}.${kind}`).toBe('object');
+        expect(() => ajv.compile(schema), `${t.name}.${kind}`).not.toThrow();
+      }
+    }
+    expect(problems).toEqual([]);
+    const info = tools.find((t) => t.name === 'registry-info')!;
+    expect(info.outputSchema).toBeDefined();
+    // The results of entries from every source (and a merged one) match it.
+    const validate = ajv.compile(info.outputSchema!);
+    for (const id of ['docker/notion-remote', 'docker/slack', 'docker/kubernetes', 'official/com.notion/mcp', 'docker/audiense-insights']) {
+      const r = await call(reg, 'registry-info', { id });
+      expect(r.isError, id).toBeFalsy();
+      expect(validate(r.structuredContent), `${id}: ${JSON.stringify(validate.errors)}`).toBe(true);
+    }
+    const mcpserversEntry = (await call<{ entries: { id: string }[] }>(reg, 'registry-list', { source: 'mcpservers', limit: 1 })).structuredContent!.entries[0]!;
+    expect(validate((await call(reg, 'registry-info', { id: mcpserversEntry.id })).structuredContent), JSON.stringify(validate.errors)).toBe(true);
   });
 
   it('shows per-source status, including the last error of a source that broke, and keeps its data', async () => {
@@ -184,6 +292,10 @@ describe('catalog over stdio (issue 2)', () => {
     const bad = await run(['search', 'x', '--limit', '0']).catch((e: { code: number; stderr: string }) => e);
     expect((bad as { code: number }).code).toBe(2);
     expect((bad as { stderr: string }).stderr).toMatch(/--limit must be a whole number from 1 to 50/);
+    const badCategory = await run(['search', 'x', '--category', 'nosuch']).catch((e: { code: number; stderr: string }) => e);
+    expect(badCategory).toMatchObject({ code: 2, stderr: expect.stringMatching(/Unknown category "nosuch": the categories are development, /) });
+    const badSource = await run(['search', 'x', '--source', 'dockr']).catch((e: { code: number; stderr: string }) => e);
+    expect(badSource).toMatchObject({ code: 2, stderr: expect.stringMatching(/Unknown source "dockr" \(did you mean "docker"\?\): the configured sources are docker, mcpservers, official\./) });
   });
 
   it('stops cleanly on SIGHUP (a closed terminal), like SIGTERM', async () => {

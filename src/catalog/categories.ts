@@ -197,6 +197,11 @@ export function normalizeCategory(raw: string | undefined): string | undefined {
   return lookup(raw) ?? 'other';
 }
 
+/** The canonical category a user's filter word names (a category or one of its synonyms), or undefined. */
+export function knownCategory(word: string): Category | undefined {
+  return lookup(word);
+}
+
 /** True when a stored category (already normalised or raw) is what a user's category filter asks for. */
 export function categoryMatches(entryCategory: string | undefined, query: string): boolean {
   if (!entryCategory) return false;

@@ -1,4 +1,5 @@
-import { isRunnable, requiredConfig, type Entry } from './entry.js';
+import { z } from 'zod';
+import { EntrySchema, isRunnable, requiredConfig, type Entry } from './entry.js';
 
 /**
  * The shapes tools return (contract.md): compact for search results, whole for registry-info.
@@ -78,8 +79,63 @@ export function formatFindText(query: string, items: FindItem[]): string {
   return lines.join('\n');
 }
 
+const entryField = EntrySchema.shape;
+
+/** One setting, secret or environment variable an entry needs. */
+const ConfigItemSchema = z.object({
+  name: z.string(),
+  kind: z.enum(['setting', 'secret', 'env']),
+  secret: z.boolean(),
+  required: z.boolean(),
+  description: z.string().optional(),
+  /** As the catalog's JSON Schema of settings declares it. */
+  type: z.unknown().optional(),
+  default: z.unknown().optional(),
+  env: z.string().optional(),
+  set: z.boolean(),
+});
+
+/**
+ * registry-info's result: its output schema and its type in one definition. Fields that come from the entry reuse
+ * the entry's schemas. Open objects (the whole view, trust) so that a field added elsewhere without coming here
+ * still validates in clients; add it here all the same, so clients learn of it.
+ */
+export const InfoViewSchema = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  nativeName: z.string(),
+  description: z.string(),
+  category: z.string().optional(),
+  tags: z.array(z.string()),
+  repository: z.string().optional(),
+  website: z.string().optional(),
+  icon: z.string().optional(),
+  official: z.boolean().optional(),
+  version: z.string().optional(),
+  status: z.string(),
+  updatedAt: z.string().optional(),
+  sources: entryField.sources,
+  aliases: z.array(z.string()),
+  runnable: z.boolean(),
+  launch: entryField.launch,
+  requiredConfig: z.array(ConfigItemSchema),
+  missingConfig: z.array(z.string()),
+  tools: entryField.tools,
+  dynamicTools: z.boolean(),
+  oauth: entryField.oauth,
+  trust: z.looseObject({
+    status: z.string(),
+    reason: z.string().optional(),
+    warning: z.string().optional(),
+    lifecycle: z.enum(['active', 'deprecated', 'disabled']).optional(),
+    sunset: z.string().optional(),
+  }),
+  readme: z.string().optional(),
+});
+export type InfoView = z.infer<typeof InfoViewSchema>;
+
 /** Everything a user or agent needs to decide about and run an entry. */
-export function infoView(entry: Entry, hooks: ViewHooks = {}) {
+export function infoView(entry: Entry, hooks: ViewHooks = {}): InfoView {
   const configured = hooks.configured?.(entry) ?? new Set<string>();
   const params = (entry.config.parameters ?? {}) as { properties?: Record<string, { description?: string; type?: unknown; default?: unknown }>; required?: string[] };
   const requiredParams = new Set(params.required ?? []);
@@ -89,7 +145,8 @@ export function infoView(entry: Entry, hooks: ViewHooks = {}) {
       kind: 'setting' as const,
       secret: false,
       required: requiredParams.has(name),
-      description: p?.description,
+      // The settings schema is the catalog's, unchecked: only a string is a description.
+      description: typeof p?.description === 'string' ? p.description : undefined,
       type: p?.type,
       default: p?.default,
       env: undefined as string | undefined,
@@ -128,7 +185,7 @@ export function infoView(entry: Entry, hooks: ViewHooks = {}) {
   };
 }
 
-export function formatInfoText(v: ReturnType<typeof infoView>): string {
+export function formatInfoText(v: InfoView): string {
   const lines = [`${v.id} — ${v.name}${v.status !== 'active' ? ` (${v.status})` : ''}`];
   if (v.description) lines.push(shortDescription(v.description, 600));
   lines.push(`Sources: ${v.sources.map((s) => s.id).join(', ')}`);

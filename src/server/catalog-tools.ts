@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { Catalog, RefreshOutcome } from '../catalog/catalog.js';
 import type { Entry } from '../catalog/entry.js';
-import { emptyCatalogMessage, findItem, formatFindText, formatInfoText, infoView, type ViewHooks } from '../catalog/views.js';
-import { defineTool, ToolError, type ToolDef } from './tool-def.js';
+import { emptyCatalogMessage, findItem, formatFindText, formatInfoText, infoView, InfoViewSchema, type ViewHooks } from '../catalog/views.js';
+import { closestName, defineTool, quoteInput, ToolError, type ToolDef } from './tool-def.js';
 import { resolveEntry } from './resolve-entry.js';
-import { categoryMatches } from '../catalog/categories.js';
+import { CATEGORIES, categoryMatches, knownCategory } from '../catalog/categories.js';
 
 export interface CatalogToolDeps {
   catalog: Catalog;
@@ -83,23 +83,25 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
     title: 'Find MCP servers',
     description:
       'Search the catalog of MCP servers by what they do, by name, or by tool name. Typo-tolerant; natural-language queries work ("query a postgres database", "send a slack message"). Returns ids for registry-info / registry-add.',
-    input: z.object({
+    input: z.strictObject({
       query: z.string().trim().min(1, 'query is empty: describe what the server should do, e.g. "query a postgres database"').max(500, 'query is longer than 500 characters: use a few keywords'),
       limit: z.number().int().min(1, 'limit must be at least 1').max(50, 'limit must be at most 50').default(10),
-      sources: z.array(z.string().min(1)).max(20).optional().describe('only entries from these sources (e.g. ["docker"])'),
+      sources: z.array(z.string().min(1).max(SOURCE_NAME_MAX)).max(20).optional().describe('only entries from these sources (e.g. ["docker"])'),
+      source: z.string().min(1).max(SOURCE_NAME_MAX).optional().describe('one source: the same as sources: [source]'),
       category: z.string().min(1).max(100).optional().describe('e.g. database, development, communication'),
       runnable: z.boolean().optional().describe('true: only servers the registry can start'),
     }),
     output: z.object({ results: z.array(FindItemSchema) }),
     annotations: READ_ONLY,
     async handler(args, ctx) {
+      // `source` as registry-list and registry-refresh spell it: unambiguous here, one more source.
+      const sources = args.source === undefined ? args.sources : [...new Set([...(args.sources ?? []), args.source])];
+      checkSources(catalog, sources ?? []);
+      checkCategory(args.category);
       await prepare(ctx.progress);
-      const known = new Set(catalog.config.sources.map((s) => s.name));
-      const unknown = (args.sources ?? []).filter((s) => !known.has(s));
-      if (unknown.length) throw new ToolError(`Unknown source${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}: configured sources are ${[...known].join(', ')}.`);
       const hits = catalog.search(args.query, {
         limit: args.limit,
-        filters: { sources: args.sources, category: args.category, runnable: args.runnable, visible: (e) => visible(e.id) },
+        filters: { sources, category: args.category, runnable: args.runnable, visible: (e) => visible(e.id) },
       });
       const results = hits.map((h) => findItem(h.entry, h.score, hooks));
       if (!catalog.hasData) throw new ToolError(emptyCatalogMessage(await catalog.status()));
@@ -113,15 +115,17 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
     name: 'registry-list',
     title: 'List catalog entries',
     description: 'Browse the catalog page by page (sorted by id), optionally by source or category. Pass nextCursor back as cursor for the next page.',
-    input: z.object({
-      source: z.string().min(1).optional(),
-      category: z.string().min(1).optional(),
+    input: z.strictObject({
+      source: z.string().min(1).max(SOURCE_NAME_MAX).optional(),
+      category: z.string().min(1).max(100).optional(),
       cursor: z.string().max(200).optional(),
       limit: z.number().int().min(1, 'limit must be at least 1').max(200, 'limit must be at most 200').default(50),
     }),
     output: z.object({ entries: z.array(FindItemSchema), nextCursor: z.string().optional(), total: z.number() }),
     annotations: READ_ONLY,
     async handler(args, ctx) {
+      if (args.source !== undefined) checkSources(catalog, [args.source]);
+      checkCategory(args.category);
       await prepare(ctx.progress);
       const offset = decodeCursor(args.cursor);
       const all = catalog
@@ -145,18 +149,18 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
     name: 'registry-info',
     title: 'Details of a catalog entry',
     description: 'Everything about one server: sources, repository, how it runs, the settings and secrets it needs, its known tools and trust status. Accepts an id or any alias.',
-    input: z.object({ id: z.string().trim().min(1, 'id is empty: pass an id from registry-find, e.g. "docker/postgres"').max(300) }),
+    input: z.strictObject({ id: z.string().trim().min(1, 'id is empty: pass an id from registry-find, e.g. "docker/postgres"').max(300) }),
+    output: z.looseObject({ ...InfoViewSchema.shape, pins: z.record(z.string(), z.unknown()).optional() }),
     annotations: { ...READ_ONLY, openWorldHint: true },
     async handler(args, ctx) {
       await prepare(ctx.progress);
       const entry = resolveEntry(catalog, args.id, visible);
       const [detailed, pins] = await Promise.all([catalog.withDetail(entry), governance?.details?.(entry)]);
       const view = infoView(detailed, hooks);
-      const trust = view.trust as GovernanceTrust;
       const lines = [formatInfoText(view)];
-      if (trust.warning) lines.push(`⚠ ${trust.warning}`);
+      if (view.trust.warning) lines.push(`⚠ ${view.trust.warning}`);
       if (pins) lines.push(...pins.text);
-      return { text: lines.join('\n'), structured: { ...(view as unknown as Record<string, unknown>), ...(pins ? { pins: pins.structured } : {}) } };
+      return { text: lines.join('\n'), structured: { ...view, ...(pins ? { pins: pins.structured } : {}) } };
     },
   });
 
@@ -165,10 +169,11 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
     title: 'Refresh catalog sources',
     description:
       'Fetch the catalog sources again (all, or one). Sources fetched recently are skipped unless force is true; a refresh that takes long goes on in the background and registry-status shows its end.',
-    input: z.object({ source: z.string().min(1).optional(), force: z.boolean().default(false) }),
+    input: z.strictObject({ source: z.string().min(1).max(SOURCE_NAME_MAX).optional(), force: z.boolean().default(false) }),
     output: z.object({ sources: z.array(RefreshOutcomeSchema) }),
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     async handler(args, ctx) {
+      if (args.source !== undefined) checkSources(catalog, [args.source]);
       let step = 0;
       const running = catalog.refresh({ source: args.source, force: args.force, onProgress: (p) => ctx.progress(++step, undefined, `${p.source}: ${p.message}`) });
       const waitMs = deps.refreshWaitMs ?? 45_000;
@@ -194,7 +199,7 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
     name: 'registry-status',
     title: 'Registry status',
     description: 'Per-source entry counts, last refresh and last error; catalog size; active servers; container runtime.',
-    input: z.object({}),
+    input: z.strictObject({}),
     output: z.object({
       sources: z.array(
         z.object({
@@ -233,13 +238,34 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
   return [find, list, info, refresh, status];
 }
 
+/** Longer than any source name config.yaml could hold: refused before it is looked up or echoed. */
+const SOURCE_NAME_MAX = 100;
+
+/** Source names not in config.yaml are an error listing the configured ones (they used to filter out everything). */
+export function checkSources(catalog: Pick<Catalog, 'config'>, names: readonly string[]): void {
+  const known = catalog.config.sources.map((s) => s.name);
+  const unknown = names.filter((n) => !known.includes(n));
+  if (!unknown.length) return;
+  const near = unknown.length === 1 ? closestName(unknown[0]!, known) : undefined;
+  throw new ToolError(
+    `Unknown source${unknown.length > 1 ? 's' : ''} ${unknown.slice(0, 5).map((n) => quoteInput(n)).join(', ')}${near ? ` (did you mean "${near}"?)` : ''}: the configured sources are ${known.join(', ') || '(none)'}.`,
+  );
+}
+
+/** A category filter must be a category (or a synonym of one): an unknown word is an error listing them. */
+export function checkCategory(word: string | undefined): void {
+  if (word === undefined || knownCategory(word)) return;
+  const near = closestName(word, CATEGORIES);
+  throw new ToolError(`Unknown category ${quoteInput(word)}${near ? ` (did you mean "${near}"?)` : ''}: the categories are ${CATEGORIES.join(', ')}.`);
+}
+
 function encodeCursor(offset: number): string {
   return Buffer.from(`o:${offset}`).toString('base64url');
 }
 function decodeCursor(cursor?: string): number {
   if (!cursor) return 0;
   const m = /^o:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!m) throw new ToolError(`cursor "${cursor}" is not one registry-list gave out: omit it to start from the first page.`);
+  if (!m) throw new ToolError(`cursor ${quoteInput(cursor)} is not one registry-list gave out: omit it to start from the first page.`);
   return Number(m[1]);
 }
 

@@ -37,7 +37,7 @@ export function runtimeTools(manager: MountManager): ToolDef[] {
       'Start a server from the catalog (in a hardened container, or connect to its remote endpoint) and mount its tools as <prefix>__<tool>. ' +
       'The result lists the new tools with their input schemas: call them directly, or through registry-exec if your client does not refresh its tool list. ' +
       'Settings may be passed in config; secrets go through registry-config-set.',
-    input: z.object({
+    input: z.strictObject({
       id: IdSchema,
       config: z.record(z.string(), z.unknown()).optional().describe('settings for this server (names from registry-info)'),
       prefix: z.string().trim().min(1).max(24).optional().describe('tool name prefix (default: from the server name)'),
@@ -63,7 +63,7 @@ export function runtimeTools(manager: MountManager): ToolDef[] {
     name: 'registry-remove',
     title: 'Stop an MCP server',
     description: 'Stop a mounted server and remove its tools. It is no longer restored when the registry restarts.',
-    input: z.object({ id: IdSchema }),
+    input: z.strictObject({ id: IdSchema }),
     output: z.object({ id: z.string(), removed: z.boolean() }),
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     async handler(args) {
@@ -79,7 +79,7 @@ export function runtimeTools(manager: MountManager): ToolDef[] {
     name: 'registry-active',
     title: 'Mounted MCP servers',
     description: 'The mounted servers: state (running, idle, starting, crashed, failed), tool names, start time, restarts and the last error.',
-    input: z.object({}),
+    input: z.strictObject({}),
     output: z.object({ mounts: z.array(MountInfoSchema) }),
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     async handler() {
@@ -95,7 +95,7 @@ export function runtimeTools(manager: MountManager): ToolDef[] {
     title: 'Set settings and secrets of a server',
     description:
       'Set settings and secrets a server needs (names from registry-info). Values are validated against what the server declares; secrets are kept in a private file and never shown again. A running server restarts to pick them up.',
-    input: z.object({
+    input: z.strictObject({
       id: IdSchema,
       values: z.record(z.string(), z.unknown()).refine((v) => Object.keys(v).length > 0, 'values is empty: pass e.g. {"API_TOKEN": "…"}'),
     }),
@@ -115,7 +115,7 @@ export function runtimeTools(manager: MountManager): ToolDef[] {
     title: 'Call a mounted tool',
     description:
       'Call any mounted tool by its name (<prefix>__<tool>, as registry-add or registry-active list them) with its arguments. Use it when your client does not show the mounted tools. Returns the tool\'s result as it came.',
-    input: z.object({
+    input: z.strictObject({
       tool: z.string().trim().min(1, 'tool is empty: pass a mounted tool name such as "tiny__echo"').max(64),
       arguments: z.record(z.string(), z.unknown()).optional(),
     }),
