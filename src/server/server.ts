@@ -17,9 +17,9 @@ import {
   type ReadResourceResult,
   type Prompt,
   type GetPromptResult,
+  type JSONRPCMessage,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { addLogSink, errorMessage, redactText, type LogLevel } from '../log.js';
 import { describeTool, formatInputError, MAX_ARGUMENT_DEPTH, quoteInput, ToolError, type ToolContext, type ToolDef, type ToolOutput, type ToolProvider } from './tool-def.js';
 import { nestedDeeperThan } from '../util/json-depth.js';
