@@ -293,7 +293,7 @@ describe('runtime over stdio (issue 3)', () => {
     try {
       other.client.setRequestHandler(ElicitRequestSchema, async (req) => {
         asked.push(req.params.message);
-        return answer === 'accept' ? { action: 'accept', content: { allow: true } } : { action: 'decline' };
+        return answer === 'accept' ? { action: 'accept', content: { start: 'always' } } : { action: 'decline' };
       });
       const declined = await call(other, 'registry-add', { id: 'test/stranger' });
       expect(declined.isError).toBe(true);
@@ -310,7 +310,7 @@ describe('runtime over stdio (issue 3)', () => {
         ['registry-test', 'ok'],
       ]);
       expect(text(await call(other, 'stranger__echo', { text: 'approved' }))).toBe('approved');
-      // The approval is kept: the first registry (no elicitation) may start it now.
+      // "always" is kept: the first registry (no elicitation) may start it now.
       const again = await call(reg, 'registry-add', { id: 'test/stranger', prefix: 'stranger2' });
       expect(again.isError, text(again)).toBeFalsy();
       await call(reg, 'registry-remove', { id: 'test/stranger' });

@@ -40,6 +40,8 @@ export interface AuditRecord {
   entry?: string;
   tool?: string;
   outcome: AuditOutcome;
+  /** The answer a question got (approve: "once" | "always"). */
+  choice?: string;
   durationMs: number;
   args?: ArgShape;
   error?: string;
@@ -53,6 +55,7 @@ export interface AuditInput {
   client?: string;
   entry?: string;
   tool?: string;
+  choice?: string;
   args?: unknown;
   error?: unknown;
   /** Default: now minus durationMs. */
@@ -209,6 +212,7 @@ export class AuditLog {
       ...(input.entry ? { entry: this.clean(input.entry, 300) } : {}),
       ...(input.tool ? { tool: this.clean(input.tool, 200) } : {}),
       outcome: input.outcome,
+      ...(input.choice ? { choice: this.clean(input.choice, 50) } : {}),
       durationMs: Math.max(0, Math.round(input.durationMs)),
       ...(input.args !== undefined ? { args: shapeOf(input.args, this.cleanKey, 0) } : {}),
       ...(input.error !== undefined && input.error !== null ? { error: this.clean(typeof input.error === 'string' ? input.error : errorMessage(input.error)) } : {}),
@@ -529,6 +533,7 @@ export function formatAudit(records: AuditRecord[]): string {
       if (r.entry) parts.push(r.entry);
       if (r.tool) parts.push(`tool=${r.tool}`);
       if (r.client) parts.push(`client=${r.client}`);
+      if (r.choice) parts.push(`choice=${r.choice}`);
       parts.push(`instance=${r.instance}`);
       if (r.args !== undefined) parts.push(`args=${JSON.stringify(r.args)}`);
       if (r.error) parts.push(`error: ${r.error}`);

@@ -13,7 +13,7 @@ import type { Child, ChildTarget } from './child.js';
 import type { LaunchPlan } from './launch-plan.js';
 import { derivePrefix, Namer, prefixOf, prefixProblem } from './naming.js';
 import type { Podman } from './podman.js';
-import type { Governance, Policy } from './policy.js';
+import type { Governance, Policy, PolicyDecision } from './policy.js';
 import { Redactor } from './redact.js';
 import type { MountRecord, SecretStore, StateStore } from './state.js';
 
@@ -118,6 +118,28 @@ function outcomeOf(err: unknown): AuditOutcome | undefined {
   return (err as { auditOutcome?: AuditOutcome } | null)?.auditOutcome;
 }
 
+/**
+ * What the user may answer when an entry needs approval: start it this time (this mount, while this registry
+ * runs), or always (a durable approval in state). A plain string enum: every elicitation-capable client renders it.
+ */
+export const CONSENT_ANSWERS = { 'this time': 'once', always: 'always' } as const;
+export type ConsentChoice = (typeof CONSENT_ANSWERS)[keyof typeof CONSENT_ANSWERS];
+
+/** A "yes" the user gave; nothing of it is recorded (approval, pins, audit "ok") until the start it allowed succeeded. */
+interface Consent {
+  choice: ConsentChoice;
+  /** As approvals and pins record it: `elicitation (<client>), this time`. */
+  by: string;
+  client?: string;
+  askedAt: number;
+}
+
+/** A start's consent: given by the caller, or asked for during the start; and the image it lets run (pinned on success). */
+interface Grant {
+  consent?: Consent;
+  image?: { id: string; ref: string };
+}
+
 class Mount {
   state: MountState = 'starting';
   child: Child | null = null;
@@ -157,6 +179,11 @@ class Mount {
   gov?: { policy: Policy; g: Governance; blocked?: string };
   /** Tool-list updates (start, tools/list_changed, approvals) apply one at a time, in order. */
   toolsQueue: Promise<void> = Promise.resolve();
+  /**
+   * The user's consent to run this mount although it needs approval, given in this process: its restarts (crash,
+   * idle stop, new settings) need no new question. Never saved: a restore after a registry restart asks again.
+   */
+  consent?: Consent;
 
   constructor(
     readonly id: string,
@@ -218,7 +245,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
     if (this.closed) throw new ToolError('The registry is shutting down; try again after it restarts.');
     const entry = await this.deps.resolve(idOrAlias);
     // Set when the user approved this entry just now: its start pins what it finds instead of checking.
-    const { approvedBy, warning } = await this.checkPolicy(entry, ctx);
+    const { consent, warning } = await this.checkPolicy(entry, ctx, this.byId.get(entry.id));
     const warned = warning ? { warning } : {};
     if (opts.config && Object.keys(opts.config).length) await this.storeValues(entry, opts.config);
 
@@ -230,8 +257,10 @@ export class MountManager implements ToolProvider, ResourceProvider {
       if (existing.pending) await existing.pending.catch(() => {});
       // Asking again is a fresh chance for a server that hit its restart limit.
       existing.failures = 0;
-      if (opts.config && Object.keys(opts.config).length) await this.restart(existing, ctx);
-      else if (existing.state !== 'running') await (approvedBy && !existing.pending ? this.start(existing, ctx, approvedBy) : this.ensureRunning(existing, ctx));
+      if (opts.config && Object.keys(opts.config).length) await this.restart(existing, ctx, consent);
+      else if (existing.state !== 'running') await (consent && !existing.pending ? this.start(existing, ctx, consent) : this.ensureRunning(existing, ctx));
+      // Running already (it was started before policy asked for approval): the answer is recorded all the same.
+      else if (consent) await this.recordConsent(existing, consent);
       return { mount: existing.info(), tools: this.describeTools(existing), ...warned };
     }
 
@@ -252,7 +281,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
       },
     );
     try {
-      await this.start(mount, ctx, approvedBy);
+      await this.start(mount, ctx, consent);
     } catch (err) {
       this.unregister(mount);
       if (await saving) await this.deps.state.removeMount(entry.id).catch(() => {});
@@ -557,10 +586,8 @@ export class MountManager implements ToolProvider, ResourceProvider {
     if (mount.pending) await mount.pending.catch(() => {});
     if (mount.removed || (mount.child?.alive && mount.state === 'running')) return;
     try {
-      const entry = await this.deps.resolve(mount.id);
-      const d = (await this.deps.policy()).decide(entry, await this.approvals());
-      // An approval given at add time stands; only an explicit deny added since then stops a restore.
-      if (!d.allowed && !d.needsApproval) throw new ToolError(`not restored: ${d.reason}`);
+      // The start answers to the policy of now: a deny stops it, and so does a missing approval (one given "this
+      // time" ended with the process that asked). Such a mount stays claimed: its next call or registry-add asks.
       await this.start(mount);
       this.log.info(`restored ${mount.id} (${mount.listed.length} tools)`);
     } catch (err) {
@@ -636,17 +663,21 @@ export class MountManager implements ToolProvider, ResourceProvider {
     throw new ToolError(`${mount.id} is not running: ${mount.lastError ?? 'it keeps stopping'}`);
   }
 
-  /** Start (or restart) the mount's child; concurrent callers share one start. */
-  private start(mount: Mount, ctx?: ToolContext, approvedBy?: string): Promise<void> {
+  /**
+   * Start (or restart) the mount's child; concurrent callers share one start. `consent`: the user approved it just
+   * now (registry-add asked); recorded only if this start succeeds.
+   */
+  private start(mount: Mount, ctx?: ToolContext, consent?: Consent): Promise<void> {
     if (mount.pending) return mount.pending;
+    const grant: Grant = { consent };
     const p = (async () => {
       mount.state = 'starting';
       const gen = ++mount.generation;
       try {
-        const child = await this.launch(mount, gen, ctx, approvedBy);
+        const child = await this.launch(mount, gen, ctx, grant);
         try {
           // Checked against the pins before anything is mounted: a changed tool is never listed, not even briefly.
-          await this.applyTools(mount, child.tools, gen, approvedBy);
+          await this.applyTools(mount, child.tools, gen, !!grant.consent);
         } catch (err) {
           await child.close();
           throw new ToolError(`${mount.id}: could not check its tools against the approved ones: ${errorMessage(err)}`);
@@ -655,6 +686,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
           await child.close();
           throw new ToolError(`${mount.id} was removed while it was starting.`);
         }
+        if (grant.consent) await this.recordConsent(mount, grant.consent, grant.image);
         mount.child = child;
         mount.state = 'running';
         mount.startedAt = new Date().toISOString();
@@ -670,6 +702,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
           mount.lastFailureAt = Date.now();
         }
         mount.lastError = errorMessage(err);
+        if (grant.consent) await this.auditConsent(mount.id, grant.consent, 'error', `not started, so nothing was recorded: ${mount.lastError}`);
         throw err;
       }
     })().finally(() => {
@@ -679,9 +712,9 @@ export class MountManager implements ToolProvider, ResourceProvider {
     return p;
   }
 
-  private async restart(mount: Mount, ctx?: ToolContext): Promise<void> {
+  private async restart(mount: Mount, ctx?: ToolContext, consent?: Consent): Promise<void> {
     await this.stopChild(mount);
-    await this.start(mount, ctx);
+    await this.start(mount, ctx, consent);
   }
 
   private async plan(entry: Entry) {
@@ -695,12 +728,14 @@ export class MountManager implements ToolProvider, ResourceProvider {
     });
   }
 
-  private async launch(mount: Mount, gen: number, ctx?: ToolContext, approvedBy?: string): Promise<Child> {
+  private async launch(mount: Mount, gen: number, ctx: ToolContext | undefined, grant: Grant): Promise<Child> {
     const entry = await this.deps.resolve(mount.id);
     const policy = await this.policyOrFail();
-    // Every start (add, restore, restart after a crash or idle stop) answers to the policy of now.
+    // Every start (add, restore, restart after a crash or idle stop) answers to the policy of now; one that needs
+    // approval goes ahead with the user's consent — given just now, or earlier to this mount in this process.
     const decision = policy.decide(entry, await this.approvals());
     if (!decision.allowed && !decision.needsApproval) throw refused(`${entry.id} may not be started: ${decision.reason}`);
+    if (!decision.allowed && !grant.consent && !mount.consent) grant.consent = await this.askConsent(entry, decision, ctx);
     const res = await this.plan(entry);
     mount.entry = entry;
     mount.pinned = policy.toolsFor(entry);
@@ -746,7 +781,8 @@ export class MountManager implements ToolProvider, ResourceProvider {
     // The image is pinned by its ID: looked up (pulled first when absent), checked against the approved one, and run
     // by that ID, so a tag moved in between cannot swap it.
     const imageId = await this.localImageId(kit.podman, plan.image, ctx);
-    if (approvedBy) await this.deps.pins.approve(entry.id, { imageId, imageRef: plan.image, by: approvedBy });
+    // Approved just now, with the image named in the question: it becomes the pinned one once the start succeeded.
+    if (grant.consent) grant.image = { id: imageId, ref: plan.image };
     else {
       const pin = await this.deps.pins.checkImage(entry.id, imageId, plan.image);
       if (!pin.ok) throw refused(pin.message);
@@ -860,18 +896,17 @@ export class MountManager implements ToolProvider, ResourceProvider {
   /**
    * Take a fresh tool list from the child (start, its tools/list_changed, or an approval): policy's `tools` first,
    * then the pins — changed and new tools are withheld, the rest mounted. Tells the client when the list changed.
-   * `approvedBy`: the user approved the server just now, so what it presents becomes the approved set.
+   * `consented`: the user approved the server just now, so what it presents is mounted as it is (and pinned by
+   * recordConsent once the start succeeded).
    */
-  private applyTools(mount: Mount, all: Tool[], gen: number, approvedBy?: string): Promise<void> {
+  private applyTools(mount: Mount, all: Tool[], gen: number, consented = false): Promise<void> {
     const run = mount.toolsQueue.then(async () => {
       if (mount.generation !== gen || mount.removed) return;
       const pinned = mount.pinned && new Set(mount.pinned);
       const candidates = pinned ? all.filter((t) => pinned.has(t.name)) : all;
       let check: ToolCheck;
-      if (approvedBy) {
-        await this.deps.pins.approve(mount.id, { tools: candidates, by: approvedBy });
-        check = { firstUse: false, allowed: candidates.map((t) => t.name), withheld: [], removed: [] };
-      } else check = await this.deps.pins.checkTools(mount.id, candidates);
+      if (consented) check = { firstUse: false, allowed: candidates.map((t) => t.name), withheld: [], removed: [] };
+      else check = await this.deps.pins.checkTools(mount.id, candidates);
       if (mount.generation !== gen || mount.removed) return;
       this.setTools(mount, candidates, check);
     });
@@ -937,41 +972,76 @@ export class MountManager implements ToolProvider, ResourceProvider {
   // ---- policy and settings ---------------------------------------------------------------------------------
 
   /**
-   * Whether policy lets the entry start, asking the user (elicitation) when it needs approval. Returns who approved
-   * it when that happened just now (the start then pins the image and tools it finds), and policy's warning
-   * (deprecated).
+   * Whether policy lets the entry start, asking the user (elicitation) when it needs approval — unless the user
+   * already consented to this mount in this process. Returns the consent given just now (the start records it if
+   * it succeeds), and policy's warning (deprecated).
    */
-  private async checkPolicy(entry: Entry, ctx: ToolContext): Promise<{ approvedBy?: string; warning?: string }> {
+  private async checkPolicy(entry: Entry, ctx: ToolContext, mount?: Mount): Promise<{ consent?: Consent; warning?: string }> {
     const d = (await this.policyOrFail()).decide(entry, await this.approvals());
-    if (d.allowed) return d.warning ? { warning: d.warning } : {};
-    const command = d.command ?? `mcp-registry allow ${entry.id}`;
+    const warned = d.warning ? { warning: d.warning } : {};
+    if (d.allowed) return warned;
     if (!d.needsApproval) throw refused(`${entry.id} may not be started: ${d.reason}`);
-    if (!ctx.elicit) {
+    if (mount?.consent) return warned;
+    return { consent: await this.askConsent(entry, d, ctx), ...warned };
+  }
+
+  /** Ask the user whether an entry that needs approval may start: this time, or always. Refused when they cannot or do not. */
+  private async askConsent(entry: Entry, d: PolicyDecision, ctx: ToolContext | undefined): Promise<Consent> {
+    const command = d.command ?? `mcp-registry allow ${entry.id}`;
+    if (!ctx?.elicit) {
       throw refused(`${entry.id} is not on the allowlist (${d.reason}). To allow it, run this in a terminal: ${command} — then call registry-add again.`);
     }
-    const asked = Date.now();
-    const record = (outcome: AuditOutcome, error?: string) =>
-      this.deps.audit?.write({ op: 'approve', client: ctx.clientName, entry: entry.id, outcome, durationMs: Date.now() - asked, ...(error ? { error } : {}) });
+    const askedAt = Date.now();
+    const record = (outcome: AuditOutcome, error: string) =>
+      this.deps.audit?.write({ op: 'approve', client: ctx.clientName, entry: entry.id, outcome, durationMs: Date.now() - askedAt, error });
     const answer = await ctx
       .elicit(
-        `Start the MCP server ${entry.id}? It is not on your allowlist (${d.reason}). ${describeLaunch(entry)} It runs in a hardened container with your settings for it. (To allow it permanently: ${command})`,
-        { type: 'object', properties: { allow: { type: 'boolean', title: `Start ${entry.id}`, description: 'Allow this server to start now' } }, required: ['allow'] },
+        `Start the MCP server ${entry.id}? It is not on your allowlist (${d.reason}). ${describeLaunch(entry)} It runs in a hardened container with your settings for it. ` +
+          `"this time": start it now only — you are asked again after the registry restarts or when it is added again. "always": approve it for good (mcp-registry deny ${entry.id} blocks it again).`,
+        {
+          type: 'object',
+          properties: { start: { type: 'string', title: `Start ${entry.id}`, description: 'this time, or always', enum: Object.keys(CONSENT_ANSWERS) } },
+          required: ['start'],
+        },
       )
       .catch(async (err) => {
         const e = refused(`${entry.id} needs your approval, but asking failed (${errorMessage(err)}). To allow it, run: ${command}`);
         await record('error', e.message);
         throw e;
       });
-    if (answer.action !== 'accept' || answer.content?.allow !== true) {
+    const picked = answer.content?.start;
+    const choice = answer.action === 'accept' && typeof picked === 'string' && Object.hasOwn(CONSENT_ANSWERS, picked) ? CONSENT_ANSWERS[picked as keyof typeof CONSENT_ANSWERS] : undefined;
+    if (!choice) {
       const e = refused(`${entry.id} was not approved, so it was not started. To allow it later, run: ${command}`);
-      await record('refused', `the user answered ${answer.action}`);
+      await record('refused', `the user answered ${answer.action}${answer.action === 'accept' ? ` without choosing "this time" or "always"` : ''}`);
       throw e;
     }
-    const by = `elicitation${ctx.clientName ? ` (${ctx.clientName})` : ''}`;
-    await this.deps.state.approve(entry.id, by);
-    await record('ok');
-    this.log.info(`${entry.id} approved by the user${ctx.clientName ? ` (client ${ctx.clientName})` : ''}`);
-    return { approvedBy: by, ...(d.warning ? { warning: d.warning } : {}) };
+    const by = `elicitation${ctx.clientName ? ` (${ctx.clientName})` : ''}, ${choice === 'once' ? 'this time' : 'always'}`;
+    return { choice, by, ...(ctx.clientName ? { client: ctx.clientName } : {}), askedAt };
+  }
+
+  /**
+   * A start the user consented to has succeeded: pin the image and tools it presented (they guard its later starts),
+   * store the approval when they chose "always", and keep the consent on the mount for its restarts in this process.
+   */
+  private async recordConsent(mount: Mount, consent: Consent, image?: Grant['image']): Promise<void> {
+    mount.consent = consent;
+    try {
+      await this.deps.pins.approve(mount.id, { ...(image ? { imageId: image.id, imageRef: image.ref } : {}), tools: mount.presented, by: consent.by });
+      if (consent.choice === 'always') await this.deps.state.approve(mount.id, consent.by);
+    } catch (err) {
+      // It runs (the user said yes); only what protects later starts is missing, and a later start asks or pins anew.
+      const why = `${mount.id} started, but its approval could not be saved: ${errorMessage(err)}`;
+      this.log.warn(why);
+      await this.auditConsent(mount.id, consent, 'error', why);
+      return;
+    }
+    await this.auditConsent(mount.id, consent, 'ok');
+    this.log.info(`${mount.id} approved by the user (${consent.choice === 'always' ? 'always' : 'this time only'}${consent.client ? `, client ${consent.client}` : ''})`);
+  }
+
+  private async auditConsent(entryId: string, consent: Consent, outcome: AuditOutcome, error?: string): Promise<void> {
+    await this.deps.audit?.write({ op: 'approve', client: consent.client, entry: entryId, outcome, choice: consent.choice, durationMs: Date.now() - consent.askedAt, ...(error ? { error } : {}) });
   }
 
   /** Validate and store settings and secrets; the names that were set. */
