@@ -63,6 +63,8 @@ export async function createRuntime({ app, reg }: { app: App; reg: RuntimeNotifi
   const pins = new PinStore(state);
   const sourceTypes = Object.fromEntries(app.config.sources.map((s) => [s.name, s.type]));
   const policy = policyLoader(app.paths.policyFile, sourceTypes, app.config.environment);
+  // Every search applies it: loaded beside the catalog, so the first search does not wait for it too.
+  void policy.load().catch(() => {});
   // Records pass through the log redactor too, which knows every stored secret (below).
   const audit = new AuditLog(app.paths.stateDir, { instance, maxBytes: app.config.audit.maxSize, keep: app.config.audit.keep, redact: redactText });
 
