@@ -1,6 +1,6 @@
 import { createApp, type App } from './app.js';
 import { emptyCatalogMessage, findItem, formatFindText } from './catalog/views.js';
-import { checkCategory, checkSources, formatRefresh } from './server/catalog-tools.js';
+import { checkCategory, checkSources, describeSnapshot, formatRefresh } from './server/catalog-tools.js';
 import { z } from 'zod';
 
 /** CLI subcommands: the same modules as the MCP tools, printing text or JSON on stdout. */
@@ -47,7 +47,9 @@ export async function search(query: string, opts: { limit?: string; json: boolea
     filters: { sources: opts.sources, category: opts.category, runnable: opts.runnable, visible: (e) => policy.visibility(e).visible },
   });
   const results = hits.map((h) => findItem(h.entry, h.score, { trust: (e) => policy.trustView(e) }));
-  out(opts.json ? JSON.stringify({ results }, null, 2) : formatFindText(query, results));
+  const snapshot = app.catalog.snapshotUse();
+  out(opts.json ? JSON.stringify({ results, ...(snapshot ? { snapshot } : {}) }, null, 2) : formatFindText(query, results));
+  if (snapshot && !opts.json) process.stderr.write(`(${describeSnapshot({ ...snapshot, refreshing: false }, 'mcp-registry refresh')})\n`);
   return 0;
 }
 
@@ -69,7 +71,7 @@ export async function status(opts: { json: boolean }): Promise<number> {
   else {
     out(`Catalog: ${app.catalog.size} entries (${app.paths.cacheDir})`);
     for (const s of sources) {
-      out(`- ${s.name} (${s.type}): ${s.enabled ? `${s.entries} entries` : 'disabled'}${s.lastRefresh ? `, refreshed ${s.lastRefresh}` : ', never refreshed'}${s.lastError ? `\n    last error: ${s.lastError}` : ''}`);
+      out(`- ${s.name} (${s.type}): ${s.enabled ? `${s.entries} entries` : 'disabled'}${s.snapshot ? ` (snapshot from ${s.snapshot.slice(0, 10)})` : ''}${s.lastRefresh ? `, refreshed ${s.lastRefresh}` : ', never refreshed'}${s.lastError ? `\n    last error: ${s.lastError}` : ''}`);
     }
   }
   return 0;

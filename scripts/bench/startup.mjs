@@ -59,6 +59,50 @@ async function once(command, args, env, find) {
 
 const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** The first registry-find's time inside the server (its audit record: from the call to its answer). */
+async function findServerTime(home) {
+  const lines = (await readFile(join(home, 'state', 'audit', 'audit.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  return lines.find((r) => r.op === 'find').durationMs;
+}
+
+/**
+ * A first run: no cache, the default (public) sources — the shipped snapshot answers. `refresh.onStart: false`
+ * keeps the network out of it; the baseline is a warm cache holding the same entries.
+ */
+async function snapshotCase(report) {
+  const { readShippedSnapshot } = await import(pathToFileURL(join(root, 'dist/catalog/snapshot.js')).href);
+  const snap = await readShippedSnapshot();
+  if (!snap) throw new Error('no shipped snapshot in snapshot/: run node scripts/build-snapshot.mjs');
+  const config = 'refresh: {onStart: false}\n';
+  const cold = [];
+  const coldServer = [];
+  const warm = [];
+  const warmServer = [];
+  const warmHomeDir = await mkdtemp(join(tmpdir(), 'bench-snapwarm-'));
+  await mkdir(join(warmHomeDir, 'cache', 'sources'), { recursive: true });
+  await writeFile(join(warmHomeDir, 'config.yaml'), config);
+  const now = new Date().toISOString();
+  for (const [name, entries] of Object.entries(snap.data.entries)) {
+    await writeFile(join(warmHomeDir, 'cache', 'sources', `${name}.json`), JSON.stringify({ fetchedAt: now, entries }));
+  }
+  // The first start builds catalog.json and its index from those; the measured ones load them.
+  await once(process.execPath, [join(root, 'dist/cli.js')], { MCP_REGISTRY_HOME: warmHomeDir }, true);
+  for (let i = 0; i < 5; i++) {
+    const home = await mkdtemp(join(tmpdir(), 'bench-snapshot-'));
+    await writeFile(join(home, 'config.yaml'), config);
+    cold.push((await once(process.execPath, [join(root, 'dist/cli.js')], { MCP_REGISTRY_HOME: home }, true)).tFind);
+    coldServer.push(await findServerTime(home));
+    await rm(home, { recursive: true, force: true });
+    await rm(join(warmHomeDir, 'state'), { recursive: true, force: true });
+    warm.push((await once(process.execPath, [join(root, 'dist/cli.js')], { MCP_REGISTRY_HOME: warmHomeDir }, true)).tFind);
+    warmServer.push(await findServerTime(warmHomeDir));
+  }
+  const n = Object.values(snap.data.entries).reduce((a, e) => a + e.length, 0);
+  report(`first run, no cache, offline: start → first find (${n} snapshot entries)`, median(cold), 'ms', median(warm), '≤ 600 ms');
+  report('first run, no cache, offline: first find, server time', median(coldServer), 'ms', median(warmServer), '< 100 ms');
+  await rm(warmHomeDir, { recursive: true, force: true });
+}
+
 export async function run(report) {
   const home = await warmHome(12_000);
   // First start builds catalog.json from the per-source snapshots; time the warm starts after it.
@@ -81,6 +125,7 @@ await s.connect(new StdioServerTransport());`,
   report('start → first registry-find answered (median of 5)', median(ours.map((r) => r.tFind)), 'ms', undefined, '≤ 600 ms');
   report('server RSS with 12k+328 entries loaded', median(ours.map((r) => r.rss)), 'MB', undefined, '≤ 150 MB');
   await rm(home, { recursive: true, force: true });
+  await snapshotCase(report);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -9,6 +9,7 @@ import type { Entry } from './entry.js';
 import { mergeEntries } from './merge.js';
 import { SourceStore, validateEntries, type SourceStatusRecord } from './source-store.js';
 import { SearchIndex, type SearchFilters, type SearchHit } from '../search/search-index.js';
+import { readShippedSnapshot, snapshotEntriesFor, SNAPSHOT_DIR, type ShippedSnapshot } from './snapshot.js';
 
 const CATALOG_FORMAT = 1;
 
@@ -26,6 +27,21 @@ export interface SourceStatus extends SourceStatusRecord {
   enabled: boolean;
   entries: number;
   refreshing: boolean;
+  /** Its entries come from the catalog snapshot shipped with the package, as of this date, until it refreshes. */
+  snapshot?: string;
+}
+
+/** The part of the catalog that is still the shipped snapshot (registry-find says how old it is). */
+export interface SnapshotUse {
+  /** The oldest date among those sources' data. */
+  asOf: string;
+  sources: string[];
+  refreshing: boolean;
+}
+
+export interface CatalogOptions {
+  /** Where the shipped snapshot is (default: the package's snapshot/); null: none. */
+  snapshotDir?: string | null;
 }
 
 export type ProgressFn = (p: SourceProgress & { source?: string }) => void;
@@ -35,6 +51,8 @@ interface CatalogFile {
   builtAt: string;
   sources: string[];
   entries: Entry[];
+  /** Sources whose entries came from the shipped snapshot (no refresh of theirs yet): name → the data's date. */
+  snapshot?: Record<string, string>;
 }
 
 /**
@@ -57,10 +75,37 @@ export class Catalog extends EventEmitter {
     private readonly sourcesDir: string,
     private readonly makeSource: (cfg: SourceConfig) => Source | Promise<Source>,
     log?: Logger,
+    private readonly opts: CatalogOptions = {},
   ) {
     super();
     this.store = new SourceStore(cacheDir);
     this.log = log ?? createLogger('catalog');
+  }
+
+  /** Sources whose entries are the shipped snapshot's: name → the date of that data. */
+  private fromSnapshot = new Map<string, string>();
+  private shipped: Promise<ShippedSnapshot | null> | null = null;
+
+  /** The shipped snapshot, read once (and let go once no source uses it). */
+  private shippedSnapshot(): Promise<ShippedSnapshot | null> {
+    if (this.opts.snapshotDir === null) return Promise.resolve(null);
+    this.shipped ??= readShippedSnapshot(this.opts.snapshotDir ?? SNAPSHOT_DIR);
+    return this.shipped;
+  }
+
+  /** The enabled sources the shipped snapshot has entries for (matching name, type and URL). */
+  private async snapshotFor(names: string[]): Promise<{ snap: ShippedSnapshot; bySource: Map<string, { entries: Entry[]; asOf: string }> } | null> {
+    // Only sources fetched from a URL are in a snapshot: a catalog of `file` sources never reads it.
+    const wanted = this.enabledSources.filter((cfg) => names.includes(cfg.name) && 'url' in cfg);
+    if (!wanted.length) return null;
+    const snap = await this.shippedSnapshot();
+    if (!snap) return null;
+    const bySource = new Map<string, { entries: Entry[]; asOf: string }>();
+    for (const cfg of wanted) {
+      const found = snapshotEntriesFor(snap.data, cfg);
+      if (found) bySource.set(cfg.name, found);
+    }
+    return bySource.size ? { snap, bySource } : null;
   }
 
   private get catalogPath() {
@@ -90,13 +135,40 @@ export class Catalog extends EventEmitter {
         // A saved index for exactly this catalog skips the build (the slowest part of a warm start).
         const bytes = await readFile(this.indexPath).catch(() => null);
         const saved = bytes ? SearchIndex.load(file.entries, bytes, file.builtAt) : undefined;
+        this.fromSnapshot = new Map(Object.entries(file.snapshot ?? {}));
         this.swap(file.entries, saved);
         return;
       }
     } catch {
       /* no cache, or a foreign/torn one: rebuild from per-source snapshots */
     }
+    if (await this.loadShippedOnly(order)) return;
     await this.requestRemerge();
+  }
+
+  /**
+   * A first run (no source has data of its own yet): the shipped snapshot as it is, with its saved index — nothing
+   * to merge from disk, nothing written — so the first search answers at once. The sources refresh in the
+   * background and replace it source by source.
+   */
+  private async loadShippedOnly(order: string[]): Promise<boolean> {
+    const own = await Promise.all(order.map((name) => this.store.hasSnapshot(name)));
+    if (own.some(Boolean)) return false;
+    const found = await this.snapshotFor(order);
+    if (!found) return false;
+    const merged = mergeEntries(new Map([...found.bySource].map(([name, s]) => [name, s.entries])), order);
+    const index = found.snap.index ? SearchIndex.load(merged, found.snap.index, found.snap.data.builtAt) : undefined;
+    this.fromSnapshot = new Map([...found.bySource].map(([name, s]) => [name, s.asOf]));
+    this.swap(merged, index);
+    this.log.info(`no cached catalog yet: using the catalog snapshot of ${[...this.fromSnapshot].map(([n, d]) => `${n} (${d.slice(0, 10)})`).join(', ')} until the sources refresh`);
+    return true;
+  }
+
+  /** Which sources still show the shipped snapshot, and how old it is; undefined when none does. */
+  snapshotUse(): SnapshotUse | undefined {
+    if (!this.fromSnapshot.size) return undefined;
+    const dates = [...this.fromSnapshot.values()].sort();
+    return { asOf: dates[0]!, sources: [...this.fromSnapshot.keys()], refreshing: this.running.size > 0 };
   }
 
   /** True when there is something to search (cache or a finished refresh). */
@@ -298,12 +370,28 @@ export class Catalog extends EventEmitter {
       const snap = await this.store.readSnapshot(name);
       if (snap) bySource.set(name, snap.entries);
     }
+    // A source with no data of its own yet shows the shipped snapshot's entries until its first refresh succeeds.
+    const shipped = await this.snapshotFor(order.filter((name) => !bySource.has(name)));
+    const fromSnapshot = new Map<string, string>();
+    for (const [name, s] of shipped?.bySource ?? []) {
+      bySource.set(name, s.entries);
+      fromSnapshot.set(name, s.asOf);
+    }
+    // Nothing uses it any more: its entries need not stay in memory for a later remerge.
+    if (!fromSnapshot.size) this.shipped = Promise.resolve(null);
     const merged = mergeEntries(bySource, order);
-    const file: CatalogFile = { format: CATALOG_FORMAT, builtAt: new Date().toISOString(), sources: order, entries: merged };
+    const file: CatalogFile = {
+      format: CATALOG_FORMAT,
+      builtAt: new Date().toISOString(),
+      sources: order,
+      entries: merged,
+      ...(fromSnapshot.size ? { snapshot: Object.fromEntries(fromSnapshot) } : {}),
+    };
     const index = SearchIndex.build(merged);
     // Index first: a crash between the two writes leaves an index whose stamp no catalog matches (rebuilt on load).
     await writeFileAtomic(this.indexPath, index.toBuffer(file.builtAt));
     await writeJsonAtomic(this.catalogPath, file);
+    this.fromSnapshot = fromSnapshot;
     this.swap(merged, index);
   }
 
@@ -351,7 +439,10 @@ export class Catalog extends EventEmitter {
     const out: SourceStatus[] = [];
     for (const s of this.config.sources) {
       const r = records[s.name] ?? {};
-      out.push({ name: s.name, type: s.type, enabled: s.enabled, refreshing: this.running.has(s.name), ...r, entries: r.entries ?? 0 });
+      const asOf = this.fromSnapshot.get(s.name);
+      // Until its first refresh, a source's entries are the snapshot's: count those.
+      const entries = asOf ? this.entries.filter((e) => e.sources.some((ref) => ref.source === s.name)).length : (r.entries ?? 0);
+      out.push({ name: s.name, type: s.type, enabled: s.enabled, refreshing: this.running.has(s.name), ...r, entries, ...(asOf ? { snapshot: asOf } : {}) });
     }
     return out;
   }

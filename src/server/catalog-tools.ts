@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Catalog, RefreshOutcome } from '../catalog/catalog.js';
+import type { Catalog, RefreshOutcome, SnapshotUse } from '../catalog/catalog.js';
 import type { Entry } from '../catalog/entry.js';
 import { emptyCatalogMessage, findItem, formatFindText, formatInfoText, infoView, InfoViewSchema, type ViewHooks } from '../catalog/views.js';
 import { closestName, defineTool, quoteInput, ToolError, type ToolDef } from './tool-def.js';
@@ -54,6 +54,8 @@ const FindItemSchema = z.object({
   sunset: z.string().optional(),
 });
 
+const SnapshotUseSchema = z.object({ asOf: z.string(), sources: z.array(z.string()), refreshing: z.boolean() });
+
 const RefreshOutcomeSchema = z.object({
   name: z.string(),
   status: z.string(),
@@ -91,7 +93,8 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
       category: z.string().min(1).max(100).optional().describe('e.g. database, development, communication'),
       runnable: z.boolean().optional().describe('true: only servers the registry can start'),
     }),
-    output: z.object({ results: z.array(FindItemSchema) }),
+    // `snapshot`: some sources still show the catalog snapshot shipped with the package (a first run), this old.
+    output: z.object({ results: z.array(FindItemSchema), snapshot: SnapshotUseSchema.optional() }),
     annotations: READ_ONLY,
     async handler(args, ctx) {
       // `source` as registry-list and registry-refresh spell it: unambiguous here, one more source.
@@ -106,8 +109,11 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
       const results = hits.map((h) => findItem(h.entry, h.score, hooks));
       if (!catalog.hasData) throw new ToolError(emptyCatalogMessage(await catalog.status()));
       const loading = catalog.loadingSources;
-      const note = loading.length ? `\n(First run: still fetching ${loading.join(', ')}; search again in a minute for more results.)` : '';
-      return { text: formatFindText(args.query, results) + note, structured: { results } };
+      const snapshot = catalog.snapshotUse();
+      const note =
+        (loading.length ? `\n(First run: still fetching ${loading.join(', ')}; search again in a minute for more results.)` : '') +
+        (snapshot ? `\n(${describeSnapshot(snapshot)})` : '');
+      return { text: formatFindText(args.query, results) + note, structured: { results, ...(snapshot ? { snapshot } : {}) } };
     },
   });
 
@@ -211,6 +217,7 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
           lastError: z.string().optional(),
           refreshing: z.boolean(),
           warnings: z.array(z.string()).optional(),
+          snapshot: z.string().optional(),
         }),
       ),
       entries: z.number(),
@@ -228,6 +235,7 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
         ...(s.lastRefresh ? { lastRefresh: s.lastRefresh } : {}),
         ...(s.lastError ? { lastError: s.lastError } : {}),
         ...(s.warnings?.length ? { warnings: s.warnings } : {}),
+        ...(s.snapshot ? { snapshot: s.snapshot } : {}),
       }));
       const rt = (await deps.runtimeStatus?.()) ?? { podman: null, rootless: null, active: 0 };
       const structured = { sources, entries: catalog.size, active: rt.active, runtime: { podman: rt.podman, rootless: rt.rootless } };
@@ -286,11 +294,16 @@ export function formatRefresh(outcomes: RefreshOutcome[]): string {
     .join('\n');
 }
 
-function formatStatus(s: { sources: { name: string; entries: number; lastRefresh?: string; lastError?: string; refreshing: boolean; enabled: boolean }[]; entries: number; active: number; runtime: { podman: string | null; rootless: boolean | null } }): string {
+/** "catalog snapshot from 2026-07-08 (docker, official); refreshing in the background". */
+export function describeSnapshot(s: SnapshotUse, refresh = 'registry-refresh'): string {
+  return `catalog snapshot from ${s.asOf.slice(0, 10)} (${s.sources.join(', ')}); ${s.refreshing ? 'refreshing in the background' : `${refresh} fetches current data`}`;
+}
+
+function formatStatus(s: { sources: { name: string; entries: number; lastRefresh?: string; lastError?: string; refreshing: boolean; enabled: boolean; snapshot?: string }[]; entries: number; active: number; runtime: { podman: string | null; rootless: boolean | null } }): string {
   const lines = [`Catalog: ${s.entries} entries; ${s.active} active server${s.active === 1 ? '' : 's'}; podman: ${s.runtime.podman ?? 'not found'}${s.runtime.rootless === null ? '' : s.runtime.rootless ? ' (rootless)' : ' (rootful)'}`];
   for (const src of s.sources) {
     lines.push(
-      `- ${src.name}: ${src.enabled ? `${src.entries} entries` : 'disabled'}${src.lastRefresh ? `, refreshed ${src.lastRefresh}` : ', never refreshed'}${src.refreshing ? ', refreshing now' : ''}${src.lastError ? `; last error: ${src.lastError}` : ''}`,
+      `- ${src.name}: ${src.enabled ? `${src.entries} entries` : 'disabled'}${src.snapshot ? ` (snapshot from ${src.snapshot.slice(0, 10)})` : ''}${src.lastRefresh ? `, refreshed ${src.lastRefresh}` : ', never refreshed'}${src.refreshing ? ', refreshing now' : ''}${src.lastError ? `; last error: ${src.lastError}` : ''}`,
     );
   }
   return lines.join('\n');
