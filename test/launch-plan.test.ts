@@ -75,7 +75,8 @@ describe('planLaunch on real Docker catalog entries', () => {
       plan(e, { secrets: { 'aws-msk.aws_secret_access_key': 's3cr3t', 'aws-msk.aws_session_token': 'tok' }, settings: { aws_profile: 'prod' } }),
       'container',
     );
-    expect(p.image).toBe('mcp/aws-msk-mcp-server');
+    // Qualified as Docker reads it: podman has no default registry for short names.
+    expect(p.image).toBe('docker.io/mcp/aws-msk-mcp-server');
     expect(p.env).toEqual({ AWS_REGION: 'us-east-1', AWS_PROFILE: 'prod' }); // AWS_ACCESS_KEY_ID unset → omitted
     expect(p.secretEnv).toEqual({ AWS_SECRET_ACCESS_KEY: 's3cr3t', AWS_SESSION_TOKEN: 'tok' });
   });
@@ -97,7 +98,7 @@ describe('planLaunch on real Docker catalog entries', () => {
     const a = folder('share-a');
     const b = folder('share b');
     const { plan: p } = okPlan(plan(docker('filesystem'), { settings: { paths: [a, b] } }), 'container');
-    expect(p.image).toBe('mcp/filesystem');
+    expect(p.image).toBe('docker.io/mcp/filesystem');
     expect(p.volumes).toEqual([`${a}:${a}`, `${b}:${b}`]);
     expect(p.command).toEqual([a, b]);
     expect(p.network).toBe('none');
@@ -192,10 +193,10 @@ describe('planLaunch on real Docker catalog entries', () => {
     expect(p.network).toBe('none');
     expect(p.volumes).toEqual([`${src}:/src`]);
     const { plan: q } = okPlan(
-      plan(e, { settings: { path: src }, overrides: { network: 'default', memory: '1g', cpus: '2', pidsLimit: 64, user: '1000:1000', readOnly: false, image: 'mcp/ast-grep@sha256:abc' } }),
+      plan(e, { settings: { path: src }, overrides: { network: 'default', memory: '1g', cpus: '2', pidsLimit: 64, user: '1000:1000', readOnly: false, image: `mcp/ast-grep@sha256:${'ab'.repeat(32)}` } }),
       'container',
     );
-    expect(q).toMatchObject({ network: 'default', memory: '1g', cpus: '2', pidsLimit: 64, user: '1000:1000', readOnly: false, image: 'mcp/ast-grep@sha256:abc' });
+    expect(q).toMatchObject({ network: 'default', memory: '1g', cpus: '2', pidsLimit: 64, user: '1000:1000', readOnly: false, image: `docker.io/mcp/ast-grep@sha256:${'ab'.repeat(32)}` });
   });
 
   it('a relative path is refused with the setting to fix', () => {
@@ -339,5 +340,19 @@ describe('planLaunch on server.json entries', () => {
     const r = plan(e, { secrets: { token: 'shh' } });
     expect(r).toEqual({ ok: false, missing: [], message: expect.stringContaining('command-line argument') });
     expect(JSON.stringify(r)).not.toContain('shh');
+  });
+
+  it('an image reference is checked and qualified at plan time: an option-like one never reaches podman', () => {
+    const oci = (identifier: string, version?: string) =>
+      serverJsonToEntry({ name: 'io.github.example/img', description: 'img', version: '1.0.0', packages: [{ registryType: 'oci', identifier, ...(version ? { version } : {}), transport: { type: 'stdio' } }] }, 'internal');
+    expect(okPlan(plan(oci('docker://mcp/sqlite', '2')), 'container').plan.image).toBe('docker.io/mcp/sqlite:2');
+    expect(okPlan(plan(oci('alpine')), 'container').plan.image).toBe('docker.io/library/alpine');
+    expect(okPlan(plan(oci('localhost/team/tool:1')), 'container').plan.image).toBe('localhost/team/tool:1');
+    expect(okPlan(plan(oci('quay.io/org/tool', '1.2')), 'container').plan.image).toBe('quay.io/org/tool:1.2');
+    const evil = plan(oci('--privileged'));
+    expect(evil).toEqual({ ok: false, missing: [], message: expect.stringContaining('"--privileged" is not an image reference: it starts with "-"') });
+    if (!evil.ok) expect(evil.message).toContain('policy.yaml');
+    // policy's image replaces the catalog's, qualified the same way.
+    expect(okPlan(plan(oci('--privileged'), { overrides: { image: 'mcp/fixed:1' } }), 'container').plan.image).toBe('docker.io/mcp/fixed:1');
   });
 });

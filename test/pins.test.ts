@@ -143,22 +143,22 @@ describe('PinStore: tool pinning', () => {
 describe('PinStore: image pinning', () => {
   it('the first start records the image ID; another ID is refused with both IDs and the command, until approved', async () => {
     const { pins } = newStore();
-    expect(await pins.checkImage('docker/img', ID_A, 'mcp/img:latest')).toEqual({ ok: true, firstUse: true });
+    expect(await pins.checkImage('docker/img', ID_A, 'docker.io/mcp/img:latest')).toEqual({ ok: true, firstUse: true });
     expect(await pins.checkImage('docker/img', `sha256:${ID_A.toUpperCase()}`)).toEqual({ ok: true, firstUse: false });
-    const refused = await pins.checkImage('docker/img', ID_B, 'mcp/img:latest');
+    const refused = await pins.checkImage('docker/img', ID_B, 'docker.io/mcp/img:latest');
     expect(refused).toEqual({
       ok: false,
       oldId: ID_A,
       newId: ID_B,
       command: 'mcp-registry approve docker/img',
       message:
-        'docker/img was not started: its image changed since it was approved (approved image ID aaaaaaaaaaaa, now bbbbbbbbbbbb for mcp/img:latest). If you trust the new image, run this in a terminal: mcp-registry approve docker/img — then start it again.',
+        'docker/img was not started: its image changed since it was approved (approved image ID aaaaaaaaaaaa, now bbbbbbbbbbbb for docker.io/mcp/img:latest). If you trust the new image, run this in a terminal: mcp-registry approve docker/img — then start it again.',
     });
-    expect(await pins.pending('docker/img')).toMatchObject({ image: { oldId: ID_A, newId: ID_B, ref: 'mcp/img:latest' } });
+    expect(await pins.pending('docker/img')).toMatchObject({ image: { oldId: ID_A, newId: ID_B, ref: 'docker.io/mcp/img:latest' } });
     // Still refused on the next try: nothing changes until the user approves.
     expect((await pins.checkImage('docker/img', ID_B)).ok).toBe(false);
     const r = await pins.approve('docker/img');
-    expect(r).toMatchObject({ changed: true, image: { oldId: ID_A, newId: ID_B, ref: 'mcp/img:latest' } });
+    expect(r).toMatchObject({ changed: true, image: { oldId: ID_A, newId: ID_B, ref: 'docker.io/mcp/img:latest' } });
     expect(r.message).toBe('Approved for docker/img: image bbbbbbbbbbbb (was aaaaaaaaaaaa). The next start uses them.');
     expect(await pins.checkImage('docker/img', ID_B)).toEqual({ ok: true, firstUse: false });
     expect((await pins.checkImage('docker/img', ID_A)).ok).toBe(false);
@@ -175,6 +175,20 @@ describe('PinStore: image pinning', () => {
     expect(await pins.get('docker/both')).toMatchObject({ imageId: ID_A, tools: expect.any(Object) });
     expect(await pins.forget('docker/both')).toBe(true);
     expect(await pins.checkImage('docker/both', ID_B)).toEqual({ ok: true, firstUse: true });
+  });
+});
+
+describe('PinStore: pins recorded before references were qualified', () => {
+  it('a pin naming mcp/x reads as docker.io/mcp/x and still matches its image by ID', async () => {
+    const { dir, state, pins } = newStore();
+    await state.putMount({ id: 'docker/old', prefix: 'old', addedAt: '2026-07-01T00:00:00Z' });
+    const file = join(dir, 'state.json');
+    const raw = JSON.parse(readFileSync(file, 'utf8')) as { pins?: Record<string, unknown> };
+    raw.pins = { 'docker/old': { imageId: ID_A, imageRef: 'mcp/old:latest', approvedAt: '2026-07-01T00:00:00Z', pending: { imageId: ID_B, imageRef: 'mcp/old:2', seenAt: '2026-07-02T00:00:00Z' } } };
+    writeFileSync(file, JSON.stringify(raw));
+    expect(await pins.get('docker/old')).toMatchObject({ imageId: ID_A, imageRef: 'docker.io/mcp/old:latest', pending: { imageRef: 'docker.io/mcp/old:2' } });
+    expect(await pins.checkImage('docker/old', ID_A, 'docker.io/mcp/old:latest')).toEqual({ ok: true, firstUse: false });
+    expect((await pins.pending('docker/old'))).toBeUndefined();
   });
 });
 

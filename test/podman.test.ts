@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile, mkdir, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -107,7 +107,8 @@ describe('buildRunArgs', () => {
     expect(args).toContain('LEVEL=debug');
     expect(args[args.indexOf('API_TOKEN') - 1]).toBe('-e');
     expect(joined).not.toContain('s3cr3t-value');
-    expect(args.slice(-2)).toEqual([TINY_IMAGE, '--flag']);
+    // Options end before the image: nothing after it (the server's own arguments included) is read by podman.
+    expect(args.slice(-3)).toEqual(['--', TINY_IMAGE, '--flag']);
   });
 
   it('leaves out what is not asked for: limits where they cannot work, network none, read-only', () => {
@@ -122,6 +123,10 @@ describe('buildRunArgs', () => {
     expect(() => buildRunArgs(tinySpec({ secretEnv: { '1X': 'x' } }))).toThrow(/not an environment variable name/);
     expect(() => buildRunArgs(tinySpec({ env: { T: 'a' }, secretEnv: { T: 'b' } }))).toThrow(/both as a setting and as a secret/);
     expect(() => buildRunArgs(tinySpec({ image: '--rm' }))).toThrow(/not an image reference/);
+    expect(() => buildRunArgs(tinySpec({ image: '--privileged' }))).toThrow(/"--privileged" is not an image reference: it starts with "-"/);
+    expect(() => buildRunArgs(tinySpec({ image: 'Mcp/UPPER' }))).toThrow(ContainerSpecError);
+    // What a pin runs: the image ID.
+    expect(buildRunArgs(tinySpec({ image: 'a'.repeat(64) })).slice(-2)).toEqual(['--', 'a'.repeat(64)]);
     expect(() => buildRunArgs(tinySpec({ volumes: ['--privileged'] }))).toThrow(/not a volume/);
   });
 
@@ -181,7 +186,6 @@ describe('podman (rootful, or whatever this user gets)', () => {
     const p = new Podman();
     await p.probe();
     const tag = `localhost/mcp-registry-test/id-cache-${randomBytes(3).toString('hex')}:1`;
-    const { execFileSync } = await import('node:child_process');
     try {
       execFileSync('podman', ['tag', TINY_IMAGE, tag], { cwd: '/' });
       const tinyId = await p.imageId(tag);

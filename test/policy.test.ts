@@ -38,7 +38,7 @@ describe('Policy defaults (no policy.yaml)', () => {
   it('allows Docker-built mcp/ images and the user\'s own file-source entries; everything else asks, with the command', async () => {
     const p = await Policy.load(policyFile(), sourceTypes);
     expect(p.exists).toBe(false);
-    expect(p.decide(real.get('filesystem'))).toEqual({ allowed: true, needsApproval: false, reason: 'Docker-built and signed image mcp/filesystem from the Docker catalog' });
+    expect(p.decide(real.get('filesystem'))).toEqual({ allowed: true, needsApproval: false, reason: 'Docker-built and signed image docker.io/mcp/filesystem from the Docker catalog' });
     expect(p.decide(internalEntry())).toMatchObject({ allowed: true, reason: 'from your own catalog (source "internal")' });
 
     const gh = p.decide(real.get('github-official'));
@@ -95,7 +95,7 @@ describe('allow, deny, approvals and entries', () => {
   "docker/github-official":
     network: default
     cpus: 0.5
-    image: ghcr.io/github/github-mcp-server@sha256:0123
+    image: ghcr.io/github/github-mcp-server@sha256:0123456745674567456745674567456745674567456745674567456745674567
     tools: [get_issue]
     status: deprecated
     message: use docker/github-remote
@@ -107,7 +107,7 @@ describe('allow, deny, approvals and entries', () => {
 `;
     const p = await Policy.load(policyFile(text), sourceTypes, { environment: 'dev' });
     const gh = real.get('github-official');
-    expect(p.overridesFor(gh)).toEqual({ memory: '384m', network: 'default', pidsLimit: 64, cpus: '0.5', image: 'ghcr.io/github/github-mcp-server@sha256:0123' });
+    expect(p.overridesFor(gh)).toEqual({ memory: '384m', network: 'default', pidsLimit: 64, cpus: '0.5', image: 'ghcr.io/github/github-mcp-server@sha256:0123456745674567456745674567456745674567456745674567456745674567' });
     expect(p.toolsFor(gh)).toEqual(['get_issue']);
     expect(p.decide(gh)).toMatchObject({ allowed: false, needsApproval: true, warning: 'docker/github-official is deprecated by policy: use docker/github-remote' });
     expect(p.decide(real.get('hubspot'))).toEqual({ allowed: false, needsApproval: false, reason: expect.stringMatching(/disabled in .*entries\."docker\/hubspot".*not approved by legal/) });
@@ -119,7 +119,7 @@ describe('allow, deny, approvals and entries', () => {
     expect(p.trust(real.get('ast-grep'))).toMatchObject({ status: 'allowed' });
 
     const r = planLaunch(gh, { settings: {}, secrets: { 'github.personal_access_token': 't' }, defaults: { memory: '1g', cpus: '2', pidsLimit: 512 }, overrides: p.overridesFor(gh) });
-    expect(r.ok && r.plan).toMatchObject({ image: 'ghcr.io/github/github-mcp-server@sha256:0123', memory: '384m', cpus: '0.5', pidsLimit: 64, network: 'default' });
+    expect(r.ok && r.plan).toMatchObject({ image: 'ghcr.io/github/github-mcp-server@sha256:0123456745674567456745674567456745674567456745674567456745674567', memory: '384m', cpus: '0.5', pidsLimit: 64, network: 'default' });
   });
 
   it('trust switches turn the defaults off', async () => {
@@ -148,6 +148,15 @@ describe('policy.yaml errors name the file and line', () => {
     await expect(Policy.load(f, sourceTypes)).rejects.toThrow(new RegExp(`${f.replace(/[.]/g, '\\.')}:2:7: deny: `));
     const g = policyFile('entries:\n  docker/a:\n    network: host\n');
     await expect(Policy.load(g, sourceTypes)).rejects.toThrow(/:3:14: entries\.docker\/a\.network: /);
+  });
+
+  it('an image that is not an image reference is refused with what is wrong with it', async () => {
+    const f = policyFile('entries:\n  docker/a:\n    image: "--privileged"\n');
+    await expect(Policy.load(f, sourceTypes)).rejects.toThrow(/:3:12: entries\.docker\/a\.image: image: "--privileged" is not an image reference: it starts with "-"/);
+    const g = policyFile('entries:\n  docker/a:\n    image: mcp/Postgres:1\n');
+    await expect(Policy.load(g, sourceTypes)).rejects.toThrow(/"Postgres" is not a name part/);
+    const ok = await Policy.load(policyFile(`entries:\n  docker/a:\n    image: mcp/postgres@sha256:${'e'.repeat(64)}\n`), sourceTypes);
+    expect(ok.overridesFor({ id: 'docker/a', aliases: [] }).image).toBe(`mcp/postgres@sha256:${'e'.repeat(64)}`);
   });
 });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
@@ -25,9 +25,22 @@ let reg: RunningRegistry;
 beforeAll(async () => {
   home = await makeHome({ sources: [{ name: 'test', type: 'file', path: join(repoRoot, 'test/fixtures/runtime-catalog') }], refresh: { onStart: false } });
   const standin = join(home, 'podman-standin');
+  // A second catalog naming its image the way the Docker catalog does: a short name.
+  await mkdir(join(home, 'short', 'servers', 'sqlite'), { recursive: true });
+  await writeFile(
+    join(home, 'short', 'servers', 'sqlite', 'server.yaml'),
+    toYaml({ name: 'sqlite', image: 'mcp/sqlite-mcp-server:1', type: 'server', about: { title: 'sqlite', description: 'A short-named image' }, source: { project: 'https://github.com/mcp-registry-test/sqlite' } }),
+  );
   await writeFile(
     join(home, 'config.yaml'),
-    toYaml({ sources: [{ name: 'test', type: 'file', path: join(repoRoot, 'test/fixtures/runtime-catalog') }], refresh: { onStart: false }, runtime: { podman: standin } }),
+    toYaml({
+      sources: [
+        { name: 'test', type: 'file', path: join(repoRoot, 'test/fixtures/runtime-catalog') },
+        { name: 'short', type: 'file', path: './short' },
+      ],
+      refresh: { onStart: false },
+      runtime: { podman: standin },
+    }),
   );
   const info = JSON.stringify({ version: { Version: '4.3.1' }, host: { security: { rootless: false }, ociRuntime: { name: 'runc' }, cgroupVersion: 'v2' } });
   await writeFile(
@@ -36,12 +49,15 @@ beforeAll(async () => {
       '#!/bin/sh',
       `dir="${home}"`,
       'echo "$*" >> "$dir/podman-calls.log"',
+      // The image reference is the last argument (after "--"); a pulled one leaves a file named after it.
+      'for a; do ref="$a"; done',
+      'mark="$dir/pulled-$(echo "$ref" | tr / _)"',
       'case "$1" in',
       `  info) echo '${info}' ;;`,
       "  ps) echo '[]' ;;",
       // `image exists` and `image inspect` (which prints the ID the start is pinned to) know the image once pulled.
-      `  image) [ -f "$dir/pulled" ] || exit 1; [ "$2" = inspect ] && echo ${IMAGE_ID}; exit 0 ;;`,
-      '  pull) echo "Trying to pull $2..." >&2; echo "Copying blob sha256:0123abcd done" >&2; echo "Writing manifest to image destination" >&2; touch "$dir/pulled"; echo "sha256:feedbeef" ;;',
+      `  image) [ -f "$mark" ] || exit 1; [ "$2" = inspect ] && echo ${IMAGE_ID}; exit 0 ;;`,
+      '  pull) echo "Trying to pull $ref..." >&2; echo "Copying blob sha256:0123abcd done" >&2; echo "Writing manifest to image destination" >&2; touch "$mark" "$dir/pulled"; echo "sha256:feedbeef" ;;',
       `  run) if [ -f "$dir/pulled" ]; then exec "${process.execPath}" "${TINY}"; else echo "Error: localhost/mcp-registry-test/tiny:1: image not known" >&2; exit 125; fi ;;`,
       '  *) exit 0 ;;',
       'esac',
@@ -69,7 +85,7 @@ describe('image pull and missing podman', () => {
     const messages = progress.map((p) => p.message ?? '');
     expect(messages).toEqual(expect.arrayContaining([expect.stringContaining('pulling localhost/mcp-registry-test/tiny:1'), expect.stringContaining('Copying blob')]));
     const calls = (await readFile(join(home, 'podman-calls.log'), 'utf8')).trim().split('\n');
-    const pull = calls.findIndex((c) => c.startsWith('pull localhost/mcp-registry-test/tiny:1'));
+    const pull = calls.findIndex((c) => c === 'pull -- localhost/mcp-registry-test/tiny:1');
     expect(pull).toBeGreaterThan(-1);
     // The image is looked up before anything runs, pulled because it is absent, then run once — by the ID it was
     // pinned to, and never letting podman pull on its own.
@@ -81,6 +97,22 @@ describe('image pull and missing podman', () => {
     expect(calls.findIndex((c) => c.startsWith('image inspect'))).toBeLessThan(pull);
     const echo = (await reg.client.callTool({ name: 'tiny__echo', arguments: { text: 'pulled and running' } })) as Result;
     expect(echo.content).toEqual([{ type: 'text', text: 'pulled and running' }]);
+  });
+
+  it('a short name (as the Docker catalog writes them) is looked up, pulled, run and pinned as docker.io/…, after "--"', async () => {
+    const before = (await readFile(join(home, 'podman-calls.log'), 'utf8')).trim().split('\n').length;
+    const add = (await reg.client.callTool({ name: 'registry-add', arguments: { id: 'short/sqlite' } }, undefined, { timeout: 60_000 })) as Result;
+    expect(add.isError, text(add)).toBeFalsy();
+    const calls = (await readFile(join(home, 'podman-calls.log'), 'utf8')).trim().split('\n').slice(before);
+    const q = 'docker.io/mcp/sqlite-mcp-server:1';
+    expect(calls).toContain(`image inspect --format {{.Id}} -- ${q}`);
+    expect(calls).toContain(`pull -- ${q}`);
+    expect(calls.some((c) => /(^|\s)mcp\/sqlite/.test(c))).toBe(false);
+    const run = calls.find((c) => c.startsWith('run '))!;
+    expect(run.endsWith(` -- ${IMAGE_ID}`)).toBe(true);
+    const info = (await reg.client.callTool({ name: 'registry-info', arguments: { id: 'short/sqlite' } })) as Result;
+    expect(info.structuredContent).toMatchObject({ pins: { pinned: { imageRef: q, imageId: IMAGE_ID } } });
+    await reg.client.callTool({ name: 'registry-remove', arguments: { id: 'short/sqlite' } });
   });
 
   it("a mounted tool's progress reaches a client that asked for it (and the call answers the same without)", async () => {

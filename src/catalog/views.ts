@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EntrySchema, isRunnable, requiredConfig, type Entry } from './entry.js';
+import { tryQualifyImageRef } from '../runtime/image-ref.js';
 
 /**
  * The shapes tools return (contract.md): compact for search results, whole for registry-info.
@@ -191,7 +192,8 @@ export function formatInfoText(v: InfoView): string {
   lines.push(`Sources: ${v.sources.map((s) => s.id).join(', ')}`);
   if (v.repository) lines.push(`Repository: ${v.repository}`);
   if (v.category) lines.push(`Category: ${v.category}${v.tags.length ? ` · tags: ${v.tags.slice(0, 10).join(', ')}` : ''}`);
-  const launches = v.launch.map((l) => (l.type === 'image' ? `image ${l.image}` : l.type === 'remote' ? `remote ${l.transport} ${l.url}` : l.type === 'package' ? `${l.registryType} package ${l.identifier}` : 'per-tool containers'));
+  // The image as podman will be asked for it (`mcp/x` is docker.io/mcp/x); the structured `launch` keeps the catalog's words.
+  const launches = v.launch.map((l) => (l.type === 'image' ? `image ${tryQualifyImageRef(l.image) ?? l.image}` : l.type === 'remote' ? `remote ${l.transport} ${l.url}` : l.type === 'package' ? `${l.registryType} package ${l.identifier}` : 'per-tool containers'));
   lines.push(`Runnable: ${v.runnable ? 'yes' : 'no'}${launches.length ? ` (${launches.join('; ')})` : ''}`);
   lines.push(`Trust: ${v.trust.status}${'reason' in v.trust && v.trust.reason ? ` — ${v.trust.reason}` : ''}`);
   if (v.requiredConfig.length) {

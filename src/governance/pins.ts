@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { formatImageRef, parseImageRef, tryQualifyImageRef } from '../runtime/image-ref.js';
 import type { StateData, StateStore } from '../runtime/state.js';
 
 /**
@@ -159,13 +160,9 @@ export const shortId = (id: string) => normalizeImageId(id).slice(0, 12);
  * the one approved even if the tag moves in between; otherwise the reference as it is.
  */
 export function imageRefForRun(ref: string, pinnedId?: string): string {
-  const digest = digestOf(ref);
-  if (digest) {
-    const name = ref.trim().slice(0, -(digest.length + 1));
-    // A tag is the part after the last ':' that follows the last '/' (a ':' before a '/' is a registry port).
-    const slash = name.lastIndexOf('/');
-    const colon = name.lastIndexOf(':');
-    return `${colon > slash ? name.slice(0, colon) : name}@${digest}`;
+  if (digestOf(ref)) {
+    const { domain, path, digest } = parseImageRef(ref.trim());
+    return formatImageRef({ domain, path, digest });
   }
   return pinnedId ? normalizeImageId(pinnedId) : ref;
 }
@@ -184,14 +181,15 @@ function readPins(d: StateData): Pins {
     if (!isObj(r) || typeof r.approvedAt !== 'string') continue;
     const rec: PinRecord = { approvedAt: r.approvedAt };
     if (typeof r.imageId === 'string') rec.imageId = r.imageId;
-    if (typeof r.imageRef === 'string') rec.imageRef = r.imageRef;
+    // Pins recorded before references were qualified name `mcp/x`: read as the `docker.io/mcp/x` they meant.
+    if (typeof r.imageRef === 'string') rec.imageRef = tryQualifyImageRef(r.imageRef) ?? r.imageRef;
     if (isHashMap(r.tools)) rec.tools = r.tools;
     if (typeof r.by === 'string') rec.by = r.by;
     const p = r.pending;
     if (isObj(p) && typeof p.seenAt === 'string') {
       rec.pending = { seenAt: p.seenAt };
       if (typeof p.imageId === 'string') rec.pending.imageId = p.imageId;
-      if (typeof p.imageRef === 'string') rec.pending.imageRef = p.imageRef;
+      if (typeof p.imageRef === 'string') rec.pending.imageRef = tryQualifyImageRef(p.imageRef) ?? p.imageRef;
       if (isHashMap(p.tools)) rec.pending.tools = p.tools;
     }
     out[id] = rec;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isRunnable, type Entry, type EnvSpec, type HeaderSpec, type ImageLaunch, type PackageLaunch, type RemoteLaunch } from '../catalog/entry.js';
+import { formatImageRef, parseQualified } from '../runtime/image-ref.js';
 import { shortHash } from '../runtime/naming.js';
 
 /**
@@ -190,13 +191,13 @@ function repository(url: string | undefined): Json | undefined {
 
 /** A full OCI reference: registry host and a tag (docker pulls `:latest` for a bare name; say so explicitly). */
 export function fullImageRef(image: string): string {
-  let ref = image.trim();
-  const first = ref.split('/')[0]!;
-  const hasHost = ref.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
-  if (!hasHost) ref = `docker.io/${ref.includes('/') ? ref : `library/${ref}`}`;
-  const lastSeg = ref.slice(ref.lastIndexOf('/') + 1);
-  if (!ref.includes('@') && !lastSeg.includes(':')) ref += ':latest';
-  return ref;
+  const ref = image.trim();
+  try {
+    const r = parseQualified(ref);
+    return formatImageRef(r.tag === undefined && r.digest === undefined ? { ...r, tag: 'latest' } : r);
+  } catch {
+    return ref; // not a reference: passed on as the source has it
+  }
 }
 
 /** Docker-style `${VAR}` / `$VAR` references in a header value become server.json `{VAR}` variables. */

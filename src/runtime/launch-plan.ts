@@ -4,6 +4,7 @@ import { isAbsolute } from 'node:path';
 import type { ErrorObject } from 'ajv';
 import type { ContainerSpec } from './podman.js';
 import type { Entry, EnvSpec, HeaderSpec, Launch, PackageLaunch, RemoteLaunch, SecretSpec } from '../catalog/entry.js';
+import { ImageRefError, isImageId, qualifyImageRef } from './image-ref.js';
 import { argumentSettingName, compileSchema, parametersSchema, settingSchema } from './settings.js';
 import { renderTemplateDetailed, templateSettings, TemplateError, type RenderOptions, type TemplateContext } from './templates.js';
 
@@ -205,7 +206,7 @@ class PlanBuilder {
     const plan: LaunchPlan = {
       kind: 'container',
       entryId: entry.id,
-      image: o.image ?? image,
+      image: runnableImage(entry.id, o.image ?? image),
       ...(command ? { command } : {}),
       env,
       secretEnv,
@@ -520,6 +521,21 @@ class PlanBuilder {
 function envTemplate(e: EnvSpec): string {
   // No value: the user supplies the variable itself, stored as a setting of the same name.
   return e.value ?? `{{${e.name}}}`;
+}
+
+/**
+ * The reference podman gets: checked against the reference grammar (so nothing like `--privileged` gets near a
+ * podman command line) and qualified as Docker would (`mcp/x` → `docker.io/mcp/x`).
+ */
+function runnableImage(id: string, ref: string): string {
+  if (isImageId(ref)) return ref;
+  try {
+    return qualifyImageRef(ref);
+  } catch (err) {
+    if (!(err instanceof ImageRefError)) throw err;
+    // policy.yaml's own `image` is checked when the policy loads: this one came from the catalog.
+    throw new PlanError(`has an image reference podman cannot use — ${err.message}. Fix the catalog entry, or give it a valid image in policy.yaml (entries: {"${id}": {image: "registry/name:tag"}})`);
+  }
 }
 
 function ociImage(p: PackageLaunch): string {

@@ -11,6 +11,7 @@ import { checkDigestRequired, imageRefForRun, type PinStore, type ToolCheck } fr
 import { credentialWarning } from '../governance/secret-scan.js';
 import type { Child, ChildTarget } from './child.js';
 import type { LaunchPlan } from './launch-plan.js';
+import { dockerHubPath, formatImageRef, parseImageRef, tryQualifyImageRef } from './image-ref.js';
 import { derivePrefix, Namer, prefixOf, prefixProblem } from './naming.js';
 import type { Podman } from './podman.js';
 import type { Governance, Policy, PolicyDecision } from './policy.js';
@@ -839,7 +840,9 @@ export class MountManager implements ToolProvider, ResourceProvider {
     try {
       await podman.pull(image, (line) => ctx?.progress(++step, undefined, line.slice(0, 200)));
     } catch (err) {
-      throw new ToolError(`${errorMessage(err)}. Check the image name and your network, or load the image with "podman load"/"podman pull" yourself.`);
+      const local = await localNamesake(podman, image);
+      const hint = local ? ` podman has ${local} (podman build names images localhost/…): to run that one, name it so in the catalog entry or in policy.yaml (entries: {"<id>": {image: "${local}"}}).` : '';
+      throw new ToolError(`${errorMessage(err)}.${hint} Check the image name and your network ("mcp-registry doctor" says whether this machine can pull), or load the image with "podman load"/"podman pull" yourself.`);
     }
     ctx?.progress(++step, undefined, `pulled ${image}`);
   }
@@ -1106,10 +1109,22 @@ export class MountManager implements ToolProvider, ResourceProvider {
   }
 }
 
+/**
+ * `localhost/x:tag` when a Docker Hub reference `x:tag` was not found and podman has that image: the name `podman
+ * build` gives, which podman's own short-name lookup used to find under `x:tag`.
+ */
+async function localNamesake(podman: Podman, ref: string): Promise<string | undefined> {
+  const path = dockerHubPath(ref);
+  if (!path) return undefined;
+  const { tag, digest } = parseImageRef(ref);
+  const local = formatImageRef({ domain: 'localhost', path: path.replace(/^library\//, ''), tag, digest });
+  return (await podman.imageExists(local).catch(() => false)) ? local : undefined;
+}
+
 function describeLaunch(entry: Entry): string {
   const l = entry.launch[0];
   if (!l) return '';
-  if (l.type === 'image') return `Image: ${l.image}.`;
+  if (l.type === 'image') return `Image: ${tryQualifyImageRef(l.image) ?? l.image}.`;
   if (l.type === 'package') return `Package: ${l.identifier}.`;
   if (l.type === 'remote') return `Remote endpoint: ${l.url}.`;
   return '';

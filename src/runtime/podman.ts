@@ -1,6 +1,7 @@
 /**
- * A small typed layer over the podman CLI. Always argument arrays (never a shell), always `cwd: '/'` (rootless
- * podman fails in a directory its user cannot read), and podman's stderr chatter is not a failure.
+ * A small typed layer over the podman CLI. Always argument arrays (never a shell), options ended with `--` before
+ * the first positional argument (an image reference or name can never be read as a flag), always `cwd: '/'`
+ * (rootless podman fails in a directory its user cannot read), and podman's stderr chatter is not a failure.
  * Secret values never appear in an argv: they travel as bare `-e NAME` with the value in podman's own environment.
  */
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -8,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { createLogger, errorMessage, type Logger } from '../log.js';
+import { ImageRefError, isImageId, parseImageRef } from './image-ref.js';
 
 export const INSTANCE_LABEL = 'io.mcp-registry.instance';
 export const ENTRY_LABEL = 'io.mcp-registry.entry';
@@ -60,7 +62,13 @@ export function buildRunArgs(spec: ContainerSpec, opts: RunArgsOptions = {}): st
     throw new ContainerSpecError(`container ${JSON.stringify(spec.name)}: ${msg}`);
   };
   if (!CONTAINER_NAME.test(spec.name)) bad('a container name is letters, digits, "_", "." and "-", starting with a letter or digit');
-  if (!spec.image || spec.image.startsWith('-') || /\s/.test(spec.image)) bad(`"${spec.image}" is not an image reference`);
+  if (!isImageId(spec.image)) {
+    try {
+      parseImageRef(spec.image);
+    } catch (err) {
+      bad(err instanceof ImageRefError ? err.message : `"${spec.image}" is not an image reference`);
+    }
+  }
   for (const k of Object.keys(spec.labels)) if (!k || k.includes('=')) bad(`label key "${k}" must be non-empty and free of "="`);
   for (const k of [...Object.keys(spec.env), ...Object.keys(spec.secretEnv)]) {
     if (!ENV_NAME.test(k)) bad(`"${k}" is not an environment variable name (letters, digits and _, not starting with a digit)`);
@@ -93,7 +101,7 @@ export function buildRunArgs(spec: ContainerSpec, opts: RunArgsOptions = {}): st
   for (const [k, v] of Object.entries(spec.env)) args.push('-e', `${k}=${v}`);
   for (const k of Object.keys(spec.secretEnv)) args.push('-e', k);
   for (const v of spec.volumes ?? []) args.push('-v', v);
-  args.push(...(spec.extraArgs ?? []), spec.image, ...(spec.command ?? []));
+  args.push(...(spec.extraArgs ?? []), '--', spec.image, ...(spec.command ?? []));
   return args;
 }
 
@@ -278,8 +286,8 @@ export class Podman {
   }
 
   async imageExists(ref: string): Promise<boolean> {
-    const r = await this.cli(['image', 'exists', ref]);
-    if (r.missing) throw new PodmanError(`podman not found ("${this.bin}")`, ['image', 'exists', ref]);
+    const r = await this.cli(['image', 'exists', '--', ref]);
+    if (r.missing) throw new PodmanError(`podman not found ("${this.bin}")`, ['image', 'exists', '--', ref]);
     return r.exitCode === 0;
   }
 
@@ -292,8 +300,8 @@ export class Podman {
     const marker = await this.imageStoreMarker();
     const cached = marker ? this.imageIds.get(ref) : undefined;
     if (cached && cached.marker === marker) return cached.id;
-    const r = await this.cli(['image', 'inspect', '--format', '{{.Id}}', ref]);
-    if (r.missing) throw new PodmanError(`podman not found ("${this.bin}")`, ['image', 'inspect', ref]);
+    const r = await this.cli(['image', 'inspect', '--format', '{{.Id}}', '--', ref]);
+    if (r.missing) throw new PodmanError(`podman not found ("${this.bin}")`, ['image', 'inspect', '--', ref]);
     const id = r.exitCode === 0 ? r.stdout.trim() || null : null;
     if (marker && id) this.imageIds.set(ref, { marker, id });
     return id;
@@ -315,7 +323,7 @@ export class Podman {
 
   /** `podman pull`; each stderr line (podman's progress) goes to onProgress. */
   async pull(ref: string, onProgress?: (line: string) => void, timeoutMs = 15 * 60_000): Promise<void> {
-    const args = ['pull', ref];
+    const args = ['pull', '--', ref];
     const sub = execa(this.bin, [...this.prefix, ...args], { ...this.execOptions(timeoutMs), stdout: 'ignore' });
     let pending = '';
     sub.stderr?.on('data', (chunk: Buffer) => {
@@ -360,7 +368,7 @@ export class Podman {
   /** Force-remove containers at once (no stop grace period); names that do not exist are ignored. */
   async remove(idsOrNames: string[]): Promise<void> {
     if (idsOrNames.length === 0) return;
-    await this.must(['rm', '-f', '-t', '0', '--ignore', ...idsOrNames]);
+    await this.must(['rm', '-f', '-t', '0', '--ignore', '--', ...idsOrNames]);
   }
 
   /**
@@ -404,7 +412,7 @@ export class Podman {
   async trialRun(): Promise<{ ok: boolean; detail: string }> {
     const dir = await mkdtemp(join(tmpdir(), 'mcp-registry-probe-'));
     try {
-      const r = await this.cli(['run', '--rm', '--pull', 'never', '--network', 'none', '--rootfs', dir, '/mcp-registry-probe'], 60_000);
+      const r = await this.cli(['run', '--rm', '--pull', 'never', '--network', 'none', '--rootfs', '--', dir, '/mcp-registry-probe'], 60_000);
       if (r.missing) return { ok: false, detail: `"${this.bin}" is not installed` };
       if (r.exitCode === 127) return { ok: true, detail: 'a container started' };
       return { ok: false, detail: `exit ${r.exitCode ?? '?'}: ${r.message}` };

@@ -6,6 +6,7 @@ import type { EntryVisibility } from '../http/server-json-out.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { errorMessage } from '../log.js';
 import { withFileLock } from '../util/file-lock.js';
+import { dockerHubPath, imageRefProblem, tryQualifyImageRef } from './image-ref.js';
 import { patternToRegExp } from './patterns.js';
 import type { LaunchOverrides } from './launch-plan.js';
 
@@ -96,7 +97,13 @@ export const EntryRuleSchema = z.strictObject({
   pidsLimit: z.number().int().positive().optional(),
   user: z.string().regex(/^[a-zA-Z0-9_.-]+(?::[a-zA-Z0-9_.-]+)?$/, 'user is a name or uid, optionally :group').optional(),
   readOnly: z.boolean().optional(),
-  image: z.string().regex(/^[^\s-][^\s]*$/, 'image is an image reference such as mcp/foo@sha256:…').optional(),
+  image: z
+    .string()
+    .superRefine((ref, ctx) => {
+      const why = imageRefProblem(ref);
+      if (why) ctx.addIssue({ code: 'custom', message: `image: ${why} (an image reference such as docker.io/mcp/foo@sha256:…)` });
+    })
+    .optional(),
   tools: z.array(z.string().min(1)).optional(),
   sunset: Sunset.optional(),
   remote: RemoteRuleSchema.optional(),
@@ -550,8 +557,8 @@ function dockerBuiltImage(entry: Entry, sourceTypes: Record<string, string>): st
   if (!entry.sources.some((s) => sourceTypes[s.source] === 'docker')) return undefined;
   for (const l of entry.launch) {
     if (l.type !== 'image') continue;
-    const ref = l.image.replace(/^(?:docker\.io|index\.docker\.io|registry-1\.docker\.io)\//, '');
-    if (ref.startsWith('mcp/')) return l.image;
+    // `mcp/x` is Docker Hub's `docker.io/mcp/x`, whichever of Hub's names it is written with.
+    if (dockerHubPath(l.image)?.startsWith('mcp/')) return tryQualifyImageRef(l.image);
   }
   return undefined;
 }
