@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile, mkdir, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,6 +109,18 @@ describe('buildRunArgs', () => {
     expect(joined).not.toContain('s3cr3t-value');
     // Options end before the image: nothing after it (the server's own arguments included) is read by podman.
     expect(args.slice(-3)).toEqual(['--', TINY_IMAGE, '--flag']);
+  });
+
+  it('hands a stored podman secret over as an env secret, by name only', () => {
+    const args = buildRunArgs(tinySpec({ podmanSecrets: { API_TOKEN: 'mcp-registry-1-2-abcdef0123-0123456789ab' } }));
+    expect(args[args.indexOf('--secret') + 1]).toBe('mcp-registry-1-2-abcdef0123-0123456789ab,type=env,target=API_TOKEN');
+    expect(args).not.toContain('API_TOKEN');
+    expect(args.indexOf('--secret')).toBeLessThan(args.indexOf('--'));
+    expect(() => buildRunArgs(tinySpec({ podmanSecrets: { API_TOKEN: 'a,type=mount' } }))).toThrow(/not a podman secret name/);
+    expect(() => buildRunArgs(tinySpec({ env: { API_TOKEN: 'x' }, podmanSecrets: { API_TOKEN: 's1' } }))).toThrow(/both as a setting and as a secret/);
+    expect(() => buildRunArgs(tinySpec({ secretEnv: { API_TOKEN: 'x' }, podmanSecrets: { API_TOKEN: 's1' } }))).toThrow(/twice as a secret/);
+    // A stored secret never passes through podman's environment, so podman's own variable names are no risk there.
+    expect(buildRunArgs(tinySpec({ podmanSecrets: { HOME: 's1' } }))).toContain('s1,type=env,target=HOME');
   });
 
   it('leaves out what is not asked for: limits where they cannot work, network none, read-only', () => {
@@ -280,6 +292,70 @@ describe('podman (rootful, or whatever this user gets)', () => {
     }
   });
 
+  it('stores a secret in podman for the start only: never in podman\'s argv, environment or container database, and gone once the server runs', async (ctx) => {
+    await requirePodman(ctx);
+    const v = (await podman.version())!;
+    const secret = `ps-${randomBytes(12).toString('hex')}`;
+    const staged = await podman.stageSecrets(instance, { TINY_SECRET: secret, TINY_EMPTY: '' }, { [INSTANCE_LABEL]: instance });
+    expect(staged.fallback).toBeUndefined();
+    const name = staged.refs.TINY_SECRET!;
+    expect(name).toMatch(new RegExp(`^mcp-registry-${instance}-[0-9a-f]{12}$`));
+    // podman refuses empty secrets, and an empty value hides nothing: it goes the plain way.
+    expect(staged.env).toEqual({ TINY_EMPTY: '' });
+    expect(await podman.listSecrets()).toContain(name);
+    const spec = tinySpec({ secretEnv: staged.env, podmanSecrets: staged.refs });
+    const { client, transport } = await connect(podman, spec);
+    try {
+      expect(await client.callTool({ name: 'echo_env', arguments: { name: 'TINY_SECRET' } })).toMatchObject({ content: [{ text: secret }] });
+      // Once the server runs, podman's store may forget it: the container keeps what it was given.
+      await podman.removeSecrets([name]);
+      expect(await podman.listSecrets()).not.toContain(name);
+      expect(await client.callTool({ name: 'echo_env', arguments: { name: 'TINY_SECRET' } })).toMatchObject({ content: [{ text: secret }] });
+      // Not on podman's command line, not in its environment (the old way put it there) …
+      expect(readFileSync(`/proc/${transport.pid}/cmdline`, 'utf8')).not.toContain(secret);
+      expect(readFileSync(`/proc/${transport.pid}/environ`, 'utf8')).not.toContain(secret);
+      // … not in podman's container database (the old way wrote it there, and it stayed after the container) …
+      const dbs = [join(v.graphRoot!, 'libpod', 'bolt_state.db'), join(v.graphRoot!, 'db.sql')].filter((f) => existsSync(f));
+      expect(dbs.length).toBeGreaterThan(0);
+      for (const db of dbs) expect(readFileSync(db).includes(secret), db).toBe(false);
+      // … and in "podman inspect" only where podman keeps every environment variable of a running container: its
+      // runtime configuration (config.json), which podman 4.3 shows as Config.Env (5.3 and later mask podman secrets).
+      const inspected = JSON.parse(execFileSync('podman', ['inspect', '--', spec.name], { cwd: '/' }).toString())[0] as { Config: { Env?: string[]; CreateCommand?: string[] } };
+      const { Env: _env, ...config } = inspected.Config;
+      expect(JSON.stringify({ ...inspected, Config: config })).not.toContain(secret);
+      expect(config.CreateCommand).toContain(`${name},type=env,target=TINY_SECRET`);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('reaps podman secrets a dead registry instance left, spares a live one\'s, and removes its own at shutdown', async (ctx) => {
+    await requirePodman(ctx);
+    await podman.probe();
+    const child = spawn('sleep', ['30']);
+    const deadInstance = newInstanceId(child.pid!);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const dead = new Podman();
+    await dead.probe();
+    const left = (await dead.stageSecrets(deadInstance, { A: 'dead-1', B: 'dead-2' })).refs;
+    const kept = (await podman.stageSecrets(instance, { A: 'live-1' })).refs;
+    try {
+      // Only this test's two instances are judged: other test files' registries run at the same time.
+      const ours = new Set([deadInstance, instance]);
+      const reaped = await podman.reapOrphanSecrets((i) => !ours.has(i) || instanceAlive(i));
+      expect(reaped.sort()).toEqual(Object.values(left).sort());
+      const now = await podman.listSecrets();
+      for (const n of Object.values(left)) expect(now).not.toContain(n);
+      expect(now).toContain(kept.A);
+      // Names that are not ours are never touched, and a name podman does not know is no error.
+      await podman.removeSecrets(['mcp-registry-no-such-secret']);
+    } finally {
+      await podman.removeOwnSecrets();
+    }
+    expect(await podman.listSecrets()).not.toContain(kept.A);
+  });
+
   it('removes the container when the client disconnects, and when the server crashes', async (ctx) => {
     await requirePodman(ctx);
     const a = tinySpec();
@@ -361,12 +437,22 @@ describe('rootless podman (as the unprivileged test user)', () => {
     const v = await rl.version();
     expect(v?.rootless).toBe(true);
     const secret = `rl-${randomBytes(8).toString('hex')}`;
-    const spec = tinySpec({ secretEnv: { TINY_SECRET: secret } });
+    // Secrets are per user in podman: stored in the user's own store, not root's.
+    const staged = await rl.stageSecrets(instance, { TINY_SECRET: secret });
+    expect(staged.fallback).toBeUndefined();
+    expect(await rl.listSecrets()).toContain(staged.refs.TINY_SECRET);
+    expect(await podman.listSecrets()).not.toContain(staged.refs.TINY_SECRET);
+    const spec = tinySpec({ secretEnv: staged.env, podmanSecrets: staged.refs });
     const cmd = rl.runCommand(spec);
     expect(cmd.args.slice(0, 4)).toEqual(['-u', ROOTLESS_USER, '--', 'podman']);
     if (!v?.resourceLimits) expect(cmd.args).not.toContain('--memory');
-    const { client, stderr } = await connect(rl, spec);
+    const { client, stderr, transport } = await connect(rl, spec);
     try {
+      await rl.removeSecrets(Object.values(staged.refs));
+      expect(await rl.listSecrets()).not.toContain(staged.refs.TINY_SECRET);
+      expect(readFileSync(`/proc/${transport.pid}/environ`, 'utf8')).not.toContain(secret);
+      const db = join(v!.graphRoot!, 'libpod', 'bolt_state.db');
+      if (existsSync(db)) expect(readFileSync(db).includes(secret)).toBe(false);
       const info = await sandboxInfo(client);
       expect(info.uid).toBe(65534);
       expect(info.rootWritable).toBe(false);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
 import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -25,7 +26,8 @@ import { repoRoot } from './helpers/shared-data.js';
  */
 
 const CATALOG = join(repoRoot, 'test/fixtures/runtime-catalog');
-const SECRET = 'sekr1t-Value-that-must-never-leak-42';
+// Unique per run: podman's database keeps what older code wrote into it, and other runs share that database.
+const SECRET = `sekr1t-Value-that-must-never-leak-${randomBytes(6).toString('hex')}`;
 const REMOTE_KEY = 'remote-key-0123456789';
 const podman = new Podman();
 
@@ -233,9 +235,16 @@ describe('runtime over stdio (issue 3)', () => {
     for (const f of files) if ((await readFile(f)).includes(SECRET)) holders.push(f);
     expect(holders).toEqual([join(home, 'state', 'secrets.json')]);
     expect((await stat(join(home, 'state', 'secrets.json'))).mode & 0o777).toBe(0o600);
-    // … and on no command line of any process (podman gets it through its environment).
+    // … and on no command line of any process …
     expect(await cmdlinesContaining(SECRET)).toEqual([]);
-    expect(await cmdlinesContaining('TINY_API_TOKEN')).not.toEqual([]);
+    const runs = await cmdlinesContaining('target=TINY_API_TOKEN');
+    expect(runs).not.toEqual([]);
+    // … nor in the environment of the podman that runs it (it gets a podman secret), nor in podman's container
+    // database; and the podman secret itself is gone from podman's store once the server runs.
+    for (const hit of runs) expect((await readFile(`/proc/${hit.split(':')[0]}/environ`).catch(() => Buffer.from(''))).includes(SECRET), hit).toBe(false);
+    const graphRoot = (await podman.version())!.graphRoot!;
+    expect((await readFile(join(graphRoot, 'libpod', 'bolt_state.db'))).includes(SECRET)).toBe(false);
+    expect((await podman.listSecrets()).filter((n) => n.startsWith(`mcp-registry-${instanceOf(reg)}`))).toEqual([]);
   });
 
   it('adds the remote stand-in: header secret sent, tools proxied, its own list_changed forwarded', async () => {

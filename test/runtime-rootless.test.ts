@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { chown, mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
+import { chown, mkdtemp, readdir, readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,14 +59,29 @@ describe('runtime, rootless', () => {
     try {
       const status = await call('registry-status');
       expect(status.structuredContent).toMatchObject({ runtime: { rootless: true } });
+      // A secret reaches the rootless container as a podman secret of the user's own store.
+      const secret = `rootless-${Date.now().toString(36)}-secret-value`;
+      const set = await call('registry-config-set', { id: 'test/tiny', values: { TINY_API_TOKEN: secret } });
+      expect(set.isError, JSON.stringify(set)).toBeFalsy();
       const add = await call('registry-add', { id: 'test/tiny' });
       expect(add.isError, `${JSON.stringify(add)}\n${stderr.slice(-3000)}`).toBeFalsy();
+      expect((await call('tiny__env_has', { name: 'TINY_API_TOKEN' })).structuredContent).toMatchObject({ set: true, length: secret.length });
       expect((await call('tiny__echo', { text: 'rootless hello' })).content).toEqual([{ type: 'text', text: 'rootless hello' }]);
       const info = (await call('registry-exec', { tool: 'tiny__sandbox_info' })).structuredContent as Record<string, unknown>;
       expect(info).toMatchObject({ uid: 65534, rootWritable: false, tmpWritable: true, interfaces: ['lo'], capEff: '0000000000000000' });
       const mine = (await podman.listContainers({ [INSTANCE_LABEL]: '' })).filter((c) => c.labels[ENTRY_LABEL] === 'test/tiny');
       expect(mine.length).toBeGreaterThanOrEqual(1);
       instance = mine.find((c) => c.name.endsWith('-tiny'))!.labels[INSTANCE_LABEL]!;
+      // Gone from the user's secret store once the server runs; never in the environment of the podman running it.
+      expect((await podman.listSecrets()).filter((n) => n.startsWith(`mcp-registry-${instance}-`))).toEqual([]);
+      let checked = 0;
+      for (const pid of (await readdir('/proc')).filter((p) => /^\d+$/.test(p))) {
+        const cmd = await readFile(`/proc/${pid}/cmdline`).catch(() => null);
+        if (!cmd?.includes('target=TINY_API_TOKEN')) continue;
+        checked++;
+        expect((await readFile(`/proc/${pid}/environ`).catch(() => Buffer.from(''))).includes(secret)).toBe(false);
+      }
+      expect(checked).toBeGreaterThan(0);
     } finally {
       await client.close();
     }

@@ -13,7 +13,7 @@ import type { Child, ChildTarget } from './child.js';
 import type { LaunchPlan } from './launch-plan.js';
 import { dockerHubPath, formatImageRef, parseImageRef, tryQualifyImageRef } from './image-ref.js';
 import { derivePrefix, Namer, prefixOf, prefixProblem } from './naming.js';
-import type { Podman } from './podman.js';
+import type { Podman, StagedSecrets } from './podman.js';
 import type { Governance, Policy, PolicyDecision } from './policy.js';
 import { Redactor } from './redact.js';
 import type { MountRecord, SecretStore, StateStore } from './state.js';
@@ -617,7 +617,9 @@ export class MountManager implements ToolProvider, ResourceProvider {
     if (!this.ranContainers) return;
     try {
       const { podman, instance, mod } = await this.deps.containers();
-      const left = await podman.listContainers({ [mod.INSTANCE_LABEL]: instance });
+      // Secrets of a start the shutdown did not wait for (removeSecrets never throws).
+      const secrets = podman.removeOwnSecrets();
+      const left = await podman.listContainers({ [mod.INSTANCE_LABEL]: instance }).finally(() => secrets);
       if (left.length) {
         await podman.remove(left.map((c) => c.id));
         this.log.info(`removed ${left.length} container(s) of this instance that were still there`);
@@ -789,15 +791,20 @@ export class MountManager implements ToolProvider, ResourceProvider {
       if (!pin.ok) throw refused(pin.message);
     }
     const image = imageRefForRun(plan.image, imageId);
+    const secrets = await kit.podman.stageSecrets(kit.instance, plan.secretEnv, { [kit.mod.INSTANCE_LABEL]: kit.instance, [kit.mod.ENTRY_LABEL]: plan.entryId });
     try {
-      return await Child.start(this.containerTarget(kit, mount, plan, image), childOpts);
+      return await Child.start(this.containerTarget(kit, mount, plan, image, secrets), childOpts);
     } catch (err) {
       if (/already in use/i.test(errorMessage(err))) {
         // A container of ours from a previous start has not been removed yet (its `--rm` still running).
         await kit.podman.remove([kit.mod.containerName(kit.instance, mount.prefix)]);
-        return Child.start(this.containerTarget(kit, mount, plan, image), childOpts);
+        return await Child.start(this.containerTarget(kit, mount, plan, image, secrets), childOpts);
       }
       throw err;
+    } finally {
+      // Once the server answers, podman has copied the values into the container's runtime configuration; a start
+      // that failed needs them no more either. Every restart stores them afresh.
+      await kit.podman.removeSecrets(Object.values(secrets.refs));
     }
   }
 
@@ -812,13 +819,14 @@ export class MountManager implements ToolProvider, ResourceProvider {
     return id;
   }
 
-  private containerTarget(kit: ContainerKit, mount: Mount, plan: Extract<LaunchPlan, { kind: 'container' }>, image: string): ChildTarget {
+  private containerTarget(kit: ContainerKit, mount: Mount, plan: Extract<LaunchPlan, { kind: 'container' }>, image: string, secrets: StagedSecrets): ChildTarget {
     const cmd = kit.podman.runCommand({
       name: kit.mod.containerName(kit.instance, mount.prefix),
       image,
       labels: { [kit.mod.INSTANCE_LABEL]: kit.instance, [kit.mod.ENTRY_LABEL]: plan.entryId },
       env: plan.env,
-      secretEnv: plan.secretEnv,
+      secretEnv: secrets.env,
+      podmanSecrets: secrets.refs,
       command: plan.command,
       volumes: plan.volumes,
       user: plan.user,

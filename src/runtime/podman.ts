@@ -2,8 +2,11 @@
  * A small typed layer over the podman CLI. Always argument arrays (never a shell), options ended with `--` before
  * the first positional argument (an image reference or name can never be read as a flag), always `cwd: '/'`
  * (rootless podman fails in a directory its user cannot read), and podman's stderr chatter is not a failure.
- * Secret values never appear in an argv: they travel as bare `-e NAME` with the value in podman's own environment.
+ * Secret values never appear in an argv: they go into podman's secret store through stdin, one secret per container
+ * start (`--secret NAME,type=env,target=VAR`), removed once the container runs; a podman without env secrets gets
+ * bare `-e NAME` with the value in its own environment.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,8 +23,13 @@ export interface ContainerSpec {
   labels: Record<string, string>;
   /** Non-secret environment: `-e K=V` (visible in the process list). */
   env: Record<string, string>;
-  /** Secrets: only `-e NAME` goes on the command line; the value reaches podman through its environment. */
+  /**
+   * Secrets passed the fallback way: only `-e NAME` goes on the command line; the value reaches podman through its
+   * environment (where podman also keeps it in its container database).
+   */
   secretEnv: Record<string, string>;
+  /** Secrets already in podman's secret store (`stageSecrets`): variable name → podman secret name. */
+  podmanSecrets?: Record<string, string>;
   command?: string[];
   /** `-v` arguments as podman takes them, e.g. `/host/dir:/data:ro`. */
   volumes?: string[];
@@ -45,6 +53,8 @@ export interface RunArgsOptions {
 }
 
 const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+/** What podman accepts as a secret name. */
+const SECRET_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,62}[a-zA-Z0-9])?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /**
  * Variables that podman (a Go program), its helpers and the dynamic loader read from their own environment. Secrets
@@ -70,10 +80,13 @@ export function buildRunArgs(spec: ContainerSpec, opts: RunArgsOptions = {}): st
     }
   }
   for (const k of Object.keys(spec.labels)) if (!k || k.includes('=')) bad(`label key "${k}" must be non-empty and free of "="`);
-  for (const k of [...Object.keys(spec.env), ...Object.keys(spec.secretEnv)]) {
+  const stored = spec.podmanSecrets ?? {};
+  for (const k of [...Object.keys(spec.env), ...Object.keys(spec.secretEnv), ...Object.keys(stored)]) {
     if (!ENV_NAME.test(k)) bad(`"${k}" is not an environment variable name (letters, digits and _, not starting with a digit)`);
-    if (k in spec.env && k in spec.secretEnv) bad(`"${k}" is given both as a setting and as a secret`);
+    if (k in spec.env && (k in spec.secretEnv || k in stored)) bad(`"${k}" is given both as a setting and as a secret`);
+    if (k in spec.secretEnv && k in stored) bad(`"${k}" is given twice as a secret`);
   }
+  for (const name of Object.values(stored)) if (!SECRET_NAME.test(name)) bad(`"${name}" is not a podman secret name`);
   for (const k of Object.keys(spec.secretEnv)) {
     if (PODMAN_READS.test(k)) bad(`"${k}" cannot hold a secret: secrets reach the container through podman's own environment, and podman itself reads ${k}; this entry cannot be run with that secret set (remove it with registry-config-set, value "")`);
   }
@@ -100,9 +113,30 @@ export function buildRunArgs(spec: ContainerSpec, opts: RunArgsOptions = {}): st
   }
   for (const [k, v] of Object.entries(spec.env)) args.push('-e', `${k}=${v}`);
   for (const k of Object.keys(spec.secretEnv)) args.push('-e', k);
+  for (const [k, name] of Object.entries(stored)) args.push('--secret', `${name},type=env,target=${k}`);
   for (const v of spec.volumes ?? []) args.push('-v', v);
   args.push(...(spec.extraArgs ?? []), '--', spec.image, ...(spec.command ?? []));
   return args;
+}
+
+/**
+ * A fresh podman secret name for one secret of one container start: `mcp-registry-<instance>-<random>`. The instance
+ * is in the name because podman 4.3 cannot list secrets by label, and a registry that was killed leaves its secrets
+ * to the next one to reap; nothing else fits podman's 64 characters.
+ */
+export function secretName(instance: string): string {
+  return `mcp-registry-${instance}-${randomBytes(6).toString('hex')}`;
+}
+const INSTANCE_SECRET = /^mcp-registry-(\d+-\d+-[0-9a-f]{10})-[0-9a-f]{12}$/;
+
+/** Secrets of one container start, as `stageSecrets` left them. */
+export interface StagedSecrets {
+  /** Variable → podman secret name (`ContainerSpec.podmanSecrets`). */
+  refs: Record<string, string>;
+  /** Values still to be passed the fallback way (`ContainerSpec.secretEnv`). */
+  env: Record<string, string>;
+  /** Why the fallback was used for some or all of them. */
+  fallback?: string;
 }
 
 /** `mcp-registry-<instance>-<prefix>`, cleaned to what podman accepts in a name. */
@@ -127,6 +161,20 @@ export interface PodmanVersion {
   /** Where podman keeps images (`store.graphRoot`) and with which driver. */
   graphRoot?: string;
   graphDriver?: string;
+  /** Whether `--secret NAME,type=env` works (podman >= 3.2): secrets then bypass podman's environment. */
+  envSecrets: boolean;
+  /** Whether `podman secret create --label` works (podman >= 4.3). */
+  secretLabels: boolean;
+  /** registries.conf `unqualified-search-registries` (where podman itself would look for a short name). */
+  searchRegistries: string[];
+}
+
+/** Whether a podman version string (`4.3.1`, `5.0.0-dev`) is at least major.minor. */
+export function versionAtLeast(version: string, major: number, minor: number): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(version);
+  if (!m) return false;
+  const [a, b] = [Number(m[1]), Number(m[2])];
+  return a > major || (a === major && b >= minor);
 }
 
 export type PodmanProbe =
@@ -196,6 +244,9 @@ export class Podman {
   /** The last successful probe, for the synchronous runCommand. */
   private facts?: PodmanVersion;
   private warnedLimits = false;
+  private warnedSecrets = false;
+  /** Podman secrets this object created and has not removed yet (removed at shutdown at the latest). */
+  private readonly liveSecrets = new Set<string>();
 
   constructor(opts: PodmanOptions = {}) {
     this.bin = opts.bin ?? 'podman';
@@ -259,13 +310,19 @@ export class Podman {
         version?: { Version?: string };
         host?: { security?: { rootless?: boolean }; ociRuntime?: { name?: string }; cgroupVersion?: string };
         store?: { graphRoot?: string; graphDriverName?: string };
+        registries?: { search?: unknown };
       };
       const rootless = Boolean(info.host?.security?.rootless);
       const cgroupVersion = info.host?.cgroupVersion;
+      const version = info.version?.Version ?? 'unknown';
+      const search = info.registries?.search;
       return {
         ok: true,
         version: {
-          version: info.version?.Version ?? 'unknown',
+          version,
+          envSecrets: versionAtLeast(version, 3, 2),
+          secretLabels: versionAtLeast(version, 4, 3),
+          searchRegistries: Array.isArray(search) ? search.filter((x): x is string => typeof x === 'string') : [],
           rootless,
           runtime: info.host?.ociRuntime?.name ?? 'unknown',
           cgroupVersion,
@@ -378,6 +435,7 @@ export class Podman {
   async reapOrphans(isInstanceAlive: (instance: string) => boolean = instanceAlive): Promise<string[]> {
     const all = await this.listContainers({ [INSTANCE_LABEL]: '' });
     const dead = all.filter((c) => !isInstanceAlive(c.labels[INSTANCE_LABEL] ?? ''));
+    await this.reapOrphanSecrets(isInstanceAlive).catch((err) => this.log.warn(`could not remove podman secrets of registry instances that are gone: ${errorMessage(err)}`));
     if (dead.length === 0) return [];
     await this.remove(dead.map((c) => c.id));
     const names = dead.map((c) => c.name);
@@ -385,9 +443,100 @@ export class Podman {
     return names;
   }
 
+  // ---- secrets -----------------------------------------------------------------------------------------------
+
   /**
-   * What an stdio transport needs to spawn `podman run …` for the spec: the secret values are added to podman's
-   * environment (and nowhere else). Resource limits are left out where podman would ignore them (known once
+   * Put the secret values of one container start into podman's secret store: each under a fresh name, the value on
+   * podman's stdin (never in an argv, never in podman's environment, so never in its container database). Podman
+   * copies them into the container's runtime configuration when it starts it; `removeSecrets` then drops them from
+   * the store. Where podman cannot (no env secrets, or creating one fails) the values come back in `env` for the
+   * fallback way; so do empty ones (podman refuses an empty secret, and an empty value hides nothing).
+   */
+  async stageSecrets(instance: string, values: Record<string, string>, labels: Record<string, string> = {}): Promise<StagedSecrets> {
+    const wanted = Object.entries(values).filter(([, v]) => v !== '');
+    const empty = Object.fromEntries(Object.entries(values).filter(([, v]) => v === ''));
+    if (!wanted.length) return { refs: {}, env: { ...values } };
+    const facts = this.facts;
+    const fallback = (why: string): StagedSecrets => {
+      if (!this.warnedSecrets) {
+        this.warnedSecrets = true;
+        this.log.warn(`secrets reach containers through podman's environment (and podman's container database): ${why}`);
+      }
+      return { refs: {}, env: { ...values }, fallback: why };
+    };
+    if (!facts?.envSecrets) return fallback(facts ? `podman ${facts.version} has no environment secrets (podman 3.2 or newer has)` : 'podman was not probed');
+    const refs: Record<string, string> = {};
+    const tried: string[] = [];
+    try {
+      for (const [k, v] of wanted) {
+        const name = secretName(instance);
+        // Removed on failure too: a create that timed out may have stored it all the same.
+        tried.push(name);
+        await this.createSecret(name, v, facts.secretLabels ? labels : {});
+        refs[k] = name;
+      }
+    } catch (err) {
+      await this.removeSecrets(tried);
+      return fallback(errorMessage(err));
+    }
+    return { refs, env: empty };
+  }
+
+  private async createSecret(name: string, value: string, labels: Record<string, string>): Promise<void> {
+    const args = ['secret', 'create'];
+    for (const [k, v] of Object.entries(labels)) args.push('--label', `${k}=${v}`);
+    args.push('--', name, '-');
+    const { stdin: _ignored, ...opts } = this.execOptions(30_000);
+    // Tracked before podman runs: a secret created by a call that then timed out is still removed at shutdown.
+    this.liveSecrets.add(name);
+    // `podman secret create NAME -` insists on a FIFO for stdin, and Node gives a child a socket: `cat` in between
+    // turns one into the other. The script is fixed; podman and its arguments are passed to it as "$@".
+    const r = await execa('sh', ['-c', 'cat | exec "$@"', 'sh', this.bin, ...this.prefix, ...args], { ...opts, input: value });
+    if (r.code === 'ENOENT' || r.exitCode === 127) throw new PodmanError(`podman not found ("${this.bin}")`, args);
+    if (r.failed) {
+      const why = r.timedOut ? 'timed out' : tail(String(r.stderr ?? '')) || r.shortMessage;
+      throw new PodmanError(`podman secret create failed: ${why}`, args, r.exitCode, String(r.stderr ?? ''));
+    }
+  }
+
+  /** Remove podman secrets; names podman does not know (any more) are fine. Never throws: a failure is logged. */
+  async removeSecrets(names: string[]): Promise<void> {
+    if (!names.length) return;
+    const r = await this.cli(['secret', 'rm', '--', ...names]);
+    for (const n of names) this.liveSecrets.delete(n);
+    if (!r.failed || r.missing) return;
+    // podman goes on after a name it does not know, and says so with "no such secret".
+    const other = r.stderr.split('\n').filter((l) => l.startsWith('Error') && !/no such secret/i.test(l));
+    if (other.length || r.timedOut) this.log.warn(`could not remove podman secret(s) ${names.join(', ')}: ${r.timedOut ? r.message : other.join('; ')}`);
+  }
+
+  /** Remove every secret this object created and has not removed yet (shutdown). */
+  removeOwnSecrets(): Promise<void> {
+    return this.removeSecrets([...this.liveSecrets]);
+  }
+
+  /** Names of all podman secrets of this user. */
+  async listSecrets(): Promise<string[]> {
+    const out = await this.must(['secret', 'ls', '--noheading', '--format', '{{.Name}}']);
+    return out.split('\n').map((l) => l.trim()).filter(Boolean);
+  }
+
+  /** Remove secrets a registry instance that is gone left behind (killed between create and remove). */
+  async reapOrphanSecrets(isInstanceAlive: (instance: string) => boolean = instanceAlive): Promise<string[]> {
+    if (!this.facts?.envSecrets) return [];
+    const dead = (await this.listSecrets()).filter((n) => {
+      const m = INSTANCE_SECRET.exec(n);
+      return m && !isInstanceAlive(m[1]!);
+    });
+    if (!dead.length) return [];
+    await this.removeSecrets(dead);
+    this.log.info(`removed ${dead.length} podman secret(s) left by registry instances that are gone`);
+    return dead;
+  }
+
+  /**
+   * What an stdio transport needs to spawn `podman run …` for the spec: the fallback secret values (`secretEnv`) are
+   * added to podman's environment (and nowhere else). Resource limits are left out where podman would ignore them (known once
    * `probe()`/`version()` has answered; `opts.resourceLimits` overrides).
    */
   runCommand(spec: ContainerSpec, opts: RunArgsOptions = {}): RunCommand {
