@@ -7,10 +7,13 @@ import { access, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
+import { EnvHttpProxyAgent, fetch as undiciFetch } from 'undici';
 import { loadConfig, type RegistryConfig } from './config.js';
 import { errorMessage } from './log.js';
 import type { RegistryPaths } from './paths.js';
-import { Podman } from './runtime/podman.js';
+import { newInstanceId } from './runtime/instance.js';
+import { Podman, type PodmanVersion, type RegistryEndpoint } from './runtime/podman.js';
+import { networkProblem } from './sources/network-error.js';
 
 export interface DoctorCheck {
   name: string;
@@ -24,6 +27,17 @@ export interface DoctorResult {
   ok: boolean;
   checks: DoctorCheck[];
 }
+
+export interface DoctorOptions {
+  /** The registry API whose reachability says whether pulls can work (default Docker Hub's). */
+  registryUrl?: string;
+}
+
+/** Docker Hub's registry API: where podman pulls `docker.io/…` from. A reachable one answers 401 (a token challenge). */
+export const DOCKER_HUB_API = 'https://registry-1.docker.io/v2/';
+const REGISTRY_TIMEOUT_MS = 5_000;
+/** The system CA stores Go (podman) reads on Linux; the first that exists is the one it trusts. */
+const SYSTEM_CA_FILES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/ca-bundle.pem', '/etc/pki/tls/cacert.pem', '/etc/ssl/cert.pem'];
 
 const INSTALL_PODMAN = 'sudo apt-get install -y --no-install-recommends podman runc catatonit uidmap   # Debian/Ubuntu; elsewhere see https://podman.io/docs/installation';
 
@@ -69,7 +83,88 @@ async function startFix(detail: string, rootless: boolean): Promise<string> {
   return 'run `podman --log-level=debug run --rm --network none --rootfs "$(mktemp -d)" /x` to see where it fails';
 }
 
-async function podmanChecks(podman: Podman): Promise<DoctorCheck[]> {
+/** Whether the registry answers at all (any HTTP status), reached the way podman would: system CAs, proxy variables. */
+async function reachRegistry(url: string): Promise<{ ok: true; status: number } | { ok: false; why: string }> {
+  let ca: string | undefined;
+  for (const f of SYSTEM_CA_FILES) {
+    ca = await readFile(f, 'utf8').catch(() => undefined);
+    if (ca) break;
+  }
+  const tls = ca ? { ca } : {};
+  const dispatcher = new EnvHttpProxyAgent({ connect: tls, requestTls: tls, proxyTls: tls });
+  try {
+    const r = await undiciFetch(url, { dispatcher, redirect: 'manual', signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS) });
+    await r.body?.cancel().catch(() => undefined);
+    return { ok: true, status: r.status };
+  } catch (err) {
+    return { ok: false, why: networkProblem(err, REGISTRY_TIMEOUT_MS) };
+  } finally {
+    await dispatcher.destroy().catch(() => undefined);
+  }
+}
+
+/** The registry API (`/v2/`) of a registries.conf location: Docker Hub's own, or the host of a mirror. */
+function registryApi(e: RegistryEndpoint): string {
+  if (e.location === 'docker.io') return DOCKER_HUB_API;
+  return `${e.insecure ? 'http' : 'https'}://${e.location.split('/')[0]}/v2/`;
+}
+
+/**
+ * Whether `registry-add` could pull an image podman does not have: a registry podman pulls docker.io images from
+ * (a mirror from registries.conf, or Docker Hub) answering, and what podman would do with a short name (we qualify
+ * names ourselves, so its search list does not matter, but say so).
+ */
+async function pullCheck(v: PodmanVersion, hubUrl: string): Promise<DoctorCheck> {
+  const search = v.searchRegistries.length
+    ? `Podman itself would search ${v.searchRegistries.join(', ')} for a short name`
+    : 'Podman has no unqualified-search registries (registries.conf), so it could not pull a short name such as mcp/postgres by itself';
+  const names = `${search}; mcp-registry names images as Docker does (mcp/postgres is docker.io/mcp/postgres), so short names work either way`;
+  const tried: string[] = [];
+  for (const e of v.dockerHubSources) {
+    const url = e.location === 'docker.io' ? hubUrl : registryApi(e);
+    const what = `${e.location === 'docker.io' ? '' : 'mirror '}${new URL(url).host}`;
+    const r = await reachRegistry(url);
+    if (r.ok && r.status < 500) return { name: 'image pulls', ok: true, detail: `${what} answers (HTTP ${r.status}): images podman does not have can be pulled. ${names}.` };
+    tried.push(`${what} ${r.ok ? `answers HTTP ${r.status}` : `cannot be reached (${r.why})`}`);
+  }
+  return {
+    name: 'image pulls',
+    ok: false,
+    optional: true,
+    detail: `${tried.join('; ')}: a server whose image podman does not have yet cannot start; servers whose images are already here ("podman images") run as usual. ${names}.`,
+    fix: [
+      'bring images in without a registry: podman load -i image.tar (from "podman save" on a machine that can pull), or podman build -t docker.io/mcp/NAME:TAG .',
+      'or use a registry mirror you can reach, in /etc/containers/registries.conf (rootless: ~/.config/containers/registries.conf):',
+      '[[registry]]',
+      'location = "docker.io"',
+      '[[registry.mirror]]',
+      'location = "mirror.example.com"',
+      'behind a proxy: set HTTPS_PROXY for the registry (podman uses it)',
+    ].join('\n'),
+  };
+}
+
+/** How secrets reach containers: podman secrets (a store-and-remove round trip proves it), else podman's environment. */
+async function secretsCheck(podman: Podman, v: PodmanVersion): Promise<DoctorCheck> {
+  const fallback = 'secrets reach containers through podman\'s environment, where podman also writes them into its container database';
+  if (!v.envSecrets) {
+    return { name: 'container secrets', ok: false, optional: true, detail: `podman ${v.version} has no environment secrets: ${fallback}`, fix: 'upgrade podman to 3.2 or newer' };
+  }
+  const staged = await podman.stageSecrets(newInstanceId(), { MCP_REGISTRY_DOCTOR: 'doctor-probe' });
+  await podman.removeSecrets(Object.values(staged.refs));
+  if (staged.fallback) {
+    return { name: 'container secrets', ok: false, optional: true, detail: `podman secret create failed (${staged.fallback}): ${fallback}`, fix: 'podman secret ls   # shows what is wrong with podman\'s secret store' };
+  }
+  return {
+    name: 'container secrets',
+    ok: true,
+    detail:
+      'secrets go to each container as podman secrets, stored for its start and removed once it runs: never in podman\'s environment or its container database. ' +
+      'While a server runs, its environment, secrets included, is in the container\'s runtime configuration (config.json), which "podman inspect" reads: whoever can use this user\'s podman can see it there.',
+  };
+}
+
+async function podmanChecks(podman: Podman, opts: DoctorOptions = {}): Promise<DoctorCheck[]> {
   const probe = await podman.probe(true);
   if (!probe.ok) {
     return [
@@ -112,6 +207,7 @@ async function podmanChecks(podman: Podman): Promise<DoctorCheck[]> {
         },
   );
   if (v.rootless) checks.push(await rootlessNetworkCheck());
+  checks.push(await secretsCheck(podman, v), await pullCheck(v, opts.registryUrl ?? DOCKER_HUB_API));
   return checks;
 }
 
@@ -188,11 +284,11 @@ function nodeCheck(): DoctorCheck {
 }
 
 /** Checks everything; `podman` defaults to the binary config.yaml names (runtime.podman). */
-export async function runDoctor(paths: RegistryPaths, podman?: Podman): Promise<DoctorResult> {
+export async function runDoctor(paths: RegistryPaths, podman?: Podman, opts: DoctorOptions = {}): Promise<DoctorResult> {
   const { check: config, config: loaded } = await configCheck(paths.configFile);
   const bin = loaded?.runtime.podman;
   const [podmanResults, git, cache, sources, state, secrets] = await Promise.all([
-    podmanChecks(podman ?? new Podman({ bin })),
+    podmanChecks(podman ?? new Podman({ bin }), opts),
     gitCheck(),
     writableCheck('cache directory', paths.cacheDir),
     writableCheck('sources directory', paths.sourcesDir),
@@ -211,10 +307,13 @@ export function formatDoctor(result: DoctorResult): string {
   });
   const problems = result.checks.filter((c) => !c.ok && !c.optional).length;
   const warnings = result.checks.filter((c) => !c.ok && c.optional).length;
+  // Whether images can come from a registry changes what "ready" means: say which it is.
+  const pulls = result.checks.find((c) => c.name === 'image pulls');
+  const which = pulls && !pulls.ok ? ' whose images podman already has (no registry to pull others from: see "image pulls")' : '';
   lines.push(
     problems
       ? `${problems} problem${problems === 1 ? '' : 's'} to fix before servers can run.`
-      : `Ready to run servers${warnings ? ` (${warnings} limitation${warnings === 1 ? '' : 's'} noted above)` : ''}.`,
+      : `Ready to run servers${which}${warnings ? ` (${warnings} limitation${warnings === 1 ? '' : 's'} noted above)` : ''}.`,
   );
   return lines.join('\n');
 }

@@ -482,8 +482,57 @@ describe('doctor', () => {
       expect(res.ok, text).toBe(true);
       expect(res.checks.find((c) => c.name === 'container start')).toMatchObject({ ok: true });
       expect(res.checks.find((c) => c.name === 'git')).toMatchObject({ ok: true });
-      expect(text).toMatch(/Ready to run servers/);
+      expect(res.checks.find((c) => c.name === 'container secrets')).toMatchObject({ ok: true, detail: expect.stringContaining('as podman secrets') });
+      // "Ready" says whether that includes pulling images (on these machines no registry is reachable).
+      const pulls = res.checks.find((c) => c.name === 'image pulls')!;
+      expect(pulls.detail).toContain('registry-1.docker.io');
+      expect(text).toMatch(pulls.ok ? /Ready to run servers\./ : /Ready to run servers whose images podman already has/);
     } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
+  it('says whether an image pull would work: the registry answering or not, and what podman would do with a short name', async (ctx) => {
+    await requirePodman(ctx);
+    const home = await mkdtemp(join(tmpdir(), 'mcp-registry-doctor-'));
+    // A registry API that answers as Docker Hub's does without a token, and a port nobody listens on.
+    const { createServer } = await import('node:http');
+    const hub = createServer((req, res) => res.writeHead(req.url === '/v2/' ? 401 : 404, { 'www-authenticate': 'Bearer realm="x"' }).end());
+    await new Promise<void>((r) => hub.listen(0, '127.0.0.1', r));
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const closedPort = (closed.address() as { port: number }).port;
+    await new Promise((r) => closed.close(r));
+    try {
+      const paths = resolvePaths({ MCP_REGISTRY_HOME: home });
+      const up = await runDoctor(paths, undefined, { registryUrl: `http://127.0.0.1:${(hub.address() as { port: number }).port}/v2/` });
+      expect(up.checks.find((c) => c.name === 'image pulls')).toMatchObject({ ok: true, detail: expect.stringContaining('answers (HTTP 401)') });
+      expect(formatDoctor(up)).toMatch(/Ready to run servers\.$/);
+
+      // podman's own search list, from a registries.conf that has one.
+      const conf = join(home, 'registries.conf');
+      await writeFile(conf, 'unqualified-search-registries = ["quay.io", "docker.io"]\n');
+      const searching = new Podman({ env: { ...process.env, CONTAINERS_REGISTRIES_CONF: conf } });
+      const down = await runDoctor(paths, searching, { registryUrl: `http://127.0.0.1:${closedPort}/v2/` });
+      const pulls = down.checks.find((c) => c.name === 'image pulls')!;
+      expect(pulls).toMatchObject({ ok: false, optional: true });
+      expect(pulls.detail).toMatch(/cannot be reached .*ECONNREFUSED/);
+      expect(pulls.detail).toContain('Podman itself would search quay.io, docker.io for a short name');
+      expect(pulls.detail).toContain('mcp/postgres is docker.io/mcp/postgres');
+      expect(pulls.fix).toContain('podman load');
+      expect(pulls.fix).toContain('[[registry.mirror]]');
+      // A limitation, not a failure: servers whose images are here run.
+      expect(down.ok).toBe(true);
+      expect(formatDoctor(down)).toMatch(/\[warn\] image pulls[\s\S]*Ready to run servers whose images podman already has/);
+      expect(up.checks.find((c) => c.name === 'image pulls')!.detail).toContain('no unqualified-search registries');
+
+      // Following the fix: a mirror for docker.io in registries.conf is where podman pulls from, so it counts.
+      const hubPort = (hub.address() as { port: number }).port;
+      await writeFile(conf, `[[registry]]\nlocation = "docker.io"\n[[registry.mirror]]\nlocation = "127.0.0.1:${hubPort}"\ninsecure = true\n`);
+      const mirrored = await runDoctor(paths, new Podman({ env: { ...process.env, CONTAINERS_REGISTRIES_CONF: conf } }), { registryUrl: `http://127.0.0.1:${closedPort}/v2/` });
+      expect(mirrored.checks.find((c) => c.name === 'image pulls')).toMatchObject({ ok: true, detail: expect.stringContaining(`mirror 127.0.0.1:${hubPort} answers (HTTP 401)`) });
+    } finally {
+      await new Promise((r) => hub.close(r));
       await rm(home, { recursive: true, force: true });
     }
   });

@@ -167,6 +167,27 @@ export interface PodmanVersion {
   secretLabels: boolean;
   /** registries.conf `unqualified-search-registries` (where podman itself would look for a short name). */
   searchRegistries: string[];
+  /** Where podman pulls docker.io images from, in order: registries.conf mirrors first, then docker.io's location. */
+  dockerHubSources: RegistryEndpoint[];
+}
+
+export interface RegistryEndpoint {
+  /** `host[:port][/namespace]` as registries.conf writes it; `docker.io` for Docker Hub itself. */
+  location: string;
+  /** Plain http (or unverified TLS) allowed. */
+  insecure: boolean;
+}
+
+interface RegistriesConfInfo {
+  Location?: string;
+  Insecure?: boolean;
+  Mirrors?: { Location?: string; Insecure?: boolean }[] | null;
+}
+
+/** podman info's view of registries.conf for docker.io: mirrors, then the registry itself. */
+function dockerHubSources(conf: RegistriesConfInfo | undefined): RegistryEndpoint[] {
+  const mirrors = (conf?.Mirrors ?? []).filter((m) => m.Location).map((m) => ({ location: m.Location!, insecure: Boolean(m.Insecure) }));
+  return [...mirrors, { location: conf?.Location || 'docker.io', insecure: Boolean(conf?.Insecure) }];
 }
 
 /** Whether a podman version string (`4.3.1`, `5.0.0-dev`) is at least major.minor. */
@@ -310,7 +331,7 @@ export class Podman {
         version?: { Version?: string };
         host?: { security?: { rootless?: boolean }; ociRuntime?: { name?: string }; cgroupVersion?: string };
         store?: { graphRoot?: string; graphDriverName?: string };
-        registries?: { search?: unknown };
+        registries?: { search?: unknown; 'docker.io'?: RegistriesConfInfo };
       };
       const rootless = Boolean(info.host?.security?.rootless);
       const cgroupVersion = info.host?.cgroupVersion;
@@ -323,6 +344,7 @@ export class Podman {
           envSecrets: versionAtLeast(version, 3, 2),
           secretLabels: versionAtLeast(version, 4, 3),
           searchRegistries: Array.isArray(search) ? search.filter((x): x is string => typeof x === 'string') : [],
+          dockerHubSources: dockerHubSources(info.registries?.['docker.io']),
           rootless,
           runtime: info.host?.ociRuntime?.name ?? 'unknown',
           cgroupVersion,
