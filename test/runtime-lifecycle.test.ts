@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { stringify as toYaml } from 'yaml';
 import { ENTRY_LABEL, INSTANCE_LABEL, Podman } from '../src/runtime/podman.js';
 import { makeHome, startRegistry, type RunningRegistry } from './helpers/registry-client.js';
 import { requirePodman } from './helpers/podman.js';
@@ -76,5 +77,26 @@ describe('runtime lifecycle', () => {
     const again = await call('registry-add', { id: 'test/tiny' });
     expect(again.isError, text(again)).toBeFalsy();
     expect((await call('tiny__echo', { text: 'fresh' })).content).toEqual([{ type: 'text', text: 'fresh' }]);
+  });
+
+  it('a start that fails after its secrets were stored leaves no podman secret behind', async (ctx) => {
+    await requirePodman(ctx);
+    const failHome = await makeHome({ sources: [{ name: 'test', type: 'file', path: join(repoRoot, 'test/fixtures/runtime-catalog') }], refresh: { onStart: false } });
+    // 1 MB of memory: podman creates the container (reading its secret), then the runtime refuses to start it.
+    await writeFile(join(failHome, 'policy.yaml'), toYaml({ entries: { 'test/tiny': { memory: '1m' } } }));
+    const r = await startRegistry(failHome);
+    try {
+      const set = (await r.client.callTool({ name: 'registry-config-set', arguments: { id: 'test/tiny', values: { TINY_API_TOKEN: 'never-left-behind' } } })) as Result;
+      expect(set.isError, text(set)).toBeFalsy();
+      const add = (await r.client.callTool({ name: 'registry-add', arguments: { id: 'test/tiny' } }, undefined, { timeout: 120_000 })) as Result;
+      expect(add.isError).toBe(true);
+      expect(text(add)).toMatch(/memory limit/);
+      const stored = /stored as podman secrets: TINY_API_TOKEN \((mcp-registry-[\w.-]+)\)/.exec(r.stderr())?.[1];
+      expect(stored, r.stderr().slice(-2000)).toBeDefined();
+      expect(await podman.listSecrets()).not.toContain(stored);
+    } finally {
+      await r.close();
+      await rm(failHome, { recursive: true, force: true });
+    }
   });
 });

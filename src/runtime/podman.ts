@@ -501,6 +501,7 @@ export class Podman {
       await this.removeSecrets(tried);
       return fallback(errorMessage(err));
     }
+    this.log.debug(`stored as podman secrets: ${Object.entries(refs).map(([k, n]) => `${k} (${n})`).join(', ')}`);
     return { refs, env: empty };
   }
 
