@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile, mkdir, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -326,6 +326,46 @@ describe('podman (rootful, or whatever this user gets)', () => {
       expect(config.CreateCommand).toContain(`${name},type=env,target=TINY_SECRET`);
     } finally {
       await client.close();
+    }
+  });
+
+  it('falls back to podman\'s environment, leaving nothing in its store, when podman cannot store a secret', async (ctx) => {
+    await requirePodman(ctx);
+    const dir = await mkdtemp(join(tmpdir(), 'mcp-registry-secrets-'));
+    try {
+      // A secret store podman cannot use: every create fails. CONTAINERS_CONF makes podman read only that file, so it
+      // carries what this machine's own configuration says (scripts/setup-podman.sh writes a drop-in).
+      const own = process.env.CONTAINERS_CONF
+        ? [process.env.CONTAINERS_CONF]
+        : ['/etc/containers/containers.conf', ...(existsSync('/etc/containers/containers.conf.d') ? readdirSync('/etc/containers/containers.conf.d').sort().map((f) => join('/etc/containers/containers.conf.d', f)) : [])];
+      const conf = join(dir, 'containers.conf');
+      await writeFile(conf, `${own.filter((f) => existsSync(f)).map((f) => readFileSync(f, 'utf8')).join('\n')}\n[secrets]\ndriver = "no-such-driver"\n`);
+      const broken = new Podman({ env: { ...process.env, CONTAINERS_CONF: conf } });
+      await broken.probe();
+      const before = await podman.listSecrets();
+      const staged = await broken.stageSecrets(instance, { TINY_SECRET: 'fallback-value', OTHER: 'x' });
+      expect(staged.refs).toEqual({});
+      expect(staged.env).toEqual({ TINY_SECRET: 'fallback-value', OTHER: 'x' });
+      expect(staged.fallback).toMatch(/podman secret create failed: .*driver/);
+      expect(await podman.listSecrets()).toEqual(before);
+      // The old way still delivers it.
+      const { client } = await connect(broken, tinySpec({ secretEnv: staged.env }));
+      try {
+        expect(await client.callTool({ name: 'echo_env', arguments: { name: 'TINY_SECRET' } })).toMatchObject({ content: [{ text: 'fallback-value' }] });
+      } finally {
+        await client.close();
+      }
+      // doctor says so: a limitation, with where to look.
+      const d = await runDoctor(resolvePaths({ MCP_REGISTRY_HOME: dir }), broken);
+      expect(d.checks.find((c) => c.name === 'container secrets')).toMatchObject({
+        ok: false,
+        optional: true,
+        detail: expect.stringMatching(/podman secret create failed .*invalid driver.*through podman's environment/),
+        fix: expect.stringContaining('podman secret ls'),
+      });
+      expect(await podman.listSecrets()).toEqual(before);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

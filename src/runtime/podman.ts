@@ -487,20 +487,16 @@ export class Podman {
       return { refs: {}, env: { ...values }, fallback: why };
     };
     if (!facts?.envSecrets) return fallback(facts ? `podman ${facts.version} has no environment secrets (podman 3.2 or newer has)` : 'podman was not probed');
-    const refs: Record<string, string> = {};
-    const tried: string[] = [];
-    try {
-      for (const [k, v] of wanted) {
-        const name = secretName(instance);
-        // Removed on failure too: a create that timed out may have stored it all the same.
-        tried.push(name);
-        await this.createSecret(name, v, facts.secretLabels ? labels : {});
-        refs[k] = name;
-      }
-    } catch (err) {
-      await this.removeSecrets(tried);
-      return fallback(errorMessage(err));
+    const named = wanted.map(([k, v]) => ({ k, v, name: secretName(instance) }));
+    // At once: each create is mostly podman starting up, and podman locks its store for the write itself.
+    const results = await Promise.allSettled(named.map((s) => this.createSecret(s.name, s.v, facts.secretLabels ? labels : {})));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      // All of them, failed ones too: a create that timed out may have stored its secret all the same.
+      await this.removeSecrets(named.map((s) => s.name));
+      return fallback(errorMessage(failed.reason));
     }
+    const refs = Object.fromEntries(named.map((s) => [s.k, s.name]));
     this.log.debug(`stored as podman secrets: ${Object.entries(refs).map(([k, n]) => `${k} (${n})`).join(', ')}`);
     return { refs, env: empty };
   }
