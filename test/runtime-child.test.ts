@@ -5,9 +5,10 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { Child, type ChildOptions, type ChildTarget } from '../src/runtime/child.js';
 import { Redactor } from '../src/runtime/redact.js';
-import { createLogger } from '../src/log.js';
+import { addLogSink, createLogger, setLogLevel } from '../src/log.js';
 import { repoRoot } from './helpers/shared-data.js';
 import { startRemoteMcp, type RemoteMcp } from './helpers/remote-mcp.js';
+import { pemBundle, pemLines } from './helpers/secrets.js';
 
 /**
  * One child connection, against the tiny test server run as a host process (no container needed) and a real
@@ -148,6 +149,74 @@ describe('child over stdio', () => {
     const c = await start(tiny(), { redact: (s) => redactor.text(s) });
     await expect.poll(() => c.stderrTail()).toContain('[redacted secret]');
     expect(c.stderrTail()).not.toContain('ready (pid');
+  });
+});
+
+describe('child stderr with big secrets (issue 9.5)', () => {
+  /** What the registry logs at debug level while `fn` runs (the real log pipeline, as its stderr gets it). */
+  async function logged(fn: () => Promise<void>): Promise<string[]> {
+    const lines: string[] = [];
+    const stop = addLogSink((level, _name, msg) => lines.push(`${level} ${msg}`));
+    setLogLevel('debug');
+    try {
+      await fn();
+    } finally {
+      stop();
+      setLogLevel('info');
+    }
+    return lines;
+  }
+  /** A host process that writes `script`'s output to stderr, then runs the tiny server. */
+  const writesStderr = (script: string, env: Record<string, string>): ChildTarget => ({
+    kind: 'stdio',
+    command: process.execPath,
+    args: ['--input-type=module', '-e', `${script}; await import(${JSON.stringify(TINY)});`],
+    env,
+    cwd: repoRoot,
+  });
+
+  it('a 30 KB PEM secret echoed on stderr whole, line by line with CRLF, JSON-escaped and in a 1 MB line is redacted everywhere', async () => {
+    const pem = pemBundle(30_000);
+    const redactor = new Redactor();
+    redactor.add([pem]);
+    const script = [
+      'const v = process.env.CA_BUNDLE',
+      'process.stderr.write(v)',
+      'process.stderr.write(v.replace(/\\n/g, "\\r\\n"))',
+      'process.stderr.write("config: " + JSON.stringify({ ca: v }) + "\\n")',
+      // One line far over the length kept whole: the secret near its start must still be caught.
+      'process.stderr.write("x" + v.replace(/\\n/g, " ") + "y".repeat(1_200_000) + "\\n")',
+    ].join('; ');
+    let c: Child | undefined;
+    const lines = await logged(async () => {
+      c = await start(writesStderr(script, { CA_BUNDLE: pem }), { redact: (s) => redactor.text(s) });
+      await expect.poll(() => c!.stderrTail(20)).toContain('ready (pid');
+    });
+    const all = lines.join('\n') + c!.stderrTail(20);
+    expect(all).toContain('[redacted secret]');
+    for (const line of pemLines(pem)) if (line.length >= 16) expect(all).not.toContain(line);
+    expect(all).toContain('…(line cut)');
+    // Still a working server.
+    expect((await c!.callTool('echo', { text: 'still here' })).content).toEqual([{ type: 'text', text: 'still here' }]);
+  });
+
+  it('a redaction that throws on a stderr line is logged as a warning; the registry process and the child keep going', async () => {
+    let c: Child | undefined;
+    const warned = (l: string) => l.includes('could not be processed');
+    const seen: string[] = [];
+    const lines = await logged(async () => {
+      c = await start(tiny(), {
+        redact: (s) => {
+          if (s.includes('ready')) throw new SyntaxError('Regular expression too large');
+          return s;
+        },
+        log: { ...log, warn: (m: string) => void seen.push(m), child: () => log },
+      });
+      await expect.poll(() => seen.some(warned)).toBe(true);
+    });
+    expect(seen.find(warned)).toBe('test/tiny: a line of its stderr could not be processed (SyntaxError) and was dropped');
+    expect(lines.join('\n')).not.toContain('ready (pid');
+    expect((await c!.callTool('add', { a: 1, b: 2 })).structuredContent).toEqual({ sum: 3 });
   });
 });
 

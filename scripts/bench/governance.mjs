@@ -1,7 +1,7 @@
 // Governance costs on the hot paths, each beside a baseline in the same run:
 //  - audit: one record (shape, scrub, O_APPEND write) vs a bare fs.appendFile of a line of the same size;
-//  - redaction of a 100 KB tool result with 50 random secrets: SecretSet (one regex over each value and its JSON,
-//    URL and base64 forms) vs split/join of the raw values only;
+//  - redaction of a 100 KB tool result with 50 and with 1,000 random secrets: SecretSet (util/longest-match over each
+//    value and its JSON, URL and base64 forms) vs the one alternation regex it replaced; a 30 KB PEM secret;
 //  - the credential scan of the same text; a pin check of 50 tools (locked state update); the URL guard.
 // Usage: node scripts/bench/governance.mjs   (after `npm run build`)
 import { randomBytes } from 'node:crypto';
@@ -41,17 +41,48 @@ export async function run(report) {
     report('audit: one record, median', rec * 1000, 'µs', base * 1000);
 
     // Random secrets (no shared prefix a regex engine could exploit), as real tokens are.
-    const secrets = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`SECRET_${i}`, randomBytes(18 + (i % 10)).toString('base64url')]));
     const words = 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor '.repeat(1400);
+    const makeSecrets = (n) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`SECRET_${i}`, randomBytes(18 + (i % 10)).toString('base64url')]));
+    const secrets = makeSecrets(50);
     const text = `${words.slice(0, 50_000)} ${secrets.SECRET_7} ${words.slice(0, 50_000)} ${secrets.SECRET_42}`;
-    const set = SecretSet.from(secrets);
-    const values = Object.values(secrets).sort((a, b) => b.length - a.length);
-    const naive = (s) => values.reduce((acc, v) => (acc.includes(v) ? acc.split(v).join('[REDACTED]') : acc), s);
     const mb = text.length / 1e6;
-    const tNaive = await timeEach(200, () => naive(text));
-    const tSet = await timeEach(200, () => set.redact(text));
-    // Baseline: split/join of the raw values only (no encodings), as src/runtime/redact.ts does.
-    report('redact 100 KB, 50 secrets + encodings (baseline: raw only)', mb / (tSet / 1000), 'MB/s', mb / (tNaive / 1000));
+    // Same inputs, same run: the matcher in src/ (linear in the text for any number and size of secrets) against
+    // the one alternation regex it replaced (oldRegexSet below).
+    for (const n of [50, 1000]) {
+      const many = n === 50 ? secrets : { ...makeSecrets(n), SECRET_7: secrets.SECRET_7, SECRET_42: secrets.SECRET_42 };
+      const t0 = performance.now();
+      const set = SecretSet.from(many);
+      const build = performance.now() - t0;
+      let old;
+      let oldBuild;
+      try {
+        const t1 = performance.now();
+        old = oldRegexSet(many);
+        old.redact("compiled on first use");
+        oldBuild = performance.now() - t1;
+      } catch (err) {
+        report(`redact: old regex with ${n} secrets`, 0, `fails: ${err.message.slice(-40)}`);
+      }
+      if (old && old.redact(text) !== set.redact(text)) throw new Error(`redaction with ${n} secrets differs from the old regex's`);
+      const tSet = await timeEach(100, () => set.redact(text));
+      const tOld = old ? await timeEach(100, () => old.redact(text)) : undefined;
+      report(`redact 100 KB, ${n} secrets + encodings (baseline: old regex)`, mb / (tSet / 1000), 'MB/s', tOld && mb / (tOld / 1000));
+      report(`compile ${n} secrets (baseline: old regex)`, build, 'ms', oldBuild);
+    }
+    // A 30 KB PEM bundle as one secret: the old regex could not even be compiled ("Regular expression too large").
+    const pem = `-----BEGIN CERTIFICATE-----\n${randomBytes(22_500).toString('base64').match(/.{1,64}/g).join('\n')}\n-----END CERTIFICATE-----\n`;
+    const pemText = `${words.slice(0, 30_000)} ${pem} ${JSON.stringify(pem)} ${pem.replace(/\n/g, '\r\n')}`;
+    const t2 = performance.now();
+    const pemSet = SecretSet.from({ CA: pem });
+    report('compile a 30 KB PEM secret (old regex: too large)', performance.now() - t2, 'ms');
+    let oldPem = 'compiles';
+    try {
+      oldRegexSet({ CA: pem }).redact("compiled on first use");
+    } catch (err) {
+      oldPem = err.message.slice(-30);
+    }
+    report(`redact 150 KB holding it 3 times (old regex: ${oldPem})`, pemText.length / 1e6 / ((await timeEach(50, () => pemSet.redact(pemText))) / 1000), 'MB/s');
+    const set = SecretSet.from(secrets);
     const result = { content: [{ type: 'text', text: 'ok: 3 rows' }], structuredContent: { rows: [{ a: 1 }, { a: 2 }, { a: 3 }] } };
     report('redactResult of a small clean result', (await timeEach(5000, () => redactResult(result, set))) * 1000, 'µs');
     report('credential scan of 100 KB', mb / ((await timeEach(100, () => looksLikeCredential(text))) / 1000), 'MB/s');
@@ -66,6 +97,26 @@ export async function run(report) {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The redaction SecretSet did before util/longest-match, kept here only as the benchmark's baseline: every form of
+ * every value in one alternation regex, longest first. Its size is bounded (V8: "Regular expression too large" past
+ * ~150 KB of pattern) and its cost per character grows with the number of secrets.
+ */
+function oldRegexSet(values) {
+  const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const forms = new Map();
+  for (const [name, v] of Object.entries(values)) {
+    const json = JSON.stringify(v).slice(1, -1);
+    const padded = Buffer.from(v, 'utf8').toString('base64');
+    const b64 = padded.replace(/=+$/, '');
+    for (const f of new Set([v, json, encodeURIComponent(v), padded, b64, b64.replace(/\+/g, '-').replace(/\//g, '_')])) {
+      if (f.length >= 6 && !forms.has(f)) forms.set(f, `[REDACTED:${name}]`);
+    }
+  }
+  const re = new RegExp([...forms.keys()].sort((a, b) => b.length - a.length).map(escapeRe).join('|'), 'g');
+  return { redact: (text) => text.replace(re, (m) => forms.get(m) ?? '[REDACTED]') };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -9,6 +9,8 @@
  *   for an optional warning (policy `scanSecrets: warn`) and to scrub free text before it is audited.
  */
 
+import { LongestMatcher } from '../util/longest-match.js';
+
 /** Values shorter than this are not redacted: replacing every "abc" would garble results and find nothing real. */
 export const MIN_SECRET_LENGTH = 6;
 
@@ -23,18 +25,30 @@ export interface SecretSetOptions {
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /**
- * Known secret values compiled into one regular expression (one pass over the text whatever the number of
- * secrets), with the encodings a server is likely to echo them in.
+ * A line of a multi-line secret at least this long (leading/trailing blanks aside) is searched for on its own: a
+ * PEM key or a kubeconfig is often echoed line by line (a log writes one line at a time, with \r\n instead of
+ * \n, re-indented), and every 64-character line of a PEM body is key material. Shorter lines ("apiVersion: v1",
+ * the short last line of a PEM body) are too common or too small to be worth garbling other output for.
+ */
+export const MIN_SECRET_LINE_LENGTH = 16;
+/** PEM armour lines ("-----BEGIN CERTIFICATE-----") are the same in every PEM file: no secret, not redacted alone. */
+const PEM_ARMOUR = /^-----(?:BEGIN|END) [A-Z0-9 ]+-----$/;
+
+/**
+ * Known secret values with the encodings a server is likely to echo them in, found in one pass over a text in time
+ * linear in its length whatever the number and size of the secrets (util/longest-match: where two forms overlap,
+ * the longest wins, so a secret containing another is replaced whole).
  */
 export class SecretSet {
-  private re: RegExp | null = null;
-  /** Every searched form (value and encodings) → placeholder. */
-  private readonly forms = new Map<string, string>();
-  /** The raw values as bytes, for base64 payloads (images, blobs). */
-  private readonly raw: { bytes: Buffer; placeholder: string }[] = [];
+  /** Every searched form (value, encodings, long lines of a multi-line value) and its placeholder. */
+  private readonly forms: string[] = [];
+  private readonly placeholders: string[] = [];
+  private readonly values = new Set<string>();
+  private text: LongestMatcher | null = null;
+  /** The same forms as UTF-8 bytes (in latin1 strings), for base64 payloads; built on first use. */
+  private bytes: LongestMatcher | null = null;
 
   private constructor() {}
 
@@ -44,59 +58,53 @@ export class SecretSet {
     const min = opts.minLength ?? MIN_SECRET_LENGTH;
     const pairs: [string | undefined, unknown][] =
       isObj(values) && !(Symbol.iterator in values) ? Object.entries(values) : [...(values as Iterable<string>)].map((v) => [undefined, v]);
+    const seen = new Set<string>();
     for (const [name, v] of pairs) {
-      if (typeof v !== 'string' || v.length < min) continue;
+      if (typeof v !== 'string' || v.length < min || set.values.has(v)) continue;
+      set.values.add(v);
       const placeholder = name ? `[REDACTED:${name}]` : (opts.placeholder ?? '[REDACTED]');
-      if (set.raw.some((r) => r.bytes.equals(Buffer.from(v)))) continue;
-      set.raw.push({ bytes: Buffer.from(v, 'utf8'), placeholder });
-      for (const form of encodings(v)) if (form.length >= min && !set.forms.has(form)) set.forms.set(form, placeholder);
+      for (const form of [...encodings(v), ...secretLines(v)]) {
+        if (form.length < min || seen.has(form)) continue;
+        seen.add(form);
+        set.forms.push(form);
+        set.placeholders.push(placeholder);
+      }
     }
-    if (set.forms.size) {
-      // Longest first: a secret containing another is replaced whole.
-      const alts = [...set.forms.keys()].sort((a, b) => b.length - a.length).map(escapeRe);
-      set.re = new RegExp(alts.join('|'), 'g');
-    }
+    if (set.forms.length) set.text = new LongestMatcher(set.forms);
     return set;
   }
 
   /** Number of distinct secret values. */
   get size(): number {
-    return this.raw.length;
+    return this.values.size;
   }
 
   redact(text: string): string {
-    if (!this.re || !text) return text;
-    this.re.lastIndex = 0;
-    return text.replace(this.re, (m) => this.forms.get(m) ?? '[REDACTED]');
+    if (!this.text || !text) return text;
+    return this.text.replace(text, (i) => this.placeholders[i]!);
   }
 
   /** Whether the text holds any known secret (in any searched encoding). */
   has(text: string): boolean {
-    if (!this.re || !text) return false;
-    this.re.lastIndex = 0;
-    return this.re.test(text);
+    return !!this.text && !!text && this.text.has(text);
   }
 
-  /** A base64 payload with any raw secret bytes replaced (re-encoded); the same string when it held none. */
+  /**
+   * A base64 payload with any secret bytes replaced (re-encoded); the same string when it held none. The bytes are
+   * searched for every form, so base64 of a JSON document that holds an escaped secret is caught too.
+   */
   redactBase64(b64: string): string {
-    if (!this.raw.length || !b64) return b64;
-    let buf: Buffer = Buffer.from(b64, 'base64');
-    let changed = false;
-    for (const { bytes, placeholder } of this.raw) {
-      let i = buf.indexOf(bytes);
-      while (i >= 0) {
-        buf = Buffer.concat([buf.subarray(0, i), Buffer.from(placeholder), buf.subarray(i + bytes.length)]);
-        changed = true;
-        i = buf.indexOf(bytes, i + placeholder.length);
-      }
-    }
-    // The text forms too: base64 of a JSON document that holds an escaped secret.
-    if (!changed && this.has(buf.toString('latin1'))) {
-      buf = Buffer.from(this.redact(buf.toString('utf8')), 'utf8');
-      changed = true;
-    }
-    return changed ? buf.toString('base64') : b64;
+    if (!this.text || !b64) return b64;
+    this.bytes ??= new LongestMatcher(this.forms.map(latin1Bytes));
+    const bin = Buffer.from(b64, 'base64').toString('latin1');
+    const out = this.bytes.replace(bin, (i) => latin1Bytes(this.placeholders[i]!));
+    return out === bin ? b64 : Buffer.from(out, 'latin1').toString('base64');
   }
+}
+
+/** A string's UTF-8 bytes as a latin1 string (one character per byte), the alphabet binary payloads are searched in. */
+function latin1Bytes(s: string): string {
+  return Buffer.from(s, 'utf8').toString('latin1');
 }
 
 /** The forms a value commonly travels in: as is, inside a JSON string, URL-encoded, base64 (both alphabets). */
@@ -106,6 +114,18 @@ function encodings(v: string): string[] {
   const b64 = padded.replace(/=+$/, '');
   // The padded form too (it is longer, so it is matched first): no stray "=" is left behind the placeholder.
   return [...new Set([v, json, encodeURIComponent(v), padded, b64, b64.replace(/\+/g, '-').replace(/\//g, '_')])];
+}
+
+/** The long lines of a multi-line value (see MIN_SECRET_LINE_LENGTH), each also JSON-escaped. */
+function secretLines(v: string): string[] {
+  if (!v.includes('\n')) return [];
+  const out: string[] = [];
+  for (const raw of v.split('\n')) {
+    const line = raw.trim();
+    if (line.length < MIN_SECRET_LINE_LENGTH || PEM_ARMOUR.test(line)) continue;
+    out.push(line, JSON.stringify(line).slice(1, -1));
+  }
+  return out;
 }
 
 const compiled = new WeakMap<object, SecretSet>();

@@ -4,6 +4,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import { StringDecoder } from 'node:string_decoder';
 import { z } from 'zod';
 import {
   ErrorCode,
@@ -82,6 +83,14 @@ const MAX_RESULT_DEPTH = 256;
 class TooLarge {
   constructor(readonly bytes: number) {}
 }
+
+/** Characters of a stderr line that are kept and logged. */
+const STDERR_SHOWN = 500;
+/**
+ * A stderr line is kept whole (for redaction) up to this length, then shown cut. Far beyond the longest form a stored
+ * secret is searched in (settings.ts: at most 120 KiB per secret; its URL-encoded form is at most 3 times that).
+ */
+const MAX_STDERR_LINE = 1 << 20;
 
 /**
  * One connected child MCP server. Everything a child returns passes through untouched (content blocks,
@@ -354,17 +363,40 @@ function makeTransport(target: ChildTarget, stderrLines: string[], opts: ChildOp
     }),
   );
   let partial = '';
+  // The current line passed MAX_STDERR_LINE: it was shown cut, the rest of it is dropped.
+  let overflowed = false;
+  const decoder = new StringDecoder('utf8');
+  const emit = (raw: string, cut = false) => {
+    const line = redactWith(opts, raw.trimEnd()).slice(0, STDERR_SHOWN) + (cut ? ' …(line cut)' : '');
+    if (!line) return;
+    stderrLines.push(line);
+    if (stderrLines.length > STDERR_KEEP) stderrLines.shift();
+    opts.log.debug(`${opts.label} stderr: ${line}`);
+  };
   t.stderr?.on('data', (chunk: Buffer) => {
-    const text = partial + chunk.toString('utf8');
-    const lines = text.split('\n');
-    partial = lines.pop() ?? '';
-    if (partial.length > 4096) partial = partial.slice(-4096);
-    for (const raw of lines) {
-      const line = redactWith(opts, raw.trimEnd()).slice(0, 500);
-      if (!line) continue;
-      stderrLines.push(line);
-      if (stderrLines.length > STDERR_KEEP) stderrLines.shift();
-      opts.log.debug(`${opts.label} stderr: ${line}`);
+    // Whatever a child writes, and whatever goes wrong with it here, must not take the registry down.
+    try {
+      // A decoder keeps a character split between two chunks whole (a secret with non-ASCII text stays findable).
+      const text = decoder.write(chunk);
+      let at = 0;
+      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', at)) {
+        if (!overflowed) emit(partial + text.slice(at, nl));
+        partial = '';
+        overflowed = false;
+        at = nl + 1;
+      }
+      if (overflowed) return;
+      partial += text.slice(at);
+      if (partial.length > MAX_STDERR_LINE) {
+        // Redacted whole before it is cut: every secret starting in the part shown ends inside what is kept.
+        emit(partial, true);
+        partial = '';
+        overflowed = true;
+      }
+    } catch (err) {
+      partial = '';
+      // Only the error's kind: its message could quote the very text that could not be processed.
+      opts.log.warn(`${opts.label}: a line of its stderr could not be processed (${err instanceof Error ? err.name : typeof err}) and was dropped`);
     }
   });
   return t;

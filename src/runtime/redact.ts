@@ -29,7 +29,7 @@ export class Redactor {
       this.values.add(v);
       changed = true;
     }
-    // Compiled once per change (one regular expression for all values and encodings), not per text.
+    // Compiled once per change (one matcher for all values and encodings), not per text.
     if (changed) this.set = SecretSet.from(this.values, { placeholder: REDACTED });
   }
 
