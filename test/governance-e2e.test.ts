@@ -10,6 +10,7 @@ import { cliPath, makeHome, startRegistry, type RunningRegistry } from './helper
 import { requirePodman, TINY_IMAGE } from './helpers/podman.js';
 import { startRemoteMcp, type RemoteMcp } from './helpers/remote-mcp.js';
 import { repoRoot } from './helpers/shared-data.js';
+import { pemBundle, pemLines } from './helpers/secrets.js';
 
 /**
  * Issue 4, "Done when": policy, pins, the URL guard, the destructive gate, redaction and the audit log, seen from an
@@ -381,5 +382,68 @@ describe('governance over stdio (issue 4)', () => {
     // And `mcp-registry audit` shows the entry's records.
     const shown = JSON.parse(await cli('audit', '--entry', 'gov/old', '--json')) as { records: AuditRecord[] };
     expect(shown.records.filter((r) => r.instance.startsWith(`${pid}-`)).map((r) => r.op)).toEqual(['info', 'add', 'exec', 'exec', 'remove']);
+  });
+});
+
+describe('a 30 KB PEM secret (issue 9.5)', () => {
+  it('stored for a mounted server, it leaves the registry serving: stderr and results echoing it are redacted, and a restart restores the mount', async (ctx) => {
+    await requirePodman(ctx);
+    const pem = pemBundle(30_000);
+    const pemHome = await makeHome({ sources: [{ name: 'pem', type: 'file', path: './pem' }], refresh: { onStart: false }, runtime: { startTimeout: '60s', callTimeout: '60s' } });
+    // The tiny image, started through a command that first writes the secret to stderr: whole (one line per PEM
+    // line), with CRLF, and JSON-escaped in one long line, as a chatty server logs its configuration.
+    const script = [
+      'const v = process.env.CA_BUNDLE ?? ""',
+      'process.stderr.write(v)',
+      'process.stderr.write(v.replace(/\\n/g, "\\r\\n"))',
+      'process.stderr.write("config: " + JSON.stringify({ ca: v }) + "\\n")',
+      'await import("/app/server.mjs")',
+    ].join('; ');
+    await mkdir(join(pemHome, 'pem', 'servers', 'pem'), { recursive: true });
+    await writeFile(
+      join(pemHome, 'pem', 'servers', 'pem', 'server.yaml'),
+      toYaml({
+        name: 'pem',
+        image: TINY_IMAGE,
+        type: 'server',
+        about: { title: 'pem', description: 'The tiny server with a CA bundle as its secret.' },
+        source: { project: 'https://github.com/mcp-registry-test/pem' },
+        run: { disableNetwork: true, command: ['/usr/bin/node', '--input-type=module', '-e', script] },
+        config: { secrets: [{ name: 'pem.ca_bundle', env: 'CA_BUNDLE', example: '-----BEGIN CERTIFICATE-----…' }] },
+      }),
+    );
+    const leaked = (out: string) => pemLines(pem).filter((l) => l.length >= 16 && out.includes(l));
+    const regs: RunningRegistry[] = [];
+    const open = async () => {
+      const r = await startRegistry(pemHome, { clientName: CLIENT });
+      registries.add(r.pid!);
+      regs.push(r);
+      return r;
+    };
+    try {
+      const first = await open();
+      expect((await call(first, 'registry-refresh', {})).isError).toBeFalsy();
+      const set = await call(first, 'registry-config-set', { id: 'pem/pem', values: { CA_BUNDLE: pem } });
+      expect(set.isError, text(set)).toBeFalsy();
+      const add = await call(first, 'registry-add', { id: 'pem/pem' });
+      expect(add.isError, text(add)).toBeFalsy();
+      expect(text(await call(first, 'pem__echo_env', { name: 'CA_BUNDLE' }))).toBe('[redacted secret]');
+      expect(text(await call(first, 'pem__echo', { text: JSON.stringify({ ca: pem }) }))).toBe('{"ca":"[redacted secret]"}');
+      expect(text(await call(first, 'registry-exec', { tool: 'pem__echo', arguments: { text: `b64=${Buffer.from(pem).toString('base64')}` } }))).toBe('b64=[redacted secret]');
+      await expect.poll(() => first.stderr()).toMatch(/stderr: \[redacted secret\]/);
+      expect(first.stderr()).toContain('stderr: config: {"ca":"[redacted secret]"}');
+      expect(leaked(first.stderr())).toEqual([]);
+      await first.close();
+
+      // A new registry with the secret stored starts, restores the mount and answers (it used to die within seconds).
+      const second = await open();
+      expect(text(await call(second, 'pem__echo_env', { name: 'CA_BUNDLE' }))).toBe('[redacted secret]');
+      expect(((await call(second, 'registry-active')).structuredContent as { mounts: MountView[] }).mounts).toEqual([expect.objectContaining({ id: 'pem/pem', state: 'running' })]);
+      expect(text(await call(second, 'registry-find', { query: 'CA bundle' }))).toContain('pem/pem');
+      expect(leaked(second.stderr())).toEqual([]);
+    } finally {
+      for (const r of regs) await r.close();
+      await rm(pemHome, { recursive: true, force: true });
+    }
   });
 });
