@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Entry } from '../src/catalog/entry.js';
+import { normalizeEntry, type Entry } from '../src/catalog/entry.js';
 import { serverJsonToEntry } from '../src/sources/server-json.js';
 import { chooseLaunch, DEFAULT_USER, planLaunch, type LaunchPlan, type PlanInput, type PlanResult } from '../src/runtime/launch-plan.js';
 import { loadDockerEntries, type DockerEntries } from './helpers/docker-entries.js';
@@ -354,5 +354,45 @@ describe('planLaunch on server.json entries', () => {
     if (!evil.ok) expect(evil.message).toContain('policy.yaml');
     // policy's image replaces the catalog's, qualified the same way.
     expect(okPlan(plan(oci('--privileged'), { overrides: { image: 'mcp/fixed:1' } }), 'container').plan.image).toBe('docker.io/mcp/fixed:1');
+  });
+});
+
+describe('stored values no start could use (issue 9.7: written into state.json by hand)', () => {
+  it('a NUL character in a stored setting or secret is asked for again by name, before anything starts', () => {
+    const r = plan(docker('elasticsearch'), { settings: { url: 'http://es:9200/\u0000' }, secrets: { 'elasticsearch.api_key': 'key-\u0000-0123456789' } });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.missing).toEqual([
+      expect.objectContaining({ name: 'url', kind: 'setting', description: 'the stored value contains a NUL character (\\u0000), which no command line or environment variable can carry; set it again' }),
+      expect.objectContaining({ name: 'elasticsearch.api_key', kind: 'secret', description: expect.stringMatching(/^the stored secret contains a NUL character/) }),
+    ]);
+    expect(r.message).toMatch(/^docker\/elasticsearch needs 2 more values before it can start: url \(setting: the stored value contains a NUL character/);
+    expect(r.message).not.toContain('0123456789');
+  });
+
+  it('a stored value past Linux\'s 128 KiB per argument or variable (spawn E2BIG) is named with its size', () => {
+    const r = plan(docker('elasticsearch'), { settings: { url: `http://es/${'x'.repeat(200_000)}` }, secrets: { 'elasticsearch.api_key': 'es-key-0123' } });
+    expect(!r.ok && r.missing).toEqual([expect.objectContaining({ name: 'url', description: 'the stored value is 195 KiB, more than the 128 KiB Linux takes for one command-line argument or environment variable; set it again' })]);
+  });
+
+  const joined = normalizeEntry({
+    id: 'test/joined',
+    nativeName: 'joined',
+    name: 'joined',
+    sources: [{ source: 'test', id: 'test/joined' }],
+    launch: [{ type: 'image', image: 'example/joined:1', env: { JOINED: '{{joined.a}}-{{joined.b}}', ...Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`V${i}`, `{{joined.v${i}}}`])) } }],
+    config: { parameters: { type: 'object', properties: Object.fromEntries(['a', 'b', ...Array.from({ length: 10 }, (_, i) => `v${i}`)].map((k) => [k, { type: 'string' }])) }, secrets: [], env: [] },
+  });
+
+  it('two settings within the limit joined by a template past it: the start fails naming the variable', () => {
+    const r = plan(joined, { settings: { a: 'a'.repeat(70_000), b: 'b'.repeat(70_000) } });
+    expect(r).toEqual({ ok: false, missing: [], message: 'not runnable: test/joined cannot be started: the environment variable JOINED is 137 KiB, more than the 128 KiB Linux takes for one command-line argument or environment variable; change the settings it is made from' });
+  });
+
+  it('all variables together past what a container is given: the start fails naming the largest', () => {
+    const settings = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`v${i}`, String(i).repeat(110_000 + i)]));
+    const r = plan(joined, { settings });
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.message).toMatch(/^not runnable: test\/joined cannot be started: its environment and arguments would be 10\d\d KiB, more than the 1024 KiB a container is given; the largest are the environment variable V9 \(107 KiB\), the environment variable V8 \(107 KiB\), the environment variable V7 \(107 KiB\)$/);
   });
 });

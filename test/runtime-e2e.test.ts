@@ -411,6 +411,56 @@ describe('runtime over stdio (issue 3)', () => {
   });
 });
 
+describe('values no start could use (issue 9.7)', () => {
+  let vHome: string;
+  let v: RunningRegistry;
+  const stateFile = () => join(vHome, 'state', 'state.json');
+  const stored = async () => `${await readFile(stateFile(), 'utf8').catch(() => '')}${await readFile(join(vHome, 'state', 'secrets.json'), 'utf8').catch(() => '')}`;
+  beforeAll(async () => {
+    vHome = await makeHome({ sources: [{ name: 'test', type: 'file', path: CATALOG }], refresh: { onStart: false } });
+    v = await startRegistry(vHome);
+    expect((await call(v, 'registry-refresh', {})).isError).toBeFalsy();
+  });
+  afterAll(async () => {
+    await v?.close();
+    if (vHome) await rm(vHome, { recursive: true, force: true });
+  });
+
+  it('NUL and oversized settings, and a stored secret as a plain setting, are refused at config-set naming the key; nothing is stored', async () => {
+    const nul = await call(v, 'registry-config-set', { id: 'test/tiny', values: { variant: 'v1\u0000rm -rf' } });
+    expect(nul.isError).toBe(true);
+    expect(text(nul)).toBe('Not saved — setting "variant" contains a NUL character (\\u0000), which no command line or environment variable can carry; remove it. Fix these and call again (nothing was changed).');
+    const big = await call(v, 'registry-config-set', { id: 'test/tiny', values: { variant: 'x'.repeat(200_000) } });
+    expect(big.isError).toBe(true);
+    expect(text(big)).toContain('setting "variant" is 195 KiB; a setting may be at most 16 KiB');
+    const secretNul = await call(v, 'registry-config-set', { id: 'test/tiny', values: { TINY_API_TOKEN: `${SECRET}\u0000` } });
+    expect(text(secretNul)).toContain('secret "tiny.api_token" (TINY_API_TOKEN) contains a NUL character');
+    expect(await stored()).not.toContain('\\u0000');
+    expect(await stored()).not.toContain('xxxxxxxx');
+
+    expect((await call(v, 'registry-config-set', { id: 'test/tiny', values: { TINY_API_TOKEN: SECRET } })).isError).toBeFalsy();
+    const asSetting = await call(v, 'registry-config-set', { id: 'test/tiny', values: { variant: SECRET } });
+    expect(asSetting.isError).toBe(true);
+    expect(text(asSetting)).toContain('setting "variant" holds the value of the secret "tiny.api_token": a plain setting goes onto the container\'s command line and into state.json');
+    expect(text(asSetting)).not.toContain(SECRET);
+    expect(await readFile(stateFile(), 'utf8').catch(() => '')).not.toContain(SECRET);
+  });
+
+  it('a bad value written into state.json by hand makes the start fail naming the setting and the call that fixes it', async () => {
+    const state = JSON.parse(await readFile(stateFile(), 'utf8').catch(() => '{"settings":{}}')) as { settings: Record<string, Record<string, unknown>> };
+    state.settings['test/tiny'] = { variant: 'v2\u0000' };
+    await writeFile(stateFile(), JSON.stringify(state));
+    const add = await call(v, 'registry-add', { id: 'test/tiny' });
+    expect(add.isError).toBe(true);
+    expect(text(add)).toMatch(/^test\/tiny needs one more value before it can start: variant \(setting: the stored value contains a NUL character \(\\u0000\), which no command line or environment variable can carry; set it again\)\. Provide it with registry-config-set \{"id":"test\/tiny","values":\{"variant":"…"\}\}/);
+    const active = (await call(v, 'registry-active')).structuredContent as { mounts: unknown[] };
+    expect(active.mounts).toEqual([]);
+    // The call it names fixes it.
+    const fix = await call(v, 'registry-config-set', { id: 'test/tiny', values: { variant: 'v2' } });
+    expect(fix.structuredContent).toMatchObject({ id: 'test/tiny', set: ['variant'], missing: [] });
+  });
+});
+
 async function listFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const d of await readdir(dir, { withFileTypes: true })) {

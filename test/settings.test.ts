@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverJsonToEntry } from '../src/sources/server-json.js';
-import { validateSettings } from '../src/runtime/settings.js';
+import { combinedProblems, MAX_SECRET_BYTES, validateSettings } from '../src/runtime/settings.js';
 import { planLaunch } from '../src/runtime/launch-plan.js';
 import { loadDockerEntries, type DockerEntries } from './helpers/docker-entries.js';
+import { pemBundle } from './helpers/secrets.js';
 
 let real: DockerEntries;
 beforeAll(async () => {
@@ -134,5 +135,75 @@ describe('validateSettings on server.json entries', () => {
     const r = validateSettings(entry, { DB_PORT: '6543', DB_MODE: 'ro', database_url: 'postgres://h/db', DB_PASSWORD: 'pw' });
     expect(r).toEqual({ settings: { DB_PORT: 6543, DB_MODE: 'ro', database_url: 'postgres://h/db' }, secrets: { DB_PASSWORD: 'pw' }, errors: [] });
     expect(validateSettings(entry, { DB_MODE: 'admin' }).errors).toEqual(['setting "DB_MODE": must be one of "ro", "rw"']);
+  });
+});
+
+describe('values no start could use are refused at config-set (issue 9.7, 9.3)', () => {
+  const NUL = 'qzq\u0000qzq';
+
+  it('a NUL character anywhere (a setting, inside a list or object, a secret) is refused naming the key, never the value', () => {
+    const r = validateSettings(real.get('elasticsearch'), { url: `http://es:9200/${NUL}`, ES_API_KEY: `key-${NUL}-123456` });
+    expect(r.errors).toEqual([
+      'setting "url" contains a NUL character (\\u0000), which no command line or environment variable can carry; remove it',
+      'secret "elasticsearch.api_key" (ES_API_KEY) contains a NUL character (\\u0000), which no command line or environment variable can carry; remove it',
+    ]);
+    expect(r.settings).toEqual({});
+    expect(r.secrets).toEqual({});
+    expect(validateSettings(real.get('filesystem'), { paths: ['/srv/ok', `/srv/${NUL}`] }).errors).toEqual([expect.stringMatching(/^setting "paths" contains a NUL character/)]);
+    expect(validateSettings(real.get('atlassian'), { jira: { url: `https://x/${NUL}` } }).errors).toEqual([expect.stringMatching(/^setting "jira" contains a NUL character/)]);
+    expect(r.errors.join()).not.toContain('qzq');
+  });
+
+  it('a 200 KB setting is refused with its size and the limit; a 30 KB PEM secret is accepted, a 130 KB one is not', () => {
+    const e = real.get('elasticsearch');
+    expect(validateSettings(e, { url: `http://es/${'x'.repeat(200_000)}` }).errors).toEqual([
+      'setting "url" is 195 KiB; a setting may be at most 16 KiB (it reaches the server on its command line or in one environment variable)',
+    ]);
+    const pem = pemBundle(30_000);
+    expect(validateSettings(e, { ES_API_KEY: pem })).toEqual({ settings: {}, secrets: { 'elasticsearch.api_key': pem }, errors: [] });
+    const big = validateSettings(e, { ES_API_KEY: pemBundle(130_000) });
+    expect(big.errors).toEqual([expect.stringMatching(/^secret "elasticsearch.api_key" \(ES_API_KEY\) is 1\d\d KiB; a secret may be at most 120 KiB \(it reaches the server as one environment variable, and Linux takes at most 128 KiB per variable\)/)]);
+    expect(big.secrets).toEqual({});
+    expect(MAX_SECRET_BYTES + 'ES_API_KEY='.length).toBeLessThan(128 * 1024);
+  });
+
+  const token = 'es-Token-0123456789abcdef';
+
+  it('a stored secret may not be set again as a plain setting: this entry\'s, another entry\'s, or inside a longer value', () => {
+    const e = real.get('elasticsearch');
+    const asSetting = (url: string, others = {}) => combinedProblems(e, { settings: {}, secrets: { 'elasticsearch.api_key': token } }, validateSettings(e, { url }), others);
+    expect(asSetting(token)).toEqual([
+      'setting "url" holds the value of the secret "elasticsearch.api_key": a plain setting goes onto the container\'s command line and into state.json, so a secret\'s value may not be stored as one; set it as the secret instead',
+    ]);
+    expect(asSetting(`http://es:9200/?api_key=${encodeURIComponent(token)}`)).toHaveLength(1);
+    const gh = 'ghp_' + 'A1b2C3d4'.repeat(5);
+    expect(combinedProblems(e, { settings: {}, secrets: {} }, validateSettings(e, { url: `http://${gh}@es` }), { 'docker/github-official': { 'github.personal_access_token': gh } })).toEqual([
+      expect.stringMatching(/^setting "url" holds the value of the secret "github.personal_access_token" of docker\/github-official: /),
+    ]);
+    // Both in one call.
+    expect(combinedProblems(e, { settings: {}, secrets: {} }, validateSettings(e, { url: token, ES_API_KEY: token }))).toHaveLength(1);
+    // Unrelated values, and short ones that redaction ignores anyway, are fine.
+    expect(asSetting('http://es:9200')).toEqual([]);
+    expect(combinedProblems(e, { settings: {}, secrets: { 'elasticsearch.api_key': 'abc' } }, validateSettings(e, { url: 'abc' }))).toEqual([]);
+  });
+
+  it('and the other way round: a new secret whose value a stored setting already exposes is refused with how to remove it', () => {
+    const e = real.get('elasticsearch');
+    expect(combinedProblems(e, { settings: { url: `http://es/${token}` }, secrets: {} }, validateSettings(e, { ES_API_KEY: token }))).toEqual([
+      'secret "elasticsearch.api_key": the same value is stored as the plain setting "url", where it is on the command line and in state.json; remove that setting first ({"url":null}), and if the value is a real credential, rotate it',
+    ]);
+    // Removing the setting in the same call is fine.
+    expect(combinedProblems(e, { settings: { url: token }, secrets: {} }, validateSettings(e, { ES_API_KEY: token, url: null }))).toEqual([]);
+  });
+
+  it('all values of an entry together may be at most 512 KiB', () => {
+    const e = real.get('elasticsearch');
+    const stored = { settings: { url: 'http://es:9200' }, secrets: { 'elasticsearch.api_key': 'x'.repeat(100 * 1024) } };
+    expect(combinedProblems(e, stored, validateSettings(e, { ES_API_KEY: 'y'.repeat(110 * 1024) }))).toEqual([]);
+    const others = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`S${i}`, String(i).repeat(110 * 1024)]));
+    const many = { ...e, config: { ...e.config, secrets: [...e.config.secrets, ...Object.keys(others).map((n) => ({ name: n, env: n, required: false }))] } };
+    expect(combinedProblems(many, stored, validateSettings(many, others))).toEqual([
+      expect.stringMatching(/^together the settings and secrets of docker\/elasticsearch would be 65\d KiB; at most 512 KiB per entry/),
+    ]);
   });
 });

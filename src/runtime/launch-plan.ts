@@ -5,7 +5,7 @@ import type { ErrorObject } from 'ajv';
 import type { ContainerSpec } from './podman.js';
 import type { Entry, EnvSpec, HeaderSpec, Launch, PackageLaunch, RemoteLaunch, SecretSpec } from '../catalog/entry.js';
 import { ImageRefError, isImageId, qualifyImageRef } from './image-ref.js';
-import { argumentSettingName, compileSchema, parametersSchema, settingSchema } from './settings.js';
+import { argumentSettingName, compileSchema, kib, leaves, MAX_ARG_STRLEN, parametersSchema, settingSchema, unusableValue } from './settings.js';
 import { renderTemplateDetailed, templateSettings, TemplateError, type RenderOptions, type TemplateContext } from './templates.js';
 
 /**
@@ -71,6 +71,12 @@ export interface PlanInput {
 
 /** `docker run` flags of OCI packages that are honoured; anything else (--privileged, --network …) is dropped. */
 const RUNTIME_FLAGS = new Set(['-e', '--env', '-v', '--volume', '--mount']);
+
+/**
+ * The environment and arguments of one container together at most: they share Linux's ARG_MAX (2 MiB with the usual
+ * 8 MiB stack) with podman's own flags and the host environment podman is given.
+ */
+export const MAX_PLAN_BYTES = 1024 * 1024;
 
 /** The user containers run as unless the entry or policy says otherwise: `nobody`. */
 export const DEFAULT_USER = '65534:65534';
@@ -151,6 +157,7 @@ class PlanBuilder {
 
   container(launch: Extract<Launch, { type: 'image' | 'package' }>): PlanResult {
     const { entry, input } = this;
+    this.checkStoredValues();
     this.applyParameterDefaults();
     for (const s of entry.config.secrets) if (s.required && !input.secrets?.[s.name]) this.addMissingSecret(s);
     for (const e of entry.config.env) {
@@ -202,6 +209,7 @@ class PlanBuilder {
     }
 
     if (this.missing.length) return this.missingResult();
+    checkSpawnable(env, secretEnv, command ?? []);
     const o = input.overrides ?? {};
     const plan: LaunchPlan = {
       kind: 'container',
@@ -368,6 +376,7 @@ class PlanBuilder {
 
   remote(launch: RemoteLaunch): PlanResult {
     const { entry } = this;
+    this.checkStoredValues();
     this.applyParameterDefaults(false);
     const url = this.render(launch.url, { singleBrace: true, encode: encodeURIComponent });
     for (const m of url.missing) this.addMissingRef(m, launch.variables?.[m]);
@@ -419,6 +428,22 @@ class PlanBuilder {
   }
 
   // ---- settings ------------------------------------------------------------------------------------
+
+  /**
+   * Stored values no command line, environment or header can carry (a NUL character, a string past Linux's limit),
+   * written by hand or by an older version, are asked for again by name instead of failing the start in podman.
+   */
+  private checkStoredValues(): void {
+    for (const [path, v] of leaves(this.settings)) {
+      const why = unusableValue(v);
+      if (why) this.addMissingSetting(path, `the stored value ${why}; set it again`, true);
+    }
+    for (const s of this.entry.config.secrets) {
+      const v = this.input.secrets?.[s.name];
+      const why = v ? unusableValue(v) : undefined;
+      if (why) this.addMissingSecret(s, `the stored secret ${why}; set it again`);
+    }
+  }
 
   /**
    * Fill schema defaults into the settings and validate them: missing required ones (including "one of" groups)
@@ -478,12 +503,13 @@ class PlanBuilder {
     });
   }
 
-  private addMissingSecret(s: SecretSpec): void {
+  private addMissingSecret(s: SecretSpec, why?: string): void {
+    const description = why ?? s.description;
     this.push({
       name: s.name,
       kind: 'secret',
       env: s.env,
-      ...(s.description ? { description: s.description } : {}),
+      ...(description ? { description } : {}),
       how: configSetCall(this.entry.id, { [s.name]: '…' }),
     });
   }
@@ -517,6 +543,28 @@ class PlanBuilder {
 }
 
 // ---- helpers ---------------------------------------------------------------------------------------
+
+/**
+ * What `spawn` would refuse (E2BIG, or Node's "must be a string without null bytes"), said by name before anything
+ * starts: a catalog template can join settings into one value past the limit even when each setting is within it.
+ */
+function checkSpawnable(env: Record<string, string>, secretEnv: Record<string, string>, command: string[]): void {
+  const strings: [string, string][] = [
+    ...Object.entries(env).map(([k, v]): [string, string] => [`the environment variable ${k}`, `${k}=${v}`]),
+    ...Object.entries(secretEnv).map(([k, v]): [string, string] => [`the secret environment variable ${k}`, `${k}=${v}`]),
+    ...command.map((a, i): [string, string] => [`command argument ${i + 1}`, a]),
+  ];
+  let total = 0;
+  for (const [what, s] of strings) {
+    const why = unusableValue(s);
+    if (why) throw new PlanError(`cannot be started: ${what} ${why}; change the settings it is made from`);
+    total += Buffer.byteLength(s) + 1;
+  }
+  if (total > MAX_PLAN_BYTES) {
+    const biggest = strings.sort((a, b) => b[1].length - a[1].length).slice(0, 3).map(([what, s]) => `${what} (${kib(Buffer.byteLength(s))})`);
+    throw new PlanError(`cannot be started: its environment and arguments would be ${kib(total)}, more than the ${kib(MAX_PLAN_BYTES)} a container is given; the largest are ${biggest.join(', ')}`);
+  }
+}
 
 function envTemplate(e: EnvSpec): string {
   // No value: the user supplies the variable itself, stored as a setting of the same name.

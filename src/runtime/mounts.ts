@@ -1057,8 +1057,13 @@ export class MountManager implements ToolProvider, ResourceProvider {
 
   /** Validate and store settings and secrets; the names that were set. */
   private async storeValues(entry: Entry, values: Record<string, unknown>): Promise<string[]> {
-    const { validateSettings } = await load.settings();
+    const { validateSettings, combinedProblems } = await load.settings();
     const v = validateSettings(entry, values);
+    if (!v.errors.length) {
+      // Checked against what is stored: the entry's total, and secret values that a setting would expose.
+      const [settings, secrets] = await Promise.all([this.deps.state.settings(entry.id), this.deps.secrets.byEntry()]);
+      v.errors.push(...combinedProblems(entry, { settings, secrets: secrets[entry.id] ?? {} }, v, secrets));
+    }
     if (v.errors.length) {
       throw new ToolError(`Not saved — ${v.errors.join('; ')}. Fix these and call again (nothing was changed).`);
     }

@@ -1,12 +1,15 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Entry, EnvSpec, PackageLaunch, SecretSpec } from '../catalog/entry.js';
 import { createLogger, errorMessage } from '../log.js';
+import { SecretSet } from '../governance/secret-scan.js';
+import { mergeSettings } from './state.js';
 
 /**
  * What `registry-config-set` accepts for an entry: declared settings (its parameters JSON Schema, nested ones as
  * "a.b"), secrets (by name or by their environment variable) and plain environment variables it declares.
  * Settings are validated and coerced with Ajv ("5" → 5 where the schema says integer); secrets are only checked
- * for being text. No error message ever contains a value.
+ * for being text. Every value is checked for what would make a start impossible (a NUL character, a size no
+ * command line or environment variable takes). No error message ever contains a value.
  */
 
 type Obj = Record<string, unknown>;
@@ -86,6 +89,54 @@ export function envAlias(env: EnvSpec, server: string): string[] | undefined {
   return path;
 }
 
+/**
+ * Linux's limit on one command-line argument or environment string ("NAME=value" and its NUL): beyond it `spawn`
+ * fails with E2BIG. Settings and secrets become exactly such strings.
+ */
+export const MAX_ARG_STRLEN = 128 * 1024;
+/** One setting: far more than any URL, path or list needs; a setting is visible on the command line. */
+export const MAX_SETTING_BYTES = 16 * 1024;
+/** One secret: room for a CA bundle or a kubeconfig, and "NAME=value" still under MAX_ARG_STRLEN. */
+export const MAX_SECRET_BYTES = 120 * 1024;
+/** All settings and secrets of one entry together (their environment and arguments share one limit, ARG_MAX). */
+export const MAX_ENTRY_BYTES = 512 * 1024;
+
+export const kib = (n: number) => `${(n / 1024).toFixed(n < 10 * 1024 ? 1 : 0)} KiB`;
+
+function hasNul(v: unknown, depth = 0): boolean {
+  if (typeof v === 'string') return v.includes('\0');
+  if (depth > 32 || v === null || typeof v !== 'object') return false;
+  return Object.entries(v).some(([k, x]) => k.includes('\0') || hasNul(x, depth + 1));
+}
+
+/** Bytes a stored value takes where it is used: a string as it is, anything else as JSON. */
+export function valueBytes(v: unknown): number {
+  return typeof v === 'string' ? Buffer.byteLength(v) : Buffer.byteLength(JSON.stringify(v) ?? '');
+}
+
+/** Why no command line or environment could carry a value at all ("contains a NUL character …"), or undefined. */
+export function unusableValue(v: unknown): string | undefined {
+  if (hasNul(v)) return 'contains a NUL character (\\u0000), which no command line or environment variable can carry';
+  const size = valueBytes(v);
+  if (size >= MAX_ARG_STRLEN) return `is ${kib(size)}, more than the ${kib(MAX_ARG_STRLEN)} Linux takes for one command-line argument or environment variable`;
+  return undefined;
+}
+
+/**
+ * Why a value cannot be stored as a setting (or a secret, with max MAX_SECRET_BYTES), or undefined. `what` names
+ * it ("setting "url"", "secret "api_key" (API_KEY)"); the value itself never appears.
+ */
+export function valueProblem(what: string, value: unknown, max = MAX_SETTING_BYTES): string | undefined {
+  if (hasNul(value)) return `${what} ${unusableValue(value)}; remove it`;
+  const size = valueBytes(value);
+  if (size > max) {
+    return max === MAX_SECRET_BYTES
+      ? `${what} is ${kib(size)}; a secret may be at most ${kib(max)} (it reaches the server as one environment variable, and Linux takes at most ${kib(MAX_ARG_STRLEN)} per variable): store only what the server needs (for a certificate bundle, just its own CA)`
+      : `${what} is ${kib(size)}; a setting may be at most ${kib(max)} (it reaches the server on its command line or in one environment variable)`;
+  }
+  return undefined;
+}
+
 export interface ValidatedSettings {
   /** Settings to store (nested objects for "a.b" keys); a `null` value means "remove this setting". */
   settings: Record<string, unknown>;
@@ -113,9 +164,13 @@ export function validateSettings(entry: Entry, values: Record<string, unknown>):
   for (const [key, value] of Object.entries(values)) {
     const secret = secretByName.get(key) ?? secretByEnv.get(key) ?? secretByName.get(`${server}.${key}`);
     if (secret) {
+      const what = `secret "${secret.name}" (${secret.env})`;
       if (value === null || value === undefined || value === '') secrets[secret.name] = '';
-      else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') secrets[secret.name] = String(value);
-      else errors.push(`secret "${secret.name}" (${secret.env}) must be a text value, not ${Array.isArray(value) ? 'a list' : 'an object'}`);
+      else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+        const problem = valueProblem(what, String(value), MAX_SECRET_BYTES);
+        if (problem) errors.push(problem);
+        else secrets[secret.name] = String(value);
+      } else errors.push(`${what} must be a text value, not ${Array.isArray(value) ? 'a list' : 'an object'}`);
       continue;
     }
 
@@ -132,14 +187,18 @@ export function validateSettings(entry: Entry, values: Record<string, unknown>):
           schema = settingSchema(entry, alias);
         } else if (env.value === undefined) {
           // Declared variable the user supplies directly: stored under its own name.
-          setPath(settings, [key], value === undefined ? null : value);
+          const problem = valueProblem(`setting "${key}"`, value);
+          if (problem) errors.push(problem);
+          else setPath(settings, [key], value === undefined ? null : value);
           continue;
         } else {
           errors.push(`"${key}" is set by the catalog entry itself (${JSON.stringify(env.value)})${describeTemplateParams(env.value, server)}`);
           continue;
         }
       } else if (argNames.has(key)) {
-        setPath(settings, [key], value === undefined ? null : value === null ? null : String(value));
+        const problem = value === undefined || value === null ? undefined : valueProblem(`setting "${key}"`, String(value));
+        if (problem) errors.push(problem);
+        else setPath(settings, [key], value === undefined ? null : value === null ? null : String(value));
         continue;
       }
     }
@@ -152,7 +211,9 @@ export function validateSettings(entry: Entry, values: Record<string, unknown>):
       continue;
     }
     const res = coerceValue(schema, value);
+    const problem = res.error ? undefined : valueProblem(`setting "${path.join('.')}"`, res.value);
     if (res.error) errors.push(`setting "${path.join('.')}": ${res.error}`);
+    else if (problem) errors.push(problem);
     else setPath(settings, path, res.value);
   }
   if (unknown.length) {
@@ -162,6 +223,82 @@ export function validateSettings(entry: Entry, values: Record<string, unknown>):
     errors.push(`unknown setting${unknown.length > 1 ? 's' : ''} ${shown.join(', ')}${more} for ${entry.id}: ${describeDeclared(entry)}`);
   }
   return { settings, secrets, errors };
+}
+
+/** An entry's stored values: settings (nested) and secrets by name. */
+export interface StoredValues {
+  settings: Record<string, unknown>;
+  secrets: Record<string, string>;
+}
+
+/**
+ * What is wrong with an entry's values as a config-set would leave them: their total size, and a secret's value
+ * where a plain setting would put it on the container's command line and into state.json (a setting holding a
+ * stored secret, or a new secret that is already stored as a plain setting). `others` are the other entries'
+ * secrets, by entry id. Names and ids only, never a value.
+ */
+export function combinedProblems(entry: Entry, stored: StoredValues, changed: ValidatedSettings, others: Record<string, Record<string, string>> = {}): string[] {
+  const errors: string[] = [];
+  const settings = mergeSettings(stored.settings, changed.settings);
+  const secrets = { ...stored.secrets };
+  for (const [k, v] of Object.entries(changed.secrets)) {
+    if (v) secrets[k] = v;
+    else delete secrets[k];
+  }
+  const total = valueBytes(settings) + Object.values(secrets).reduce((n, v) => n + Buffer.byteLength(v), 0);
+  if (total > MAX_ENTRY_BYTES) {
+    errors.push(`together the settings and secrets of ${entry.id} would be ${kib(total)}; at most ${kib(MAX_ENTRY_BYTES)} per entry (they all reach the server through one command line and environment): remove what it does not need (value null, or "" for a secret)`);
+  }
+
+  // Which secret a text holds: each secret is redacted to its own index, so the placeholder names it.
+  const labels: string[] = [];
+  const values: Record<string, string> = {};
+  const label = (what: string, v: string) => {
+    values[String(labels.length)] = v;
+    labels.push(what);
+  };
+  for (const [name, v] of Object.entries(secrets)) label(`the secret "${name}"`, v);
+  for (const [id, s] of Object.entries(others)) if (id !== entry.id) for (const [name, v] of Object.entries(s)) label(`the secret "${name}" of ${id}`, v);
+  const heldBy = (set: SecretSet, leaf: unknown): number[] => {
+    const text = typeof leaf === 'string' ? leaf : JSON.stringify(leaf);
+    const out = set.redact(text);
+    if (out === text) return [];
+    return [...new Set([...out.matchAll(/\[REDACTED:(\d+)\]/g)].map((m) => m[0]))].filter((p) => !text.includes(p)).map((p) => Number(p.slice(10, -1)));
+  };
+  const all = SecretSet.from(values);
+  for (const [path, leaf] of leaves(changed.settings)) {
+    for (const i of heldBy(all, leaf).slice(0, 1)) {
+      errors.push(`setting "${path}" holds the value of ${labels[i]}: a plain setting goes onto the container's command line and into state.json, so a secret's value may not be stored as one; set it as the secret instead`);
+    }
+  }
+  // The other way round: a new secret whose value a setting stored earlier already exposes.
+  const fresh = Object.fromEntries(Object.entries(changed.secrets).filter(([, v]) => v));
+  if (Object.keys(fresh).length) {
+    const freshSet = SecretSet.from(fresh);
+    const changedPaths = new Set(leaves(changed.settings).map(([p]) => p));
+    for (const [path, leaf] of leaves(settings)) {
+      if (changedPaths.has(path)) continue;
+      const out = typeof leaf === 'string' ? freshSet.redact(leaf) : freshSet.redact(JSON.stringify(leaf));
+      for (const name of Object.keys(fresh)) {
+        if (!out.includes(`[REDACTED:${name}]`)) continue;
+        errors.push(
+          `secret "${name}": the same value is stored as the plain setting "${path}", where it is on the command line and in state.json; remove that setting first (${JSON.stringify({ [path]: null })}), and if the value is a real credential, rotate it`,
+        );
+      }
+    }
+  }
+  return errors;
+}
+
+/** Leaf values of nested settings as ["a.b", value] (a `null` leaf means "remove" and is left out). */
+export function leaves(o: Record<string, unknown>, prefix = '', depth = 0): [string, unknown][] {
+  const out: [string, unknown][] = [];
+  for (const [k, v] of Object.entries(o)) {
+    if (v === null || v === undefined) continue;
+    if (isObj(v) && depth < 32) out.push(...leaves(v, `${prefix}${k}.`, depth + 1));
+    else out.push([prefix + k, v]);
+  }
+  return out;
 }
 
 function describeTemplateParams(tpl: string, server: string): string {

@@ -335,6 +335,11 @@ export class SecretStore {
     return Object.fromEntries(Object.entries(d.secrets).map(([id, s]) => [id, Object.keys(s).sort()]));
   }
 
+  /** Every entry's secrets, by entry id (config-set checks that a value is not stored as a setting elsewhere). */
+  async byEntry(): Promise<Record<string, Record<string, string>>> {
+    return structuredClone((await this.doc.read()).secrets);
+  }
+
   /** Every stored secret value, for log redaction. */
   async allValues(): Promise<string[]> {
     const d = await this.doc.read();
