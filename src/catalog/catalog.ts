@@ -5,7 +5,7 @@ import type { RegistryConfig, SourceConfig } from '../config.js';
 import { createLogger, errorMessage, type Logger } from '../log.js';
 import type { Source, SourceProgress } from '../sources/source.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
-import type { Entry } from './entry.js';
+import { normalizeText, type Entry } from './entry.js';
 import { mergeEntries } from './merge.js';
 import { SourceStore, validateEntries, type SourceStatusRecord } from './source-store.js';
 import { SearchIndex, type SearchFilters, type SearchHit } from '../search/search-index.js';
@@ -425,6 +425,7 @@ export class Catalog extends EventEmitter {
           progress: () => {},
           log: this.log.child(ref.source),
         });
+        normalizeText(extra);
         fillGaps(entry, extra);
         entry.detailFetchedAt = new Date().toISOString();
       } catch (err) {

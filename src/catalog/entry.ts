@@ -10,6 +10,32 @@ export const MAX_DESCRIPTION = 4_000;
 export const MAX_README = 64_000;
 export const MAX_TOOLS = 500;
 
+/**
+ * Characters no id and no one-line text may hold: C0 and C1 controls (NUL, newlines, tabs, the ESC of terminal
+ * sequences), DEL, the line and paragraph separators, and the bidirectional embeddings, overrides and isolates
+ * that make text display other than it reads. A catalog name with a newline could forge extra lines of a result.
+ */
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const BIDI = /[\u202a-\u202e\u2066-\u2069]/g;
+const BREAKS = /[\s\u0000-\u001f\u007f-\u009f]+/g;
+
+/** `s` on one line: bidirectional controls dropped, every run of other controls and whitespace one space. */
+export function oneLine(s: string): string {
+  return s.replace(BIDI, '').replace(BREAKS, ' ').trim();
+}
+
+/** Multi-line text (a description, a readme): line breaks and tabs kept (CRLF as LF), other control characters dropped. */
+function withoutControls(s: string): string {
+  return s.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, '');
+}
+
+/** An id or native name: refused (the record is skipped with a warning) when it holds a control character. */
+const idText = (min = 0) =>
+  z
+    .string()
+    .min(min)
+    .refine((s) => !CONTROL_CHARS.test(s), { message: 'contains a control character (a NUL, newline, tab or bidirectional control); ids and names never do' });
+
 export const ToolInfoSchema = z.object({
   name: z.string().min(1),
   description: z.string().optional(),
@@ -132,9 +158,9 @@ export const SourceRefSchema = z.object({
 
 export const EntrySchema = z.object({
   /** `<source name>/<native name>`, from the highest-precedence source after merging. */
-  id: z.string().min(3),
+  id: idText(3),
   /** Native name in its source (docker server name, mcpservers slug, official reverse-DNS name). */
-  nativeName: z.string(),
+  nativeName: idText(),
   /** Human-readable name (title when the source has one). */
   name: z.string(),
   description: z.string().default(''),
@@ -178,13 +204,25 @@ function clip(s: string | undefined, max: number): string | undefined {
  */
 export function normalizeEntry(input: EntryInput): Entry {
   const e = EntrySchema.parse(input);
-  e.description = clip(e.description.trim(), MAX_DESCRIPTION) ?? '';
-  e.readme = clip(e.readme, MAX_README);
-  e.name = clip(e.name.trim(), 200) || e.nativeName;
+  normalizeText(e);
+  e.name ||= e.nativeName;
   if (e.tools.length > MAX_TOOLS) e.tools = e.tools.slice(0, MAX_TOOLS);
   for (const t of e.tools) t.description = clip(t.description, 2_000);
-  e.tags = [...new Set(e.tags.map((t) => t.trim().toLowerCase()).filter(Boolean))].slice(0, 50);
   return e;
+}
+
+/**
+ * Text of an entry (or of details fetched later) made safe where every source's entries pass: names, categories,
+ * tags and versions on one line (a name with a newline could forge lines of a result), a description or readme
+ * without control characters but its line breaks (text output puts a description on one line), each within its size.
+ */
+export function normalizeText(e: Partial<Entry>): void {
+  if (e.description !== undefined) e.description = clip(withoutControls(e.description).trim(), MAX_DESCRIPTION) ?? '';
+  if (e.readme !== undefined) e.readme = clip(withoutControls(e.readme), MAX_README);
+  if (e.name !== undefined) e.name = clip(oneLine(e.name), 200) ?? '';
+  if (e.category !== undefined) e.category = oneLine(e.category) || undefined;
+  if (e.version !== undefined) e.version = oneLine(e.version) || undefined;
+  if (e.tags !== undefined) e.tags = [...new Set(e.tags.map((t) => oneLine(t).toLowerCase()).filter(Boolean))].slice(0, 50);
 }
 
 /** A launch option the runtime can start: a container image, an OCI package, a poci server or a remote endpoint. */

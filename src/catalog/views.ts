@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EntrySchema, isRunnable, requiredConfig, type Entry } from './entry.js';
+import { EntrySchema, isRunnable, oneLine, requiredConfig, type Entry } from './entry.js';
 import { tryQualifyImageRef } from '../runtime/image-ref.js';
 
 /**
@@ -31,7 +31,7 @@ export interface ViewHooks {
 const SHORT = 240;
 
 export function shortDescription(s: string, max = SHORT): string {
-  const one = s.replace(/\s+/g, ' ').trim();
+  const one = oneLine(s);
   return one.length > max ? one.slice(0, max - 1) + '…' : one;
 }
 
@@ -63,18 +63,23 @@ export function findItem(entry: Entry, score: number, hooks: ViewHooks = {}): Fi
   return item;
 }
 
+/**
+ * Text output puts every catalog string through oneLine: sources normalise names already (entry.ts), but a cache
+ * written before that, tool names (the server's own) and the agent's query are not, and none may forge a line.
+ */
 export function formatFindText(query: string, items: FindItem[]): string {
+  query = oneLine(query);
   if (!items.length) {
     return `No servers match "${query}". Try other words for what the server should do (e.g. "query a postgres database"), fewer filters, or registry-list to browse.`;
   }
   const lines = [`${items.length} server${items.length > 1 ? 's' : ''} for "${query}":`];
   for (const [i, it] of items.entries()) {
-    const flags = [it.runnable ? 'runnable' : 'not runnable here', it.requiresConfig.length ? `needs ${it.requiresConfig.join(', ')}` : '']
+    const flags = [it.runnable ? 'runnable' : 'not runnable here', it.requiresConfig.length ? `needs ${oneLine(it.requiresConfig.join(', '))}` : '']
       .filter(Boolean)
       .join('; ');
-    lines.push(`${i + 1}. ${it.id} — ${it.name}${it.category ? ` [${it.category}]` : ''} (${flags})`);
+    lines.push(`${i + 1}. ${oneLine(it.id)} — ${oneLine(it.name)}${it.category ? ` [${oneLine(it.category)}]` : ''} (${flags})`);
     if (it.description) lines.push(`   ${shortDescription(it.description, 160)}`);
-    if (it.warning) lines.push(`   ⚠ ${it.warning}`);
+    if (it.warning) lines.push(`   ⚠ ${oneLine(it.warning)}`);
   }
   lines.push('Use registry-info <id> for details, registry-add <id> to start one.');
   return lines.join('\n');
@@ -187,24 +192,25 @@ export function infoView(entry: Entry, hooks: ViewHooks = {}): InfoView {
 }
 
 export function formatInfoText(v: InfoView): string {
-  const lines = [`${v.id} — ${v.name}${v.status !== 'active' ? ` (${v.status})` : ''}`];
+  const t = oneLine;
+  const lines = [`${t(v.id)} — ${t(v.name)}${v.status !== 'active' ? ` (${v.status})` : ''}`];
   if (v.description) lines.push(shortDescription(v.description, 600));
-  lines.push(`Sources: ${v.sources.map((s) => s.id).join(', ')}`);
-  if (v.repository) lines.push(`Repository: ${v.repository}`);
-  if (v.category) lines.push(`Category: ${v.category}${v.tags.length ? ` · tags: ${v.tags.slice(0, 10).join(', ')}` : ''}`);
+  lines.push(`Sources: ${t(v.sources.map((s) => s.id).join(', '))}`);
+  if (v.repository) lines.push(`Repository: ${t(v.repository)}`);
+  if (v.category) lines.push(`Category: ${t(v.category)}${v.tags.length ? ` · tags: ${t(v.tags.slice(0, 10).join(', '))}` : ''}`);
   // The image as podman will be asked for it (`mcp/x` is docker.io/mcp/x); the structured `launch` keeps the catalog's words.
   const launches = v.launch.map((l) => (l.type === 'image' ? `image ${tryQualifyImageRef(l.image) ?? l.image}` : l.type === 'remote' ? `remote ${l.transport} ${l.url}` : l.type === 'package' ? `${l.registryType} package ${l.identifier}` : 'per-tool containers'));
-  lines.push(`Runnable: ${v.runnable ? 'yes' : 'no'}${launches.length ? ` (${launches.join('; ')})` : ''}`);
-  lines.push(`Trust: ${v.trust.status}${'reason' in v.trust && v.trust.reason ? ` — ${v.trust.reason}` : ''}`);
+  lines.push(`Runnable: ${v.runnable ? 'yes' : 'no'}${launches.length ? ` (${t(launches.join('; '))})` : ''}`);
+  lines.push(`Trust: ${v.trust.status}${'reason' in v.trust && v.trust.reason ? ` — ${t(v.trust.reason)}` : ''}`);
   if (v.requiredConfig.length) {
     lines.push('Configuration:');
     for (const s of v.requiredConfig) {
-      lines.push(`  - ${s.name}${s.secret ? ' (secret' + (s.env ? `, env ${s.env}` : '') + ')' : ''}${s.required ? ' required' : ''}${s.set ? ' — set' : ''}${s.description ? `: ${shortDescription(s.description, 120)}` : ''}`);
+      lines.push(`  - ${t(s.name)}${s.secret ? ' (secret' + (s.env ? `, env ${t(s.env)}` : '') + ')' : ''}${s.required ? ' required' : ''}${s.set ? ' — set' : ''}${s.description ? `: ${shortDescription(s.description, 120)}` : ''}`);
     }
-    if (v.missingConfig.length) lines.push(`Set missing values with registry-config-set {"id":"${v.id}","values":{…}} before registry-add.`);
+    if (v.missingConfig.length) lines.push(`Set missing values with registry-config-set {"id":"${t(v.id)}","values":{…}} before registry-add.`);
   }
   if (v.tools.length) {
-    lines.push(`Tools (${v.tools.length}): ${v.tools.slice(0, 30).map((t) => t.name).join(', ')}${v.tools.length > 30 ? ', …' : ''}`);
+    lines.push(`Tools (${v.tools.length}): ${t(v.tools.slice(0, 30).map((x) => x.name).join(', '))}${v.tools.length > 30 ? ', …' : ''}`);
   } else if (v.dynamicTools) lines.push('Tools: known only once the server runs.');
   return lines.join('\n');
 }

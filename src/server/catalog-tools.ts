@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { Catalog, RefreshOutcome, SnapshotUse } from '../catalog/catalog.js';
-import type { Entry } from '../catalog/entry.js';
+import { oneLine, type Entry } from '../catalog/entry.js';
 import { emptyCatalogMessage, findItem, formatFindText, formatInfoText, infoView, InfoViewSchema, type ViewHooks } from '../catalog/views.js';
 import { closestName, defineTool, quoteInput, ToolError, type ToolDef } from './tool-def.js';
-import { resolveEntry } from './resolve-entry.js';
+import { EntryIdArg, resolveEntry } from './resolve-entry.js';
 import { CATEGORIES, categoryMatches, knownCategory } from '../catalog/categories.js';
 
 export interface CatalogToolDeps {
@@ -145,7 +145,7 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
       const entries = page.map((e) => findItem(e, 1, hooks));
       const next = offset + args.limit < all.length ? encodeCursor(offset + args.limit) : undefined;
       const text = entries.length
-        ? `${offset + 1}-${offset + entries.length} of ${all.length}:\n` + entries.map((e) => `${e.id} — ${e.name}`).join('\n') + (next ? `\nMore: call registry-list with cursor "${next}".` : '')
+        ? `${offset + 1}-${offset + entries.length} of ${all.length}:\n` + entries.map((e) => `${oneLine(e.id)} — ${oneLine(e.name)}`).join('\n') + (next ? `\nMore: call registry-list with cursor "${next}".` : '')
         : `No entries${args.source ? ` from source ${args.source}` : ''}${args.category ? ` in category ${args.category}` : ''}.`;
       return { text, structured: { entries, total: all.length, ...(next ? { nextCursor: next } : {}) } };
     },
@@ -155,7 +155,7 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
     name: 'registry-info',
     title: 'Details of a catalog entry',
     description: 'Everything about one server: sources, repository, how it runs, the settings and secrets it needs, its known tools and trust status. Accepts an id or any alias.',
-    input: z.strictObject({ id: z.string().trim().min(1, 'id is empty: pass an id from registry-find, e.g. "docker/postgres"').max(300) }),
+    input: z.strictObject({ id: EntryIdArg }),
     output: z.looseObject({ ...InfoViewSchema.shape, pins: z.record(z.string(), z.unknown()).optional() }),
     annotations: { ...READ_ONLY, openWorldHint: true },
     async handler(args, ctx) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { MountInfo, MountManager, MountedTool } from '../runtime/mounts.js';
 import { defineTool, type ToolDef } from './tool-def.js';
+import { EntryIdArg } from './resolve-entry.js';
 
 /**
  * The runtime's registry tools (contract.md): add/remove/active/config-set/exec. Thin: the MountManager does the
@@ -8,7 +9,6 @@ import { defineTool, type ToolDef } from './tool-def.js';
  * neither structuredContent nor a refreshed tool list.
  */
 
-const IdSchema = z.string().trim().min(1, 'id is empty: pass an id from registry-find, e.g. "docker/postgres"').max(300);
 
 const MountedToolSchema = z.object({
   name: z.string(),
@@ -38,7 +38,7 @@ export function runtimeTools(manager: MountManager): ToolDef[] {
       'The result lists the new tools with their input schemas: call them directly, or through registry-exec if your client does not refresh its tool list. ' +
       'Settings may be passed in config; secrets go through registry-config-set.',
     input: z.strictObject({
-      id: IdSchema,
+      id: EntryIdArg,
       config: z.record(z.string(), z.unknown()).optional().describe('settings for this server (names from registry-info)'),
       prefix: z.string().trim().min(1).max(24).optional().describe('tool name prefix (default: from the server name)'),
     }),
@@ -63,7 +63,7 @@ export function runtimeTools(manager: MountManager): ToolDef[] {
     name: 'registry-remove',
     title: 'Stop an MCP server',
     description: 'Stop a mounted server and remove its tools. It is no longer restored when the registry restarts.',
-    input: z.strictObject({ id: IdSchema }),
+    input: z.strictObject({ id: EntryIdArg }),
     output: z.object({ id: z.string(), removed: z.boolean() }),
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     async handler(args) {
@@ -96,7 +96,7 @@ export function runtimeTools(manager: MountManager): ToolDef[] {
     description:
       'Set settings and secrets a server needs (names from registry-info). Values are validated against what the server declares; secrets are kept in a private file and never shown again. A running server restarts to pick them up.',
     input: z.strictObject({
-      id: IdSchema,
+      id: EntryIdArg,
       values: z.record(z.string(), z.unknown()).refine((v) => Object.keys(v).length > 0, 'values is empty: pass e.g. {"API_TOKEN": "…"}'),
     }),
     output: z.object({ id: z.string(), set: z.array(z.string()), missing: z.array(z.string()) }),

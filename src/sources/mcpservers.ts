@@ -164,7 +164,7 @@ export class McpServersSource implements Source {
         try {
           entries.push(this.cardToEntry(card));
         } catch (err) {
-          warn(`${url}: card "${card.slug}" skipped: ${errorMessage(err)}`);
+          warn(`${url}: card ${JSON.stringify(card.slug)} skipped: ${errorMessage(err)}`);
         }
       }
       const ids = entries.map((e) => e.id);

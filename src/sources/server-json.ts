@@ -122,7 +122,7 @@ function describeIssues(err: z.ZodError): string {
 export function serverJsonToEntry(server: unknown, sourceName: string, envelopeMeta?: EnvelopeMeta, opts: ServerJsonOptions = {}): Entry {
   const parsed = ServerJsonSchema.safeParse(server);
   if (!parsed.success) {
-    const name = typeof (server as { name?: unknown } | null)?.name === 'string' ? `"${(server as { name: string }).name}"` : '(unnamed)';
+    const name = typeof (server as { name?: unknown } | null)?.name === 'string' ? JSON.stringify((server as { name: string }).name) : '(unnamed)';
     const what = server === null || typeof server !== 'object' || Array.isArray(server) ? 'is not an object' : describeIssues(parsed.error);
     throw new ServerJsonError(`server.json ${name} ${what}`);
   }
@@ -131,7 +131,7 @@ export function serverJsonToEntry(server: unknown, sourceName: string, envelopeM
   const rawOfficial = envelopeMeta?.[OFFICIAL_META_KEY];
   if (rawOfficial !== undefined) {
     const om = OfficialMetaSchema.safeParse(rawOfficial);
-    if (!om.success) throw new ServerJsonError(`server.json "${s.name}": _meta.${OFFICIAL_META_KEY} ${describeIssues(om.error)}`);
+    if (!om.success) throw new ServerJsonError(`server.json ${JSON.stringify(s.name)}: _meta.${OFFICIAL_META_KEY} ${describeIssues(om.error)}`);
     official = om.data;
   }
 
@@ -166,7 +166,7 @@ export function serverJsonToEntry(server: unknown, sourceName: string, envelopeM
       meta: Object.keys(meta).length ? meta : undefined,
     });
   } catch (err) {
-    if (err instanceof z.ZodError) throw new ServerJsonError(`server.json "${s.name}" ${describeIssues(err)}`);
+    if (err instanceof z.ZodError) throw new ServerJsonError(`server.json ${JSON.stringify(s.name)} ${describeIssues(err)}`);
     throw err;
   }
 }
