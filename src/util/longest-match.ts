@@ -112,7 +112,7 @@ export class LongestMatcher {
   matches(text: string, stopAtFirst = false): [number, number, number][] {
     const found: [number, number, number][] = [];
     if (!this.longest || !text) return found;
-    const { alphabet, out, lengths } = this;
+    const { alphabet, out, lengths, row, dense } = this;
     const units = alphabet.length;
     // Backwards: the longest pattern starting at each position (later positions first).
     let s = 0;
@@ -124,7 +124,9 @@ export class LongestMatcher {
         s = 0;
         continue;
       }
-      s = this.next(s, a - 1);
+      // The dense case inline: nearly every step of a scan is one.
+      const r = row[s]!;
+      s = r >= 0 ? dense[r + a - 1]! : this.next(s, a - 1);
       const o = out[s]!;
       if (o) {
         found.push([i, lengths[o - 1]!, o - 1]);
