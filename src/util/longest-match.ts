@@ -32,7 +32,7 @@ export class LongestMatcher {
   private readonly out: Int32Array;
 
   /** `denseBudget`: entries of the full transition rows at most (4 bytes each; the root's row is always made). */
-  constructor(patterns: readonly string[], denseBudget = 1 << 19) {
+  constructor(patterns: readonly string[], denseBudget = 1 << 16) {
     this.lengths = patterns.map((p) => p.length);
     let total = 0;
     let longest = 0;
