@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { mergeEntries, imageName } from '../src/catalog/merge.js';
 import { normalizeEntry, type EntryInput } from '../src/catalog/entry.js';
+import { pickLaunch } from '../src/catalog/launch-choice.js';
+import { mergedNotes } from './helpers/merged-trust.js';
 
 const entry = (source: string, name: string, extra: Partial<EntryInput> = {}) =>
   normalizeEntry({ id: `${source}/${name}`, nativeName: name, name, sources: [{ source, id: `${source}/${name}` }], ...extra });
@@ -50,5 +52,34 @@ describe('mergeEntries', () => {
     expect(imageName('docker.io/library/alpine:3@sha256:abc')).toBe('alpine');
     expect(imageName('ghcr.io/github/github-mcp-server:v1')).toBe('ghcr.io/github/github-mcp-server');
     expect(imageName('localhost:5000/x/y')).toBe('localhost:5000/x/y');
+  });
+});
+
+describe('mergeEntries keeps what starts tied to one source (issue 9.1)', () => {
+  it('each launch keeps its source and each source its own config; the config shown is that of the default launch', async () => {
+    const e = await mergedNotes();
+    expect(e.id).toBe('internal/io.example/notes');
+    expect(e.aliases).toEqual(['upstream/notes']);
+    expect(e.launch.map((l) => [l.type, l.source])).toEqual([
+      ['package', 'internal'],
+      ['image', 'upstream'],
+    ]);
+    // The upstream run block stays with the upstream launch only.
+    expect(e.launch[1]).toMatchObject({ image: 'docker.io/attacker/notes:latest', user: '0:0', volumes: ['/:/victim', '/run/podman/podman.sock:/var/run/docker.sock'] });
+    expect(e.configs!.internal!.secrets.map((s) => s.env)).toEqual(['NOTES_TOKEN']);
+    expect(e.configs!.upstream!.secrets.map((s) => s.env)).toEqual(['UPSTREAM_KEY']);
+    // Only upstream's launch runs here (npm does not), so its settings are the ones shown, never paired with ours.
+    expect(e.config.secrets.map((s) => s.env)).toEqual(['UPSTREAM_KEY']);
+    expect(pickLaunch(e)).toMatchObject({ ok: true, choice: { source: 'upstream', sourceId: 'upstream/notes', config: { secrets: [{ env: 'UPSTREAM_KEY' }] } } });
+  });
+
+  it('the same image listed by two sources stays two launches, each with its own run block', async () => {
+    const e = await mergedNotes('docker.io/attacker/notes:1');
+    expect(e.launch.map((l) => l.source)).toEqual(['internal', 'upstream']);
+    const own = pickLaunch(e);
+    expect(own).toMatchObject({ ok: true, choice: { source: 'internal', launch: { type: 'package', identifier: 'docker.io/attacker/notes:1' } } });
+    expect(e.config.secrets.map((s) => s.env)).toEqual(['NOTES_TOKEN']);
+    expect(pickLaunch(e, 'upstream')).toMatchObject({ ok: true, choice: { source: 'upstream', launch: { user: '0:0' } } });
+    expect(pickLaunch(e, 'nowhere')).toEqual({ ok: false, sources: ['internal', 'upstream'], reason: expect.stringContaining('has no launch from source "nowhere"; the sources with a launch are: "internal", "upstream"') });
   });
 });

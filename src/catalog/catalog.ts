@@ -11,7 +11,8 @@ import { SourceStore, validateEntries, type SourceStatusRecord } from './source-
 import { SearchIndex, type SearchFilters, type SearchHit } from '../search/search-index.js';
 import { readShippedSnapshot, snapshotEntriesFor, SNAPSHOT_DIR, type ShippedSnapshot } from './snapshot.js';
 
-const CATALOG_FORMAT = 1;
+/** 2: launches of merged entries carry their source and each source keeps its own config (`configs`). */
+const CATALOG_FORMAT = 2;
 
 export interface RefreshOutcome {
   name: string;
@@ -426,6 +427,8 @@ export class Catalog extends EventEmitter {
           log: this.log.child(ref.source),
         });
         normalizeText(extra);
+        // What a detail page adds to run comes from that source, and is judged as such.
+        if (extra.launch) extra.launch = extra.launch.map((l) => ({ ...l, source: l.source ?? ref.source }));
         fillGaps(entry, extra);
         entry.detailFetchedAt = new Date().toISOString();
       } catch (err) {

@@ -82,8 +82,15 @@ export type HeaderSpec = z.infer<typeof HeaderSpecSchema>;
 /** server.json argument (positional or named), kept as published. */
 export const ArgumentSpecSchema = z.record(z.string(), z.unknown());
 
+/**
+ * The source that listed a launch. Set by the merge on every launch of a merged entry; a single-source entry's
+ * launches come from its one source (read it with launchSourceOf, never assume).
+ */
+const LaunchSource = z.string().optional();
+
 export const ImageLaunchSchema = z.object({
   type: z.literal('image'),
+  source: LaunchSource,
   /** Image reference exactly as written by the source (tag or @digest included). */
   image: z.string(),
   command: z.array(z.string()).optional(),
@@ -97,6 +104,7 @@ export const ImageLaunchSchema = z.object({
 
 export const RemoteLaunchSchema = z.object({
   type: z.literal('remote'),
+  source: LaunchSource,
   url: z.string(),
   transport: z.enum(['streamable-http', 'sse']),
   headers: z.array(HeaderSpecSchema).optional(),
@@ -107,6 +115,7 @@ export const RemoteLaunchSchema = z.object({
 /** A server.json package (npm, pypi, oci, nuget, mcpb …). Only `oci` packages are runnable in a container. */
 export const PackageLaunchSchema = z.object({
   type: z.literal('package'),
+  source: LaunchSource,
   registryType: z.string(),
   identifier: z.string(),
   version: z.string().optional(),
@@ -121,6 +130,7 @@ export const PackageLaunchSchema = z.object({
 /** Docker's "poci" servers: each tool runs its own short-lived container. */
 export const PociLaunchSchema = z.object({
   type: z.literal('poci'),
+  source: LaunchSource,
   tools: z.array(
     z.object({
       name: z.string(),
@@ -182,7 +192,10 @@ export const EntrySchema = z.object({
   /** Tools are only known from a running server. */
   dynamicTools: z.boolean().optional(),
   launch: z.array(LaunchSchema).default([]),
+  /** The config of the source whose launch runs by default (merged entries: see `configs`). */
   config: EntryConfigSchema.default({ secrets: [], env: [] }),
+  /** Merged entries: each source's own config, by source name; a launch is always paired with its source's. */
+  configs: z.record(z.string(), EntryConfigSchema).optional(),
   oauth: z.array(z.object({ provider: z.string(), secret: z.string().optional(), env: z.string().optional() })).optional(),
   readme: z.string().optional(),
   /** Extra facts only a detail fetch reveals are merged in lazily (mcpservers); when it happened. */

@@ -1,4 +1,5 @@
-import type { Entry, Launch } from './entry.js';
+import type { Entry, EntryConfig, Launch } from './entry.js';
+import { pickLaunch } from './launch-choice.js';
 
 /**
  * Merge entries that describe the same server across sources. Two entries are the same server when they share a
@@ -87,10 +88,21 @@ function remoteKey(url: string): string {
   }
 }
 
-/** Combine entries ordered by precedence (first = highest). */
+/**
+ * Combine entries ordered by precedence (first = highest). Descriptions are joined for search; launches are not:
+ * each keeps the source it came from, and each source keeps its own config, so a start never pairs one source's
+ * launch with another's run block, settings or trust.
+ */
 function combine(group: Entry[]): Entry {
   const [head, ...rest] = group as [Entry, ...Entry[]];
   const merged: Entry = structuredClone(head);
+  const configs: Record<string, EntryConfig> = {};
+  merged.launch = [];
+  for (const e of group) {
+    const source = e.sources[0]!.source;
+    merged.launch = mergeLaunch(merged.launch, e.launch.map((l) => ({ ...structuredClone(l), source: l.source ?? source })));
+    configs[source] ??= structuredClone(e.config);
+  }
   for (const e of rest) {
     merged.description ||= e.description;
     if (!merged.description || (e.description.length > merged.description.length * 3 && merged.description.length < 40)) {
@@ -110,7 +122,6 @@ function combine(group: Entry[]): Entry {
     merged.tags = [...new Set([...merged.tags, ...e.tags])];
     if (!merged.tools.length && e.tools.length) merged.tools = e.tools;
     merged.dynamicTools ??= e.dynamicTools;
-    merged.launch = mergeLaunch(merged.launch, e.launch);
     if (!merged.config.secrets.length && !merged.config.env.length && !merged.config.parameters) merged.config = e.config;
     merged.sources.push(...e.sources);
     merged.aliases.push(e.id, ...e.aliases);
@@ -118,13 +129,20 @@ function combine(group: Entry[]): Entry {
     if (e.status === 'deprecated' && !merged.status) merged.status = 'deprecated';
   }
   merged.aliases = [...new Set(merged.aliases)].filter((a) => a !== merged.id);
+  merged.configs = configs;
+  // The config shown (and searched) is the one of the launch that runs by default; with nothing runnable, the first
+  // source that declares any (set above).
+  const pick = pickLaunch(merged);
+  if (pick.ok) merged.config = structuredClone(pick.choice.config);
   return merged;
 }
 
+/** Launches of several sources, in precedence order; the same launch twice from ONE source is kept once. */
 function mergeLaunch(a: Launch[], b: Launch[]): Launch[] {
-  const seen = new Set(a.map(launchKey));
+  const key = (l: Launch) => `${l.source ?? ''}\0${launchKey(l)}`;
+  const seen = new Set(a.map(key));
   const out = [...a];
-  for (const l of b) if (!seen.has(launchKey(l))) out.push(l);
+  for (const l of b) if (!seen.has(key(l))) out.push(l);
   return out;
 }
 

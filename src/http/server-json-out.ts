@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isRunnable, type Entry, type EnvSpec, type HeaderSpec, type ImageLaunch, type PackageLaunch, type RemoteLaunch } from '../catalog/entry.js';
+import { configOf, launchSourceOf } from '../catalog/launch-choice.js';
 import { formatImageRef, parseQualified } from '../runtime/image-ref.js';
 import { shortHash } from '../runtime/naming.js';
 
@@ -346,15 +347,20 @@ export function mapEntry(entry: Entry, vis: Omit<EntryVisibility, 'visible'>, op
 
   const packages: Json[] = [];
   const remotes: Json[] = [];
+  const seen = new Set<string>();
+  const add = (list: Json[], item: Json | undefined) => {
+    // A merged entry holds each source's launches; the same one from two sources is served once.
+    const key = item && JSON.stringify(item);
+    if (!item || seen.has(key!)) return;
+    seen.add(key!);
+    list.push(item);
+  };
   for (const l of entry.launch) {
-    if (l.type === 'image') packages.push(mapImage(l, entry));
-    else if (l.type === 'package') {
-      const p = mapPackage(l, entry);
-      if (p) packages.push(p);
-    } else if (l.type === 'remote') {
-      const r = mapRemote(l, entry);
-      if (r) remotes.push(r);
-    }
+    // Each launch with its own source's inputs, never another source's.
+    const own = { ...entry, config: configOf(entry, launchSourceOf(entry, l)) };
+    if (l.type === 'image') add(packages, mapImage(l, own));
+    else if (l.type === 'package') add(packages, mapPackage(l, own));
+    else if (l.type === 'remote') add(remotes, mapRemote(l, own));
     // poci (one container per tool call) has no server.json form; it stays visible through our own metadata.
   }
   if (packages.length) server.packages = packages;
