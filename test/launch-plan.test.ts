@@ -1,5 +1,8 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stringify as toYaml } from 'yaml';
+import { createLogger } from '../src/log.js';
+import { readDockerServersDir } from '../src/sources/docker-yaml.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeEntry, type Entry } from '../src/catalog/entry.js';
 import { serverJsonToEntry } from '../src/sources/server-json.js';
@@ -104,30 +107,37 @@ describe('planLaunch on real Docker catalog entries', () => {
     expect(p.network).toBe('none');
   });
 
-  it('filesystem without settings: the schema default (/Users/local-test) does not exist here, so "paths" is asked for', () => {
+  it('filesystem without settings: the schema default (/Users/local-test) is no path the user chose, so "paths" is asked for', () => {
     const r = plan(docker('filesystem'));
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.missing).toHaveLength(1);
     expect(r.missing[0]).toMatchObject({ name: 'paths', kind: 'setting', how: 'registry-config-set {"id":"docker/filesystem","values":{"paths":["…"]}}' });
-    expect(r.missing[0]!.description).toContain('/Users/local-test does not exist');
+    expect(r.missing[0]!.description).toContain("the catalog's default would mount /Users/local-test (at /Users/local-test), a host path you did not choose");
   });
 
-  it('kubectl-mcp-server: a $HOME default is the host home directory', () => {
+  it('kubectl-mcp-server: its $HOME/.kube default is not mounted until the user sets the path themselves', () => {
     const home = folder('home');
     mkdirSync(join(home, '.kube'), { recursive: true });
-    const { plan: p } = okPlan(plan(docker('kubectl-mcp-server'), { home }), 'container');
+    const r = plan(docker('kubectl-mcp-server'), { home });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.missing).toEqual([expect.objectContaining({ name: 'kubeconfig', kind: 'setting', description: expect.stringContaining(`would mount ${home}/.kube (at /root/.kube), a host path you did not choose`) })]);
+    // The same path, set by the user, is theirs to share.
+    const { plan: p } = okPlan(plan(docker('kubectl-mcp-server'), { home, settings: { kubeconfig: '$HOME/.kube' } }), 'container');
     expect(p.volumes).toEqual([`${home}/.kube:/root/.kube`]);
+    expect(p.mounts).toEqual([{ host: `${home}/.kube`, container: '/root/.kube', mode: 'rw', origin: 'setting' }]);
   });
 
-  it('okta-mcp-server: named volumes pass, |volume-target feeds an env var, settings fill the env', () => {
+  it('okta-mcp-server: a named volume becomes the server\'s own, |volume-target feeds an env var, settings fill the env', () => {
     const logs = folder('okta-logs');
     const e = docker('okta-mcp-server');
     const { plan: p } = okPlan(
       plan(e, { settings: { log_path: logs, okta_org_url: 'https://acme.okta.com', okta_client_id: '0oa1' }, secrets: { 'okta-mcp-server.okta_private_key': 'KEY' } }),
       'container',
     );
-    expect(p.volumes).toEqual(['okta-mcp-server-keyring:/root/.local/share/python_keyring', `${logs}:${logs}`]);
+    // Named after the server, so no other server (and no volume of the host's) is reached by the same name.
+    expect(p.volumes).toEqual(['mcp-registry-docker-okta-mcp-server-okta-mcp-server-keyring:/root/.local/share/python_keyring', `${logs}:${logs}`]);
     expect(p.env).toEqual({ OKTA_ORG_URL: 'https://acme.okta.com', OKTA_CLIENT_ID: '0oa1', OKTA_LOG_FILE: `${logs}/okta.log` });
     expect(p.secretEnv).toEqual({ OKTA_PRIVATE_KEY: 'KEY' });
   });
@@ -394,5 +404,96 @@ describe('stored values no start could use (issue 9.7: written into state.json b
     const r = plan(joined, { settings });
     expect(r.ok).toBe(false);
     expect(!r.ok && r.message).toMatch(/^not runnable: test\/joined cannot be started: its environment and arguments would be 10\d\d KiB, more than the 1024 KiB a container is given; the largest are the environment variable V9 \(107 KiB\), the environment variable V8 \(107 KiB\), the environment variable V7 \(107 KiB\)$/);
+  });
+});
+
+describe('host mounts and users a catalog declares (issue 9.2)', () => {
+  /** A docker-layout catalog entry with this run block, read by the real reader. */
+  async function catalogEntry(name: string, run: Record<string, unknown>, config?: Record<string, unknown>): Promise<Entry> {
+    const dir = folder(`catalog-${name}`);
+    mkdirSync(join(dir, name), { recursive: true });
+    writeFileSync(join(dir, name, 'server.yaml'), toYaml({ name, image: 'localhost/mcp-registry-test/tiny:1', type: 'server', about: { title: name }, run, ...(config ? { config } : {}) }));
+    const { entries } = await readDockerServersDir(dir, 'mine', createLogger('test'));
+    return entries[0]!;
+  }
+  const refusedWith = (r: PlanResult, text: string) => {
+    expect(r).toMatchObject({ ok: false, missing: [], refused: true });
+    if (!r.ok) expect(r.message).toContain(text);
+  };
+
+  it('/, /etc, the engine sockets, /proc, home directories and their parents are never mounted from a catalog, whatever policy grants', async () => {
+    const home = folder('a-home');
+    const cases: [string, string][] = [
+      ['/:/host', "the host's root directory, which is never mounted from a catalog, whatever policy.yaml says"],
+      ['/etc:/hostetc', '/etc (the host configuration)'],
+      ['/run/podman/podman.sock:/var/run/docker.sock', "a container engine's socket"],
+      ['/var/run/docker.sock:/var/run/docker.sock', "a container engine's socket"],
+      ['/srv/x/docker.sock:/s', "a container engine's socket"],
+      ['/proc/1/root:/p', '/proc (the host kernel and its processes)'],
+      ['/var:/v', 'a parent of'],
+      ['/home:/h', 'a home directory (/home)'],
+      [`${home}:/h`, `a home directory (${home})`],
+      ['$HOME:/h', `a home directory (${home})`],
+    ];
+    for (const [spec, why] of cases) {
+      const e = await catalogEntry('fixed', { volumes: [spec] });
+      // Policy granting exactly that mount changes nothing.
+      const hostSpec = spec.replace('$HOME', home);
+      refusedWith(plan(e, { home, overrides: { mounts: [hostSpec, `${hostSpec}:rw`] } }), why);
+    }
+  });
+
+  it('a symlink to /etc counts as /etc', async () => {
+    const link = join(folder('links'), 'etc-link');
+    symlinkSync('/etc', link);
+    refusedWith(plan(await catalogEntry('linked', { volumes: [`${link}:/e`] })), `/etc (the host configuration), which ${link} resolves to`);
+  });
+
+  it('any other fixed host path needs that exact mount in policy.yaml, and is then read-only unless the grant says :rw', async () => {
+    const data = folder('srv-data');
+    const e = await catalogEntry('data', { volumes: [`${data}:/data:U,Z`] });
+    refusedWith(plan(e), `mounts the host path ${data} at /data, which you did not choose; a catalog's own host mounts need your say-so in policy.yaml: entries: {"mine/data": {mounts: ["${data}:/data"]}}`);
+    // Another container path is another mount.
+    refusedWith(plan(e, { overrides: { mounts: [`${data}:/elsewhere`] } }), 'which you did not choose');
+    const { plan: ro } = okPlan(plan(e, { overrides: { mounts: [`${data}:/data`] } }), 'container');
+    expect(ro.volumes).toEqual([`${data}:/data:ro`]);
+    expect(ro.mounts).toEqual([{ host: data, container: '/data', mode: 'ro', origin: 'policy' }]);
+    // Options that would relabel or chown the host folder are dropped, and said.
+    expect(ro.warnings).toEqual(['mount options U,Z of ' + `${data}:/data left out (only ro and rw are used)`]);
+    const { plan: rw } = okPlan(plan(e, { overrides: { mounts: [`${data}/:/data:rw`] } }), 'container');
+    expect(rw.volumes).toEqual([`${data}:/data`]);
+    expect(rw.mounts[0]).toMatchObject({ mode: 'rw', origin: 'policy' });
+  });
+
+  it('a path the user set is theirs to share (home included), but the engine socket or / through a setting needs a policy grant', async () => {
+    const home = folder('b-home');
+    const e = await catalogEntry('byset', { volumes: ['{{byset.dir}}:/work'] }, { parameters: { type: 'object', properties: { dir: { type: 'string' } }, required: ['dir'] } });
+    const { plan: p } = okPlan(plan(e, { home, settings: { dir: home } }), 'container');
+    expect(p.mounts).toEqual([{ host: home, container: '/work', mode: 'rw', origin: 'setting' }]);
+    const sock = plan(e, { home, settings: { dir: '/run/podman/podman.sock' } });
+    expect(sock).toMatchObject({ ok: false, missing: [expect.objectContaining({ name: 'dir' })] });
+    if (!sock.ok) expect(sock.missing[0]!.description).toContain(`a setting may share it only when policy.yaml allows exactly this mount: entries: {"mine/byset": {mounts: ["/run/podman/podman.sock:/work"]}}`);
+    const root = plan(e, { settings: { dir: '/' } });
+    expect(root.ok).toBe(false);
+    const granted = plan(e, { settings: { dir: '/' }, overrides: { mounts: ['/:/work'] } });
+    expect(granted.ok && granted.plan.kind === 'container' && granted.plan.mounts).toEqual([{ host: '/', container: '/work', mode: 'ro', origin: 'policy' }]);
+  });
+
+  it('a named volume is the server\'s own unless policy grants that very volume', async () => {
+    const e = await catalogEntry('vols', { volumes: ['shared-stuff:/cache'] });
+    const { plan: own } = okPlan(plan(e), 'container');
+    expect(own.volumes).toEqual(['mcp-registry-mine-vols-shared-stuff:/cache']);
+    expect(own.mounts).toEqual([{ volume: 'mcp-registry-mine-vols-shared-stuff', container: '/cache', mode: 'rw', origin: 'volume' }]);
+    const { plan: granted } = okPlan(plan(e, { overrides: { mounts: ['shared-stuff:/cache'] } }), 'container');
+    expect(granted.volumes).toEqual(['shared-stuff:/cache:ro']);
+  });
+
+  it('root, uid or gid 0, or a user name from the catalog needs user in policy.yaml; a numeric user passes', async () => {
+    for (const user of ['0:0', '0', 'root', '1000:0', 'admin']) {
+      refusedWith(plan(await catalogEntry('rooty', { user })), `needs your say-so in policy.yaml: entries: {"mine/rooty": {user: "${user}"}}`);
+    }
+    const { plan: p } = okPlan(plan(await catalogEntry('rooty', { user: '0:0' }), { overrides: { user: '0:0' } }), 'container');
+    expect(p.user).toBe('0:0');
+    expect(okPlan(plan(await catalogEntry('numeric', { user: '1000:1000' })), 'container').plan.user).toBe('1000:1000');
   });
 });

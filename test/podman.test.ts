@@ -129,6 +129,11 @@ describe('buildRunArgs', () => {
     expect(args.join(' ')).toContain('--user 1000:1000');
   });
 
+  it('rootless podman gets a user namespace that keeps root inside from being the user outside; rootful gets none (keep-id is rootless-only)', () => {
+    expect(buildRunArgs(tinySpec(), { rootless: true })).toContain('--userns=keep-id');
+    expect(buildRunArgs(tinySpec()).some((a) => a.startsWith('--userns'))).toBe(false);
+  });
+
   it('rejects names and variables that would break or bend the command line', () => {
     expect(() => buildRunArgs(tinySpec({ name: '--privileged' }))).toThrow(ContainerSpecError);
     expect(() => buildRunArgs(tinySpec({ env: { 'A=B': 'x' } }))).toThrow(/not an environment variable name/);
@@ -508,6 +513,28 @@ describe('rootless podman (as the unprivileged test user)', () => {
       await client.close();
     }
     expect(stderr()).not.toMatch(/Resource limits are not supported/);
+    expect(await waitGone(rl, spec.name)).toBe(true);
+  });
+});
+
+describe('rootless podman: a user namespace of its own (issue 9.2)', () => {
+  it('uid 0 inside a rootless container maps to one of the user\'s subordinate ids, not to the user', async (ctx) => {
+    await requireRootless(ctx);
+    const rl = rootlessPodman();
+    await rl.probe();
+    const spec = tinySpec({ user: '0:0' });
+    expect(rl.runCommand(spec).args).toContain('--userns=keep-id');
+    const { client } = await connect(rl, spec);
+    try {
+      expect((await sandboxInfo(client)).uid).toBe(0);
+      const uid = execFileSync('id', ['-u', ROOTLESS_USER]).toString().trim();
+      const maps = (JSON.parse(execFileSync('runuser', ['-u', ROOTLESS_USER, '--', 'podman', 'inspect', '--format', '{{json .HostConfig.IDMappings}}', spec.name], { cwd: '/' }).toString()) as { UidMap: string[] }).UidMap;
+      // "inside:outside:count" of the rootless namespace, where outside 0 is the user: only the user's own uid maps to it.
+      expect(maps).toContain(`${uid}:0:1`);
+      expect(maps.find((m) => m.startsWith('0:'))).toBe(`0:1:${uid}`);
+    } finally {
+      await client.close();
+    }
     expect(await waitGone(rl, spec.name)).toBe(true);
   });
 });

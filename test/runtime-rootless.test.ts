@@ -71,7 +71,12 @@ describe('runtime, rootless', () => {
       expect(info).toMatchObject({ uid: 65534, rootWritable: false, tmpWritable: true, interfaces: ['lo'], capEff: '0000000000000000' });
       const mine = (await podman.listContainers({ [INSTANCE_LABEL]: '' })).filter((c) => c.labels[ENTRY_LABEL] === 'test/tiny');
       expect(mine.length).toBeGreaterThanOrEqual(1);
-      instance = mine.find((c) => c.name.endsWith('-tiny'))!.labels[INSTANCE_LABEL]!;
+      const container = mine.find((c) => c.name.endsWith('-tiny'))!;
+      instance = container.labels[INSTANCE_LABEL]!;
+      // Its own user namespace (--userns=keep-id): uid 0 inside is a subordinate id; only the user's uid maps to the user.
+      const ids = JSON.parse(execFileSync('runuser', ['-u', ROOTLESS_USER, '--', 'podman', 'inspect', '--format', '{{json .HostConfig.IDMappings}}', container.name], { cwd: '/' }).toString()) as { UidMap: string[] };
+      expect(ids.UidMap).toContain(`${uid}:0:1`);
+      expect(ids.UidMap.find((m) => m.startsWith('0:'))).toBe(`0:1:${uid}`);
       // Gone from the user's secret store once the server runs; never in the environment of the podman running it.
       expect((await podman.listSecrets()).filter((n) => n.startsWith(`mcp-registry-${instance}-`))).toEqual([]);
       let checked = 0;

@@ -5,6 +5,8 @@ import type { ErrorObject } from 'ajv';
 import type { ContainerSpec } from './podman.js';
 import type { Entry, EnvSpec, HeaderSpec, Launch, PackageLaunch, RemoteLaunch, SecretSpec } from '../catalog/entry.js';
 import { ImageRefError, isImageId, qualifyImageRef } from './image-ref.js';
+import { launchSourceOf, pickLaunch, sourceIdOf } from '../catalog/launch-choice.js';
+import { normalizeHostPath, protectedHostPath } from './host-mounts.js';
 import { argumentSettingName, compileSchema, kib, leaves, MAX_ARG_STRLEN, parametersSchema, settingSchema, unusableValue } from './settings.js';
 import { renderTemplateDetailed, templateSettings, TemplateError, type RenderOptions, type TemplateContext } from './templates.js';
 
@@ -24,11 +26,25 @@ export interface MissingItem {
   how: string;
 }
 
+/** One mount of a planned container, as registry-info shows it before a start. */
+export interface MountView {
+  /** The host path, for a bind mount. */
+  host?: string;
+  /** The podman volume, for a named volume. */
+  volume?: string;
+  container: string;
+  mode: 'ro' | 'rw';
+  /** Why it may be mounted: a path the user set, an exact grant in policy.yaml, or the server's own named volume. */
+  origin: 'setting' | 'policy' | 'volume';
+}
+
 export type LaunchPlan =
   | (Pick<ContainerSpec, 'image' | 'command' | 'env' | 'secretEnv' | 'user' | 'network' | 'readOnly' | 'memory' | 'cpus' | 'pidsLimit'> & {
       kind: 'container';
       entryId: string;
       volumes: string[];
+      /** The same mounts as `volumes`, described. */
+      mounts: MountView[];
       /** Hosts the catalog says the server needs (informational; egress filtering is not enforced here). */
       allowHosts?: string[];
       /** Parts of the entry that were left out (e.g. unsupported runtime arguments). */
@@ -44,7 +60,10 @@ export type LaunchPlan =
       secretHeaders?: string[];
     };
 
-export type PlanResult = { ok: true; plan: LaunchPlan; secretValues: string[] } | { ok: false; missing: MissingItem[]; message: string };
+export type PlanResult =
+  | { ok: true; plan: LaunchPlan; secretValues: string[] }
+  /** `refused`: the entry asks for something only policy.yaml can allow (a host mount, root), not a missing value. */
+  | { ok: false; missing: MissingItem[]; message: string; refused?: boolean };
 
 export interface LaunchOverrides {
   network?: 'none' | 'default';
@@ -55,6 +74,8 @@ export interface LaunchOverrides {
   readOnly?: boolean;
   /** Image pin from policy (e.g. a digest), replacing the catalog's reference. */
   image?: string;
+  /** Mounts policy grants this entry (`host:container[:ro|:rw]`, read-only unless `:rw`). */
+  mounts?: string[];
 }
 
 export interface PlanInput {
@@ -89,28 +110,14 @@ export function configSetCall(id: string, values: Record<string, unknown>): stri
   return `registry-config-set ${JSON.stringify({ id, values })}`;
 }
 
-/** Which launch option to use: a container image first, then an OCI package, then a remote endpoint. */
-export function chooseLaunch(entry: Pick<Entry, 'id' | 'launch'>): { launch: Launch } | { reason: string } {
-  const image = entry.launch.find((l) => l.type === 'image');
-  if (image) return { launch: image };
-  const oci = entry.launch.find((l): l is PackageLaunch => l.type === 'package' && l.registryType === 'oci' && (l.transport?.type ?? 'stdio') === 'stdio');
-  if (oci) return { launch: oci };
-  const remote = entry.launch.find((l) => l.type === 'remote');
-  if (remote) return { launch: remote };
-
-  const kinds = [...new Set(entry.launch.map((l) => (l.type === 'package' ? `${l.registryType} package` : l.type)))];
-  if (entry.launch.some((l) => l.type === 'poci')) {
-    return { reason: `not runnable: ${entry.id} is a Docker "poci" server (each tool runs its own short-lived container), which this registry does not run yet` };
-  }
-  if (entry.launch.some((l) => l.type === 'package' && l.registryType === 'oci')) {
-    return { reason: `not runnable: ${entry.id} is published only as an OCI package that serves over HTTP; only stdio OCI packages can be run here` };
-  }
-  if (kinds.length) {
-    return {
-      reason: `not runnable: ${entry.id} is published only as ${kinds.join(', ')}; this registry runs container images (Docker images, OCI packages) and remote endpoints, so run it yourself with its own tooling`,
-    };
-  }
-  return { reason: `not runnable: ${entry.id} lists no way to run it (no image, package or remote endpoint)` };
+/**
+ * Which launch option to use (launch-choice.ts decides): the first source with a runnable launch, within it a
+ * container image first, then an OCI package, then a remote endpoint. planLaunch is given the chosen launch's view
+ * of the entry (launchEntry), so here there is one source to choose from.
+ */
+export function chooseLaunch(entry: Pick<Entry, 'id' | 'launch' | 'sources' | 'config' | 'configs'>): { launch: Launch } | { reason: string } {
+  const pick = pickLaunch(entry);
+  return pick.ok ? { launch: pick.choice.launch } : { reason: pick.reason };
 }
 
 export function planLaunch(entry: Entry, input: PlanInput): PlanResult {
@@ -120,14 +127,21 @@ export function planLaunch(entry: Entry, input: PlanInput): PlanResult {
     const b = new PlanBuilder(entry, input);
     return chosen.launch.type === 'remote' ? b.remote(chosen.launch) : b.container(chosen.launch as Extract<Launch, { type: 'image' | 'package' }>);
   } catch (err) {
-    if (err instanceof TemplateError || err instanceof PlanError) {
-      return { ok: false, missing: [], message: `not runnable: ${entry.id} ${err.message}` };
-    }
+    if (err instanceof PlanError && err.refused) return { ok: false, missing: [], message: `${entry.id} was not started: ${err.message}`, refused: true };
+    if (err instanceof TemplateError || err instanceof PlanError) return { ok: false, missing: [], message: `not runnable: ${entry.id} ${err.message}` };
     throw err;
   }
 }
 
-class PlanError extends Error {}
+class PlanError extends Error {
+  constructor(
+    message: string,
+    /** Refused by the mount and user rules (policy.yaml can allow it), not broken. */
+    readonly refused = false,
+  ) {
+    super(message);
+  }
+}
 
 class PlanBuilder {
   private readonly missing: MissingItem[] = [];
@@ -136,12 +150,17 @@ class PlanBuilder {
   private readonly ctx: TemplateContext;
   private readonly secretsByEnv = new Map<string, SecretSpec>();
   private readonly usedSecretValues = new Set<string>();
+  /** The settings as the user stored them, before schema defaults: what they chose themselves. */
+  private readonly userSettings: Obj;
+  private readonly mountViews: MountView[] = [];
+  private readonly mountWarnings: string[] = [];
 
   constructor(
     private readonly entry: Entry,
     private readonly input: PlanInput,
   ) {
     this.settings = withoutEmpty(structuredClone(input.settings ?? {})) as Obj;
+    this.userSettings = structuredClone(this.settings);
     const secretCtx: Record<string, string> = {};
     for (const s of entry.config.secrets) {
       if (!this.secretsByEnv.has(s.env)) this.secretsByEnv.set(s.env, s);
@@ -198,6 +217,8 @@ class PlanBuilder {
       if (launch.user) {
         const r = this.render(launch.user);
         if (typeof r.value === 'string') user = r.value;
+        // A policy `user` replaces it; without one, root (or a name the image may map to root) is refused.
+        if (user !== undefined && !input.overrides?.user) this.checkUser(user, templateSettings(launch.user, entry.nativeName));
       }
       if (launch.disableNetwork) network = 'none';
       allowHosts = launch.allowHosts;
@@ -211,6 +232,7 @@ class PlanBuilder {
     if (this.missing.length) return this.missingResult();
     checkSpawnable(env, secretEnv, command ?? []);
     const o = input.overrides ?? {};
+    warnings.push(...this.mountWarnings);
     const plan: LaunchPlan = {
       kind: 'container',
       entryId: entry.id,
@@ -219,6 +241,7 @@ class PlanBuilder {
       env,
       secretEnv,
       volumes,
+      mounts: this.mountViews,
       user: o.user ?? user ?? DEFAULT_USER,
       network: o.network ?? network,
       readOnly: o.readOnly ?? true,
@@ -261,28 +284,123 @@ class PlanBuilder {
   }
 
   /**
-   * `$HOME`/`~` expanded; a named volume passes; a host path must be absolute and (when it came from a setting)
-   * exist, else the setting(s) it came from are reported so the user can point them somewhere real.
+   * One volume of the catalog entry, checked. `$HOME`/`~` expanded. A named volume becomes this server's own (named
+   * after it, so no other server and nothing of the host's is reached) unless policy grants that very volume. A host
+   * path must be absolute, and may be mounted only when the user chose it (a setting they stored, and it exists) or
+   * policy.yaml grants exactly this mount; never the engine socket, /, system trees or home directories from the
+   * catalog. Mount options other than ro/rw (relabel, chown, overlay …) are dropped. Problems with a path that came
+   * from a setting are reported on that setting, so the user can point it elsewhere.
    */
   private checkVolume(spec: string, params: string[]): string[] {
     const expanded = this.expandHome(spec);
-    const host = expanded.split(':')[0]!;
+    const [rawHost = '', container, ...rest] = expanded.split(':');
+    const opts = rest.join(':').split(',').filter(Boolean);
     // "{{x}}:/dst" with x unset: an optional mount that is simply not wanted (a required x is reported as missing).
-    if (host === '') return [];
-    if (/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(host)) return [expanded];
-    if (!isAbsolute(host)) {
-      this.addPathProblem(params, `"${host}" is not an absolute path; give the full path of a folder on this machine`);
+    if (rawHost === '') return [];
+    // `-v /path`: an anonymous volume inside the container, nothing of the host.
+    if (container === undefined) return [expanded];
+    const catalogMode: 'ro' | 'rw' = opts.includes('ro') ? 'ro' : 'rw';
+    const dropped = opts.filter((x) => x !== 'ro' && x !== 'rw');
+    if (dropped.length) this.mountWarnings.push(`mount option${dropped.length > 1 ? 's' : ''} ${dropped.join(',')} of ${rawHost}:${container} left out (only ro and rw are used)`);
+    const grant = this.grantFor(rawHost, container);
+    if (/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(rawHost)) {
+      const volume = grant ? rawHost : this.ownVolumeName(rawHost);
+      const mode = grant ?? catalogMode;
+      this.mountViews.push({ volume, container, mode, origin: grant ? 'policy' : 'volume' });
+      return [`${volume}:${container}${mode === 'ro' ? ':ro' : ''}`];
+    }
+    if (!isAbsolute(rawHost)) {
+      this.addPathProblem(params, `"${rawHost}" is not an absolute path; give the full path of a folder on this machine`);
       return [];
     }
-    if (this.input.checkPaths !== false && params.length && !existsSync(host)) {
+    const host = normalizeHostPath(rawHost);
+    const chosen = this.userChose(host, params);
+    const grantLine = `entries: {"${this.entry.id}": {mounts: ["${host}:${container}"]}} (read-only; end it in :rw to allow writes)`;
+    const hit = protectedHostPath(host, { home: this.input.home }, !chosen);
+    if (hit && !chosen) {
+      this.addPathProblem(
+        params,
+        `its catalog entry would mount ${host === rawHost ? host : `${rawHost} (${host})`} at ${container}: that is ${hit}, which is never mounted from a catalog, whatever policy.yaml says`,
+        true,
+      );
+      return [];
+    }
+    if (hit && !grant) {
+      this.addPathProblem(params, `${host} is ${hit}; a setting may share it only when policy.yaml allows exactly this mount: ${grantLine}`, true);
+      return [];
+    }
+    if (!chosen && !grant) {
+      this.addPathProblem(
+        params,
+        params.length
+          ? `the catalog's default would mount ${host} (at ${container}), a host path you did not choose: set ${params.join(', ')} to the path you want to share, or allow exactly this mount in policy.yaml: ${grantLine}`
+          : `its catalog entry mounts the host path ${host} at ${container}, which you did not choose; a catalog's own host mounts need your say-so in policy.yaml: ${grantLine}`,
+        true,
+      );
+      return [];
+    }
+    if (this.input.checkPaths !== false && (params.length || grant) && !existsSync(host)) {
       this.addPathProblem(params, `${host} does not exist on this machine; give the path of an existing folder or file to share`);
       return [];
     }
-    return [expanded];
+    const mode = grant ?? catalogMode;
+    this.mountViews.push({ host, container, mode, origin: grant ? 'policy' : 'setting' });
+    return [`${host}:${container}${mode === 'ro' ? ':ro' : ''}`];
   }
 
-  private addPathProblem(params: string[], why: string): void {
-    if (!params.length) throw new PlanError(`mounts a volume it cannot use: ${why}`);
+  /** The mode policy grants for exactly `host:container` (read-only unless the grant ends in :rw), if it does. */
+  private grantFor(host: string, container: string): 'ro' | 'rw' | undefined {
+    const named = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(host);
+    const want = `${named ? host : normalizeHostPath(host)}:${container}`;
+    for (const g of this.input.overrides?.mounts ?? []) {
+      const bits = g.split(':');
+      const mode = bits[2] === 'rw' ? 'rw' : 'ro';
+      const h = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(bits[0]!) ? bits[0]! : normalizeHostPath(bits[0]!);
+      if (`${h}:${bits[1]}` === want) return mode;
+    }
+    return undefined;
+  }
+
+  /** Whether the host path is (inside) a path the user stored in one of the settings the volume template reads. */
+  private userChose(host: string, params: string[]): boolean {
+    for (const p of params) {
+      for (const v of stringsOf(lookupPath(this.userSettings, p))) {
+        const src = this.expandHome(v).split(':')[0]!;
+        if (!isAbsolute(src)) continue;
+        const chosen = normalizeHostPath(src);
+        if (host === chosen || host.startsWith(chosen === '/' ? '/' : chosen + '/')) return true;
+      }
+    }
+    return false;
+  }
+
+  /** A named volume of the catalog, kept apart per server and source: `mcp-registry-<source id>-<name>`. */
+  private ownVolumeName(name: string): string {
+    const launch = this.entry.launch[0];
+    const owner = launch ? sourceIdOf(this.entry, launchSourceOf(this.entry, launch)) : this.entry.id;
+    return `mcp-registry-${owner.replace(/[^A-Za-z0-9_.-]+/g, '-')}-${name}`;
+  }
+
+  /**
+   * Root in the container (uid or gid 0, "root") or a user name (which the image may map to root) needs a `user` in
+   * policy.yaml; a numeric non-root user passes.
+   */
+  private checkUser(user: string, params: string[]): void {
+    const [u = '', g] = user.split(':');
+    const parts = g === undefined ? [u] : [u, g];
+    const root = parts.some((x) => x === '0' || x === 'root');
+    const named = !root && parts.some((x) => !/^\d+$/.test(x));
+    if (!root && !named) return;
+    const what = root ? `"${user}", which is root inside the container` : `"${user}", a name the image could map to any user, root included`;
+    const from = params.length ? `the setting ${params.join(', ')}` : 'run.user';
+    throw new PlanError(
+      `its catalog entry would run it as ${what} (${from}); running as root or as a named user needs your say-so in policy.yaml: entries: {"${this.entry.id}": {user: "${user}"}}${params.length ? `, or set ${params.join(', ')} to a numeric non-root user` : ''}`,
+      true,
+    );
+  }
+
+  private addPathProblem(params: string[], why: string, refused = false): void {
+    if (!params.length) throw new PlanError(refused ? why : `mounts a volume it cannot use: ${why}`, refused);
     for (const p of params) this.addMissingSetting(p, why, true);
   }
 
@@ -606,6 +724,23 @@ function parseMount(v: string): string | undefined {
   if (!src || !dst) return undefined;
   const ro = kv.has('readonly') || kv.has('ro') ? ':ro' : '';
   return `${src}:${dst}${ro}`;
+}
+
+/** A setting by path ("a.b"), as a flat key or nested. */
+function lookupPath(settings: Obj, path: string): unknown {
+  if (Object.prototype.hasOwnProperty.call(settings, path)) return settings[path];
+  let cur: unknown = settings;
+  for (const k of path.split('.')) {
+    if (!isObj(cur) || !Object.prototype.hasOwnProperty.call(cur, k)) return undefined;
+    cur = cur[k];
+  }
+  return cur;
+}
+
+function stringsOf(v: unknown): string[] {
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v)) return v.flatMap(stringsOf);
+  return [];
 }
 
 function isBlank(v: unknown): boolean {

@@ -50,6 +50,15 @@ export interface RunArgsOptions {
    * warning on every start, so the caller turns them off there (see `PodmanVersion.resourceLimits`).
    */
   resourceLimits?: boolean;
+  /**
+   * Rootless podman: run in a user namespace that maps this user's uid only to itself (`--userns=keep-id`), so uid 0
+   * in the container is one of the user's subordinate ids, not the user. Without it, root inside IS the user outside
+   * and can write whatever the user can in a mounted folder. (`--userns=auto` would isolate containers from each
+   * other too, but with the usual 65536 subordinate ids a second container at once fails: "not enough available IDs".)
+   * Rootful podman gets no user namespace: keep-id is rootless-only, and auto needs a `containers` range in
+   * /etc/subuid that a stock install lacks; there root is refused unless policy sets the user (launch-plan.ts).
+   */
+  rootless?: boolean;
 }
 
 const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -104,6 +113,7 @@ export function buildRunArgs(spec: ContainerSpec, opts: RunArgsOptions = {}): st
     '--log-driver', 'none',
     '--user', spec.user ?? '65534:65534',
   );
+  if (opts.rootless) args.push('--userns=keep-id');
   if (spec.readOnly) args.push('--read-only', '--tmpfs', '/tmp:rw,size=64m,mode=1777');
   if (spec.network === 'none') args.push('--network', 'none');
   if (opts.resourceLimits !== false) {
@@ -560,6 +570,7 @@ export class Podman {
    */
   runCommand(spec: ContainerSpec, opts: RunArgsOptions = {}): RunCommand {
     const resourceLimits = opts.resourceLimits ?? this.facts?.resourceLimits ?? true;
+    const rootless = opts.rootless ?? this.facts?.rootless ?? false;
     const wantsLimits = spec.memory !== undefined || spec.cpus !== undefined || spec.pidsLimit !== undefined;
     if (!resourceLimits && wantsLimits && !this.warnedLimits) {
       this.warnedLimits = true;
@@ -567,7 +578,7 @@ export class Podman {
     }
     return {
       command: this.bin,
-      args: [...this.prefix, ...buildRunArgs(spec, { ...opts, resourceLimits })],
+      args: [...this.prefix, ...buildRunArgs(spec, { ...opts, resourceLimits, rootless })],
       env: { ...this.env, ...spec.secretEnv },
       cwd: '/',
     };
