@@ -117,16 +117,23 @@ async function editPolicy(action: 'allow' | 'deny', id: string): Promise<number>
   }
   const app = await createApp();
   const entry = /[*?]/.test(target) ? undefined : app.catalog.get(target);
-  if (entry && entry.id !== target) process.stderr.write(`"${target}" is another name of ${entry.id}; the rule is saved for ${entry.id}.\n`);
+  // The id a source lists the server under is kept as written: an allow vouches for that source's launch only.
+  const sourceListing = entry?.sources.find((s) => s.id.toLowerCase() === target.toLowerCase());
+  const ruleId = sourceListing?.id ?? entry?.id ?? target;
+  if (entry && ruleId !== target) process.stderr.write(`"${target}" is another name of ${entry.id}; the rule is saved for ${entry.id}.\n`);
   else if (!entry && !/[*?]/.test(target) && app.catalog.hasData) {
     process.stderr.write(`Note: "${target}" is not in the catalog (yet); the rule is saved as written.\n`);
   }
   const policy = await loadPolicy(app);
-  const change = await cliAudited(app, { op: action, entry: entry?.id ?? target }, () => policy[action](entry?.id ?? target));
+  const change = await cliAudited(app, { op: action, entry: ruleId }, () => policy[action](ruleId));
   out(change.message);
   if (entry) {
     const d = policy.decide(entry);
-    out(`${entry.id} is now ${d.allowed ? 'allowed' : d.needsApproval ? 'waiting for approval' : 'blocked'}: ${d.reason}`);
+    const which = entry.sources.length > 1 && d.launch ? ` (its default launch, from source "${d.launch.source}")` : '';
+    out(`${entry.id}${which} is now ${d.allowed ? 'allowed' : d.needsApproval ? 'waiting for approval' : 'blocked'}: ${d.reason}`);
+    if (action === 'allow' && sourceListing && d.launch && sourceListing.source !== d.launch.source) {
+      out(`The rule vouches for the launch from source "${sourceListing.source}" only; registry-add with "source": "${sourceListing.source}" runs that one.`);
+    }
   }
   return 0;
 }

@@ -9,6 +9,8 @@ import { serverJsonToEntry } from '../src/sources/server-json.js';
 import { Policy, PolicyError, patternToRegExp } from '../src/runtime/policy.js';
 import { planLaunch } from '../src/runtime/launch-plan.js';
 import { loadDockerEntries, type DockerEntries } from './helpers/docker-entries.js';
+import { mergedNotes, SOURCE_TYPES } from './helpers/merged-trust.js';
+import { mergeEntries } from '../src/catalog/merge.js';
 import { cliPath } from './helpers/registry-client.js';
 
 const sourceTypes = { docker: 'docker', official: 'official', mcpservers: 'mcpservers', internal: 'file' };
@@ -38,7 +40,12 @@ describe('Policy defaults (no policy.yaml)', () => {
   it('allows Docker-built mcp/ images and the user\'s own file-source entries; everything else asks, with the command', async () => {
     const p = await Policy.load(policyFile(), sourceTypes);
     expect(p.exists).toBe(false);
-    expect(p.decide(real.get('filesystem'))).toEqual({ allowed: true, needsApproval: false, reason: 'Docker-built and signed image docker.io/mcp/filesystem from the Docker catalog' });
+    expect(p.decide(real.get('filesystem'))).toEqual({
+      allowed: true,
+      needsApproval: false,
+      reason: 'Docker-built and signed image docker.io/mcp/filesystem from the Docker catalog',
+      launch: { source: 'docker', sourceId: 'docker/filesystem' },
+    });
     expect(p.decide(internalEntry())).toMatchObject({ allowed: true, reason: 'from your own catalog (source "internal")' });
 
     const gh = p.decide(real.get('github-official'));
@@ -126,6 +133,59 @@ describe('allow, deny, approvals and entries', () => {
     const p = await Policy.load(policyFile('trust:\n  dockerBuilt: false\n  fileSources: false\n'), sourceTypes);
     expect(p.decide(real.get('filesystem')).needsApproval).toBe(true);
     expect(p.decide(internalEntry()).needsApproval).toBe(true);
+  });
+});
+
+describe('trust follows the launch that would start, never the merge (issue 9.1)', () => {
+  const types = { ...sourceTypes, ...SOURCE_TYPES };
+
+  it('the reproduction: our file source lists notes with an npm package, upstream the same repository with an image — the image launch is not allowed', async () => {
+    const p = await Policy.load(policyFile(), types);
+    const e = await mergedNotes();
+    const d = p.decide(e);
+    expect(d).toMatchObject({ allowed: false, needsApproval: true, command: 'mcp-registry allow upstream/notes', launch: { source: 'upstream', sourceId: 'upstream/notes' } });
+    expect(d.reason).toContain('the launch that would start is image docker.io/attacker/notes:latest from upstream (docker)');
+    expect(d.reason).toContain('your own catalog (source "internal") lists it too, but with no launch this registry can run, so it does not vouch for the one from "upstream"');
+    expect(p.trustView(e)).toMatchObject({ status: 'needs-approval' });
+  });
+
+  it('an approval or allow rule for our own listing does not approve the upstream launch; one for the upstream listing does', async () => {
+    const e = await mergedNotes();
+    const p = await Policy.load(policyFile('allow: [internal/*]\n'), types);
+    const viaOurs = p.decide(e, { 'internal/io.example/notes': { approvedAt: '2026-01-01T00:00:00Z', by: 'me' } });
+    expect(viaOurs).toMatchObject({ allowed: false, needsApproval: true });
+    expect(viaOurs.reason).toContain('allow "internal/*" names another source\'s listing of it, which does not vouch for this launch');
+    // An approval recorded for the upstream id but naming another source (an approval of our launch) does not count either.
+    expect(p.decide(e, { 'upstream/notes': { approvedAt: '2026-01-01T00:00:00Z', by: 'me', source: 'internal' } }).allowed).toBe(false);
+    expect(p.decide(e, { 'upstream/notes': { approvedAt: '2026-01-01T00:00:00Z', by: 'me', source: 'upstream' } })).toMatchObject({ allowed: true, reason: 'approved by me at 2026-01-01T00:00:00Z' });
+    const allowUpstream = await Policy.load(policyFile('allow: [upstream/notes]\n'), types);
+    expect(allowUpstream.decide(e)).toMatchObject({ allowed: true, reason: expect.stringContaining('allow: "upstream/notes"') });
+    // A deny names the server, whichever listing: it still wins.
+    const denied = await Policy.load(policyFile('allow: [upstream/notes]\ndeny: [internal/io.example/notes]\n'), types);
+    expect(denied.decide(e)).toMatchObject({ allowed: false, needsApproval: false });
+  });
+
+  it('our own runnable launch is judged by our file source; choosing the upstream one is judged by upstream', async () => {
+    const p = await Policy.load(policyFile(), types);
+    const e = await mergedNotes('docker.io/attacker/notes:1');
+    expect(p.decide(e)).toMatchObject({ allowed: true, reason: 'from your own catalog (source "internal")', launch: { source: 'internal', sourceId: 'internal/io.example/notes' } });
+    const up = p.decide(e, undefined, { source: 'upstream' });
+    expect(up).toMatchObject({ allowed: false, needsApproval: true, command: 'mcp-registry allow upstream/notes' });
+    expect(up.reason).toContain('your own catalog (source "internal") lists it too, with oci package docker.io/attacker/notes:1: to run that instead, call registry-add with "source": "internal"');
+  });
+
+  it('an mcp/ image counts as Docker-built only when the launch with it comes from the docker-type source', async () => {
+    const p = await Policy.load(policyFile(), { docker: 'docker', official: 'official' });
+    const docker = real.get('filesystem');
+    const impostor = serverJsonToEntry(
+      { name: 'io.example/fs', description: 'x', version: '1.0.0', packages: [{ registryType: 'oci', identifier: 'docker.io/someone/fs:1', transport: { type: 'stdio' } }], repository: { url: docker.repository!, source: 'github' } },
+      'official',
+    );
+    const [merged] = mergeEntries(new Map([['official', [impostor]], ['docker', [docker]]]), ['official', 'docker']);
+    expect(merged!.id).toBe('official/io.example/fs');
+    // The default launch is official's (first in precedence): not Docker-built, whatever the docker listing has.
+    expect(p.decide(merged!)).toMatchObject({ allowed: false, needsApproval: true, launch: { source: 'official' } });
+    expect(p.decide(merged!, undefined, { source: 'docker' })).toMatchObject({ allowed: true, reason: 'Docker-built and signed image docker.io/mcp/filesystem from the Docker catalog' });
   });
 });
 

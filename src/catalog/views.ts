@@ -215,6 +215,66 @@ export function formatInfoText(v: InfoView): string {
   return lines.join('\n');
 }
 
+/**
+ * One launch of an entry as registry-info shows it before anything starts: the source it comes from and that
+ * source's trust, whether it runs by default, and for a container who it runs as and what it mounts.
+ */
+export const LaunchViewSchema = z.object({
+  source: z.string(),
+  /** The id under which that source lists the entry (what `mcp-registry allow` takes for this launch). */
+  sourceId: z.string(),
+  /** "image x:1", "npm package y", … */
+  launch: z.string(),
+  /** It runs when registry-add names no source. */
+  default: z.boolean(),
+  /** It is the one mounted now. */
+  mounted: z.boolean().optional(),
+  trust: z.object({ status: z.enum(['allowed', 'denied', 'needs-approval']), reason: z.string(), command: z.string().optional() }),
+  /** Why it would not start now (not runnable, a refused mount or user, values still to set). */
+  problem: z.string().optional(),
+  /** Values still to set before it can start. */
+  missing: z.array(z.string()).optional(),
+  container: z
+    .object({
+      image: z.string(),
+      user: z.string(),
+      network: z.enum(['none', 'default']),
+      mounts: z.array(
+        z.object({
+          host: z.string().optional(),
+          volume: z.string().optional(),
+          container: z.string(),
+          mode: z.enum(['ro', 'rw']),
+          origin: z.enum(['setting', 'policy', 'volume']),
+        }),
+      ),
+    })
+    .optional(),
+  remote: z.object({ url: z.string() }).optional(),
+});
+export type LaunchView = z.infer<typeof LaunchViewSchema>;
+
+const ORIGIN = { setting: 'a path you set', policy: 'allowed by policy.yaml', volume: "this server's own volume" } as const;
+
+/** The launches part of registry-info's text. */
+export function formatLaunches(launches: LaunchView[]): string[] {
+  if (!launches.length) return [];
+  const lines = [`Launches (${launches.length === 1 ? 'one source' : 'registry-add runs the default unless it names a "source"'}):`];
+  for (const l of launches) {
+    const marks = [l.default ? 'default' : '', l.mounted ? 'mounted' : ''].filter(Boolean).join(', ');
+    // The default launch's reason is the Trust line above; the others say their own.
+    const why = l.default ? (l.trust.command ? ` (to allow: ${l.trust.command})` : '') : `: ${shortDescription(l.trust.reason, 300)}`;
+    lines.push(`  ${l.default ? '▶' : '·'} source "${l.source}": ${l.launch}${marks ? ` [${marks}]` : ''} — ${l.trust.status}${why}`);
+    if (l.container) {
+      const c = l.container;
+      const mounts = c.mounts.map((m) => `${m.host ?? `volume ${m.volume}`} → ${m.container} (${m.mode}, ${ORIGIN[m.origin]})`);
+      lines.push(`      would run as user ${c.user}, network ${c.network}; mounts: ${mounts.length ? mounts.join('; ') : 'none'}`);
+    } else if (l.remote) lines.push(`      would connect to ${l.remote.url}`);
+    if (l.problem) lines.push(`      would not start: ${shortDescription(l.problem, 600)}`);
+  }
+  return lines;
+}
+
 /** What to say when a search finds an empty catalog: that is not "no match", it is "nothing could be fetched". */
 export function emptyCatalogMessage(sources: { name: string; enabled: boolean; lastError?: string }[]): string {
   const enabled = sources.filter((s) => s.enabled);

@@ -3,7 +3,7 @@ import type { Entry } from '../catalog/entry.js';
 import { stat } from 'node:fs/promises';
 import { AuditLog } from '../governance/audit-log.js';
 import { describeToolDiff, PinStore, shortId } from '../governance/pins.js';
-import { addLogRedactor, errorMessage, redactText } from '../log.js';
+import { addLogRedactor, errorMessage, redactText, type Logger } from '../log.js';
 import type { CatalogGovernance } from '../server/catalog-tools.js';
 import { resolveEntry } from '../server/resolve-entry.js';
 import { runtimeTools } from '../server/runtime-tools.js';
@@ -109,7 +109,7 @@ export async function createRuntime({ app, reg }: { app: App; reg: RuntimeNotifi
     containers,
     audit,
     entryOfTool: (name) => manager.entryOfTool(name),
-    governance: catalogGovernance({ app, policy, state, pins, manager }),
+    governance: catalogGovernance({ app, policy, state, pins, manager, log }),
     configured: (entry) => manager.configured(entry),
     async start() {
       await policy.load().catch((err) => log.error(`${errorMessage(err)} — no server can start until it is fixed`));
@@ -187,7 +187,7 @@ function policyLoader(file: string, sourceTypes: Record<string, string>, environ
  * registry-find, -list and -info under policy: `prepare` (awaited by each) brings policy and approvals up to date
  * (two stat calls when nothing changed); then visibility and trust answer synchronously from that snapshot.
  */
-function catalogGovernance({ app, policy, state, pins, manager }: { app: App; policy: PolicyLoader; state: StateStore; pins: PinStore; manager: MountManager }): CatalogGovernance {
+function catalogGovernance({ app, policy, state, pins, manager, log }: { app: App; policy: PolicyLoader; state: StateStore; pins: PinStore; manager: MountManager; log: Logger }): CatalogGovernance {
   let approvals: Record<string, unknown> = {};
   let approvalsKey = '';
   // Visibility per id, for the policy object and day it was computed under (sunset dates turn at midnight UTC).
@@ -227,6 +227,13 @@ function catalogGovernance({ app, policy, state, pins, manager }: { app: App; po
       const p = policy.now();
       if (!p) return { status: 'unknown', reason: `policy.yaml could not be read (${policy.error() ?? 'not loaded yet'}); no server starts until it is fixed` };
       return p.trustView(entry, approvals);
+    },
+    async launches(entry) {
+      // A preview must never break registry-info: with policy.yaml broken, trust above already says why.
+      return manager.previewLaunches(entry, approvals).catch((err) => {
+        log.debug(`no launch preview for ${entry.id}: ${errorMessage(err)}`);
+        return undefined;
+      });
     },
     async details(entry) {
       const [pin, pending] = await Promise.all([pins.get(entry.id), pins.pending(entry.id)]);

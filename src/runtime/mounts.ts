@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { CallToolResult, GetPromptResult, Prompt, ReadResourceResult, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
-import type { Entry } from '../catalog/entry.js';
+import type { Entry, Launch } from '../catalog/entry.js';
+import { describeLaunchRef, launchEntry, launchSourceOf, launchSources, pickLaunch, type LaunchChoice } from '../catalog/launch-choice.js';
 import type { RegistryConfig } from '../config.js';
 import { errorMessage, type Logger } from '../log.js';
 import { quoteInput, ToolError, type ToolContext, type ToolProvider } from '../server/tool-def.js';
@@ -12,6 +13,7 @@ import { credentialWarning } from '../governance/secret-scan.js';
 import type { Child, ChildTarget } from './child.js';
 import type { LaunchPlan } from './launch-plan.js';
 import { dockerHubPath, formatImageRef, parseImageRef, tryQualifyImageRef } from './image-ref.js';
+import type { LaunchView } from '../catalog/views.js';
 import { derivePrefix, Namer, prefixOf, prefixProblem } from './naming.js';
 import type { Podman, StagedSecrets } from './podman.js';
 import type { Governance, Policy, PolicyDecision } from './policy.js';
@@ -40,6 +42,8 @@ export interface MountInfo {
   removedTools?: string[];
   /** What changed since approval, and the command that accepts it. */
   approval?: string;
+  /** The source whose launch runs. */
+  source?: string;
 }
 
 export interface WithheldTool {
@@ -133,6 +137,8 @@ interface Consent {
   by: string;
   client?: string;
   askedAt: number;
+  /** The launch approved: its source, and the id that source lists the entry by (where "always" is kept). */
+  launch?: { source: string; sourceId: string };
 }
 
 /** A start's consent: given by the caller, or asked for during the start; and the image it lets run (pinned on success). */
@@ -190,6 +196,8 @@ class Mount {
     readonly id: string,
     readonly prefix: string,
     readonly addedAt: string,
+    /** The source whose launch runs (chosen at add, kept in the mount record); unset only for records from before. */
+    public source?: string,
   ) {
     this.tools = new Namer(prefix);
     this.prompts = new Namer(prefix);
@@ -214,6 +222,7 @@ class Mount {
         : {}),
       ...(this.removedTools.length ? { removedTools: this.removedTools } : {}),
       ...(this.withheld.length && this.pinMessage ? { approval: this.pinMessage } : {}),
+      ...(this.source ? { source: this.source } : {}),
     };
   }
 }
@@ -242,15 +251,26 @@ export class MountManager implements ToolProvider, ResourceProvider {
    * schemas so the caller can use them at once. Adding a mounted entry again returns it as it is (after applying
    * `config`, which restarts it).
    */
-  async add(idOrAlias: string, opts: { config?: Record<string, unknown>; prefix?: string }, ctx: ToolContext): Promise<{ mount: MountInfo; tools: MountedTool[]; warning?: string }> {
+  async add(
+    idOrAlias: string,
+    opts: { config?: Record<string, unknown>; prefix?: string; source?: string },
+    ctx: ToolContext,
+  ): Promise<{ mount: MountInfo; tools: MountedTool[]; warning?: string }> {
     if (this.closed) throw new ToolError('The registry is shutting down; try again after it restarts.');
     const entry = await this.deps.resolve(idOrAlias);
-    // Set when the user approved this entry just now: its start pins what it finds instead of checking.
-    const { consent, warning } = await this.checkPolicy(entry, ctx, this.byId.get(entry.id));
-    const warned = warning ? { warning } : {};
-    if (opts.config && Object.keys(opts.config).length) await this.storeValues(entry, opts.config);
-
     const existing = this.byId.get(entry.id);
+    if (opts.source !== undefined && existing && existing.source !== opts.source) {
+      const running = existing.source ? `running the launch from source "${existing.source}"` : '(from before launches named their source)';
+      throw new ToolError(`${entry.id} is already mounted ${running}; registry-remove it first to run the one from "${opts.source}".`);
+    }
+    // What starts is one source's launch: the one asked for, the one mounted, or the default.
+    const source = opts.source ?? existing?.source;
+    const choice = this.choose(entry, source, opts.source !== undefined);
+    // Set when the user approved this entry just now: its start pins what it finds instead of checking.
+    const { consent, warning } = await this.checkPolicy(entry, ctx, existing, choice);
+    const warned = warning ? { warning } : {};
+    if (opts.config && Object.keys(opts.config).length) await this.storeValues(entry, opts.config, choice?.source);
+
     if (existing) {
       if (opts.prefix && opts.prefix !== existing.prefix) {
         throw new ToolError(`${entry.id} is already mounted with prefix "${existing.prefix}"; registry-remove it first to mount it under "${opts.prefix}".`);
@@ -268,12 +288,12 @@ export class MountManager implements ToolProvider, ResourceProvider {
     const prefix = await this.choosePrefix(entry, opts.prefix);
     if (this.byId.has(entry.id) || this.byPrefix.has(prefix)) {
       // Another add of the same entry (or prefix) won the race while we were reading state: answer as a repeat.
-      return this.add(idOrAlias, { prefix: opts.prefix }, ctx);
+      return this.add(idOrAlias, { prefix: opts.prefix, source: opts.source }, ctx);
     }
-    const mount = new Mount(entry.id, prefix, new Date().toISOString());
+    const mount = new Mount(entry.id, prefix, new Date().toISOString(), choice?.source);
     this.register(mount);
     // Saved while the server starts (the write's fsync costs as much as the rest of an add); undone if it fails.
-    const record: MountRecord = { id: entry.id, prefix, addedAt: mount.addedAt };
+    const record: MountRecord = { id: entry.id, prefix, addedAt: mount.addedAt, ...(mount.source ? { source: mount.source } : {}) };
     const saving = this.deps.state.putMount(record).then(
       () => true,
       (err) => {
@@ -340,11 +360,13 @@ export class MountManager implements ToolProvider, ResourceProvider {
    */
   async configSet(idOrAlias: string, values: Record<string, unknown>, ctx?: ToolContext): Promise<{ id: string; set: string[]; missing: string[]; restarted: boolean }> {
     const entry = await this.deps.resolve(idOrAlias);
-    const set = await this.storeValues(entry, values);
-    const plan = await this.plan(entry);
+    const mount = this.byId.get(entry.id);
+    // Values are checked against what the launch that runs declares (the mounted one, else the default).
+    const choice = this.choose(entry, mount?.source, false);
+    const set = await this.storeValues(entry, values, choice?.source);
+    const plan = await this.plan(entry, choice);
     const missing = plan.ok ? [] : plan.missing.map((m) => m.name);
     let restarted = false;
-    const mount = this.byId.get(entry.id);
     if (mount && plan.ok && (mount.state === 'running' || mount.state === 'starting')) {
       try {
         await this.restart(mount, ctx);
@@ -478,7 +500,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
   private governance(mount: Mount): Mount['gov'] {
     const policy = this.deps.policyNow?.();
     if (!policy || !mount.gov || mount.gov.policy === policy || !mount.entry) return mount.gov;
-    const d = policy.decide(mount.entry);
+    const d = policy.decide(mount.entry, undefined, { source: mount.source });
     const blocked = !d.allowed && !d.needsApproval ? `${mount.id} may no longer run: ${d.reason}. It was stopped.` : undefined;
     mount.gov = { policy, g: policy.governanceFor(mount.entry), ...(blocked ? { blocked } : {}) };
     return mount.gov;
@@ -557,7 +579,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
   claim(records: MountRecord[]): void {
     for (const r of records) {
       if (this.byId.has(r.id) || this.byPrefix.has(r.prefix)) continue;
-      const mount = new Mount(r.id, r.prefix, r.addedAt);
+      const mount = new Mount(r.id, r.prefix, r.addedAt, r.source);
       this.register(mount);
       // Claimed now: a call arriving before its start begins waits on this gate instead of failing as unknown.
       let open!: () => void;
@@ -720,10 +742,11 @@ export class MountManager implements ToolProvider, ResourceProvider {
     await this.start(mount, ctx, consent);
   }
 
-  private async plan(entry: Entry) {
+  /** The plan of one launch (`choice`; none: the entry has nothing runnable and planLaunch says why). */
+  private async plan(entry: Entry, choice: LaunchChoice | undefined) {
     const [settings, secrets, policy] = await Promise.all([this.deps.state.settings(entry.id), this.deps.secrets.get(entry.id), this.policyOrFail()]);
     const { planLaunch } = await load.plan();
-    return planLaunch(entry, {
+    return planLaunch(choice ? launchEntry(entry, choice) : entry, {
       settings,
       secrets,
       defaults: { memory: this.deps.runtime.memory, cpus: this.deps.runtime.cpus, pidsLimit: this.deps.runtime.pidsLimit },
@@ -734,17 +757,22 @@ export class MountManager implements ToolProvider, ResourceProvider {
   private async launch(mount: Mount, gen: number, ctx: ToolContext | undefined, grant: Grant): Promise<Child> {
     const entry = await this.deps.resolve(mount.id);
     const policy = await this.policyOrFail();
+    // Always the launch of the source added (a source added to the catalog since cannot take over the mount).
+    const recorded = mount.source !== undefined;
+    const choice = this.choose(entry, mount.source, recorded);
     // Every start (add, restore, restart after a crash or idle stop) answers to the policy of now; one that needs
     // approval goes ahead with the user's consent — given just now, or earlier to this mount in this process.
-    const decision = policy.decide(entry, await this.approvals());
+    const decision = policy.decide(entry, await this.approvals(), { source: choice?.source });
     if (!decision.allowed && !decision.needsApproval) throw refused(`${entry.id} may not be started: ${decision.reason}`);
-    if (!decision.allowed && !grant.consent && !mount.consent) grant.consent = await this.askConsent(entry, decision, ctx);
-    const res = await this.plan(entry);
+    if (!decision.allowed && !grant.consent && !mount.consent) grant.consent = await this.askConsent(entry, decision, ctx, choice);
+    // A mount saved before mounts named their source stays with the one it runs now.
+    if (choice && !recorded) await this.recordSource(mount, choice.source);
+    const res = await this.plan(entry, choice);
     mount.entry = entry;
     mount.pinned = policy.toolsFor(entry);
     const g = policy.governanceFor(entry);
     mount.gov = { policy, g };
-    if (!res.ok) throw new ToolError(res.message);
+    if (!res.ok) throw res.refused ? refused(res.message) : new ToolError(res.message);
     this.deps.redactor.add(res.secretValues);
     const plan = res.plan;
     const childOpts = {
@@ -987,17 +1015,20 @@ export class MountManager implements ToolProvider, ResourceProvider {
    * already consented to this mount in this process. Returns the consent given just now (the start records it if
    * it succeeds), and policy's warning (deprecated).
    */
-  private async checkPolicy(entry: Entry, ctx: ToolContext, mount?: Mount): Promise<{ consent?: Consent; warning?: string }> {
-    const d = (await this.policyOrFail()).decide(entry, await this.approvals());
+  private async checkPolicy(entry: Entry, ctx: ToolContext, mount: Mount | undefined, choice: LaunchChoice | undefined): Promise<{ consent?: Consent; warning?: string }> {
+    const d = (await this.policyOrFail()).decide(entry, await this.approvals(), { source: choice?.source });
     const warned = d.warning ? { warning: d.warning } : {};
     if (d.allowed) return warned;
     if (!d.needsApproval) throw refused(`${entry.id} may not be started: ${d.reason}`);
     if (mount?.consent) return warned;
-    return { consent: await this.askConsent(entry, d, ctx), ...warned };
+    return { consent: await this.askConsent(entry, d, ctx, choice), ...warned };
   }
 
-  /** Ask the user whether an entry that needs approval may start: this time, or always. Refused when they cannot or do not. */
-  private async askConsent(entry: Entry, d: PolicyDecision, ctx: ToolContext | undefined): Promise<Consent> {
+  /**
+   * Ask the user whether an entry that needs approval may start (the launch of `choice`): this time, or always.
+   * Refused when they cannot or do not.
+   */
+  private async askConsent(entry: Entry, d: PolicyDecision, ctx: ToolContext | undefined, launch: LaunchChoice | undefined): Promise<Consent> {
     const command = d.command ?? `mcp-registry allow ${entry.id}`;
     if (!ctx?.elicit) {
       throw refused(`${entry.id} is not on the allowlist (${d.reason}). To allow it, run this in a terminal: ${command} — then call registry-add again.`);
@@ -1007,7 +1038,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
       this.deps.audit?.write({ op: 'approve', client: ctx.clientName, entry: entry.id, outcome, durationMs: Date.now() - askedAt, error });
     const answer = await ctx
       .elicit(
-        `Start the MCP server ${entry.id}? It is not on your allowlist (${d.reason}). ${describeLaunch(entry)} It runs in a hardened container with your settings for it. ` +
+        `Start the MCP server ${entry.id}? It is not on your allowlist (${d.reason}). ${describeLaunch(launch)} It runs in a hardened container with your settings for it. ` +
           `"this time": start it now only — you are asked again after the registry restarts or when it is added again. "always": approve it for good (mcp-registry deny ${entry.id} blocks it again).`,
         {
           type: 'object',
@@ -1028,7 +1059,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
       throw e;
     }
     const by = `elicitation${ctx.clientName ? ` (${ctx.clientName})` : ''}, ${choice === 'once' ? 'this time' : 'always'}`;
-    return { choice, by, ...(ctx.clientName ? { client: ctx.clientName } : {}), askedAt };
+    return { choice, by, ...(ctx.clientName ? { client: ctx.clientName } : {}), askedAt, ...(d.launch ? { launch: d.launch } : {}) };
   }
 
   /**
@@ -1039,7 +1070,8 @@ export class MountManager implements ToolProvider, ResourceProvider {
     mount.consent = consent;
     try {
       await this.deps.pins.approve(mount.id, { ...(image ? { imageId: image.id, imageRef: image.ref } : {}), tools: mount.presented, by: consent.by });
-      if (consent.choice === 'always') await this.deps.state.approve(mount.id, consent.by);
+      // Kept under the id of the source whose launch was approved, naming it: it approves that launch, no other.
+      if (consent.choice === 'always') await this.deps.state.approve(consent.launch?.sourceId ?? mount.id, consent.by, consent.launch?.source);
     } catch (err) {
       // It runs (the user said yes); only what protects later starts is missing, and a later start asks or pins anew.
       const why = `${mount.id} started, but its approval could not be saved: ${errorMessage(err)}`;
@@ -1055,14 +1087,16 @@ export class MountManager implements ToolProvider, ResourceProvider {
     await this.deps.audit?.write({ op: 'approve', client: consent.client, entry: entryId, outcome, choice: consent.choice, durationMs: Date.now() - consent.askedAt, ...(error ? { error } : {}) });
   }
 
-  /** Validate and store settings and secrets; the names that were set. */
-  private async storeValues(entry: Entry, values: Record<string, unknown>): Promise<string[]> {
+  /** Validate (against what the launch of `source` declares) and store settings and secrets; the names that were set. */
+  private async storeValues(entry: Entry, values: Record<string, unknown>, source: string | undefined): Promise<string[]> {
     const { validateSettings, combinedProblems } = await load.settings();
-    const v = validateSettings(entry, values);
+    const choice = source !== undefined ? pickLaunch(entry, source) : undefined;
+    const view = choice?.ok ? launchEntry(entry, choice.choice) : entry;
+    const v = validateSettings(view, values);
     if (!v.errors.length) {
       // Checked against what is stored: the entry's total, and secret values that a setting would expose.
       const [settings, secrets] = await Promise.all([this.deps.state.settings(entry.id), this.deps.secrets.byEntry()]);
-      v.errors.push(...combinedProblems(entry, { settings, secrets: secrets[entry.id] ?? {} }, v, secrets));
+      v.errors.push(...combinedProblems(view, { settings, secrets: secrets[entry.id] ?? {} }, v, secrets));
     }
     if (v.errors.length) {
       throw new ToolError(`Not saved — ${v.errors.join('; ')}. Fix these and call again (nothing was changed).`);
@@ -1080,6 +1114,70 @@ export class MountManager implements ToolProvider, ResourceProvider {
     }
     await this.refreshConfigured();
     return set;
+  }
+
+  /**
+   * The launch that starts: `source`'s, else the default. `asked`: the source was named (by the user, or by the
+   * mount record), so a source without a runnable launch is an error listing the ones there are. Undefined when the
+   * entry has nothing runnable (planLaunch then says why).
+   */
+  private choose(entry: Entry, source: string | undefined, asked: boolean): LaunchChoice | undefined {
+    const pick = pickLaunch(entry, source);
+    if (pick.ok) return pick.choice;
+    if (asked && source !== undefined) {
+      const others = launchSources(entry).filter((s) => s !== source && pickLaunch(entry, s).ok);
+      throw new ToolError(
+        `${pick.reason}. ${others.length ? `Pass "source" as one of ${others.map((s) => `"${s}"`).join(', ')}, or leave it out for the default` : 'No other source has a launch that runs here'}` +
+          `${this.byId.get(entry.id)?.source === source ? `; registry-remove ${entry.id} and add it again to run another source's launch` : ''}.`,
+      );
+    }
+    return undefined;
+  }
+
+  /** A mount saved before launches were tied to sources adopts the one it runs now, so it stays with it. */
+  private async recordSource(mount: Mount, source: string): Promise<void> {
+    mount.source = source;
+    const saved = (await this.deps.state.mounts()).find((m) => m.id === mount.id);
+    if (saved && !saved.source) await this.deps.state.putMount({ ...saved, source }).catch((err) => this.log.debug(`could not save the source of ${mount.id}: ${errorMessage(err)}`));
+  }
+
+  /**
+   * Every launch of an entry, before anything starts: its source and trust, whether it is the default (or the one
+   * mounted), and for a container who it would run as and what it would mount — or why it would not start.
+   */
+  async previewLaunches(entry: Entry, approvals?: Record<string, unknown>): Promise<LaunchView[]> {
+    const policy = await this.policyOrFail();
+    const approved = approvals ?? (await this.approvals());
+    const def = pickLaunch(entry);
+    // Mounted under an id that has since become an alias (a source ahead of it appeared) counts too.
+    const mounted = [entry.id, ...entry.aliases].map((id) => this.byId.get(id)).find(Boolean)?.source;
+    const out: LaunchView[] = [];
+    for (const source of launchSources(entry)) {
+      const pick = pickLaunch(entry, source);
+      const d = policy.decide(entry, approved, { source });
+      const first = entry.launch.find((l) => launchSourceOf(entry, l) === source)!;
+      const p: LaunchView = {
+        source,
+        sourceId: d.launch?.sourceId ?? entry.id,
+        launch: describeLaunchRef(pick.ok ? pick.choice.launch : first),
+        default: def.ok && def.choice.source === source,
+        ...(mounted === source ? { mounted: true } : {}),
+        trust: { status: d.allowed ? 'allowed' : d.needsApproval ? 'needs-approval' : 'denied', reason: d.reason, ...(d.command ? { command: d.command } : {}) },
+      };
+      if (!pick.ok) p.problem = pick.reason;
+      else {
+        const res = await this.plan(entry, pick.choice);
+        if (!res.ok) {
+          if (res.missing.length && !res.refused) p.missing = res.missing.map((m) => m.name);
+          // A path problem on a setting is a missing value with a reason; say the reason too.
+          p.problem = res.message;
+        } else if (res.plan.kind === 'container') {
+          p.container = { image: res.plan.image, user: res.plan.user ?? 'image default', network: res.plan.network, mounts: res.plan.mounts };
+        } else p.remote = { url: res.plan.url };
+      }
+      out.push(p);
+    }
+    return out;
   }
 
   private async choosePrefix(entry: Entry, wanted?: string): Promise<string> {
@@ -1134,12 +1232,13 @@ async function localNamesake(podman: Podman, ref: string): Promise<string | unde
   return (await podman.imageExists(local).catch(() => false)) ? local : undefined;
 }
 
-function describeLaunch(entry: Entry): string {
-  const l = entry.launch[0];
+function describeLaunch(choice: LaunchChoice | undefined): string {
+  const l: Launch | undefined = choice?.launch;
   if (!l) return '';
-  if (l.type === 'image') return `Image: ${tryQualifyImageRef(l.image) ?? l.image}.`;
-  if (l.type === 'package') return `Package: ${l.identifier}.`;
-  if (l.type === 'remote') return `Remote endpoint: ${l.url}.`;
+  const from = ` (from source "${choice!.source}")`;
+  if (l.type === 'image') return `Image: ${tryQualifyImageRef(l.image) ?? l.image}${from}.`;
+  if (l.type === 'package') return `Package: ${l.identifier}${from}.`;
+  if (l.type === 'remote') return `Remote endpoint: ${l.url}${from}.`;
   return '';
 }
 

@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, YAMLSeq, type Document } from 'yaml';
 import { z } from 'zod';
 import type { Entry } from '../catalog/entry.js';
+import { describeLaunchRef, pickLaunch, sourceIdOf, type LaunchChoice } from '../catalog/launch-choice.js';
 import type { EntryVisibility } from '../http/server-json-out.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { errorMessage } from '../log.js';
@@ -29,6 +30,10 @@ import type { LaunchOverrides } from './launch-plan.js';
  *       readOnly: true
  *       image: ghcr.io/github/github-mcp-server@sha256:…   # pin
  *       tools: [get_issue, list_issues]           # pin: only these tools are mounted (the mount manager applies it)
+ *       mounts: ["/srv/data:/data", "/srv/out:/out:rw", "named-vol:/cache"]
+ *                                                 # host paths (or named volumes) its catalog entry may mount: exactly
+ *                                                 # these, read-only unless ":rw"; the engine socket, /, /etc, /proc,
+ *                                                 # /sys, /dev, /run and home directories never, whatever this says
  *       sunset: 2026-12-31                        # deprecated until then (shown with the warning), disabled after
  *       remote: { allowPrivate: true }            # and the governance options below, per entry
  *   # governance (globally; an `entries` rule may override each for its entries):
@@ -37,9 +42,14 @@ import type { LaunchOverrides } from './launch-plan.js';
  *   scanSecrets: off            # warn: log a warning when tool arguments or results look like credentials
  *   destructive: allow          # ask: confirm calls to tools annotated destructiveHint (refuse when the client cannot ask); deny: refuse them
  *
- * Without a rule, an entry is allowed when it comes from one of the user's own `file` sources, or from a `docker`
- * source with an image under `mcp/` (built and signed by Docker). Anything else needs approval: either a one-time
- * approval recorded in state (`state.approvals`, passed to decide()) or a durable `mcp-registry allow <id>`.
+ * Without a rule, an entry is allowed when the launch that would start comes from one of the user's own `file`
+ * sources, or is an image under `mcp/` (built and signed by Docker) from a `docker` source. Anything else needs
+ * approval: either a one-time approval recorded in state (`state.approvals`, passed to decide()) or a durable
+ * `mcp-registry allow <id>`.
+ *
+ * Trust follows the launch, never the merge: a merged entry is judged by the source of the launch that would start
+ * (its image, run block and settings all come from that one source). An allow rule or approval counts for that
+ * launch when it names the id under which that launch's source lists the server (or an id no source claims).
  */
 
 export interface PolicyDecision {
@@ -51,6 +61,8 @@ export interface PolicyDecision {
   command?: string;
   /** Allowed, but worth saying (deprecated). */
   warning?: string;
+  /** The launch judged: its source, and the id under which that source lists the entry (approvals are kept there). */
+  launch?: { source: string; sourceId: string };
 }
 
 export interface PolicyChange {
@@ -70,6 +82,8 @@ export interface PolicyOptions {
   now?: () => number;
 }
 
+/** `/host/path:/container/path[:ro|:rw]` or `named-volume:/container/path[:ro|:rw]`. */
+export const MOUNT_RULE = /^(?:\/[^:]*|[A-Za-z0-9][A-Za-z0-9_.-]*):\/[^:]*(?::(?:ro|rw))?$/;
 const Pattern = z.string().trim().min(1, 'a pattern must not be empty');
 const Memory = z.string().regex(/^\d+(\.\d+)?[bkmg]?$/i, 'memory is a number with an optional unit b, k, m or g, e.g. 256m');
 const Cpus = z.union([z.number().positive(), z.string().regex(/^\d+(\.\d+)?$/, 'cpus is a number such as 0.5 or 2')]).transform(String);
@@ -105,6 +119,7 @@ export const EntryRuleSchema = z.strictObject({
     })
     .optional(),
   tools: z.array(z.string().min(1)).optional(),
+  mounts: z.array(z.string().regex(MOUNT_RULE, 'a mount is "/host/path:/container/path" or "volume-name:/container/path", optionally ending in :ro or :rw')).optional(),
   sunset: Sunset.optional(),
   remote: RemoteRuleSchema.optional(),
   requireDigest: z.boolean().optional(),
@@ -171,6 +186,7 @@ const NEW_FILE = `# mcp-registry policy: which catalog entries may start (see RE
 # entries: per-entry rules and container overrides, e.g.
 #   entries:
 #     "docker/github-official": { status: active, environments: [dev], network: default, memory: 256m }
+#     "mine/notes": { mounts: ["/srv/notes:/data"] }   # host mounts its catalog may make (read-only; :rw to write)
 allow: []
 deny: []
 `;
@@ -262,8 +278,9 @@ export class Policy {
       out.matched.push(p);
       for (const [k, v] of Object.entries(rule)) {
         if (v === undefined) continue;
-        // remote: each key on its own, so `docker/*: {remote: {allowHttp}}` and a more specific allowHosts combine.
-        (out as Record<string, unknown>)[k] = k === 'remote' ? { ...out.remote, ...(v as RemoteRule) } : v;
+        // remote: each key on its own, so `docker/*: {remote: {allowHttp}}` and a more specific allowHosts combine;
+        // mounts add up (each one is an exact grant).
+        (out as Record<string, unknown>)[k] = k === 'remote' ? { ...out.remote, ...(v as RemoteRule) } : k === 'mounts' ? [...new Set([...(out.mounts ?? []), ...(v as string[])])] : v;
       }
     }
     return out;
@@ -280,6 +297,7 @@ export class Policy {
     if (r.user) o.user = r.user;
     if (r.readOnly !== undefined) o.readOnly = r.readOnly;
     if (r.image) o.image = r.image;
+    if (r.mounts?.length) o.mounts = r.mounts;
     return o;
   }
 
@@ -319,8 +337,22 @@ export class Policy {
     return !rule.environments || (!!this.environment && rule.environments.includes(this.environment));
   }
 
-  decide(entry: Entry, approvals?: Record<string, unknown>): PolicyDecision {
-    const command = `mcp-registry allow ${entry.id}`;
+  /** Ids of the entry that speak for `source`'s launch: its own id there, and ids no source claims. */
+  private idsFor(entry: Pick<Entry, 'id' | 'aliases' | 'sources'>, source: string): string[] {
+    const owner = new Map(entry.sources.map((s) => [s.id, s.source]));
+    return this.ids(entry).filter((id) => (owner.get(id) ?? source) === source);
+  }
+
+  /**
+   * Whether the entry may start, judged by the launch that would start: `opts.source` when the user chose one,
+   * else the default (launch-choice.ts). The decision names that launch.
+   */
+  decide(entry: Entry, approvals?: Record<string, unknown>, opts: { source?: string } = {}): PolicyDecision {
+    const pick = pickLaunch(entry, opts.source);
+    const source = pick.ok ? pick.choice.source : (opts.source ?? entry.sources[0]!.source);
+    const sourceId = pick.ok ? pick.choice.sourceId : sourceIdOf(entry, source);
+    const launch = { source, sourceId };
+    const command = `mcp-registry allow ${sourceId}`;
     const denied = this.match(this.denyRe, entry);
     if (denied) return { allowed: false, needsApproval: false, reason: `denied by ${this.file} (deny: "${denied}")` };
 
@@ -340,29 +372,51 @@ export class Policy {
     }
     const warning =
       life.state === 'deprecated' ? `${entry.id} is deprecated by policy${rule.message ? `: ${rule.message}` : ''}${rule.sunset ? ` (available until ${rule.sunset})` : ''}` : undefined;
-    const ok = (reason: string): PolicyDecision => ({ allowed: true, needsApproval: false, reason, ...(warning ? { warning } : {}) });
+    const ok = (reason: string): PolicyDecision => ({ allowed: true, needsApproval: false, reason, launch, ...(warning ? { warning } : {}) });
 
-    const allowed = this.match(this.allowRe, entry);
+    const trustedIds = this.idsFor(entry, source);
+    const allowed = this.allowRe.find(([, re]) => trustedIds.some((id) => re.test(id)))?.[0];
     if (allowed) return ok(`allowed by ${this.file} (allow: "${allowed}")`);
-    for (const id of this.ids(entry)) {
-      const a = approvals?.[id] as { approvedAt?: unknown; by?: unknown } | undefined;
-      if (a) return ok(`approved${typeof a.by === 'string' ? ` by ${a.by}` : ''}${typeof a.approvedAt === 'string' ? ` at ${a.approvedAt}` : ''}`);
+    for (const id of trustedIds) {
+      const a = approvals?.[id] as { approvedAt?: unknown; by?: unknown; source?: unknown } | undefined;
+      // An approval names the source whose launch was approved; one from before that was recorded counts for its id's.
+      if (a && (typeof a.source !== 'string' || a.source === source)) {
+        return ok(`approved${typeof a.by === 'string' ? ` by ${a.by}` : ''}${typeof a.approvedAt === 'string' ? ` at ${a.approvedAt}` : ''}`);
+      }
     }
-    if (this.data.trust.fileSources) {
-      const own = entry.sources.find((s) => this.sourceTypes[s.source] === 'file');
-      if (own) return ok(`from your own catalog (source "${own.source}")`);
-    }
-    if (this.data.trust.dockerBuilt) {
-      const image = dockerBuiltImage(entry, this.sourceTypes);
+    if (this.data.trust.fileSources && this.sourceTypes[source] === 'file') return ok(`from your own catalog (source "${source}")`);
+    if (this.data.trust.dockerBuilt && pick.ok) {
+      const image = dockerBuiltImage(pick.choice, this.sourceTypes);
       if (image) return ok(`Docker-built and signed image ${image} from the Docker catalog`);
     }
+    const otherAllow = this.match(this.allowRe, entry);
     return {
       allowed: false,
       needsApproval: true,
-      reason: `${entry.id} is not on the allowlist (${describeOrigin(entry, this.sourceTypes)})`,
+      reason:
+        `${entry.id} is not on the allowlist (${describeOrigin(entry, pick.ok ? pick.choice : undefined, source, this.sourceTypes)})` +
+        (otherAllow ? `; allow "${otherAllow}" names another source's listing of it, which does not vouch for this launch` : '') +
+        this.otherTrustedLaunches(entry, source),
       command,
+      launch,
       ...(warning ? { warning } : {}),
     };
+  }
+
+  /** Where the entry's own trusted sources (file) list it too: say so, and how to run that launch instead. */
+  private otherTrustedLaunches(entry: Entry, judged: string): string {
+    if (!this.data.trust.fileSources) return '';
+    const notes: string[] = [];
+    for (const s of new Set(entry.sources.map((x) => x.source))) {
+      if (s === judged || this.sourceTypes[s] !== 'file') continue;
+      const own = pickLaunch(entry, s);
+      notes.push(
+        own.ok
+          ? `your own catalog (source "${s}") lists it too, with ${describeLaunchRef(own.choice.launch)}: to run that instead, call registry-add with "source": "${s}"`
+          : `your own catalog (source "${s}") lists it too, but with no launch this registry can run, so it does not vouch for the one from "${judged}"`,
+      );
+    }
+    return notes.length ? `; ${notes.join('; ')}` : '';
   }
 
   /** Whether an entry is listed at all in this environment, and as what (disabled or out-of-environment: hidden). */
@@ -380,10 +434,10 @@ export class Policy {
   }
 
   /** Everything registry-info and registry-find show about an entry under policy, in one object. */
-  trustView(entry: Entry, approvals?: Record<string, unknown>): TrustView {
+  trustView(entry: Entry, approvals?: Record<string, unknown>, opts: { source?: string } = {}): TrustView {
     const rule = this.entryRule(entry);
     const life = this.lifecycle(rule);
-    const d = this.decide(entry, approvals);
+    const d = this.decide(entry, approvals, opts);
     const vis = this.visibility(entry);
     const lifecycle = life.state === 'disabled' ? 'disabled' : vis.status === 'deprecated' ? 'deprecated' : 'active';
     const warning = d.warning ?? (lifecycle === 'deprecated' ? `${entry.id} is deprecated${vis.statusMessage ? `: ${vis.statusMessage}` : ''}` : undefined);
@@ -402,8 +456,8 @@ export class Policy {
   }
 
   /** A short trust status for listings: allowed / denied / needs-approval, with the reason. */
-  trust(entry: Entry, approvals?: Record<string, unknown>): { status: 'allowed' | 'denied' | 'needs-approval'; reason: string; warning?: string } {
-    const d = this.decide(entry, approvals);
+  trust(entry: Entry, approvals?: Record<string, unknown>, opts: { source?: string } = {}): { status: 'allowed' | 'denied' | 'needs-approval'; reason: string; warning?: string } {
+    const d = this.decide(entry, approvals, opts);
     return { status: d.allowed ? 'allowed' : d.needsApproval ? 'needs-approval' : 'denied', reason: d.reason, ...(d.warning ? { warning: d.warning } : {}) };
   }
 
@@ -552,20 +606,18 @@ function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-/** The `mcp/…` image of an entry the Docker catalog lists (Docker builds and signs those). */
-function dockerBuiltImage(entry: Entry, sourceTypes: Record<string, string>): string | undefined {
-  if (!entry.sources.some((s) => sourceTypes[s.source] === 'docker')) return undefined;
-  for (const l of entry.launch) {
-    if (l.type !== 'image') continue;
-    // `mcp/x` is Docker Hub's `docker.io/mcp/x`, whichever of Hub's names it is written with.
-    if (dockerHubPath(l.image)?.startsWith('mcp/')) return tryQualifyImageRef(l.image);
-  }
-  return undefined;
+/** The `mcp/…` image of a launch the Docker catalog lists (Docker builds and signs those). */
+function dockerBuiltImage(choice: LaunchChoice, sourceTypes: Record<string, string>): string | undefined {
+  if (sourceTypes[choice.source] !== 'docker' || choice.launch.type !== 'image') return undefined;
+  // `mcp/x` is Docker Hub's `docker.io/mcp/x`, whichever of Hub's names it is written with.
+  return dockerHubPath(choice.launch.image)?.startsWith('mcp/') ? tryQualifyImageRef(choice.launch.image) : undefined;
 }
 
-function describeOrigin(entry: Entry, sourceTypes: Record<string, string>): string {
-  const srcs = [...new Set(entry.sources.map((s) => `${s.source}${sourceTypes[s.source] ? ` (${sourceTypes[s.source]})` : ''}`))].join(', ');
-  const image = entry.launch.find((l) => l.type === 'image');
-  const what = image && image.type === 'image' ? `image ${image.image}` : entry.launch.some((l) => l.type === 'remote') ? 'a remote endpoint' : 'a package';
-  return `${what} from ${srcs}; only your own file sources and Docker-built mcp/ images are trusted by default`;
+function describeOrigin(entry: Entry, choice: LaunchChoice | undefined, source: string, sourceTypes: Record<string, string>): string {
+  const from = `${source}${sourceTypes[source] ? ` (${sourceTypes[source]})` : ''}`;
+  const l = choice?.launch;
+  const what = !l ? 'nothing runnable' : l.type === 'image' ? `image ${l.image}` : l.type === 'remote' ? 'a remote endpoint' : 'a package';
+  const all = new Set(entry.sources.map((s) => s.source));
+  const via = all.size > 1 && choice ? `the launch that would start is ${what} from ${from}` : `${what} from ${from}`;
+  return `${via}; only launches from your own file sources and Docker-built mcp/ images are trusted by default`;
 }

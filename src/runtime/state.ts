@@ -22,13 +22,22 @@ export interface MountRecord {
   prefix: string;
   addedAt: string;
   config?: Record<string, unknown>;
+  /** The source whose launch was added: restores and restarts run that one, never another source's added later. */
+  source?: string;
+}
+
+/** A run-time approval; `source` is the source whose launch was approved (absent in records from before). */
+export interface ApprovalRecord {
+  approvedAt: string;
+  by: string;
+  source?: string;
 }
 
 export interface StateData {
   version: 1;
   mounts: MountRecord[];
   settings: Record<string, Record<string, unknown>>;
-  approvals: Record<string, { approvedAt: string; by: string }>;
+  approvals: Record<string, ApprovalRecord>;
   [k: string]: unknown;
 }
 
@@ -175,7 +184,7 @@ function normalizeState(raw: unknown, file: string): StateData {
   for (const m of Array.isArray(raw.mounts) ? raw.mounts : []) {
     if (isObj(m) && typeof m.id === 'string' && m.id && typeof m.prefix === 'string' && typeof m.addedAt === 'string' && !seen.has(m.id)) {
       seen.add(m.id);
-      out.mounts.push({ id: m.id, prefix: m.prefix, addedAt: m.addedAt, ...(isObj(m.config) ? { config: m.config } : {}) });
+      out.mounts.push({ id: m.id, prefix: m.prefix, addedAt: m.addedAt, ...(isObj(m.config) ? { config: m.config } : {}), ...(typeof m.source === 'string' ? { source: m.source } : {}) });
     } else dropped.push(`mount ${JSON.stringify(isObj(m) ? (m.id ?? null) : m)}`);
   }
   for (const [id, s] of Object.entries(isObj(raw.settings) ? raw.settings : {})) {
@@ -183,7 +192,9 @@ function normalizeState(raw: unknown, file: string): StateData {
     else dropped.push(`settings of ${id}`);
   }
   for (const [id, a] of Object.entries(isObj(raw.approvals) ? raw.approvals : {})) {
-    if (isObj(a) && typeof a.approvedAt === 'string') out.approvals[id] = { approvedAt: a.approvedAt, by: typeof a.by === 'string' ? a.by : 'unknown' };
+    if (isObj(a) && typeof a.approvedAt === 'string') {
+      out.approvals[id] = { approvedAt: a.approvedAt, by: typeof a.by === 'string' ? a.by : 'unknown', ...(typeof a.source === 'string' ? { source: a.source } : {}) };
+    }
     else dropped.push(`approval of ${id}`);
   }
   if (dropped.length) log.warn(`${file}: ignored ${dropped.length} malformed record(s)`, { records: dropped.slice(0, 10) });
@@ -257,9 +268,10 @@ export class StateStore {
     });
   }
 
-  async approve(id: string, by: string): Promise<void> {
+  /** Record an approval under the id the launch's source lists the entry by, naming that source. */
+  async approve(id: string, by: string, source?: string): Promise<void> {
     await this.update((d) => {
-      d.approvals[id] = { approvedAt: new Date().toISOString(), by };
+      d.approvals[id] = { approvedAt: new Date().toISOString(), by, ...(source ? { source } : {}) };
     });
   }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Catalog, RefreshOutcome, SnapshotUse } from '../catalog/catalog.js';
 import { oneLine, type Entry } from '../catalog/entry.js';
-import { emptyCatalogMessage, findItem, formatFindText, formatInfoText, infoView, InfoViewSchema, type ViewHooks } from '../catalog/views.js';
+import { emptyCatalogMessage, findItem, formatFindText, formatInfoText, formatLaunches, infoView, InfoViewSchema, LaunchViewSchema, type LaunchView, type ViewHooks } from '../catalog/views.js';
 import { closestName, defineTool, quoteInput, ToolError, type ToolDef } from './tool-def.js';
 import { EntryIdArg, resolveEntry } from './resolve-entry.js';
 import { CATEGORIES, categoryMatches, knownCategory } from '../catalog/categories.js';
@@ -35,6 +35,8 @@ export interface CatalogGovernance {
   trust(entry: Entry): GovernanceTrust;
   /** Pins, changes waiting for approval and withheld tools of an entry (registry-info). */
   details?(entry: Entry): Promise<{ text: string[]; structured: Record<string, unknown> } | undefined>;
+  /** Each launch with its source and trust, the default, and what a start would mount and as whom (registry-info). */
+  launches?(entry: Entry): Promise<LaunchView[] | undefined>;
 }
 
 const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
@@ -156,17 +158,19 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
     title: 'Details of a catalog entry',
     description: 'Everything about one server: sources, repository, how it runs, the settings and secrets it needs, its known tools and trust status. Accepts an id or any alias.',
     input: z.strictObject({ id: EntryIdArg }),
-    output: z.looseObject({ ...InfoViewSchema.shape, pins: z.record(z.string(), z.unknown()).optional() }),
+    output: z.looseObject({ ...InfoViewSchema.shape, launches: z.array(LaunchViewSchema).optional(), pins: z.record(z.string(), z.unknown()).optional() }),
     annotations: { ...READ_ONLY, openWorldHint: true },
     async handler(args, ctx) {
       await prepare(ctx.progress);
       const entry = resolveEntry(catalog, args.id, visible);
       const [detailed, pins] = await Promise.all([catalog.withDetail(entry), governance?.details?.(entry)]);
+      const launches = await governance?.launches?.(detailed);
       const view = infoView(detailed, hooks);
       const lines = [formatInfoText(view)];
+      if (launches) lines.push(...formatLaunches(launches));
       if (view.trust.warning) lines.push(`⚠ ${view.trust.warning}`);
       if (pins) lines.push(...pins.text);
-      return { text: lines.join('\n'), structured: { ...view, ...(pins ? { pins: pins.structured } : {}) } };
+      return { text: lines.join('\n'), structured: { ...view, ...(launches ? { launches } : {}), ...(pins ? { pins: pins.structured } : {}) } };
     },
   });
 

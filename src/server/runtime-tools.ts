@@ -27,6 +27,7 @@ const MountInfoSchema = z.object({
   withheld: z.array(z.object({ name: z.string(), reason: z.enum(['changed', 'new']), description: z.string().optional() })).optional(),
   removedTools: z.array(z.string()).optional(),
   approval: z.string().optional(),
+  source: z.string().optional(),
 });
 
 export function runtimeTools(manager: MountManager): ToolDef[] {
@@ -41,11 +42,19 @@ export function runtimeTools(manager: MountManager): ToolDef[] {
       id: EntryIdArg,
       config: z.record(z.string(), z.unknown()).optional().describe('settings for this server (names from registry-info)'),
       prefix: z.string().trim().min(1).max(24).optional().describe('tool name prefix (default: from the server name)'),
+      source: z
+        .string()
+        .trim()
+        .min(1, 'source is empty: pass a source name from registry-info\'s launches, or leave it out for the default')
+        .max(100)
+        .optional()
+        .describe('run the launch of this catalog source (registry-info lists each launch with its source and trust); default: the first source with a runnable launch'),
     }),
     output: z.object({
       id: z.string(),
       prefix: z.string(),
       state: z.string(),
+      source: z.string().optional(),
       tools: z.array(MountedToolSchema),
       withheld: MountInfoSchema.shape.withheld,
       approval: z.string().optional(),
@@ -53,8 +62,8 @@ export function runtimeTools(manager: MountManager): ToolDef[] {
     }),
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     async handler(args, ctx) {
-      const { mount, tools, warning } = await manager.add(args.id, { config: args.config, prefix: args.prefix }, ctx);
-      const structured = { id: mount.id, prefix: mount.prefix, state: mount.state, tools, ...(mount.withheld ? { withheld: mount.withheld, approval: mount.approval } : {}), ...(warning ? { warning } : {}) };
+      const { mount, tools, warning } = await manager.add(args.id, { config: args.config, prefix: args.prefix, source: args.source }, ctx);
+      const structured = { id: mount.id, prefix: mount.prefix, state: mount.state, ...(mount.source ? { source: mount.source } : {}), tools, ...(mount.withheld ? { withheld: mount.withheld, approval: mount.approval } : {}), ...(warning ? { warning } : {}) };
       return { text: (warning ? `⚠ ${warning}\n` : '') + formatAdded(mount, tools), structured };
     },
   });
@@ -137,7 +146,7 @@ export function signature(t: MountedTool): string {
 }
 
 function formatAdded(mount: MountInfo, tools: MountedTool[]): string {
-  const lines = [`${mount.id} is ${mount.state} as prefix "${mount.prefix}" with ${tools.length} tool${tools.length === 1 ? '' : 's'}:`];
+  const lines = [`${mount.id} is ${mount.state} as prefix "${mount.prefix}"${mount.source ? ` (the launch from source "${mount.source}")` : ''} with ${tools.length} tool${tools.length === 1 ? '' : 's'}:`];
   for (const t of tools.slice(0, 100)) {
     const desc = (t.description ?? '').replace(/\s+/g, ' ').trim();
     lines.push(`- ${signature(t)}${desc ? ` — ${desc.length > 160 ? desc.slice(0, 159) + '…' : desc}` : ''}`);
