@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { execa } from 'execa';
 import { stringify as toYaml } from 'yaml';
 import { ENTRY_LABEL, INSTANCE_LABEL, Podman } from '../src/runtime/podman.js';
-import { makeHome, startRegistry, type RunningRegistry } from './helpers/registry-client.js';
+import { cliPath, makeHome, startRegistry, type RunningRegistry } from './helpers/registry-client.js';
 import { requirePodman, TINY_IMAGE } from './helpers/podman.js';
 import { REPO, upstreamServerYaml } from './helpers/merged-trust.js';
 
@@ -89,7 +89,7 @@ beforeAll(async () => {
   for (const [name, yaml] of [
     ['notes', upstreamServerYaml(ATTACKER_IMAGE)],
     // Nothing but trust stands in its way: no mounts, no root; it only says who it is.
-    ['tools', { ...upstreamServerYaml(UPSTREAM_TOOLS_IMAGE), name: 'tools', source: { project: TOOLS_REPO }, run: { disableNetwork: true, env: { WHO: 'upstream' } } }],
+    ['tools', { name: 'tools', image: UPSTREAM_TOOLS_IMAGE, type: 'server', about: { title: 'Tools' }, source: { project: TOOLS_REPO }, run: { disableNetwork: true, env: { WHO: 'upstream' } } }],
   ] as const) {
     await mkdir(join(repo, 'servers', name), { recursive: true });
     await writeFile(join(repo, 'servers', name, 'server.yaml'), toYaml(yaml));
@@ -156,6 +156,15 @@ describe('trust follows the launch, not the merge (issue 9.1)', () => {
     expect(text(add)).toContain('is not on the allowlist');
     expect(text(add)).toContain('mcp-registry allow upstream/notes');
     expect(await containersOf('internal/io.example/notes')).toEqual([]);
+
+    // The command it names allows exactly that launch: the rule keeps upstream's id, not our listing's.
+    const allowed = await execa(process.execPath, [cliPath, 'allow', 'upstream/notes'], { env: { ...process.env, MCP_REGISTRY_HOME: home } });
+    expect(allowed.stdout).toContain('Added "upstream/notes" to allow');
+    expect(allowed.stdout).toContain('internal/io.example/notes (its default launch, from source "upstream") is now allowed');
+    expect(allowed.stderr).not.toContain('another name of');
+    const after = launchesOf(await call('registry-info', { id: 'internal/io.example/notes' }));
+    expect(after.find((l) => l.source === 'upstream')!.trust.status).toBe('allowed');
+    await writePolicy({ 'mine/roothost': { mounts: ['/:/host:rw'] } });
   });
 
   it('our own launch starts when it is the one chosen (as nobody, nothing mounted); choosing upstream\'s asks for approval; an unknown source lists the sources', async (ctx) => {
@@ -186,6 +195,38 @@ describe('trust follows the launch, not the merge (issue 9.1)', () => {
     const other = await call('registry-add', { id: 'internal/io.example/tools', source: 'upstream' });
     expect(text(other)).toContain('already mounted running the launch from source "internal"');
     await call('registry-remove', { id: 'internal/io.example/tools' });
+  });
+});
+
+describe('approvals name the launch they approved (issue 9.1)', () => {
+  it('approving upstream\'s launch through the client records it under upstream\'s id and source, and starts exactly that launch', async (ctx) => {
+    await requirePodman(ctx);
+    const asking = await startRegistry(home, { clientName: 'launch-trust-test', capabilities: { elicitation: {} } });
+    registries.add(asking.pid!);
+    const asked: string[] = [];
+    asking.client.setRequestHandler(ElicitRequestSchema, async (req) => {
+      asked.push(req.params.message);
+      return { action: 'accept', content: { allow: true } };
+    });
+    const file = join(home, 'state', 'state.json');
+    try {
+      const add = (await asking.client.callTool({ name: 'registry-add', arguments: { id: 'internal/io.example/tools', source: 'upstream' } }, undefined, { timeout: 120_000 })) as Result;
+      expect(add.isError, text(add)).toBeFalsy();
+      expect(asked).toHaveLength(1);
+      expect(asked[0]).toContain(`Image: ${UPSTREAM_TOOLS_IMAGE} (from source "upstream").`);
+      const approvals = (JSON.parse(await readFile(file, 'utf8')) as { approvals: Record<string, { source?: string }> }).approvals;
+      expect(Object.keys(approvals)).toEqual(['upstream/tools']);
+      expect(approvals['upstream/tools']).toMatchObject({ source: 'upstream' });
+      const [c] = (await podman.listContainers({ [INSTANCE_LABEL]: '' })).filter((x) => (x.labels[INSTANCE_LABEL] ?? '').startsWith(`${asking.pid}-`));
+      expect(await inspect(c!.name, '{{json .Config.Env}}')).toContain('WHO=upstream');
+      await asking.client.callTool({ name: 'registry-remove', arguments: { id: 'internal/io.example/tools' } });
+    } finally {
+      await asking.close();
+      // Later tests start from no approval.
+      const state = JSON.parse(await readFile(file, 'utf8')) as { approvals: Record<string, unknown> };
+      state.approvals = {};
+      await writeFile(file, JSON.stringify(state));
+    }
   });
 });
 
