@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mergeEntries, imageName } from '../src/catalog/merge.js';
 import { normalizeEntry, type EntryInput } from '../src/catalog/entry.js';
-import { pickLaunch } from '../src/catalog/launch-choice.js';
+import { configOf, pickLaunch } from '../src/catalog/launch-choice.js';
 import { mergedNotes } from './helpers/merged-trust.js';
 
 const entry = (source: string, name: string, extra: Partial<EntryInput> = {}) =>
@@ -66,8 +66,8 @@ describe('mergeEntries keeps what starts tied to one source (issue 9.1)', () => 
     ]);
     // The upstream run block stays with the upstream launch only.
     expect(e.launch[1]).toMatchObject({ image: 'docker.io/attacker/notes:latest', user: '0:0', volumes: ['/:/victim', '/run/podman/podman.sock:/var/run/docker.sock'] });
-    expect(e.configs!.internal!.secrets.map((s) => s.env)).toEqual(['NOTES_TOKEN']);
-    expect(e.configs!.upstream!.secrets.map((s) => s.env)).toEqual(['UPSTREAM_KEY']);
+    expect(configOf(e, 'internal').secrets.map((s) => s.env)).toEqual(['NOTES_TOKEN']);
+    expect(configOf(e, 'upstream').secrets.map((s) => s.env)).toEqual(['UPSTREAM_KEY']);
     // Only upstream's launch runs here (npm does not), so its settings are the ones shown, never paired with ours.
     expect(e.config.secrets.map((s) => s.env)).toEqual(['UPSTREAM_KEY']);
     expect(pickLaunch(e)).toMatchObject({ ok: true, choice: { source: 'upstream', sourceId: 'upstream/notes', config: { secrets: [{ env: 'UPSTREAM_KEY' }] } } });
@@ -79,7 +79,7 @@ describe('mergeEntries keeps what starts tied to one source (issue 9.1)', () => 
     const own = pickLaunch(e);
     expect(own).toMatchObject({ ok: true, choice: { source: 'internal', launch: { type: 'package', identifier: 'docker.io/attacker/notes:1' } } });
     expect(e.config.secrets.map((s) => s.env)).toEqual(['NOTES_TOKEN']);
-    expect(pickLaunch(e, 'upstream')).toMatchObject({ ok: true, choice: { source: 'upstream', launch: { user: '0:0' } } });
+    expect(pickLaunch(e, 'upstream')).toMatchObject({ ok: true, choice: { source: 'upstream', launch: { user: '0:0' }, config: { secrets: [{ env: 'UPSTREAM_KEY' }] } } });
     expect(pickLaunch(e, 'nowhere')).toEqual({ ok: false, sources: ['internal', 'upstream'], reason: expect.stringContaining('has no launch from source "nowhere"; the sources with a launch are: "internal", "upstream"') });
   });
 });

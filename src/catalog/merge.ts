@@ -100,8 +100,9 @@ function combine(group: Entry[]): Entry {
   merged.launch = [];
   for (const e of group) {
     const source = e.sources[0]!.source;
-    merged.launch = mergeLaunch(merged.launch, e.launch.map((l) => ({ ...structuredClone(l), source: l.source ?? source })));
-    configs[source] ??= structuredClone(e.config);
+    // Shallow copies: launches and configs are never changed in place after a merge.
+    merged.launch = mergeLaunch(merged.launch, e.launch.map((l) => ({ ...l, source: l.source ?? source })));
+    configs[source] ??= e.config;
   }
   for (const e of rest) {
     merged.description ||= e.description;
@@ -129,11 +130,15 @@ function combine(group: Entry[]): Entry {
     if (e.status === 'deprecated' && !merged.status) merged.status = 'deprecated';
   }
   merged.aliases = [...new Set(merged.aliases)].filter((a) => a !== merged.id);
-  merged.configs = configs;
   // The config shown (and searched) is the one of the launch that runs by default; with nothing runnable, the first
-  // source that declares any (set above).
-  const pick = pickLaunch(merged);
-  if (pick.ok) merged.config = structuredClone(pick.choice.config);
+  // source that declares any (set above). `configs` keeps every other source's; configOf() falls back to `config`
+  // only for the default's own source.
+  const pick = pickLaunch({ ...merged, configs });
+  if (pick.ok) {
+    merged.config = pick.choice.config;
+    delete configs[pick.choice.source];
+  }
+  if (Object.keys(configs).length) merged.configs = configs;
   return merged;
 }
 
