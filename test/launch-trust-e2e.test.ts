@@ -199,14 +199,14 @@ describe('trust follows the launch, not the merge (issue 9.1)', () => {
 });
 
 describe('approvals name the launch they approved (issue 9.1)', () => {
-  it('approving upstream\'s launch through the client records it under upstream\'s id and source, and starts exactly that launch', async (ctx) => {
+  it('approving upstream\'s launch "always" through the client records it under upstream\'s id and source, and starts exactly that launch', async (ctx) => {
     await requirePodman(ctx);
     const asking = await startRegistry(home, { clientName: 'launch-trust-test', capabilities: { elicitation: {} } });
     registries.add(asking.pid!);
     const asked: string[] = [];
     asking.client.setRequestHandler(ElicitRequestSchema, async (req) => {
       asked.push(req.params.message);
-      return { action: 'accept', content: { allow: true } };
+      return { action: 'accept', content: { start: 'always' } };
     });
     const file = join(home, 'state', 'state.json');
     try {
@@ -304,7 +304,8 @@ describe('a mount stays with the source it was added with (issue 9.1)', () => {
     registries.add(reg.pid!);
     const mountOf = async () => ((await call('registry-active')).structuredContent as { mounts: { state: string; lastError?: string }[] }).mounts[0];
     await expect.poll(async () => (await mountOf())?.state, { timeout: 60_000 }).toBe('failed');
-    expect((await mountOf())!.lastError).toMatch(/was mounted before launches were tied to their source, and the one that would run now \(from source "upstream"\) is not approved: .*registry-add upstream\/tools again/);
+    // Restored as the launch that is the default now, which nobody approved: refused, with the command naming it.
+    expect((await mountOf())!.lastError).toMatch(/upstream\/tools is not on the allowlist \(.*the launch that would start is image localhost\/attacker\/tools-\d+:1 from upstream \(docker\).*mcp-registry allow upstream\/tools/);
     expect((await podman.listContainers({ [INSTANCE_LABEL]: '' })).filter((x) => (x.labels[INSTANCE_LABEL] ?? '').startsWith(`${reg.pid}-`))).toEqual([]);
   });
 });
