@@ -12,6 +12,14 @@ export function parseDuration(v: string | number): number {
   return Math.round(n * unit);
 }
 
+/** The inverse of parseDuration, in the largest unit that is exact ("10m", "90s", "1500ms"). */
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 /** A string or number turned into a number by `parse`, whose error message becomes the validation message. */
 const parsedBy = (parse: (v: string | number) => number) =>
   z.union([z.string(), z.number()]).transform((v, ctx) => {
@@ -92,6 +100,8 @@ export const ConfigSchema = z
         callTimeout: Duration.default(120_000),
         startTimeout: Duration.default(60_000),
         maxRestarts: z.number().int().min(0).default(5),
+        /** Crashes and failed starts count against maxRestarts while they are younger than this. */
+        restartWindow: Duration.pipe(z.number().min(1000, 'restartWindow is at least 1s')).default(10 * 60_000),
         memory: z.string().default('512m'),
         cpus: z.string().default('1'),
         pidsLimit: z.number().int().positive().default(256),

@@ -447,6 +447,13 @@ describe('podman (rootful, or whatever this user gets)', () => {
       // Several labels must all match.
       expect((await podman.listContainers({ [INSTANCE_LABEL]: instance, [ENTRY_LABEL]: `test/${liveName}` })).map((c) => c.name)).toEqual([liveName]);
       expect(await podman.listContainers({ [INSTANCE_LABEL]: instance, [ENTRY_LABEL]: 'test/other' })).toEqual([]);
+      // Shutdown's sweep: one call removes every container of an instance, running or not, and nobody else's.
+      const other = containerName(deadInstance, 'bystander');
+      await start(deadInstance, other);
+      expect(await podman.removeLabelled(INSTANCE_LABEL, instance)).toHaveLength(1);
+      expect(await podman.listContainers({ [INSTANCE_LABEL]: instance })).toEqual([]);
+      expect((await podman.listContainers({ [INSTANCE_LABEL]: deadInstance })).map((c) => c.name)).toEqual([other]);
+      await podman.remove([other]);
     } finally {
       await podman.remove([deadName, liveName]);
     }

@@ -59,6 +59,15 @@ export interface ChildOptions {
   onPromptsChanged?(): void;
   /** The connection ended without close() being called: the process exited or the transport failed. */
   onExit?(reason: string): void;
+  /** What happens after the server exited, for call errors (default: "the next call restarts it"). */
+  nextStep?(): string;
+  /**
+   * Stops a local child by force (a container: `podman rm -f`) when it has not exited within the stop grace after
+   * its stdin closed: a server that ignores stdin EOF (and SIGTERM) must not outlive its removal.
+   */
+  forceStop?(): Promise<void>;
+  /** How long close() waits for the child to exit on its own before forceStop (default 2 s). */
+  stopGrace?: number;
 }
 
 export interface CallOptions {
@@ -92,6 +101,34 @@ const STDERR_SHOWN = 500;
  */
 const MAX_STDERR_LINE = 1 << 20;
 
+const STOP_GRACE_MS = 2_000;
+/** After forceStop, how long to wait for the process to notice (podman run ends when its container is removed). */
+const FORCED_EXIT_WAIT_MS = 3_000;
+const MB = 1024 * 1024;
+
+/**
+ * What a stdio child wrote on stdout that is not MCP, counted from the errors the SDK's read buffer reports: lines
+ * that are not JSON-RPC, and overruns of its size limit (one per limit's worth of bytes without a line break — the
+ * SDK closes the connection at the first). A server that logs to stdout shows up here.
+ */
+interface StdoutNoise {
+  lines: number;
+  overruns: number;
+  limit: number;
+}
+
+/** True when the promise settles within `ms`. */
+function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), ms);
+    t.unref();
+    void p.then(
+      () => (clearTimeout(t), resolve(true)),
+      () => (clearTimeout(t), resolve(true)),
+    );
+  });
+}
+
 /**
  * One connected child MCP server. Everything a child returns passes through untouched (content blocks,
  * structuredContent, isError, _meta): the registry is a proxy, the upstream client validates against the schema.
@@ -102,11 +139,18 @@ export class Child {
     private readonly transport: Transport,
     private readonly opts: ChildOptions,
     private readonly stderrLines: string[],
-  ) {}
+  ) {
+    this.ended = new Promise<void>((resolve) => (this.markEnded = resolve));
+  }
 
   tools: Tool[] = [];
   private closing = false;
+  private stopped: Promise<void> | null = null;
   private exited: string | null = null;
+  private readonly noise: StdoutNoise = { lines: 0, overruns: 0, limit: 10 * MB };
+  /** Resolves when the connection has ended (for stdio: the process has exited and its pipes closed). */
+  private readonly ended: Promise<void>;
+  private markEnded!: () => void;
   private relisting: Promise<void> | null = null;
   private relistAgain = false;
   private resourcesCache: { resources: Resource[]; templates: ResourceTemplate[] } | null = null;
@@ -118,16 +162,21 @@ export class Child {
     const transport = makeTransport(target, stderrLines, opts);
     const client = new Client({ name: 'mcp-registry', version: VERSION }, { capabilities: {} });
     const child = new Child(client, transport, opts, stderrLines);
-    client.onclose = () => child.handleClose();
-    client.onerror = (err) => opts.log.debug(`${opts.label}: transport error: ${redactWith(opts, errorMessage(err))}`);
+    client.onclose = () => {
+      child.markEnded();
+      child.handleClose();
+    };
+    client.onerror = (err) => child.handleTransportError(err);
     const deadline = AbortSignal.timeout(opts.startTimeout);
     try {
       await client.connect(transport, { signal: deadline, timeout: opts.startTimeout });
       child.tools = await child.fetchTools({ signal: deadline, timeout: opts.startTimeout });
     } catch (err) {
-      child.closing = true;
-      await transport.close().catch(() => {});
+      await child.close();
       throw new Error(child.describeStartFailure(err));
+    }
+    if (child.noise.lines) {
+      opts.log.warn(`${opts.label}: ${child.describeNoise()}; those lines were ignored`);
     }
     child.wireNotifications();
     return child;
@@ -220,11 +269,69 @@ export class Child {
     });
   }
 
-  /** Stop the child (closing stdin lets `podman run --rm` end the container). Idempotent. */
-  async close(): Promise<void> {
-    if (this.closing) return;
+  /**
+   * Stop the child: closing stdin lets a well-behaved server (and `podman run --rm` with it) end. One that is still
+   * running after the grace is stopped by force (forceStop: its container is removed), so this takes at most about
+   * grace + 3 s. `force: false` leaves the forcing to the caller (shutdown removes all containers in one go).
+   * Idempotent: a second call waits for the first.
+   */
+  close(o: { grace?: number; force?: boolean } = {}): Promise<void> {
     this.closing = true;
-    await this.client.close().catch(() => {});
+    this.stopped ??= (async () => {
+      // Ends stdin; the SDK then sends SIGTERM (after 2 s) and SIGKILL (after 4 s) to the process it started —
+      // which for a container is `podman run`, not the server: killing it can leave the container running.
+      const closing = this.client.close().catch(() => {});
+      if (!this.opts.forceStop || o.force === false) return closing;
+      const grace = o.grace ?? this.opts.stopGrace ?? STOP_GRACE_MS;
+      if (await settlesWithin(this.ended, grace)) return;
+      await this.forceStop(`still running ${grace} ms after its stdin closed`);
+    })();
+    return this.stopped;
+  }
+
+  /** Resolves when the connection has ended, or after `ms` (true when it ended). */
+  endedWithin(ms: number): Promise<boolean> {
+    return settlesWithin(this.ended, ms);
+  }
+
+  private async forceStop(why: string): Promise<void> {
+    const t0 = Date.now();
+    try {
+      await this.opts.forceStop!();
+    } catch (err) {
+      this.opts.log.warn(`${this.opts.label}: could not stop it by force: ${redactWith(this.opts, errorMessage(err))}`);
+    }
+    const exited = await settlesWithin(this.ended, FORCED_EXIT_WAIT_MS);
+    this.opts.log.info(`${this.opts.label}: ${why}: stopped by force${exited ? ` (exited ${Date.now() - t0} ms later)` : ', but its process has not exited yet'}`);
+  }
+
+  /**
+   * Errors the transport reports. Lines that are not JSON-RPC and overruns of the read buffer's limit are counted
+   * (messages then say what the server wrote); on an overrun the SDK closes the connection itself, which for a
+   * container only signals `podman run`: the container is removed by force if it is not gone within the grace.
+   */
+  private handleTransportError(err: Error): void {
+    const overrun = /ReadBuffer exceeded maximum size of (\d+) bytes/.exec(err.message);
+    if (overrun) {
+      this.noise.overruns++;
+      this.noise.limit = Number(overrun[1]);
+      if (this.noise.overruns === 1 && this.opts.forceStop) {
+        void settlesWithin(this.ended, this.opts.stopGrace ?? STOP_GRACE_MS).then((exited) => {
+          if (!exited) return this.forceStop('its connection was closed after too much output that is not MCP');
+        });
+      }
+    } else if (err.name === 'SyntaxError' || err.name === 'ZodError') this.noise.lines++;
+    this.opts.log.debug(`${this.opts.label}: transport error: ${redactWith(this.opts, errorMessage(err).slice(0, 300))}`);
+  }
+
+  /** What the server wrote on stdout that is not MCP, or '' when nothing was. */
+  private describeNoise(): string {
+    const { lines, overruns, limit } = this.noise;
+    if (!lines && !overruns) return '';
+    const parts: string[] = [];
+    if (overruns) parts.push(`more than ${Math.round((overruns * limit) / MB)} MB without a line break`);
+    if (lines) parts.push(`${lines} line${lines === 1 ? '' : 's'} that ${lines === 1 ? 'is' : 'are'} not JSON-RPC`);
+    return `it wrote output on stdout that is not MCP (${parts.join(', and ')}) — does it log to stdout instead of stderr? MCP over stdio keeps stdout for protocol messages`;
   }
 
   private wireNotifications(): void {
@@ -290,7 +397,9 @@ export class Child {
   private handleClose(): void {
     if (this.closing || this.exited !== null) return;
     const tail = this.stderrTail();
-    this.exited = tail ? `the server exited (its last words: ${tail})` : 'the server exited';
+    const noise = this.describeNoise();
+    const how = `${this.noise.overruns ? 'the registry closed the connection' : 'the server exited'}${noise ? `: ${noise}` : ''}`;
+    this.exited = tail ? `${how} (its last words: ${tail})` : how;
     this.opts.log.warn(`${this.opts.label}: ${this.exited}`);
     this.opts.onExit?.(this.exited);
   }
@@ -300,14 +409,20 @@ export class Child {
     let why = errorMessage(err);
     if (err instanceof McpError && err.data instanceof TooLarge) why = `its answer during start-up was too large: ${megabytes(err.data.bytes)} (limit ${megabytes(MESSAGE_LIMIT)})`;
     else if (err instanceof McpError && err.code === ErrorCode.RequestTimeout) why = `it did not answer initialize/tools/list within ${this.opts.startTimeout} ms`;
-    else if (err instanceof McpError && err.code === ErrorCode.ConnectionClosed) why = 'it exited during start-up';
+    else if (err instanceof McpError && err.code === ErrorCode.ConnectionClosed) why = this.noise.overruns ? 'the registry closed the connection during start-up' : 'it exited during start-up';
     else if (/aborted|timeout/i.test(why)) why = `it did not answer initialize/tools/list within ${this.opts.startTimeout} ms`;
+    const noise = this.describeNoise();
+    if (noise) why += `: ${noise}`;
     const status = (err as { code?: unknown }).code;
     if (typeof status === 'number' && status >= 400 && status < 600) {
       // The HTTP transports put the status in `code`; 401/403 nearly always mean a missing or wrong credential.
       why = `the endpoint answered HTTP ${status}${status === 401 || status === 403 ? ' (a missing or wrong credential: check the secrets set with registry-config-set)' : ''}: ${why}`;
     }
     return redactWith(this.opts, `${this.opts.label} did not start: ${why}${tail ? ` (stderr: ${tail})` : ''}`);
+  }
+
+  private nextStep(): string {
+    return (this.opts.nextStep?.() ?? 'the next call restarts it').replace(/\.$/, '');
   }
 
   private describeCallFailure(name: string, err: unknown, timeout: number): string {
@@ -317,11 +432,11 @@ export class Child {
       }
       if (err.code === ErrorCode.RequestTimeout) return `${this.opts.label}: ${name} did not answer within ${timeout} ms (runtime.callTimeout in config.yaml sets the limit); the call was cancelled.`;
       if (err.code === ErrorCode.ConnectionClosed || !this.alive) {
-        return `${this.opts.label}: ${this.exited ?? 'the connection closed'} while ${name} was running; the next call restarts it.`;
+        return `${this.opts.label}: ${this.exited ?? 'the connection closed'} while ${name} was running; ${this.nextStep()}.`;
       }
       return `${this.opts.label}: ${name} failed — the server answered error ${err.code}: ${redactWith(this.opts, err.message.replace(/^(MCP error -?\d+: )+/, ''))}`;
     }
-    if (!this.alive) return `${this.opts.label}: ${this.exited ?? 'the server stopped'} while ${name} was running; the next call restarts it.`;
+    if (!this.alive) return `${this.opts.label}: ${this.exited ?? 'the server stopped'} while ${name} was running; ${this.nextStep()}.`;
     return `${this.opts.label}: ${name} failed: ${redactWith(this.opts, errorMessage(err))}`;
   }
 }

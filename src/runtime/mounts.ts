@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { CallToolResult, GetPromptResult, Prompt, ReadResourceResult, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Entry, Launch } from '../catalog/entry.js';
 import { describeLaunchRef, launchEntry, launchSourceOf, launchSources, pickLaunch, type LaunchChoice } from '../catalog/launch-choice.js';
-import type { RegistryConfig } from '../config.js';
+import { formatDuration, type RegistryConfig } from '../config.js';
 import { errorMessage, type Logger } from '../log.js';
 import { quoteInput, ToolError, type ToolContext, type ToolProvider } from '../server/tool-def.js';
 import type { ResourceProvider } from '../server/server.js';
@@ -105,8 +105,10 @@ export function restartDelay(consecutive: number): number {
   return Math.min(30_000, 250 * 2 ** (consecutive - 1));
 }
 
-/** A child that stayed up this long has recovered: its crash count starts again. */
-const STABLE_AFTER_MS = 60_000;
+/** How long a stopped child may take to exit after its stdin closed before its container is removed by force. */
+const STOP_GRACE_MS = 2_000;
+/** The same at shutdown, kept short: a client gives the whole registry about 2 s before it sends SIGTERM. */
+const SHUTDOWN_GRACE_MS = 1_000;
 /** Saved mounts restored at once at start-up (10 containers at once take ~1 s here; more only queue in podman). */
 const RESTORE_CONCURRENCY = 4;
 const RESOURCE_SCHEME = 'mcp-registry://';
@@ -156,9 +158,13 @@ class Mount {
   listed: Tool[] = [];
   startedAt?: string;
   restarts = 0;
-  /** Crashes and failed starts since the last stable run. */
-  failures = 0;
-  lastFailureAt = 0;
+  /**
+   * When it crashed or failed to start, oldest first; only those within runtime.restartWindow count. A successful
+   * run clears nothing: a server that is killed after every successful call still runs out of restarts.
+   */
+  failures: number[] = [];
+  /** Set when the failures within the window went past runtime.maxRestarts: no automatic restart until registry-add. */
+  gaveUp: { count: number; last: string } | null = null;
   lastError?: string;
   /** A start (or restart) in progress: calls wait for it. */
   pending: Promise<void> | null = null;
@@ -277,7 +283,8 @@ export class MountManager implements ToolProvider, ResourceProvider {
       }
       if (existing.pending) await existing.pending.catch(() => {});
       // Asking again is a fresh chance for a server that hit its restart limit.
-      existing.failures = 0;
+      existing.failures = [];
+      existing.gaveUp = null;
       if (opts.config && Object.keys(opts.config).length) await this.restart(existing, ctx, consent);
       else if (existing.state !== 'running') await (consent && !existing.pending ? this.start(existing, ctx, consent) : this.ensureRunning(existing, ctx));
       // Running already (it was started before policy asked for approval): the answer is recorded all the same.
@@ -376,7 +383,8 @@ export class MountManager implements ToolProvider, ResourceProvider {
       restarted = true;
     } else if (mount && plan.ok && (mount.state === 'failed' || mount.state === 'crashed')) {
       // New settings are a new chance: a server that failed for want of them may start now.
-      mount.failures = 0;
+      mount.failures = [];
+      mount.gaveUp = null;
     }
     return { id: entry.id, set, missing, restarted };
   }
@@ -477,7 +485,6 @@ export class MountManager implements ToolProvider, ResourceProvider {
       // Progress is asked of the child only when our client asked for it (else the SDK tracks a token per call).
       const onProgress = ctx.progressWanted ? (p: number, t: number | undefined, m: string | undefined) => ctx.progress(p, t, m ?? '') : undefined;
       const result = await child.callTool(original, args, { signal: ctx.signal, onProgress });
-      if (mount.failures && child.alive) mount.failures = 0;
       const out = this.deps.redactor.active ? this.deps.redactor.result(result) : result;
       if (scan) this.warnCredentials(`result of ${name} (${mount.id})`, out);
       return out;
@@ -629,10 +636,15 @@ export class MountManager implements ToolProvider, ResourceProvider {
     this.pinWatch = null;
     const mounts = [...this.byId.values()];
     for (const m of mounts) if (m.idleTimer) clearTimeout(m.idleTimer);
-    // Closing stdin ends a well-behaved server (and `podman run --rm` with it); give them a moment together.
-    const closing = Promise.all(mounts.map((m) => this.stopChild(m)));
-    await Promise.race([closing, sleep(1500)]);
+    const t0 = Date.now();
+    // Closing stdin ends a well-behaved server (and `podman run --rm` with it); give them a moment together. What is
+    // left then (a server that ignores EOF, a start still in flight) is removed by force in one podman call, so the
+    // whole stop stays within about SHUTDOWN_GRACE_MS + 2 s.
+    const closing = Promise.all(mounts.map((m) => this.stopChild(m, { force: false })));
+    const clean = await Promise.race([closing.then(() => true), sleep(SHUTDOWN_GRACE_MS).then(() => false)]);
     await this.removeInstanceContainers();
+    if (!clean) await Promise.race([closing, sleep(1_000)]);
+    if (mounts.length) this.log.info(`stopped ${mounts.length} server(s) in ${Date.now() - t0} ms`);
   }
 
   async removeInstanceContainers(): Promise<void> {
@@ -641,11 +653,8 @@ export class MountManager implements ToolProvider, ResourceProvider {
       const { podman, instance, mod } = await this.deps.containers();
       // Secrets of a start the shutdown did not wait for (removeSecrets never throws).
       const secrets = podman.removeOwnSecrets();
-      const left = await podman.listContainers({ [mod.INSTANCE_LABEL]: instance }).finally(() => secrets);
-      if (left.length) {
-        await podman.remove(left.map((c) => c.id));
-        this.log.info(`removed ${left.length} container(s) of this instance that were still there`);
-      }
+      const removed = await podman.removeLabelled(mod.INSTANCE_LABEL, instance).finally(() => secrets);
+      if (removed.length) this.log.info(`removed ${removed.length} container(s) of this instance that were still there`);
     } catch (err) {
       this.log.debug(`container clean-up skipped: ${errorMessage(err)}`);
     }
@@ -661,16 +670,11 @@ export class MountManager implements ToolProvider, ResourceProvider {
       if (mount.removed) throw new ToolError(`${mount.id} was removed; registry-add it again to use it.`);
       if (mount.child?.alive && mount.state === 'running') return mount.child;
       if (mount.pending) continue;
-      if ((mount.state === 'crashed' || mount.state === 'failed') && mount.failures > 0) {
-        const limit = this.deps.runtime.maxRestarts;
-        if (mount.failures > limit) {
-          if (!mount.lastError?.startsWith('restart limit reached')) mount.lastError = `restart limit reached (${limit}); last failure: ${mount.lastError ?? 'unknown'}`;
-          throw new ToolError(
-            `${mount.id} failed ${mount.failures} times in a row and is not restarted again (runtime.maxRestarts is ${limit}). Last error: ${mount.lastError.replace(/^restart limit reached \(\d+\); last failure: /, '')}. ` +
-              `Fix the cause (registry-config-set for settings), then registry-remove and registry-add it.`,
-          );
-        }
-        const wait = mount.lastFailureAt + restartDelay(mount.failures) - Date.now();
+      if (mount.gaveUp) throw new ToolError(this.gaveUpMessage(mount));
+      // Back-off by the failures still in the window: a server that crashes rarely restarts at once.
+      const recent = mount.failures.filter((t) => t > Date.now() - this.deps.runtime.restartWindow).length;
+      if (mount.state === 'crashed' || (mount.state === 'failed' && recent > 0)) {
+        const wait = (mount.failures.at(-1) ?? 0) + restartDelay(recent) - Date.now();
         if (wait > 0) await sleep(wait, ctx?.signal);
         if (mount.pending) continue;
         mount.restarts++;
@@ -679,7 +683,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
       try {
         await this.start(mount, ctx);
       } catch (err) {
-        const e = new ToolError(`${mount.id} could not be started: ${errorMessage(err)}`);
+        const e = new ToolError(mount.gaveUp ? this.gaveUpMessage(mount) : `${mount.id} could not be started: ${errorMessage(err)}`);
         const outcome = outcomeOf(err);
         throw outcome ? withOutcome(e, outcome) : e;
       }
@@ -721,12 +725,9 @@ export class MountManager implements ToolProvider, ResourceProvider {
         if (child.hasPrompts) this.deps.notify.promptsChanged();
       } catch (err) {
         mount.state = 'failed';
-        // A refusal is no crash: no back-off, no restart limit; every call checks again (an approval may have come).
-        if (outcomeOf(err) !== 'refused') {
-          mount.failures++;
-          mount.lastFailureAt = Date.now();
-        }
         mount.lastError = errorMessage(err);
+        // A refusal is no crash: no back-off, no restart limit; every call checks again (an approval may have come).
+        if (outcomeOf(err) !== 'refused') this.countFailure(mount, mount.lastError);
         if (grant.consent) await this.auditConsent(mount.id, grant.consent, 'error', `not started, so nothing was recorded: ${mount.lastError}`);
         throw err;
       }
@@ -789,6 +790,8 @@ export class MountManager implements ToolProvider, ResourceProvider {
       onResourcesChanged: () => this.deps.notify.resourcesChanged(),
       onPromptsChanged: () => this.deps.notify.promptsChanged(),
       onExit: (reason: string) => this.onChildExit(mount, gen, reason),
+      nextStep: () => this.nextStep(mount),
+      stopGrace: STOP_GRACE_MS,
     };
     const { Child } = await load.child();
     if (plan.kind === 'remote') {
@@ -820,13 +823,16 @@ export class MountManager implements ToolProvider, ResourceProvider {
     }
     const image = imageRefForRun(plan.image, imageId);
     const secrets = await kit.podman.stageSecrets(kit.instance, plan.secretEnv, { [kit.mod.INSTANCE_LABEL]: kit.instance, [kit.mod.ENTRY_LABEL]: plan.entryId });
+    const name = kit.mod.containerName(kit.instance, mount.prefix);
+    // A server that ignores stdin EOF (and the SIGTERM podman passes on) is stopped by removing its container.
+    const containerOpts = { ...childOpts, forceStop: () => kit.podman.remove([name]) };
     try {
-      return await Child.start(this.containerTarget(kit, mount, plan, image, secrets), childOpts);
+      return await Child.start(this.containerTarget(kit, mount, plan, image, secrets), containerOpts);
     } catch (err) {
       if (/already in use/i.test(errorMessage(err))) {
         // A container of ours from a previous start has not been removed yet (its `--rm` still running).
-        await kit.podman.remove([kit.mod.containerName(kit.instance, mount.prefix)]);
-        return await Child.start(this.containerTarget(kit, mount, plan, image, secrets), childOpts);
+        await kit.podman.remove([name]);
+        return await Child.start(this.containerTarget(kit, mount, plan, image, secrets), containerOpts);
       }
       throw err;
     } finally {
@@ -888,23 +894,51 @@ export class MountManager implements ToolProvider, ResourceProvider {
     mount.child = null;
     if (mount.idleTimer) clearTimeout(mount.idleTimer);
     mount.idleTimer = null;
-    const upFor = mount.startedAt ? Date.now() - Date.parse(mount.startedAt) : 0;
-    if (upFor > STABLE_AFTER_MS) mount.failures = 0;
-    mount.failures++;
-    mount.lastFailureAt = Date.now();
     mount.state = 'crashed';
     mount.lastError = `${reason} at ${new Date().toISOString()}`;
-    this.log.warn(`${mount.id} stopped unexpectedly: ${reason}; the next call restarts it`);
+    this.countFailure(mount, mount.lastError);
+    this.log.warn(`${mount.id} stopped unexpectedly: ${reason}; ${this.nextStep(mount)}`);
   }
 
-  private async stopChild(mount: Mount): Promise<void> {
+  /**
+   * Count a crash or failed start. Past runtime.maxRestarts within runtime.restartWindow the mount gives up: state
+   * failed, and no call restarts it until registry-add (or new settings) asks for a fresh start.
+   */
+  private countFailure(mount: Mount, reason: string): void {
+    const now = Date.now();
+    mount.failures.push(now);
+    const since = now - this.deps.runtime.restartWindow;
+    while (mount.failures.length && mount.failures[0]! <= since) mount.failures.shift();
+    const n = mount.failures.length;
+    const limit = this.deps.runtime.maxRestarts;
+    if (n <= limit) return;
+    mount.gaveUp = { count: n, last: reason };
+    mount.state = 'failed';
+    mount.lastError = `restart limit reached (${n} crashes or failed starts within ${formatDuration(this.deps.runtime.restartWindow)}; runtime.maxRestarts is ${limit}); last failure: ${reason}`;
+    this.log.warn(`${mount.id}: ${mount.lastError}; not restarted again until registry-add`);
+  }
+
+  /** What happens after the mount's child exited, for messages: a restart on the next call, or none. */
+  private nextStep(mount: Mount): string {
+    return mount.gaveUp ? `it is not restarted again: ${this.gaveUpMessage(mount)}` : 'the next call restarts it';
+  }
+
+  private gaveUpMessage(mount: Mount): string {
+    const window = formatDuration(this.deps.runtime.restartWindow);
+    return (
+      `${mount.id} crashed or failed to start ${mount.gaveUp?.count ?? 0} times within ${window} (runtime.maxRestarts is ${this.deps.runtime.maxRestarts}, runtime.restartWindow ${window}), so it is not restarted automatically. ` +
+      `Last failure: ${mount.gaveUp?.last ?? 'unknown'}. Fix the cause (registry-config-set for settings), then call registry-add ${mount.id} for a fresh start.`
+    );
+  }
+
+  private async stopChild(mount: Mount, close?: Parameters<Child['close']>[0]): Promise<void> {
     if (mount.idleTimer) clearTimeout(mount.idleTimer);
     mount.idleTimer = null;
     if (mount.pending) await mount.pending.catch(() => {});
     const child = mount.child;
     mount.child = null;
     mount.generation++;
-    if (child) await child.close();
+    if (child) await child.close(close);
   }
 
   /** Stop a child nobody used for runtime.idleTimeout; its tools stay listed and the next call starts it again. */

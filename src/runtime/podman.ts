@@ -460,6 +460,12 @@ export class Podman {
     await this.must(['rm', '-f', '-t', '0', '--ignore', '--', ...idsOrNames]);
   }
 
+  /** Force-remove, in one podman call, every container labelled `key=value` (running or not); the IDs removed. */
+  async removeLabelled(key: string, value: string): Promise<string[]> {
+    const out = await this.must(['rm', '-f', '-t', '0', '--filter', `label=${key}=${value}`]);
+    return out.split('\n').map((l) => l.trim()).filter(Boolean);
+  }
+
   /**
    * Remove containers whose `io.mcp-registry.instance` label names an instance that is gone (a registry that
    * was killed cannot stop its containers, and a server that ignores stdin EOF outlives it). Returns their names.
