@@ -143,6 +143,30 @@ describe('child over stdio', () => {
     await expect(Child.start(target, opts({ startTimeout: 500 }))).rejects.toThrow(/did not answer initialize\/tools\/list within 500 ms/);
   });
 
+  it('a server that floods stdout with 100 MB that is not MCP is reported as that, not as "exited during start-up"', async () => {
+    const t0 = Date.now();
+    const err = (await Child.start(tiny({ TINY_STDOUT_FLOOD: '100' }), opts()).catch((e: unknown) => e)) as Error;
+    const ms = Date.now() - t0;
+    expect(err).toBeInstanceOf(Error);
+    expect(err.message).toMatch(
+      /^test\/tiny did not start: the registry closed the connection during start-up: it wrote output on stdout that is not MCP \(more than \d+ MB without a line break\) — does it log to stdout instead of stderr\?/,
+    );
+    expect(err.message).not.toMatch(/exited during start-up/);
+    process.stderr.write(`[child] a 100 MB stdout flood at start-up: start failed after ${ms} ms with: ${err.message.slice(0, 200)}\n`);
+  });
+
+  it('a server that logs to stdout works (the lines are ignored, with a warning), and its exit says what it wrote', async () => {
+    const warnings: string[] = [];
+    const capture: ChildOptions['log'] = { ...log, warn: (m: string) => void warnings.push(m), child: () => capture };
+    let exit: string | null = null;
+    const c = await start(tiny({ TINY_STDOUT_LOG: '3' }), { log: capture, onExit: (why) => (exit = why) });
+    expect((await c.callTool('echo', { text: 'despite the noise' })).content).toEqual([{ type: 'text', text: 'despite the noise' }]);
+    expect(warnings.join('\n')).toMatch(/wrote output on stdout that is not MCP \(3 lines that are not JSON-RPC\).*log to stdout instead of stderr/);
+    const r = await c.callTool('crash');
+    expect((r.content[0] as { text: string }).text).toMatch(/the server exited: it wrote output on stdout that is not MCP \(3 lines that are not JSON-RPC\).*crashing on request.*the next call restarts it\.$/);
+    expect(exit).toMatch(/^the server exited: it wrote output on stdout that is not MCP/);
+  });
+
   it('redacts secret values from what the server writes to stderr', async () => {
     const redactor = new Redactor();
     redactor.add(['ready (pid']);

@@ -8,6 +8,9 @@
 //   TINY_IGNORE_EOF    when "1", keeps running after stdin closes (an orphan that only a reaper removes)
 //   TINY_HOSTILE       when "1", adds `big` (a text result of `bytes` bytes) and `deep` (structuredContent nested
 //                      `depth` levels): results a proxy must survive (host-process tests only; not in the image)
+//   TINY_STDOUT_LOG    writes this many log lines to stdout before serving (a server that logs to the wrong stream)
+//   TINY_STDOUT_FLOOD  writes this many MB to stdout, without a line break, before serving (host runs only: the
+//                      test image is not rebuilt for it)
 import { readFileSync, writeFileSync, unlinkSync, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -228,6 +231,17 @@ server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
 
 if (process.env.TINY_IGNORE_EOF === '1') setInterval(() => {}, 1 << 30);
 else process.stdin.on('end', () => process.exit(0));
+
+const logLines = Number(process.env.TINY_STDOUT_LOG || 0);
+for (let i = 1; i <= logLines; i++) process.stdout.write(`tiny: log line ${i} of ${logLines}\n`);
+const floodMb = Number(process.env.TINY_STDOUT_FLOOD || 0);
+if (floodMb > 0) {
+  const chunk = 'x'.repeat(1024 * 1024);
+  for (let i = 0; i < floodMb; i++) {
+    if (!process.stdout.write(chunk)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+  }
+  process.stdout.write('\n');
+}
 
 await server.connect(new StdioServerTransport());
 process.stderr.write(`tiny ${VERSION}: ready (pid ${process.pid}, uid ${process.getuid()})\n`);
