@@ -12,7 +12,7 @@ import { loadConfig, type RegistryConfig } from './config.js';
 import { errorMessage } from './log.js';
 import type { RegistryPaths } from './paths.js';
 import { newInstanceId } from './runtime/instance.js';
-import { Podman, type PodmanVersion, type RegistryEndpoint } from './runtime/podman.js';
+import { limitsProblem, Podman, type PodmanVersion, type RegistryEndpoint } from './runtime/podman.js';
 import { networkProblem } from './sources/network-error.js';
 
 export interface DoctorCheck {
@@ -195,16 +195,11 @@ async function podmanChecks(podman: Podman, opts: DoctorOptions = {}): Promise<D
       detail: 'running as root: containers are rootful. They are hardened either way; an ordinary user is safer.',
     });
   }
+  const limits = limitsProblem(v);
   checks.push(
-    v.resourceLimits
-      ? { name: 'resource limits', ok: true, detail: 'memory, CPU and process limits are enforced' }
-      : {
-          name: 'resource limits',
-          ok: false,
-          optional: true,
-          detail: 'rootless podman on cgroup v1 ignores memory, CPU and process limits; containers run without them',
-          fix: 'boot with cgroup v2 (kernel parameter systemd.unified_cgroup_hierarchy=1), or run the registry as root',
-        },
+    limits
+      ? { name: 'resource limits', ok: false, optional: true, detail: limits.detail, fix: limits.commands }
+      : { name: 'resource limits', ok: true, detail: 'memory, CPU and process limits are enforced' },
   );
   if (v.rootless) checks.push(await rootlessNetworkCheck());
   checks.push(await secretsCheck(podman, v), await pullCheck(v, opts.registryUrl ?? DOCKER_HUB_API));

@@ -115,6 +115,9 @@ describe('runtime over stdio (issue 3)', () => {
     const echo = s.tools.find((t) => t.name === 'tiny__echo')!;
     expect(echo.inputSchema.properties).toHaveProperty('text');
     expect(text(add)).toContain('tiny__echo(text: string)');
+    // Rootful podman enforces the limits (on cgroup v1 too): nothing to warn about.
+    expect(s).not.toHaveProperty('limits');
+    expect((await call(reg, 'registry-status')).structuredContent).toMatchObject({ runtime: { rootless: false, resourceLimits: true } });
     await expect.poll(() => listChanged).toBeGreaterThan(before);
     const names = (await reg.client.listTools()).tools.map((t) => t.name);
     expect(names).toEqual(expect.arrayContaining(['registry-add', 'registry-exec', 'tiny__echo', 'tiny__multi', 'tiny__crash']));

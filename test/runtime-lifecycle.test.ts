@@ -6,7 +6,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { stringify as toYaml } from 'yaml';
 import { ENTRY_LABEL, INSTANCE_LABEL, Podman } from '../src/runtime/podman.js';
 import { makeHome, startRegistry, type RunningRegistry } from './helpers/registry-client.js';
-import { requirePodman } from './helpers/podman.js';
+import { requirePodman, STUBBORN_YAML } from './helpers/podman.js';
 import { repoRoot } from './helpers/shared-data.js';
 
 /** Idle stop, restart limits and stopping, with short limits in config.yaml so they show within a test. */
@@ -189,26 +189,10 @@ describe('restart accounting: crashes and failed starts within runtime.restartWi
   });
 });
 
-/** The tiny image, made to ignore both stdin EOF and SIGTERM (node's handler; --init passes SIGTERM on to it). */
-const STUBBORN = `name: stubborn
-image: localhost/mcp-registry-test/tiny:1
-type: server
-about:
-  title: Stubborn tiny
-  description: The tiny test server, ignoring stdin EOF and SIGTERM.
-source:
-  project: https://github.com/mcp-registry-test/stubborn
-run:
-  disableNetwork: true
-  command: ["/usr/bin/node", "-e", "process.on('SIGTERM', Object); import('/app/server.mjs')"]
-  env:
-    TINY_IGNORE_EOF: "1"
-`;
-
 describe('stopping a server that ignores stdin EOF and SIGTERM', () => {
   it('registry-remove stops it by its container: gone when the answer comes, within a bounded time', async (ctx) => {
     await requirePodman(ctx);
-    const { r, call } = await ownRegistry({}, { stubborn: STUBBORN });
+    const { r, call } = await ownRegistry({}, { stubborn: STUBBORN_YAML });
     const add = await call('registry-add', { id: 'stubborn/stubborn' });
     expect(add.isError, text(add)).toBeFalsy();
     expect(await containersOf(r, 'stubborn/stubborn')).toHaveLength(1);
@@ -225,7 +209,7 @@ describe('stopping a server that ignores stdin EOF and SIGTERM', () => {
 
   it('when the registry stops, its container is removed and the registry exits within a bounded time', async (ctx) => {
     await requirePodman(ctx);
-    const { r, call } = await ownRegistry({}, { stubborn: STUBBORN });
+    const { r, call } = await ownRegistry({}, { stubborn: STUBBORN_YAML });
     expect((await call('registry-add', { id: 'stubborn/stubborn' })).isError).toBeFalsy();
     expect(await containersOf(r, 'stubborn/stubborn')).toHaveLength(1);
     const t0 = Date.now();

@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import { AuditLog } from '../governance/audit-log.js';
 import { describeToolDiff, PinStore, shortId } from '../governance/pins.js';
 import { addLogRedactor, errorMessage, redactText, type Logger } from '../log.js';
-import type { CatalogGovernance } from '../server/catalog-tools.js';
+import type { CatalogGovernance, RuntimeStatusView } from '../server/catalog-tools.js';
 import { resolveEntry } from '../server/resolve-entry.js';
 import { runtimeTools } from '../server/runtime-tools.js';
 import type { ToolDef } from '../server/tool-def.js';
@@ -31,7 +31,7 @@ export interface Runtime {
   /** Stop every child and container of this instance. */
   shutdown(): Promise<void>;
   /** For registry-status. */
-  status(): Promise<{ podman: string | null; rootless: boolean | null; active: number }>;
+  status(): Promise<RuntimeStatusView>;
   /** Names of settings and secrets already set (registry-find's requiresConfig leaves them out). */
   configured(entry: Entry): Set<string>;
   /** Podman and this instance's id (loads podman.ts on first use). */
@@ -125,8 +125,16 @@ export async function createRuntime({ app, reg }: { app: App; reg: RuntimeNotifi
     // Records of calls answered just before the stop are still queued: written before the process exits.
     shutdown: () => manager.shutdown().finally(() => audit.close()),
     async status() {
-      const v = await (await containers()).podman.version();
-      return { podman: v?.version ?? null, rootless: v ? v.rootless : null, active: manager.count };
+      const { podman, mod } = await containers();
+      const v = await podman.version();
+      const limits = v && mod.limitsProblem(v);
+      return {
+        podman: v?.version ?? null,
+        rootless: v ? v.rootless : null,
+        active: manager.count,
+        resourceLimits: v ? v.resourceLimits : null,
+        ...(limits ? { limits: limits.summary } : {}),
+      };
     },
   };
 }

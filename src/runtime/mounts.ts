@@ -46,6 +46,16 @@ export interface MountInfo {
   source?: string;
 }
 
+/** What registry-add answers: the mount, its tools with their schemas, and what to know about it. */
+export interface AddResult {
+  mount: MountInfo;
+  tools: MountedTool[];
+  /** Policy's warning (a deprecated entry). */
+  warning?: string;
+  /** The container runs without the memory, CPU and pids limits it asked for (rootless podman on cgroup v1), and the fix. */
+  limits?: string;
+}
+
 export interface WithheldTool {
   /** The mounted name it would have. */
   name: string;
@@ -108,7 +118,7 @@ export function restartDelay(consecutive: number): number {
 /** How long a stopped child may take to exit after its stdin closed before its container is removed by force. */
 const STOP_GRACE_MS = 2_000;
 /** The same at shutdown, kept short: a client gives the whole registry about 2 s before it sends SIGTERM. */
-const SHUTDOWN_GRACE_MS = 1_000;
+const SHUTDOWN_GRACE_MS = 750;
 /** Saved mounts restored at once at start-up (10 containers at once take ~1 s here; more only queue in podman). */
 const RESTORE_CONCURRENCY = 4;
 const RESOURCE_SCHEME = 'mcp-registry://';
@@ -178,6 +188,8 @@ class Mount {
   removed = false;
   /** Tool names policy pins this entry to (undefined: all). */
   pinned?: string[];
+  /** Set by a container start where podman cannot enforce the limits the plan asks for (AddResult.limits). */
+  limits?: string;
   /** The catalog entry as of the last start (policy rules are matched against its id, aliases and origin). */
   entry?: Entry;
   /** What the child presented last (original names, after policy's `tools`), before pins withheld anything. */
@@ -261,7 +273,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
     idOrAlias: string,
     opts: { config?: Record<string, unknown>; prefix?: string; source?: string },
     ctx: ToolContext,
-  ): Promise<{ mount: MountInfo; tools: MountedTool[]; warning?: string }> {
+  ): Promise<AddResult> {
     if (this.closed) throw new ToolError('The registry is shutting down; try again after it restarts.');
     const entry = await this.deps.resolve(idOrAlias);
     const existing = this.byId.get(entry.id);
@@ -289,7 +301,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
       else if (existing.state !== 'running') await (consent && !existing.pending ? this.start(existing, ctx, consent) : this.ensureRunning(existing, ctx));
       // Running already (it was started before policy asked for approval): the answer is recorded all the same.
       else if (consent) await this.recordConsent(existing, consent);
-      return { mount: existing.info(), tools: this.describeTools(existing), ...warned };
+      return { mount: existing.info(), tools: this.describeTools(existing), ...warned, ...(existing.limits ? { limits: existing.limits } : {}) };
     }
 
     const prefix = await this.choosePrefix(entry, opts.prefix);
@@ -317,7 +329,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
     }
     await saving;
     this.log.info(`mounted ${entry.id} as ${prefix}__* (${mount.listed.length} tools)`);
-    return { mount: mount.info(), tools: this.describeTools(mount), ...warned };
+    return { mount: mount.info(), tools: this.describeTools(mount), ...warned, ...(mount.limits ? { limits: mount.limits } : {}) };
   }
 
   async remove(idOrAlias: string): Promise<boolean> {
@@ -804,6 +816,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
       // A failed start closes its transport, and with it this fetch (child.ts).
       return Child.start({ kind: 'http', url: plan.url, transport: plan.transport, headers: plan.headers, fetch }, childOpts);
     }
+    mount.limits = undefined;
     const digest = checkDigestRequired(plan.image, g.requireDigest);
     if (!digest.ok) throw refused(`${entry.id} was not started: ${digest.reason}`);
     const kit = await this.deps.containers();
@@ -823,6 +836,8 @@ export class MountManager implements ToolProvider, ResourceProvider {
     }
     const image = imageRefForRun(plan.image, imageId);
     const secrets = await kit.podman.stageSecrets(kit.instance, plan.secretEnv, { [kit.mod.INSTANCE_LABEL]: kit.instance, [kit.mod.ENTRY_LABEL]: plan.entryId });
+    const wantsLimits = plan.memory !== undefined || plan.cpus !== undefined || plan.pidsLimit !== undefined;
+    mount.limits = wantsLimits ? kit.mod.limitsProblem(probe.version)?.summary : undefined;
     const name = kit.mod.containerName(kit.instance, mount.prefix);
     // A server that ignores stdin EOF (and the SIGTERM podman passes on) is stopped by removing its container.
     const containerOpts = { ...childOpts, forceStop: () => kit.podman.remove([name]) };

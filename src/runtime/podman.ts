@@ -208,6 +208,38 @@ export function versionAtLeast(version: string, major: number, minor: number): b
   return a > major || (a === major && b >= minor);
 }
 
+/** What missing resource limits mean and how to get them, for registry-status, registry-add and doctor. */
+export interface LimitsProblem {
+  detail: string;
+  /** One paragraph: what to do, pointing at doctor for the commands. */
+  fix: string;
+  /** The exact commands, for doctor. */
+  commands: string;
+  /** detail and fix in one line (registry-status, registry-add). */
+  summary: string;
+}
+
+/** Why podman cannot enforce memory, CPU and pids limits here, with the fix; null when it can. */
+export function limitsProblem(v: PodmanVersion): LimitsProblem | null {
+  if (v.resourceLimits) return null;
+  const detail =
+    'rootless podman on cgroup v1 cannot enforce memory, CPU or process limits: containers run without them (runtime.memory, runtime.cpus, runtime.pidsLimit and policy overrides are not applied)';
+  const fix =
+    'boot the machine with cgroup v2 (kernel parameter systemd.unified_cgroup_hierarchy=1) with the cpu, memory and pids controllers delegated to users, or run the registry as root (rootful podman enforces them); "mcp-registry doctor" prints the exact commands';
+  return {
+    detail,
+    fix,
+    summary: `${detail}. Fix: ${fix}.`,
+    commands: [
+      'switch the machine to cgroup v2 and delegate the controllers to users, then reboot:',
+      `  sudo sed -i 's/^GRUB_CMDLINE_LINUX="/&systemd.unified_cgroup_hierarchy=1 /' /etc/default/grub && sudo update-grub   # Fedora/RHEL: sudo grub2-mkconfig -o /boot/grub2/grub.cfg`,
+      "  sudo mkdir -p /etc/systemd/system/user@.service.d && printf '[Service]\\nDelegate=cpu cpuset io memory pids\\n' | sudo tee /etc/systemd/system/user@.service.d/delegate.conf",
+      '  sudo reboot   # then "stat -fc %T /sys/fs/cgroup" prints cgroup2fs',
+      'or run the registry as root: rootful podman enforces the limits on cgroup v1 too',
+    ].join('\n'),
+  };
+}
+
 export type PodmanProbe =
   | { ok: true; version: PodmanVersion }
   | { ok: false; reason: 'missing' | 'failed'; error: string };

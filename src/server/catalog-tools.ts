@@ -10,13 +10,24 @@ export interface CatalogToolDeps {
   catalog: Catalog;
   hooks?: ViewHooks;
   /** Runtime facts for registry-status (issue 3 provides them). */
-  runtimeStatus?: () => Promise<{ podman: string | null; rootless: boolean | null; active: number }>;
+  runtimeStatus?: () => Promise<RuntimeStatusView>;
   /** How long registry-refresh waits before answering and letting the refresh go on in the background. */
   refreshWaitMs?: number;
   /** Hidden entries (policy: disabled, wrong environment) never appear in results. */
   visible?: (id: string) => boolean;
   /** Policy (issue 4): when given, it decides `visible` and `hooks.trust`, brought up to date before each search. */
   governance?: CatalogGovernance;
+}
+
+/** The runtime's part of registry-status (runtime/index.ts fills it). */
+export interface RuntimeStatusView {
+  podman: string | null;
+  rootless: boolean | null;
+  active: number;
+  /** False when podman cannot enforce memory, CPU and pids limits (rootless on cgroup v1); null without podman. */
+  resourceLimits?: boolean | null;
+  /** What missing limits mean, and the fix. */
+  limits?: string;
 }
 
 /** An entry's standing under policy, as find/list/info show it. */
@@ -226,7 +237,13 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
       ),
       entries: z.number(),
       active: z.number(),
-      runtime: z.object({ podman: z.string().nullable(), rootless: z.boolean().nullable() }),
+      runtime: z.object({
+        podman: z.string().nullable(),
+        rootless: z.boolean().nullable(),
+        /** False when podman cannot enforce memory, CPU and pids limits (rootless on cgroup v1). */
+        resourceLimits: z.boolean().nullable().optional(),
+        limits: z.string().optional(),
+      }),
     }),
     annotations: READ_ONLY,
     async handler() {
@@ -241,8 +258,14 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
         ...(s.warnings?.length ? { warnings: s.warnings } : {}),
         ...(s.snapshot ? { snapshot: s.snapshot } : {}),
       }));
-      const rt = (await deps.runtimeStatus?.()) ?? { podman: null, rootless: null, active: 0 };
-      const structured = { sources, entries: catalog.size, active: rt.active, runtime: { podman: rt.podman, rootless: rt.rootless } };
+      const rt: RuntimeStatusView = (await deps.runtimeStatus?.()) ?? { podman: null, rootless: null, active: 0 };
+      const runtime = {
+        podman: rt.podman,
+        rootless: rt.rootless,
+        ...(rt.resourceLimits !== undefined ? { resourceLimits: rt.resourceLimits } : {}),
+        ...(rt.limits ? { limits: rt.limits } : {}),
+      };
+      const structured = { sources, entries: catalog.size, active: rt.active, runtime };
       return { text: formatStatus(structured), structured };
     },
   });
@@ -303,8 +326,14 @@ export function describeSnapshot(s: SnapshotUse, refresh = 'registry-refresh'): 
   return `catalog snapshot from ${s.asOf.slice(0, 10)} (${s.sources.join(', ')}); ${s.refreshing ? 'refreshing in the background' : `${refresh} fetches current data`}`;
 }
 
-function formatStatus(s: { sources: { name: string; entries: number; lastRefresh?: string; lastError?: string; refreshing: boolean; enabled: boolean; snapshot?: string }[]; entries: number; active: number; runtime: { podman: string | null; rootless: boolean | null } }): string {
+function formatStatus(s: {
+  sources: { name: string; entries: number; lastRefresh?: string; lastError?: string; refreshing: boolean; enabled: boolean; snapshot?: string }[];
+  entries: number;
+  active: number;
+  runtime: { podman: string | null; rootless: boolean | null; limits?: string };
+}): string {
   const lines = [`Catalog: ${s.entries} entries; ${s.active} active server${s.active === 1 ? '' : 's'}; podman: ${s.runtime.podman ?? 'not found'}${s.runtime.rootless === null ? '' : s.runtime.rootless ? ' (rootless)' : ' (rootful)'}`];
+  if (s.runtime.limits) lines.push(`⚠ No resource limits: ${s.runtime.limits}`);
   for (const src of s.sources) {
     lines.push(
       `- ${src.name}: ${src.enabled ? `${src.entries} entries` : 'disabled'}${src.snapshot ? ` (snapshot from ${src.snapshot.slice(0, 10)})` : ''}${src.lastRefresh ? `, refreshed ${src.lastRefresh}` : ', never refreshed'}${src.refreshing ? ', refreshing now' : ''}${src.lastError ? `; last error: ${src.lastError}` : ''}`,

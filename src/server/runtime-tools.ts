@@ -59,12 +59,23 @@ export function runtimeTools(manager: MountManager): ToolDef[] {
       withheld: MountInfoSchema.shape.withheld,
       approval: z.string().optional(),
       warning: z.string().optional(),
+      /** The container runs without the memory, CPU and pids limits (rootless podman on cgroup v1): why, and the fix. */
+      limits: z.string().optional(),
     }),
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     async handler(args, ctx) {
-      const { mount, tools, warning } = await manager.add(args.id, { config: args.config, prefix: args.prefix, source: args.source }, ctx);
-      const structured = { id: mount.id, prefix: mount.prefix, state: mount.state, ...(mount.source ? { source: mount.source } : {}), tools, ...(mount.withheld ? { withheld: mount.withheld, approval: mount.approval } : {}), ...(warning ? { warning } : {}) };
-      return { text: (warning ? `⚠ ${warning}\n` : '') + formatAdded(mount, tools), structured };
+      const { mount, tools, warning, limits } = await manager.add(args.id, { config: args.config, prefix: args.prefix, source: args.source }, ctx);
+      const structured = {
+        id: mount.id,
+        prefix: mount.prefix,
+        state: mount.state,
+        ...(mount.source ? { source: mount.source } : {}),
+        tools,
+        ...(mount.withheld ? { withheld: mount.withheld, approval: mount.approval } : {}),
+        ...(warning ? { warning } : {}),
+        ...(limits ? { limits } : {}),
+      };
+      return { text: (warning ? `⚠ ${warning}\n` : '') + (limits ? `⚠ No resource limits: ${limits}\n` : '') + formatAdded(mount, tools), structured };
     },
   });
 

@@ -8,6 +8,25 @@ import { Podman } from '../../src/runtime/podman.js';
 
 export const TINY_IMAGE = 'localhost/mcp-registry-test/tiny:1';
 export const EVERYTHING_IMAGE = 'localhost/mcp-registry-test/everything:1';
+/**
+ * A catalog entry (docker-registry server.yaml) running the tiny image made to ignore both stdin EOF and SIGTERM
+ * (node's handler; --init passes SIGTERM on to it): what only removing its container stops. Put it in a catalog
+ * of its own — beside test/tiny the same image would merge the two entries.
+ */
+export const STUBBORN_YAML = `name: stubborn
+image: ${TINY_IMAGE}
+type: server
+about:
+  title: Stubborn tiny
+  description: The tiny test server, ignoring stdin EOF and SIGTERM.
+source:
+  project: https://github.com/mcp-registry-test/stubborn
+run:
+  disableNetwork: true
+  command: ["/usr/bin/node", "-e", "process.on('SIGTERM', Object); import('/app/server.mjs')"]
+  env:
+    TINY_IGNORE_EOF: "1"
+`;
 /** The unprivileged user setup-podman.sh creates for rootless runs. */
 export const ROOTLESS_USER = process.env.MCP_REGISTRY_TEST_USER ?? 'mcpreg';
 
