@@ -5,8 +5,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { SecretStore, StateStore } from '../src/runtime/state.js';
 import { LockTimeoutError } from '../src/util/file-lock.js';
+import { requirePodman } from './helpers/podman.js';
+import { makeHome, startRegistry } from './helpers/registry-client.js';
 import { repoRoot } from './helpers/shared-data.js';
 
 /**
@@ -129,8 +132,8 @@ describe('StateStore', () => {
     const store = new StateStore(dir, { timeoutMs: 5_000 });
     await store.putMount({ id: 'docker/after-crash', prefix: 'ac', addedAt: new Date().toISOString() });
     expect((await store.mounts()).map((m) => m.id)).toEqual(['docker/after-crash']);
-    // Whatever the killed writer left behind (lock, temp file) is gone after the next change.
-    expect(readdirSync(dir).sort()).toEqual(['state.json']);
+    // Whatever the killed writer left behind (lock, temp file) is gone after the next change; the backup stays.
+    expect(readdirSync(dir).sort()).toEqual(['state.json', 'state.json.bak']);
   });
 
   it('ignores a torn temp file next to the state and removes it on the next change', async () => {
@@ -189,6 +192,60 @@ describe('StateStore', () => {
     expect(readFileSync(join(dir, aside[0]!), 'utf8')).toBe('{ this is not json');
   });
 
+  it('a torn state.json loses at most its last write: the previous generation comes back from state.json.bak, the torn file is kept, the recovery is recorded', async () => {
+    const dir = join(await newDir(), 'state');
+    const file = join(dir, 'state.json');
+    const a = new StateStore(dir);
+    await a.putMount({ id: 'docker/a', prefix: 'a', addedAt: 't1' });
+    await a.putMount({ id: 'docker/b', prefix: 'b', addedAt: 't2' });
+    await a.setSettings('docker/b', { level: 'debug' }); // the last write: the one that may be lost
+    expect(JSON.parse(readFileSync(join(dir, 'state.json.bak'), 'utf8')).mounts).toHaveLength(2);
+    expect(statSync(join(dir, 'state.json.bak')).mode & 0o777).toBe(0o600);
+    const whole = readFileSync(file, 'utf8');
+    const torn = whole.slice(0, Math.floor(whole.length / 2));
+    writeFileSync(file, torn);
+
+    const b = new StateStore(dir);
+    const d = await b.read();
+    expect(d.mounts.map((m) => m.id)).toEqual(['docker/a', 'docker/b']);
+    expect(d.settings).toEqual({});
+    expect(b.recoveries).toEqual([
+      {
+        file,
+        problem: expect.stringMatching(/state\.json is not valid JSON/),
+        movedTo: expect.stringMatching(/state\.json\.corrupt-/),
+        restoredFrom: join(dir, 'state.json.bak'),
+        restoredWrittenAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        at: expect.any(String),
+      },
+    ]);
+    // Repaired on disk at once: the file is whole again, the torn one kept for the user with the same mode.
+    expect(JSON.parse(readFileSync(file, 'utf8')).mounts).toHaveLength(2);
+    expect(readFileSync(b.recoveries[0]!.movedTo!, 'utf8')).toBe(torn);
+    expect(statSync(b.recoveries[0]!.movedTo!).mode & 0o777).toBe(0o600);
+    // Life goes on: the next change is kept, and the one after it backs it up.
+    await b.setSettings('docker/b', { level: 'info' });
+    await b.putMount({ id: 'docker/c', prefix: 'c', addedAt: 't3' });
+    expect((await new StateStore(dir).read()).settings).toEqual({ 'docker/b': { level: 'info' } });
+    expect(JSON.parse(readFileSync(join(dir, 'state.json.bak'), 'utf8')).settings).toEqual({ 'docker/b': { level: 'info' } });
+  });
+
+  it('an empty or garbage state.json is recovered the same way; with the backup unreadable too it starts empty and says so', async () => {
+    const dir = join(await newDir(), 'state');
+    const file = join(dir, 'state.json');
+    const s = new StateStore(dir);
+    await s.putMount({ id: 'docker/a', prefix: 'a', addedAt: 't1' });
+    await s.putMount({ id: 'docker/b', prefix: 'b', addedAt: 't2' });
+    writeFileSync(file, '');
+    expect((await new StateStore(dir).mounts()).map((m) => m.id)).toEqual(['docker/a']);
+    writeFileSync(file, Buffer.from([0xff, 0xfe, 0x00, 0x7b, 0x22]));
+    writeFileSync(join(dir, 'state.json.bak'), '[1, 2');
+    const fresh = new StateStore(dir);
+    expect((await fresh.read()).mounts).toEqual([]);
+    expect(fresh.recoveries).toEqual([expect.objectContaining({ file, movedTo: expect.any(String), lost: expect.stringMatching(/state\.json\.bak is unreadable too/) })]);
+    expect(fresh.recoveries[0]).not.toHaveProperty('restoredFrom');
+  });
+
   it('refuses to rewrite state written by a newer version', async () => {
     const dir = join(await newDir(), 'state');
     mkdirSync(dir, { recursive: true });
@@ -223,10 +280,89 @@ describe('SecretStore', () => {
     expect(await s.get('docker/a')).toEqual({ k: 'v' });
   });
 
+  it('a corrupt secrets file loses at most its last write; its backup is 0600 and does not keep removed or replaced values', async () => {
+    const dir = join(await newDir(), 'state');
+    const file = join(dir, 'secrets.json');
+    const bak = `${file}.bak`;
+    const s = new SecretStore(file);
+    await s.set('docker/a', { token: 'tok-a-1' });
+    await s.set('docker/b', { token: 'tok-b-1' });
+    await s.set('docker/c', { token: 'tok-c-1' }); // the last write
+    expect(statSync(bak).mode & 0o777).toBe(0o600);
+    writeFileSync(file, 'garbage, not JSON at all');
+    const fresh = new SecretStore(file);
+    expect(await fresh.namesByEntry()).toEqual({ 'docker/a': ['token'], 'docker/b': ['token'] });
+    expect(fresh.recoveries).toEqual([expect.objectContaining({ file, restoredFrom: bak, movedTo: expect.stringMatching(/secrets\.json\.corrupt-/) })]);
+    expect(statSync(fresh.recoveries[0]!.movedTo!).mode & 0o777).toBe(0o600);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+
+    // A replaced and a removed secret are gone from the backup as well as from the file.
+    await fresh.set('docker/a', { token: 'tok-a-2' });
+    await fresh.set('docker/b', { token: '' });
+    await fresh.clear('docker/a');
+    for (const f of [file, bak]) {
+      const text = readFileSync(f, 'utf8');
+      for (const gone of ['tok-a-1', 'tok-a-2', 'tok-b-1']) expect(text, `${f} still holds ${gone}`).not.toContain(gone);
+    }
+    expect(statSync(bak).mode & 0o777).toBe(0o600);
+  });
+
   it('concurrent sets from one process are all kept', async () => {
     const s = new SecretStore(join(await newDir(), 'secrets.json'));
     await Promise.all(Array.from({ length: 20 }, (_, i) => s.set(`docker/e${i % 4}`, { [`k${i}`]: `v${i}` })));
     expect((await s.allValues()).length).toBe(20);
+  });
+});
+
+describe('a registry started on a torn state.json and a garbage secrets.json', () => {
+  it('comes back with the previous generation of both (at most the last write of each is lost), and registry-status says what was recovered from where', async (ctx) => {
+    await requirePodman(ctx);
+    const home = await makeHome({ sources: [{ name: 'test', type: 'file', path: join(repoRoot, 'test/fixtures/runtime-catalog') }], refresh: { onStart: false } });
+    dirs.push(home);
+    const stateFile = join(home, 'state', 'state.json');
+    const secretsFile = join(home, 'state', 'secrets.json');
+    type Result = CallToolResult & { structuredContent?: Record<string, unknown> };
+    let reg = await startRegistry(home);
+    const call = async (name: string, args: Record<string, unknown> = {}) => (await reg.client.callTool({ name, arguments: args }, undefined, { timeout: 120_000 })) as Result;
+    try {
+      expect((await call('registry-config-set', { id: 'test/tiny', values: { variant: 'v1', TINY_API_TOKEN: 'kept-token-1234' } })).isError).toBeFalsy();
+      const add = await call('registry-add', { id: 'test/tiny' });
+      expect(add.isError, JSON.stringify(add.content)).toBeFalsy();
+      // The last write of each file: these are what a corruption may cost.
+      expect((await call('registry-config-set', { id: 'test/tiny', values: { ignore_eof: '0' } })).isError).toBeFalsy();
+      expect((await call('registry-config-set', { id: 'test/tiny-secret', values: { TINY_REQUIRED_TOKEN: 'lost-token-5678' } })).isError).toBeFalsy();
+    } finally {
+      await reg.close();
+    }
+    const whole = readFileSync(stateFile, 'utf8');
+    writeFileSync(stateFile, whole.slice(0, whole.length - 40));
+    writeFileSync(secretsFile, '\u0000\u0000 not json');
+
+    reg = await startRegistry(home);
+    try {
+      const status = await call('registry-status');
+      const recovered = (status.structuredContent as { recovered?: { file: string; restoredFrom?: string; movedTo?: string }[] }).recovered;
+      expect(recovered).toHaveLength(2);
+      expect(recovered).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ file: secretsFile, restoredFrom: `${secretsFile}.bak`, movedTo: expect.stringContaining(`${secretsFile}.corrupt-`) }),
+          expect.objectContaining({ file: stateFile, restoredFrom: `${stateFile}.bak`, movedTo: expect.stringContaining(`${stateFile}.corrupt-`) }),
+        ]),
+      );
+      const text = (status.content[0] as { text: string }).text;
+      expect(text).toMatch(/⚠ .*state\.json is not valid JSON .*; kept as .*state\.json\.corrupt-.*; restored the previous generation from .*state\.json\.bak \(written \d{4}-/);
+      expect(text).toMatch(/⚠ .*secrets\.json is not valid JSON .*restored the previous generation from .*secrets\.json\.bak/);
+      // The mount, its setting and its secret are back; only the last change of each file is gone.
+      const mounts = ((await call('registry-active')).structuredContent as { mounts: { id: string }[] }).mounts;
+      expect(mounts.map((m) => m.id)).toEqual(['test/tiny']);
+      expect((await call('tiny__env_has', { name: 'TINY_API_TOKEN' })).structuredContent).toMatchObject({ set: true, length: 'kept-token-1234'.length });
+      expect((await call('tiny__env_has', { name: 'TINY_IGNORE_EOF' })).structuredContent).toMatchObject({ length: 0 });
+      const found = (await call('registry-find', { query: 'tiny token' })).structuredContent as { results: { id: string; requiresConfig: string[] }[] };
+      expect(found.results.find((r) => r.id === 'test/tiny-secret')?.requiresConfig).toEqual(['tiny-secret.token']);
+      expect(JSON.stringify(status)).not.toContain('kept-token-1234');
+    } finally {
+      await reg.close();
+    }
   });
 });
 

@@ -126,14 +126,17 @@ export async function createRuntime({ app, reg }: { app: App; reg: RuntimeNotifi
     shutdown: () => manager.shutdown().finally(() => audit.close()),
     async status() {
       const { podman, mod } = await containers();
-      const v = await podman.version();
+      // Reading both files finds (and repairs) one that went bad since the last read.
+      const [v] = await Promise.all([podman.version(), state.read().catch(() => null), secrets.namesByEntry().catch(() => null)]);
       const limits = v && mod.limitsProblem(v);
+      const recovered = [...state.recoveries, ...secrets.recoveries].sort((a, b) => a.at.localeCompare(b.at));
       return {
         podman: v?.version ?? null,
         rootless: v ? v.rootless : null,
         active: manager.count,
         resourceLimits: v ? v.resourceLimits : null,
         ...(limits ? { limits: limits.summary } : {}),
+        ...(recovered.length ? { recovered } : {}),
       };
     },
   };

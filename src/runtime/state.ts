@@ -1,7 +1,7 @@
-import { chmod, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, link, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { Low, type Adapter } from 'lowdb';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import type { Adapter } from 'lowdb';
+import { keepPrevious, writeFileAtomic } from '../util/atomic-write.js';
 import { createLogger, errorMessage } from '../log.js';
 import { pidAlive, withFileLock, type LockOptions } from '../util/file-lock.js';
 
@@ -11,6 +11,10 @@ import { pidAlive, withFileLock, type LockOptions } from '../util/file-lock.js';
  * (lowdb's own writer is atomic within a process but not across processes, and it neither fsyncs nor keeps a
  * file mode; the adapter here does both). A crash mid-write leaves the old file intact and at most a temp file,
  * which readers ignore and the next writer removes.
+ *
+ * Every write keeps the file it replaces as `<file>.bak` (the previous generation). A file found torn or corrupt
+ * anyway (a disk that lost a write, an editor) is set aside as `<file>.corrupt-<time>` and the previous generation
+ * restored from the backup, so at most the last write is lost; each such recovery is kept for registry-status.
  *
  * Where approvals live: `policy.yaml` holds durable allow/deny decisions (edited by `mcp-registry allow|deny`);
  * `state.approvals` holds approvals granted at run time (e.g. a user accepting a prompt), which Policy.decide
@@ -54,6 +58,21 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 export class StateFileError extends Error {}
 
+/** A state file that was found unreadable, and what became of it (registry-status shows these). */
+export interface StateRecovery {
+  file: string;
+  /** What was wrong with it. */
+  problem: string;
+  /** Where the unreadable file was kept for the user. */
+  movedTo?: string;
+  /** The previous generation it was restored from, and when that was written; both absent when there was none. */
+  restoredFrom?: string;
+  restoredWrittenAt?: string;
+  /** Why nothing could be restored (the backup was missing or unreadable too): the file started empty. */
+  lost?: string;
+  at: string;
+}
+
 /** A lowdb adapter writing through writeFileAtomic (temp file, fsync, rename) with a fixed file mode. */
 class AtomicJsonFile<T> implements Adapter<T> {
   constructor(
@@ -61,6 +80,7 @@ class AtomicJsonFile<T> implements Adapter<T> {
     private readonly mode: number,
   ) {}
 
+  /** The document, or null when there is no file. A file that is empty, torn, not JSON or not an object throws. */
   async read(): Promise<T | null> {
     let text: string;
     try {
@@ -69,16 +89,25 @@ class AtomicJsonFile<T> implements Adapter<T> {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw new StateFileError(`cannot read ${this.file}: ${errorMessage(err)}`);
     }
-    if (!text.trim()) return null;
+    // Nothing here writes an empty file: one is a write that was lost (a rename that reached the disk before the data).
+    if (!text.trim()) throw new StateFileError(`${this.file} is empty`);
+    let doc: unknown;
     try {
-      return JSON.parse(text) as T;
+      doc = JSON.parse(text);
     } catch (err) {
-      throw new StateFileError(`${this.file} is not valid JSON (${errorMessage(err)})`);
+      // Never the parser's own words: they quote the file, which may be the secrets file.
+      const msg = errorMessage(err);
+      const at = /at position (\d+)/.exec(msg)?.[1];
+      const where = /end of JSON input/i.test(msg) ? 'it ends in mid-document, as a torn write does' : at ? `error at byte ${at}` : 'cannot be parsed';
+      throw new StateFileError(`${this.file} is not valid JSON (${where}; ${Buffer.byteLength(text)} bytes)`);
     }
+    if (!isObj(doc)) throw new StateFileError(`${this.file} does not hold a JSON object`);
+    return doc as T;
   }
 
-  async write(data: T): Promise<void> {
-    await writeFileAtomic(this.file, JSON.stringify(data, null, 2) + '\n', this.mode);
+  /** Atomic, fsynced (directory too); the replaced file becomes `backup` unless that is null. */
+  async write(data: T, backup: string | null = null): Promise<void> {
+    await writeFileAtomic(this.file, JSON.stringify(data, null, 2) + '\n', this.mode, { ...(backup ? { backup } : {}), syncDir: true });
   }
 }
 
@@ -88,6 +117,9 @@ class AtomicJsonFile<T> implements Adapter<T> {
  */
 class LockedJson<T extends object> {
   private readonly adapter: AtomicJsonFile<T>;
+  private readonly backupFile: string;
+  /** Recoveries this process made, oldest first. */
+  readonly recoveries: StateRecovery[] = [];
 
   constructor(
     readonly file: string,
@@ -97,46 +129,97 @@ class LockedJson<T extends object> {
     private readonly lockOptions: LockOptions = {},
   ) {
     this.adapter = new AtomicJsonFile<T>(file, mode);
+    this.backupFile = `${file}.bak`;
   }
 
-  /** Fresh from disk, without the lock (writes are atomic, so this sees a whole old or a whole new document). */
+  /**
+   * Fresh from disk, without the lock (writes are atomic, so this sees a whole old or a whole new document). A file
+   * found unreadable is repaired at once, under the lock: set aside, previous generation restored.
+   */
   async read(): Promise<T> {
     try {
-      const db = new Low<T>(this.adapter, this.empty());
-      await db.read();
-      return this.normalize(db.data, this.file);
+      return this.normalize((await this.adapter.read()) ?? this.empty(), this.file);
     } catch (err) {
       if (!(err instanceof StateFileError)) throw err;
-      log.warn(`${errorMessage(err)}; using empty state until the next change moves it aside`);
-      return this.empty();
+    }
+    try {
+      let out!: T;
+      await this.update((d) => void (out = d));
+      return out;
+    } catch (err) {
+      // Cannot repair it now (lock held too long, read-only disk): serve the previous generation meanwhile.
+      log.warn(`${this.file} is unreadable and could not be repaired now (${errorMessage(err)}); using its previous generation until the next change`);
+      const backup = await this.readBackup();
+      return backup && 'data' in backup ? backup.data : this.empty();
     }
   }
 
-  async update<R>(fn: (d: T) => R): Promise<R> {
+  /**
+   * Lock → re-read → change → write (the replaced file kept as the backup) → unlock. `forgetPrevious` (asked after
+   * `fn` ran): the backup becomes the new content too — a removed secret must not live on in the backup.
+   */
+  async update<R>(fn: (d: T) => R, opts: { forgetPrevious?: () => boolean } = {}): Promise<R> {
     await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
     return withFileLock(
       this.file,
       async () => {
         await this.fixMode();
-        const db = new Low<T>(this.adapter, this.empty());
+        let raw: T | null;
+        let intact = true;
         try {
-          await db.read();
+          raw = await this.adapter.read();
         } catch (err) {
           if (!(err instanceof StateFileError)) throw err;
-          // Unreadable (edited by hand?): keep it for the user, start afresh.
-          const aside = `${this.file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-          await rename(this.file, aside).catch(() => {});
-          log.warn(`${errorMessage(err)}; moved to ${aside} and started with empty state`);
-          db.data = this.empty();
+          raw = await this.recover(err);
+          intact = false;
         }
-        db.data = this.normalize(db.data, this.file);
-        const result = fn(db.data);
-        await db.write();
+        const data = this.normalize(raw ?? this.empty(), this.file);
+        const result = fn(data);
+        // An unreadable file must not become the backup: the backup still holds the generation restored from.
+        await this.adapter.write(data, intact ? this.backupFile : null);
+        if (opts.forgetPrevious?.()) await keepPrevious(this.file, this.backupFile, this.mode);
         await removeOrphanTemps(this.file);
         return result;
       },
       this.lockOptions,
     );
+  }
+
+  /** Under the lock: keep the unreadable file for the user, and return the previous generation (null: none). */
+  private async recover(err: StateFileError): Promise<T | null> {
+    const at = new Date().toISOString();
+    const aside = `${this.file}.corrupt-${at.replace(/[:.]/g, '-')}`;
+    // A second name (not a rename), so the file is never missing: a crash now leaves it to be recovered again.
+    const kept = await link(this.file, aside)
+      .catch(() => copyFile(this.file, aside))
+      .then(
+        () => true,
+        () => false,
+      );
+    const backup = await this.readBackup();
+    const rec: StateRecovery = { file: this.file, problem: errorMessage(err), ...(kept ? { movedTo: aside } : {}), at };
+    if (backup && 'data' in backup) {
+      rec.restoredFrom = this.backupFile;
+      rec.restoredWrittenAt = backup.writtenAt;
+      log.warn(`${rec.problem}; kept it as ${aside} and restored the previous generation from ${this.backupFile} (written ${backup.writtenAt}): at most its last change is lost`);
+    } else {
+      rec.lost = backup ? `${this.backupFile} is unreadable too (${backup.problem})` : `there is no ${this.backupFile}`;
+      log.warn(`${rec.problem}; kept it as ${aside} and started it empty: ${rec.lost}`);
+    }
+    this.recoveries.push(rec);
+    return backup && 'data' in backup ? backup.data : null;
+  }
+
+  /** The previous generation: its document and when it was written, why it is unusable, or null when absent. */
+  private async readBackup(): Promise<{ data: T; writtenAt: string } | { problem: string } | null> {
+    const st = await stat(this.backupFile).catch(() => null);
+    if (!st) return null;
+    try {
+      const raw = await new AtomicJsonFile<T>(this.backupFile, this.mode).read();
+      return raw ? { data: this.normalize(raw, this.backupFile), writtenAt: st.mtime.toISOString() } : null;
+    } catch (err) {
+      return { problem: errorMessage(err) };
+    }
   }
 
   /** Files created before (or by hand) may be more open than they should be. */
@@ -235,6 +318,11 @@ export class StateStore {
     return this.doc.update(fn);
   }
 
+  /** state.json files this process found unreadable, and what it restored them from. */
+  get recoveries(): readonly StateRecovery[] {
+    return this.doc.recoveries;
+  }
+
   async mounts(): Promise<MountRecord[]> {
     return (await this.read()).mounts;
   }
@@ -324,17 +412,31 @@ export class SecretStore {
     return { ...((await this.doc.read()).secrets[entryId] ?? {}) };
   }
 
-  /** Merge into the entry's secrets; an empty string removes that secret. */
+  /**
+   * Merge into the entry's secrets; an empty string removes that secret. A value removed or replaced is dropped from
+   * the backup too (the backup keeps the previous generation only for what was added).
+   */
   async set(entryId: string, values: Record<string, string>): Promise<void> {
-    await this.doc.update((d) => {
-      const cur = { ...(d.secrets[entryId] ?? {}) };
-      for (const [name, v] of Object.entries(values)) {
-        if (v === '' || v === null || v === undefined) delete cur[name];
-        else cur[name] = String(v);
-      }
-      if (Object.keys(cur).length) d.secrets[entryId] = cur;
-      else delete d.secrets[entryId];
-    });
+    let dropped = false;
+    await this.doc.update(
+      (d) => {
+        const cur = { ...(d.secrets[entryId] ?? {}) };
+        for (const [name, v] of Object.entries(values)) {
+          const next = v === '' || v === null || v === undefined ? undefined : String(v);
+          if (cur[name] !== undefined && cur[name] !== next) dropped = true;
+          if (next === undefined) delete cur[name];
+          else cur[name] = next;
+        }
+        if (Object.keys(cur).length) d.secrets[entryId] = cur;
+        else delete d.secrets[entryId];
+      },
+      { forgetPrevious: () => dropped },
+    );
+  }
+
+  /** secrets.json files this process found unreadable, and what it restored them from. */
+  get recoveries(): readonly StateRecovery[] {
+    return this.doc.recoveries;
   }
 
   async names(entryId: string): Promise<string[]> {
@@ -358,10 +460,15 @@ export class SecretStore {
     return [...new Set(Object.values(d.secrets).flatMap((s) => Object.values(s)))];
   }
 
-  /** Remove every secret of an entry. */
+  /** Remove every secret of an entry (from the backup too). */
   async clear(entryId: string): Promise<void> {
-    await this.doc.update((d) => {
-      delete d.secrets[entryId];
-    });
+    let had = false;
+    await this.doc.update(
+      (d) => {
+        had = entryId in d.secrets;
+        delete d.secrets[entryId];
+      },
+      { forgetPrevious: () => had },
+    );
   }
 }

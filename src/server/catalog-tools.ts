@@ -28,7 +28,22 @@ export interface RuntimeStatusView {
   resourceLimits?: boolean | null;
   /** What missing limits mean, and the fix. */
   limits?: string;
+  /** State files (state.json, secrets.json) found unreadable, and what they were restored from. */
+  recovered?: StateRecoveryView[];
 }
+
+/** A state file found unreadable (runtime/state.ts StateRecovery). */
+export type StateRecoveryView = z.infer<typeof StateRecoverySchema>;
+
+const StateRecoverySchema = z.object({
+  file: z.string(),
+  problem: z.string(),
+  movedTo: z.string().optional(),
+  restoredFrom: z.string().optional(),
+  restoredWrittenAt: z.string().optional(),
+  lost: z.string().optional(),
+  at: z.string(),
+});
 
 /** An entry's standing under policy, as find/list/info show it. */
 export interface GovernanceTrust {
@@ -244,6 +259,8 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
         resourceLimits: z.boolean().nullable().optional(),
         limits: z.string().optional(),
       }),
+      /** State files found unreadable since the registry started, and what each was restored from. */
+      recovered: z.array(StateRecoverySchema).optional(),
     }),
     annotations: READ_ONLY,
     async handler() {
@@ -265,7 +282,7 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
         ...(rt.resourceLimits !== undefined ? { resourceLimits: rt.resourceLimits } : {}),
         ...(rt.limits ? { limits: rt.limits } : {}),
       };
-      const structured = { sources, entries: catalog.size, active: rt.active, runtime };
+      const structured = { sources, entries: catalog.size, active: rt.active, runtime, ...(rt.recovered?.length ? { recovered: rt.recovered } : {}) };
       return { text: formatStatus(structured), structured };
     },
   });
@@ -331,9 +348,17 @@ function formatStatus(s: {
   entries: number;
   active: number;
   runtime: { podman: string | null; rootless: boolean | null; limits?: string };
+  recovered?: StateRecoveryView[];
 }): string {
   const lines = [`Catalog: ${s.entries} entries; ${s.active} active server${s.active === 1 ? '' : 's'}; podman: ${s.runtime.podman ?? 'not found'}${s.runtime.rootless === null ? '' : s.runtime.rootless ? ' (rootless)' : ' (rootful)'}`];
   if (s.runtime.limits) lines.push(`⚠ No resource limits: ${s.runtime.limits}`);
+  for (const r of s.recovered ?? []) {
+    const kept = r.movedTo ? `kept as ${r.movedTo}` : 'could not be kept';
+    const outcome = r.restoredFrom
+      ? `restored the previous generation from ${r.restoredFrom} (written ${r.restoredWrittenAt}): at most the change made after that is lost`
+      : `started empty (${r.lost}): its mounts, settings or secrets must be set again`;
+    lines.push(`⚠ ${r.problem}, found ${r.at}; ${kept}; ${outcome}.`);
+  }
   for (const src of s.sources) {
     lines.push(
       `- ${src.name}: ${src.enabled ? `${src.entries} entries` : 'disabled'}${src.snapshot ? ` (snapshot from ${src.snapshot.slice(0, 10)})` : ''}${src.lastRefresh ? `, refreshed ${src.lastRefresh}` : ', never refreshed'}${src.refreshing ? ', refreshing now' : ''}${src.lastError ? `; last error: ${src.lastError}` : ''}`,

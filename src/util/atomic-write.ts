@@ -1,14 +1,29 @@
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { copyFile, chmod, link, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+
+export interface AtomicWriteOptions {
+  /**
+   * Keep the file being replaced (the previous generation) under this name, so a file later found torn or corrupt
+   * loses at most its last write. Replaced atomically too; skipped when there is no file yet.
+   */
+  backup?: string;
+  /** Also fsync the directory, so the rename itself survives a power loss (state files). */
+  syncDir?: boolean;
+}
+
+/** `.<name>.<pid>.<hex>.tmp` beside `path`: what readers ignore and an orphan sweep recognises. */
+function tempName(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
 
 /**
  * Write a file so that readers see either the old or the new content, never a torn one,
  * even if the process dies mid-write: write a sibling temp file, fsync, rename over.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644, opts: AtomicWriteOptions = {}): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = tempName(path);
   const fh = await open(tmp, 'w', mode);
   try {
     await fh.writeFile(data);
@@ -21,10 +36,45 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   }
   await fh.close();
   try {
+    if (opts.backup) await keepPrevious(path, opts.backup, mode);
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
+  }
+  if (opts.syncDir) await syncDirectory(dirname(path));
+}
+
+/**
+ * Make `backup` the current content of `path` without touching `path`: a hard link (the file is only ever replaced,
+ * never changed in place, so the two names can share it), else a copy; either lands under a temp name and is renamed
+ * over the old backup, so a crash leaves the old backup or the new one.
+ */
+export async function keepPrevious(path: string, backup: string, mode: number): Promise<void> {
+  const tmp = tempName(backup);
+  try {
+    await link(path, tmp);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return; // nothing written yet
+    if (code !== 'EPERM' && code !== 'EXDEV' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EMLINK') throw err;
+    await copyFile(path, tmp);
+    await chmod(tmp, mode);
+  }
+  try {
+    await rename(tmp, backup);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }
 
