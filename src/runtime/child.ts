@@ -289,11 +289,6 @@ export class Child {
     return this.stopped;
   }
 
-  /** Resolves when the connection has ended, or after `ms` (true when it ended). */
-  endedWithin(ms: number): Promise<boolean> {
-    return settlesWithin(this.ended, ms);
-  }
-
   private async forceStop(why: string): Promise<void> {
     const t0 = Date.now();
     try {
