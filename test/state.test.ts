@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -73,12 +73,9 @@ function run(script: string, args: string[]): { child: ChildProcess; done: Promi
   return { child, done };
 }
 
-/** The pid of a process that has certainly exited. */
+/** The pid of a process that has certainly exited (waited for: on a loaded machine node takes more than 50 ms to start). */
 function deadPid(): number {
-  const child = spawn(process.execPath, ['-e', '']);
-  const pid = child.pid!;
-  execFileSync(process.execPath, ['-e', 'setTimeout(()=>{},50)']);
-  return pid;
+  return spawnSync(process.execPath, ['-e', '']).pid!;
 }
 
 describe('StateStore', () => {
@@ -305,6 +302,10 @@ describe('SecretStore', () => {
       for (const gone of ['tok-a-1', 'tok-a-2', 'tok-b-1']) expect(text, `${f} still holds ${gone}`).not.toContain(gone);
     }
     expect(statSync(bak).mode & 0o777).toBe(0o600);
+    // The next ordinary write backs up the generation before it again, leaving nothing else behind.
+    await fresh.set('docker/d', { token: 'tok-d-1' });
+    expect(JSON.parse(readFileSync(bak, 'utf8')).secrets).toEqual({});
+    expect(readdirSync(dir).filter((n) => !n.includes('.corrupt-')).sort()).toEqual(['secrets.json', 'secrets.json.bak']);
   });
 
   it('concurrent sets from one process are all kept', async () => {

@@ -63,9 +63,10 @@ export async function keepPrevious(path: string, backup: string, mode: number): 
   }
   try {
     await rename(tmp, backup);
-  } catch (err) {
+  } finally {
+    // rename(2) does nothing when both names are already links to one file (the backup made by a write that was
+    // cut short before its own rename, or by keepPrevious itself): the temp name would stay behind.
     await rm(tmp, { force: true });
-    throw err;
   }
 }
 
