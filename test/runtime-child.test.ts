@@ -143,16 +143,23 @@ describe('child over stdio', () => {
     await expect(Child.start(target, opts({ startTimeout: 500 }))).rejects.toThrow(/did not answer initialize\/tools\/list within 500 ms/);
   });
 
-  it('a server that floods stdout with 100 MB that is not MCP is reported as that, not as "exited during start-up"', async () => {
+  it('a server that writes 100 MB that is not MCP on stdout and exits is reported as that, not just as "exited during start-up"', async () => {
     const t0 = Date.now();
-    const err = (await Child.start(tiny({ TINY_STDOUT_FLOOD: '100' }), opts()).catch((e: unknown) => e)) as Error;
+    const err = (await Child.start(tiny({ TINY_STDOUT_FLOOD: '100', TINY_EXIT_AFTER_OUTPUT: '1' }), opts()).catch((e: unknown) => e)) as Error;
     const ms = Date.now() - t0;
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toMatch(
-      /^test\/tiny did not start: the registry closed the connection during start-up: it wrote output on stdout that is not MCP \(more than \d+ MB without a line break\) — does it log to stdout instead of stderr\?/,
+      /^test\/tiny did not start: it exited during start-up: it wrote output on stdout that is not MCP \(100 MB in a line over the 10 MB message limit\) — does it log to stdout instead of stderr\?/,
     );
-    expect(err.message).not.toMatch(/exited during start-up/);
-    process.stderr.write(`[child] a 100 MB stdout flood at start-up: start failed after ${ms} ms with: ${err.message.slice(0, 200)}\n`);
+    process.stderr.write(`[child] 100 MB on stdout, then exit: start failed after ${ms} ms with: ${err.message.slice(0, 160)}\n`);
+  });
+
+  it('a server that floods stdout with 100 MB before serving starts, with a warning that names the flood', async () => {
+    const warnings: string[] = [];
+    const capture: ChildOptions['log'] = { ...log, warn: (m: string) => void warnings.push(m), child: () => capture };
+    const c = await start(tiny({ TINY_STDOUT_FLOOD: '100' }), { log: capture });
+    expect((await c.callTool('echo', { text: 'after the flood' })).content).toEqual([{ type: 'text', text: 'after the flood' }]);
+    expect(warnings.join('\n')).toMatch(/test\/tiny: it wrote output on stdout that is not MCP \(100 MB in a line over the 10 MB message limit\).*; it was ignored/);
   });
 
   it('a server that logs to stdout works (the lines are ignored, with a warning), and its exit says what it wrote', async () => {

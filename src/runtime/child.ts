@@ -104,17 +104,16 @@ const MAX_STDERR_LINE = 1 << 20;
 const STOP_GRACE_MS = 2_000;
 /** After forceStop, how long to wait for the process to notice (podman run ends when its container is removed). */
 const FORCED_EXIT_WAIT_MS = 3_000;
-const MB = 1024 * 1024;
 
 /**
- * What a stdio child wrote on stdout that is not MCP, counted from the errors the SDK's read buffer reports: lines
- * that are not JSON-RPC, and overruns of its size limit (one per limit's worth of bytes without a line break — the
- * SDK closes the connection at the first). A server that logs to stdout shows up here.
+ * What a stdio child wrote on stdout that is not MCP: lines that are not JSON-RPC (the SDK reports each as a parse
+ * error), and lines over the message limit that do not even start like JSON-RPC (the line buffer skips them). A
+ * server that logs to stdout, or dumps something there, shows up here.
  */
 interface StdoutNoise {
   lines: number;
-  overruns: number;
-  limit: number;
+  oversized: number;
+  oversizedBytes: number;
 }
 
 /** True when the promise settles within `ms`. */
@@ -139,6 +138,7 @@ export class Child {
     private readonly transport: Transport,
     private readonly opts: ChildOptions,
     private readonly stderrLines: string[],
+    private readonly noise: StdoutNoise,
   ) {
     this.ended = new Promise<void>((resolve) => (this.markEnded = resolve));
   }
@@ -147,7 +147,6 @@ export class Child {
   private closing = false;
   private stopped: Promise<void> | null = null;
   private exited: string | null = null;
-  private readonly noise: StdoutNoise = { lines: 0, overruns: 0, limit: 10 * MB };
   /** Resolves when the connection has ended (for stdio: the process has exited and its pipes closed). */
   private readonly ended: Promise<void>;
   private markEnded!: () => void;
@@ -159,9 +158,10 @@ export class Child {
   /** Start the child, initialize, and list its tools (following pagination). Fails with the child's own words. */
   static async start(target: ChildTarget, opts: ChildOptions): Promise<Child> {
     const stderrLines: string[] = [];
-    const transport = makeTransport(target, stderrLines, opts);
+    const noise: StdoutNoise = { lines: 0, oversized: 0, oversizedBytes: 0 };
+    const transport = makeTransport(target, stderrLines, noise, opts);
     const client = new Client({ name: 'mcp-registry', version: VERSION }, { capabilities: {} });
-    const child = new Child(client, transport, opts, stderrLines);
+    const child = new Child(client, transport, opts, stderrLines, noise);
     client.onclose = () => {
       child.markEnded();
       child.handleClose();
@@ -175,9 +175,7 @@ export class Child {
       await child.close();
       throw new Error(child.describeStartFailure(err));
     }
-    if (child.noise.lines) {
-      opts.log.warn(`${opts.label}: ${child.describeNoise()}; those lines were ignored`);
-    }
+    if (child.describeNoise()) opts.log.warn(`${opts.label}: ${child.describeNoise()}; it was ignored`);
     child.wireNotifications();
     return child;
   }
@@ -300,31 +298,18 @@ export class Child {
     this.opts.log.info(`${this.opts.label}: ${why}: stopped by force${exited ? ` (exited ${Date.now() - t0} ms later)` : ', but its process has not exited yet'}`);
   }
 
-  /**
-   * Errors the transport reports. Lines that are not JSON-RPC and overruns of the read buffer's limit are counted
-   * (messages then say what the server wrote); on an overrun the SDK closes the connection itself, which for a
-   * container only signals `podman run`: the container is removed by force if it is not gone within the grace.
-   */
+  /** Errors the transport reports; a line that is not JSON-RPC is counted (messages then say what the server wrote). */
   private handleTransportError(err: Error): void {
-    const overrun = /ReadBuffer exceeded maximum size of (\d+) bytes/.exec(err.message);
-    if (overrun) {
-      this.noise.overruns++;
-      this.noise.limit = Number(overrun[1]);
-      if (this.noise.overruns === 1 && this.opts.forceStop) {
-        void settlesWithin(this.ended, this.opts.stopGrace ?? STOP_GRACE_MS).then((exited) => {
-          if (!exited) return this.forceStop('its connection was closed after too much output that is not MCP');
-        });
-      }
-    } else if (err.name === 'SyntaxError' || err.name === 'ZodError') this.noise.lines++;
+    if (err.name === 'SyntaxError' || err.name === 'ZodError') this.noise.lines++;
     this.opts.log.debug(`${this.opts.label}: transport error: ${redactWith(this.opts, errorMessage(err).slice(0, 300))}`);
   }
 
   /** What the server wrote on stdout that is not MCP, or '' when nothing was. */
   private describeNoise(): string {
-    const { lines, overruns, limit } = this.noise;
-    if (!lines && !overruns) return '';
+    const { lines, oversized, oversizedBytes } = this.noise;
+    if (!lines && !oversized) return '';
     const parts: string[] = [];
-    if (overruns) parts.push(`more than ${Math.round((overruns * limit) / MB)} MB without a line break`);
+    if (oversized) parts.push(`${megabytes(oversizedBytes)} in ${oversized === 1 ? 'a line' : `${oversized} lines`} over the ${megabytes(MESSAGE_LIMIT)} message limit`);
     if (lines) parts.push(`${lines} line${lines === 1 ? '' : 's'} that ${lines === 1 ? 'is' : 'are'} not JSON-RPC`);
     return `it wrote output on stdout that is not MCP (${parts.join(', and ')}) — does it log to stdout instead of stderr? MCP over stdio keeps stdout for protocol messages`;
   }
@@ -393,7 +378,7 @@ export class Child {
     if (this.closing || this.exited !== null) return;
     const tail = this.stderrTail();
     const noise = this.describeNoise();
-    const how = `${this.noise.overruns ? 'the registry closed the connection' : 'the server exited'}${noise ? `: ${noise}` : ''}`;
+    const how = `the server exited${noise ? `: ${noise}` : ''}`;
     this.exited = tail ? `${how} (its last words: ${tail})` : how;
     this.opts.log.warn(`${this.opts.label}: ${this.exited}`);
     this.opts.onExit?.(this.exited);
@@ -404,7 +389,7 @@ export class Child {
     let why = errorMessage(err);
     if (err instanceof McpError && err.data instanceof TooLarge) why = `its answer during start-up was too large: ${megabytes(err.data.bytes)} (limit ${megabytes(MESSAGE_LIMIT)})`;
     else if (err instanceof McpError && err.code === ErrorCode.RequestTimeout) why = `it did not answer initialize/tools/list within ${this.opts.startTimeout} ms`;
-    else if (err instanceof McpError && err.code === ErrorCode.ConnectionClosed) why = this.noise.overruns ? 'the registry closed the connection during start-up' : 'it exited during start-up';
+    else if (err instanceof McpError && err.code === ErrorCode.ConnectionClosed) why = 'it exited during start-up';
     else if (/aborted|timeout/i.test(why)) why = `it did not answer initialize/tools/list within ${this.opts.startTimeout} ms`;
     const noise = this.describeNoise();
     if (noise) why += `: ${noise}`;
@@ -440,7 +425,7 @@ function redactWith(opts: ChildOptions, s: string): string {
   return opts.redact ? opts.redact(s) : s;
 }
 
-function makeTransport(target: ChildTarget, stderrLines: string[], opts: ChildOptions): Transport {
+function makeTransport(target: ChildTarget, stderrLines: string[], noise: StdoutNoise, opts: ChildOptions): Transport {
   if (target.kind === 'http') {
     const url = new URL(target.url);
     const requestInit = target.headers && Object.keys(target.headers).length ? { headers: target.headers } : undefined;
@@ -467,6 +452,11 @@ function makeTransport(target: ChildTarget, stderrLines: string[], opts: ChildOp
     t,
     new BoundedLineBuffer((m) => {
       opts.log.warn(`${opts.label}: discarded a ${m.kind === 'response' ? 'response' : 'message'} of ${megabytes(m.bytes)} from the server (over the limit)`);
+      // Not even the start of a JSON-RPC message: output that does not belong on stdout (messages say so).
+      if (m.kind === 'unknown') {
+        noise.oversized++;
+        noise.oversizedBytes += m.bytes;
+      }
       if (m.kind !== 'response' || m.id === undefined) return;
       const message = `response too large: ${megabytes(m.bytes)} (limit ${megabytes(MESSAGE_LIMIT)})`;
       t.onmessage?.({ jsonrpc: '2.0', id: m.id, error: { code: ErrorCode.InternalError, message, data: new TooLarge(m.bytes) } });

@@ -11,6 +11,7 @@
 //   TINY_STDOUT_LOG    writes this many log lines to stdout before serving (a server that logs to the wrong stream)
 //   TINY_STDOUT_FLOOD  writes this many MB to stdout, without a line break, before serving (host runs only: the
 //                      test image is not rebuilt for it)
+//   TINY_EXIT_AFTER_OUTPUT  when "1", exits (code 1) after that output instead of serving
 import { readFileSync, writeFileSync, unlinkSync, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -242,6 +243,7 @@ if (floodMb > 0) {
   }
   process.stdout.write('\n');
 }
+if (process.env.TINY_EXIT_AFTER_OUTPUT === '1') process.stdout.write('', () => process.exit(1));
+else await server.connect(new StdioServerTransport());
 
-await server.connect(new StdioServerTransport());
 process.stderr.write(`tiny ${VERSION}: ready (pid ${process.pid}, uid ${process.getuid()})\n`);
