@@ -26,12 +26,17 @@ afterAll(async () => {
   for (const h of homes) await rm(h, { recursive: true, force: true });
 });
 
+/** The test user's uid and gid (asked for only once requireRootless knows the user exists). */
+function rootlessIds(): { uid: number; gid: number } {
+  const id = (flag: string) => Number(execFileSync('id', [flag, ROOTLESS_USER]).toString().trim());
+  return { uid: id('-u'), gid: id('-g') };
+}
+
 /** A home owned by the test user with `config` as config.yaml and `files` (paths relative to the home). */
 async function rootlessHome(config: unknown, files: Record<string, string> = {}): Promise<string> {
   const home = await mkdtemp(join(tmpdir(), 'mcp-registry-rootless-'));
   homes.push(home);
-  const uid = Number(execFileSync('id', ['-u', ROOTLESS_USER]).toString().trim());
-  const gid = Number(execFileSync('id', ['-g', ROOTLESS_USER]).toString().trim());
+  const { uid, gid } = rootlessIds();
   for (const [rel, text] of Object.entries({ 'config.yaml': toYaml(config), ...files })) {
     const file = join(home, rel);
     await mkdir(dirname(file), { recursive: true });
@@ -96,6 +101,7 @@ describe('runtime, rootless', () => {
       const container = mine.find((c) => c.name.endsWith('-tiny'))!;
       instance = container.labels[INSTANCE_LABEL]!;
       // Its own user namespace (--userns=keep-id): uid 0 inside is a subordinate id; only the user's uid maps to the user.
+      const { uid } = rootlessIds();
       const ids = JSON.parse(execFileSync('runuser', ['-u', ROOTLESS_USER, '--', 'podman', 'inspect', '--format', '{{json .HostConfig.IDMappings}}', container.name], { cwd: '/' }).toString()) as { UidMap: string[] };
       expect(ids.UidMap).toContain(`${uid}:0:1`);
       expect(ids.UidMap.find((m) => m.startsWith('0:'))).toBe(`0:1:${uid}`);
