@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { cronProblem, DEFAULT_SCHEDULE } from './catalog/cron.js';
+import { describeIssue, endSentence, type Locate } from './util/schema-issues.js';
 
 /** "24h", "90m", "30s", "2d", "500ms" or a number of milliseconds. */
 export function parseDuration(v: string | number): number {
@@ -51,8 +53,8 @@ const SourceBase = {
 };
 
 export const SourceConfigSchema = z.discriminatedUnion('type', [
-  z.object({ ...SourceBase, type: z.literal('docker'), url: z.string(), ref: z.string().default('main') }),
-  z.object({
+  z.strictObject({ ...SourceBase, type: z.literal('docker'), url: z.string(), ref: z.string().default('main') }),
+  z.strictObject({
     ...SourceBase,
     type: z.literal('mcpservers'),
     url: z.string().default('https://mcpservers.org'),
@@ -62,13 +64,13 @@ export const SourceConfigSchema = z.discriminatedUnion('type', [
     delayMs: z.number().int().min(0).default(2000),
     maxPages: z.number().int().positive().optional(),
   }),
-  z.object({
+  z.strictObject({
     ...SourceBase,
     type: z.literal('official'),
     url: z.string().default('https://registry.modelcontextprotocol.io'),
     pageSize: z.number().int().min(1).max(100).default(100),
   }),
-  z.object({ ...SourceBase, type: z.literal('file'), path: z.string() }),
+  z.strictObject({ ...SourceBase, type: z.literal('file'), path: z.string() }),
 ]);
 export type SourceConfig = z.infer<typeof SourceConfigSchema>;
 
@@ -78,12 +80,20 @@ export const DEFAULT_SOURCES: z.input<typeof SourceConfigSchema>[] = [
   { name: 'official', type: 'official', url: 'https://registry.modelcontextprotocol.io' },
 ];
 
+// Strict at every level: a misspelt key (runtime.idleTimout) is an error naming the key it resembles, not a silent default.
 export const ConfigSchema = z
-  .object({
+  .strictObject({
     sources: z.array(SourceConfigSchema).prefault(DEFAULT_SOURCES as never),
     refresh: z
-      .object({
-        schedule: z.string().default('17 */6 * * *'),
+      .strictObject({
+        /** node-cron syntax; checked here, so a bad schedule stops every command, not only the background refresh. */
+        schedule: z
+          .string()
+          .superRefine((v, ctx) => {
+            const problem = cronProblem(v);
+            if (problem) ctx.addIssue({ code: 'custom', message: `"${v}" is not a cron expression node-cron accepts (${problem}); e.g. "${DEFAULT_SCHEDULE}" (minute hour day month weekday)` });
+          })
+          .default(DEFAULT_SCHEDULE),
         minInterval: Duration.default(24 * 3_600_000),
         /** Even a forced refresh of one source waits this long after the previous one. */
         cooldown: Duration.default(30_000),
@@ -94,7 +104,7 @@ export const ConfigSchema = z
     /** The environment this registry runs in (policy may restrict entries to some environments). */
     environment: z.string().default('dev'),
     runtime: z
-      .object({
+      .strictObject({
         podman: z.string().default('podman'),
         idleTimeout: Duration.default(30 * 60_000),
         callTimeout: Duration.default(120_000),
@@ -109,13 +119,13 @@ export const ConfigSchema = z
       .prefault({} as never),
     /** The audit log (state/audit/audit.jsonl): rotated when it reaches maxSize, keeping `keep` older files. */
     audit: z
-      .object({ maxSize: Size.default(5 * 1024 * 1024), keep: z.number().int().min(1).max(100).default(5) })
+      .strictObject({ maxSize: Size.default(5 * 1024 * 1024), keep: z.number().int().min(1).max(100).default(5) })
       .prefault({} as never),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
-    for (const s of cfg.sources) {
-      if (seen.has(s.name)) ctx.addIssue({ code: 'custom', message: `source name "${s.name}" is used twice; names must be unique` });
+    for (const [i, s] of cfg.sources.entries()) {
+      if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `source name "${s.name}" is used twice; names must be unique` });
       seen.add(s.name);
     }
   });
@@ -125,30 +135,34 @@ export class ConfigError extends Error {}
 
 /** Load config.yaml; a missing file means the defaults. Relative paths resolve against the file's directory. */
 export async function loadConfig(file: string): Promise<RegistryConfig> {
+  return (await readConfigFile(file)).config;
+}
+
+/** loadConfig, also saying whether the file exists (doctor and `status` report "using the defaults"). */
+export async function readConfigFile(file: string): Promise<{ config: RegistryConfig; exists: boolean }> {
   let text: string | undefined;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`);
   }
-  let raw: unknown = {};
-  if (text !== undefined) {
-    try {
-      // yaml loads only when there is a file: a default setup starts without it.
-      const { parse: parseYaml } = await import('yaml');
-      raw = parseYaml(text) ?? {};
-    } catch (err) {
-      throw new ConfigError(`${file} is not valid YAML: ${(err as Error).message}`);
-    }
-  }
-  return parseConfig(raw, dirname(file), file);
+  if (text === undefined) return { config: parseConfig({}, dirname(file), file), exists: false };
+  // yaml loads only when there is a file: a default setup starts without it.
+  const { parseYamlSource, locateIn } = await import('./util/yaml-issues.js');
+  const parsed = parseYamlSource(text, file);
+  if ('error' in parsed) throw new ConfigError(`${parsed.error}. ${FIX}`);
+  return { config: parseConfig(parsed.value, dirname(file), file, locateIn(parsed.source)), exists: true };
 }
 
-export function parseConfig(raw: unknown, baseDir: string, label = 'config'): RegistryConfig {
+const FIX = 'Fix the file and start again (see README, "Configuration"; `mcp-registry doctor` checks it).';
+
+/** Validate a config (from YAML, or an object in tests); `locate` maps an issue to its line in the file. */
+export function parseConfig(raw: unknown, baseDir: string, label = 'config', locate?: Locate): RegistryConfig {
   const res = ConfigSchema.safeParse(raw);
   if (!res.success) {
-    const issues = res.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ');
-    throw new ConfigError(`${label} is invalid: ${issues}. Fix the file and start again (see README, "Configuration").`);
+    const issues = res.error.issues;
+    const shown = issues.slice(0, 3).map((i) => describeIssue(i, { file: label, schema: ConfigSchema, raw, locate }));
+    throw new ConfigError(`${endSentence(shown.join('; ') + (issues.length > 3 ? `; and ${issues.length - 3} more` : ''))} ${FIX}`);
   }
   const cfg = res.data;
   for (const s of cfg.sources) {

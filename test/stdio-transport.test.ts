@@ -150,9 +150,9 @@ describe('start-up', () => {
       // The registry does not linger with a half-loaded table: the waiting request is told why, and it stops,
       // saying which file is wrong and where.
       expect(err).toBeInstanceOf(McpError);
-      expect((err as McpError).message).toMatch(/config\.yaml is not valid YAML/);
+      expect((err as McpError).message).toMatch(/config\.yaml:\d+:\d+: not valid YAML/);
       await expect.poll(() => alive(pid), { timeout: 20_000 }).toBe(false);
-      expect(bad.stderr()).toMatch(/config\.yaml is not valid YAML: .* at line \d+, column \d+/);
+      expect(bad.stderr()).toMatch(/config\.yaml:\d+:\d+: not valid YAML: .*Fix the file/);
       await bad.close();
 
       // A one-shot client writes its requests and closes stdin at once: the requests that wait for the table are
@@ -175,7 +175,7 @@ describe('start-up', () => {
       };
       const broken = await oneShot();
       expect(broken.code).toBe(1);
-      expect(broken.errText).toMatch(/config\.yaml is not valid YAML/);
+      expect(broken.errText).toMatch(/config\.yaml:\d+:\d+: not valid YAML/);
       await writeFile(join(dir, 'config.yaml'), 'sources: []\nruntime: {podman: /nonexistent/podman}\n');
       const fine = await oneShot();
       expect(fine.code).toBe(0);

@@ -1,4 +1,5 @@
 import type { ScheduledTask } from 'node-cron';
+import { nodeCron } from './cron.js';
 import type { Catalog } from './catalog.js';
 import { errorMessage, type Logger } from '../log.js';
 
@@ -10,22 +11,28 @@ export class RefreshScheduler {
   private task: ScheduledTask | null = null;
   private current: Promise<unknown> | null = null;
   private stopped = false;
+  private scheduled: string | undefined;
 
   constructor(
     private readonly catalog: Catalog,
     private readonly log: Logger,
   ) {}
 
-  /** Starts the schedule. node-cron loads here, not at start-up: nothing needs it before the catalog is up. */
+  /** Starts the schedule (config validation has checked it). node-cron loads here, not at start-up. */
   async start(): Promise<void> {
-    const { default: cron } = await import('node-cron');
     if (this.stopped) return;
     const { schedule } = this.catalog.config.refresh;
-    if (!cron.validate(schedule)) {
-      this.log.error(`refresh.schedule "${schedule}" is not a valid cron expression; background refresh is off. Fix it in config.yaml (e.g. "17 */6 * * *").`);
-      return;
-    }
-    this.task = cron.schedule(schedule, () => void this.tick('schedule'), { noOverlap: true, name: 'mcp-registry-refresh' });
+    this.task = nodeCron().schedule(schedule, () => void this.tick('schedule'), { noOverlap: true, name: 'mcp-registry-refresh' });
+    this.scheduled = schedule;
+  }
+
+  /** Follow a changed refresh.schedule (config.yaml edited while running). */
+  async reschedule(): Promise<void> {
+    if (this.stopped || !this.task || this.catalog.config.refresh.schedule === this.scheduled) return;
+    await this.task.destroy();
+    this.task = null;
+    await this.start();
+    this.log.info(`refresh schedule is now "${this.scheduled}"`);
   }
 
   /** Refresh stale sources now, in the background. */

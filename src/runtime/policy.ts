@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, YAMLSeq, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, YAMLSeq, type Document } from 'yaml';
 import { z } from 'zod';
 import type { Entry } from '../catalog/entry.js';
 import { describeLaunchRef, pickLaunch, sourceIdOf, type LaunchChoice } from '../catalog/launch-choice.js';
@@ -9,6 +9,8 @@ import { errorMessage } from '../log.js';
 import { withFileLock } from '../util/file-lock.js';
 import { dockerHubPath, imageRefProblem, tryQualifyImageRef } from './image-ref.js';
 import { patternToRegExp } from './patterns.js';
+import { locateIn, parseYamlSource } from '../util/yaml-issues.js';
+import { describeIssue, endSentence } from '../util/schema-issues.js';
 import type { LaunchOverrides } from './launch-plan.js';
 
 /**
@@ -524,55 +526,14 @@ export class Policy {
 // ---- parsing ------------------------------------------------------------------------------------------
 
 function parsePolicy(text: string, file: string): { doc: Document; data: PolicyData } {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true });
-  if (doc.errors.length) {
-    const e = doc.errors[0]!;
-    const pos = e.linePos?.[0];
-    const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    throw new PolicyError(`${file}${pos ? `:${pos.line}:${pos.col}` : ''}: not valid YAML: ${msg}. Fix the file (see README, "Policy").`);
-  }
-  const res = PolicySchema.safeParse(doc.toJS() ?? {}, ONCE);
+  const parsed = parseYamlSource(text, file);
+  if ('error' in parsed) throw new PolicyError(`${parsed.error}. Fix the file (see README, "Policy").`);
+  const res = PolicySchema.safeParse(parsed.value, ONCE);
   if (!res.success) {
-    const issue = res.error.issues[0]!;
-    const path = issue.path.map(String);
-    const node = issue.code === 'unrecognized_keys' ? (keyNode(doc, path, issue.keys[0]!) ?? nodeAt(doc, path)) : nodeAt(doc, path);
-    const offset = node?.range?.[0];
-    const pos = offset !== undefined ? lc.linePos(offset) : undefined;
-    const where = path.length ? path.join('.') : '(top level)';
-    const msg = issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (known: ${knownKeys(path)})` : issue.message;
-    throw new PolicyError(`${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${where}: ${msg}. Fix the file (see README, "Policy").`);
+    const where = describeIssue(res.error.issues[0]!, { file, schema: PolicySchema, raw: parsed.value, locate: locateIn(parsed.source) });
+    throw new PolicyError(`${endSentence(where)} Fix the file (see README, "Policy").`);
   }
-  return { doc, data: res.data };
-}
-
-function knownKeys(path: string[]): string {
-  const shape =
-    path[path.length - 1] === 'remote'
-      ? RemoteRuleSchema.shape
-      : path[0] === 'entries'
-        ? EntryRuleSchema.shape
-        : path[0] === 'trust'
-          ? { fileSources: 0, dockerBuilt: 0 }
-          : PolicySchema.shape;
-  return Object.keys(shape).join(', ');
-}
-
-/** The YAML node at a path, or the nearest existing ancestor (so an error still gets a line). */
-function nodeAt(doc: Document, path: string[]): { range?: [number, number, number] | null } | undefined {
-  for (let n = path.length; n >= 0; n--) {
-    const node = doc.getIn(path.slice(0, n).map((p) => (/^\d+$/.test(p) ? Number(p) : p)), true) as { range?: [number, number, number] } | undefined;
-    if (node && typeof node === 'object') return node;
-  }
-  return doc.contents ?? undefined;
-}
-
-/** The key node of `key` in the mapping at `path` (where an unknown key is reported). */
-function keyNode(doc: Document, path: string[], key: string): { range?: [number, number, number] | null } | undefined {
-  const map = path.length ? doc.getIn(path, true) : doc.contents;
-  if (!isMap(map)) return undefined;
-  const pair = map.items.find((it) => isScalar(it.key) && String(it.key.value) === key);
-  return pair && isScalar(pair.key) ? pair.key : undefined;
+  return { doc: parsed.source.doc, data: res.data };
 }
 
 function seqOf(doc: Document, key: string): YAMLSeq | undefined {
