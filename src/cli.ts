@@ -9,9 +9,12 @@ const HELP = `mcp-registry ${VERSION} — an MCP server that is a dynamic regist
 Usage:
   mcp-registry                         run the MCP server on stdio (what MCP clients start)
   mcp-registry search <query> [--limit N] [--json] [--source NAME]… [--category C] [--runnable]
+  mcp-registry info <id> [--json]      everything about one entry: sources, how it runs, settings it needs, tools, trust
+  mcp-registry list [--source NAME] [--category C] [--limit N] [--cursor C] [--json]
+                                       browse the catalog page by page (sorted by id)
   mcp-registry refresh [--source NAME] [--force]
   mcp-registry status [--json]
-  mcp-registry doctor                  check podman, git and state paths; print fixes
+  mcp-registry doctor                  check config, sources, podman, git and state paths; print fixes
   mcp-registry allow <id|pattern>      let an entry start without asking (adds it to policy.yaml allow)
   mcp-registry deny <id|pattern>       never let an entry start (adds it to policy.yaml deny; deny wins)
   mcp-registry approve <id> [--json]   accept the image and tools a restart withheld (they changed since approval)
@@ -52,6 +55,17 @@ async function main(argv: string[]): Promise<number> {
         options: { limit: { type: 'string' }, json: { type: 'boolean' }, source: { type: 'string', multiple: true }, category: { type: 'string' }, runnable: { type: 'boolean' } },
       });
       return commands.search(positionals.join(' '), { limit: values.limit, json: !!values.json, sources: values.source, category: values.category, runnable: values.runnable });
+    }
+    case 'info': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean' } } });
+      return commands.info(positionals.join(' '), { json: !!values.json });
+    }
+    case 'list': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { source: { type: 'string' }, category: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' }, json: { type: 'boolean' } },
+      });
+      return commands.list({ ...values, json: !!values.json });
     }
     case 'refresh': {
       const { values } = parseArgs({ args: rest, options: { source: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } } });

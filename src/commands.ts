@@ -1,6 +1,7 @@
 import { createApp, type App } from './app.js';
 import { emptyCatalogMessage, findItem, formatFindText } from './catalog/views.js';
-import { checkCategory, checkSources, describeSnapshot, formatRefresh } from './server/catalog-tools.js';
+import { checkCategory, checkSources, describeSnapshot, entryInfo, formatRefresh, listPage } from './server/catalog-tools.js';
+import { ToolError } from './server/tool-def.js';
 import { z } from 'zod';
 
 /** CLI subcommands: the same modules as the MCP tools, printing text or JSON on stdout. */
@@ -32,25 +33,91 @@ export async function search(query: string, opts: { limit?: string; json: boolea
     process.stderr.write(`mcp-registry search: ${(err as Error).message}\n`);
     return 2;
   }
+  if (!(await haveData(app))) return 1;
+  // The same policy view as registry-find: disabled and other-environment entries are hidden, deprecated flagged.
+  const view = await policyView(app);
+  const hits = app.catalog.search(query, {
+    limit: limit.data,
+    filters: { sources: opts.sources, category: opts.category, runnable: opts.runnable, visible: (e) => view.visible(e.id) },
+  });
+  const results = hits.map((h) => findItem(h.entry, h.score, view.hooks));
+  const snapshot = app.catalog.snapshotUse();
+  out(opts.json ? JSON.stringify({ results, ...(snapshot ? { snapshot } : {}) }, null, 2) : formatFindText(query, results, 'cli'));
+  if (snapshot && !opts.json) process.stderr.write(`(${describeSnapshot({ ...snapshot, refreshing: false }, 'mcp-registry refresh')})\n`);
+  return 0;
+}
+
+/** A first run fetches the sources (progress on stderr); false (with the reason said) when nothing could be fetched. */
+async function haveData(app: App): Promise<boolean> {
   if (!app.catalog.hasData) {
     process.stderr.write('The catalog is empty (first run): fetching sources, this can take a while…\n');
     await app.catalog.ready((p) => process.stderr.write(`  ${p.source}: ${p.message}\n`));
   }
-  if (!app.catalog.hasData) {
-    process.stderr.write(emptyCatalogMessage(await app.catalog.status()) + '\n');
+  if (app.catalog.hasData) return true;
+  process.stderr.write(emptyCatalogMessage(await app.catalog.status(), 'cli') + '\n');
+  return false;
+}
+
+/** Policy's view of entries with this registry's approvals: the same trust registry-find/-info show. */
+async function policyView(app: App) {
+  const { StateStore } = await import('./runtime/state.js');
+  const [policy, state] = await Promise.all([loadPolicy(app), new StateStore(app.paths.stateDir).read()]);
+  return {
+    visible: (id: string) => {
+      const e = app.catalog.get(id);
+      return !e || policy.visibility(e).visible;
+    },
+    hooks: { trust: (e: import('./catalog/entry.js').Entry) => policy.trustView(e, state.approvals) },
+  };
+}
+
+/** `mcp-registry info <id>`: what registry-info shows, for a person at a terminal. */
+export async function info(id: string, opts: { json: boolean }): Promise<number> {
+  const target = id.trim();
+  if (!target) {
+    process.stderr.write('mcp-registry info: give an entry id, e.g. mcp-registry info docker/postgres (mcp-registry search finds ids)\n');
+    return 2;
+  }
+  const app = await createApp();
+  if (!(await haveData(app))) return 1;
+  return cliResult('info', async () => {
+    const res = await entryInfo(app.catalog, target, await policyView(app), 'cli');
+    out(opts.json ? JSON.stringify(res.structured, null, 2) : res.text);
+  });
+}
+
+/** `mcp-registry list`: the catalog page by page, as registry-list pages it. */
+export async function list(opts: { source?: string; category?: string; limit?: string; cursor?: string; json: boolean }): Promise<number> {
+  const limit = z.coerce.number().int().min(1).max(200).safeParse(opts.limit ?? 50);
+  if (!limit.success) {
+    process.stderr.write(`mcp-registry list: --limit must be a whole number from 1 to 200 (got "${opts.limit}")\n`);
+    return 2;
+  }
+  const app = await createApp();
+  try {
+    if (opts.source !== undefined) checkSources(app.catalog, [opts.source]);
+    checkCategory(opts.category);
+  } catch (err) {
+    process.stderr.write(`mcp-registry list: ${(err as Error).message}\n`);
+    return 2;
+  }
+  if (!(await haveData(app))) return 1;
+  return cliResult('list', async () => {
+    const page = listPage(app.catalog, { source: opts.source, category: opts.category, cursor: opts.cursor, limit: limit.data }, await policyView(app), 'cli');
+    out(opts.json ? JSON.stringify(page.structured, null, 2) : page.text);
+  });
+}
+
+/** A tool-style failure (no such id, a bad cursor) is the user's to fix: its message and exit code 1, no doctor hint. */
+async function cliResult(cmd: string, fn: () => Promise<void>): Promise<number> {
+  try {
+    await fn();
+    return 0;
+  } catch (err) {
+    if (!(err instanceof ToolError)) throw err;
+    process.stderr.write(`mcp-registry ${cmd}: ${err.message}\n`);
     return 1;
   }
-  // The same policy view as registry-find: disabled and other-environment entries are hidden, deprecated flagged.
-  const policy = await loadPolicy(app);
-  const hits = app.catalog.search(query, {
-    limit: limit.data,
-    filters: { sources: opts.sources, category: opts.category, runnable: opts.runnable, visible: (e) => policy.visibility(e).visible },
-  });
-  const results = hits.map((h) => findItem(h.entry, h.score, { trust: (e) => policy.trustView(e) }));
-  const snapshot = app.catalog.snapshotUse();
-  out(opts.json ? JSON.stringify({ results, ...(snapshot ? { snapshot } : {}) }, null, 2) : formatFindText(query, results));
-  if (snapshot && !opts.json) process.stderr.write(`(${describeSnapshot({ ...snapshot, refreshing: false }, 'mcp-registry refresh')})\n`);
-  return 0;
 }
 
 export async function refresh(opts: { source?: string; force: boolean; json: boolean }): Promise<number> {
@@ -60,7 +127,7 @@ export async function refresh(opts: { source?: string; force: boolean; json: boo
     force: opts.force,
     onProgress: (p) => process.stderr.write(`  ${p.source}: ${p.message}\n`),
   });
-  out(opts.json ? JSON.stringify({ sources: outcomes }, null, 2) : formatRefresh(outcomes));
+  out(opts.json ? JSON.stringify({ sources: outcomes }, null, 2) : formatRefresh(outcomes, 'cli'));
   return outcomes.some((o) => o.status === 'error') ? 1 : 0;
 }
 

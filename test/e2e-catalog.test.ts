@@ -298,6 +298,59 @@ describe('catalog over stdio (issue 2)', () => {
     expect(badSource).toMatchObject({ code: 2, stderr: expect.stringMatching(/Unknown source "dockr" \(did you mean "docker"\?\): the configured sources are docker, mcpservers, official\./) });
   });
 
+  it('the CLI has info and list, and its hints name CLI commands while MCP texts name MCP tools', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { cliPath } = await import('./helpers/registry-client.js');
+    const run = (args: string[]) =>
+      promisify(execFile)(process.execPath, [cliPath, ...args], { env: { ...process.env, MCP_REGISTRY_HOME: home } }).then(
+        (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+    // info: the registry-info view, by id or alias, with policy's trust.
+    const info = await run(['info', 'official/com.notion/mcp']);
+    expect(info.code, info.stderr).toBe(0);
+    expect(info.stdout).toMatch(/^docker\/notion-remote — /);
+    expect(info.stdout).toMatch(/Sources: docker\/notion-remote, official\/com\.notion\/mcp/);
+    expect(info.stdout).toMatch(/Trust: (allowed|needs-approval)/);
+    const json = JSON.parse((await run(['info', 'docker/notion-remote', '--json'])).stdout) as { id: string; aliases: string[]; trust: { status: string } };
+    expect(json).toMatchObject({ id: 'docker/notion-remote', aliases: expect.arrayContaining(['official/com.notion/mcp']) });
+    const unknown = await run(['info', 'docker/githubb']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^mcp-registry info: No catalog entry with id "docker\/githubb"\. Did you mean .*run mcp-registry search <words> to look one up\.\n$/);
+
+    // list: pages sorted by id, filtered by source and category; the "more" hint is the next command line.
+    const page = await run(['list', '--source', 'docker', '--limit', '3']);
+    expect(page.code, page.stderr).toBe(0);
+    const ids = page.stdout.split('\n').filter((l) => / — /.test(l)).map((l) => l.split(' — ')[0]);
+    expect(ids).toHaveLength(3);
+    expect([...ids].sort()).toEqual(ids);
+    const more = /More: (mcp-registry list .*)\.$/m.exec(page.stdout)?.[1];
+    expect(more).toMatch(/^mcp-registry list --cursor \S+ --source docker$/);
+    const next = JSON.parse((await run([...more!.split(' ').slice(1), '--limit', '3', '--json'])).stdout) as { entries: { id: string }[]; total: number };
+    expect(next.entries[0]!.id > ids[2]!).toBe(true);
+    expect(next.total).toBeGreaterThan(300);
+    const db = JSON.parse((await run(['list', '--category', 'database', '--json'])).stdout) as { entries: { category?: string }[] };
+    expect(db.entries.length).toBeGreaterThan(0);
+    expect((await run(['list', '--source', 'nope'])).stderr).toMatch(/^mcp-registry list: Unknown source "nope": the configured sources are docker, mcpservers, official\.\n$/);
+    expect((await run(['list', '--category', 'databse'])).stderr).toMatch(/Unknown category "databse" \(did you mean "database"\?\)/);
+    expect((await run(['list', '--cursor', 'garbage'])).stderr).toMatch(/cursor "garbage" is not one mcp-registry list gave out/);
+
+    // The hints: the CLI's name CLI commands, the MCP tool's name MCP tools.
+    const cliText = (await run(['search', 'kubernetes pods'])).stdout;
+    expect(cliText).toMatch(/Details: mcp-registry info <id>\./);
+    expect(cliText).not.toMatch(/Use registry-info/);
+    expect((await run(['search', 'zzzqqq xylophone'])).stdout).toMatch(/or mcp-registry list to browse/);
+    const r = await startRegistry(home);
+    try {
+      const mcpText = (await call(r, 'registry-find', { query: 'kubernetes pods' })).content[0]!.text;
+      expect(mcpText).toMatch(/Use registry-info <id> for details, registry-add <id> to start one\./);
+      expect(mcpText).not.toMatch(/mcp-registry info/);
+    } finally {
+      await r.close();
+    }
+  });
+
   it('stops cleanly on SIGHUP (a closed terminal), like SIGTERM', async () => {
     const r = await startRegistry(home);
     const child = (r.transport as unknown as { _process?: import('node:child_process').ChildProcess })._process!;

@@ -28,6 +28,9 @@ export interface ViewHooks {
   trust?(entry: Entry): { status: string; reason?: string; warning?: string; lifecycle?: 'active' | 'deprecated' | 'disabled'; sunset?: string };
 }
 
+/** Who reads a text: an agent through MCP (hints name MCP tools) or a person at the CLI (hints name commands). */
+export type Surface = 'mcp' | 'cli';
+
 const SHORT = 240;
 
 export function shortDescription(s: string, max = SHORT): string {
@@ -67,10 +70,11 @@ export function findItem(entry: Entry, score: number, hooks: ViewHooks = {}): Fi
  * Text output puts every catalog string through oneLine: sources normalise names already (entry.ts), but a cache
  * written before that, tool names (the server's own) and the agent's query are not, and none may forge a line.
  */
-export function formatFindText(query: string, items: FindItem[]): string {
+export function formatFindText(query: string, items: FindItem[], surface: Surface = 'mcp'): string {
   query = oneLine(query);
   if (!items.length) {
-    return `No servers match "${query}". Try other words for what the server should do (e.g. "query a postgres database"), fewer filters, or registry-list to browse.`;
+    const browse = surface === 'mcp' ? 'registry-list' : 'mcp-registry list';
+    return `No servers match "${query}". Try other words for what the server should do (e.g. "query a postgres database"), fewer filters, or ${browse} to browse.`;
   }
   const lines = [`${items.length} server${items.length > 1 ? 's' : ''} for "${query}":`];
   for (const [i, it] of items.entries()) {
@@ -81,7 +85,11 @@ export function formatFindText(query: string, items: FindItem[]): string {
     if (it.description) lines.push(`   ${shortDescription(it.description, 160)}`);
     if (it.warning) lines.push(`   ⚠ ${oneLine(it.warning)}`);
   }
-  lines.push('Use registry-info <id> for details, registry-add <id> to start one.');
+  lines.push(
+    surface === 'mcp'
+      ? 'Use registry-info <id> for details, registry-add <id> to start one.'
+      : 'Details: mcp-registry info <id>. To start one, ask your agent (MCP tool registry-add <id>).',
+  );
   return lines.join('\n');
 }
 
@@ -191,7 +199,7 @@ export function infoView(entry: Entry, hooks: ViewHooks = {}): InfoView {
   };
 }
 
-export function formatInfoText(v: InfoView): string {
+export function formatInfoText(v: InfoView, surface: Surface = 'mcp'): string {
   const t = oneLine;
   const lines = [`${t(v.id)} — ${t(v.name)}${v.status !== 'active' ? ` (${v.status})` : ''}`];
   if (v.description) lines.push(shortDescription(v.description, 600));
@@ -207,7 +215,13 @@ export function formatInfoText(v: InfoView): string {
     for (const s of v.requiredConfig) {
       lines.push(`  - ${t(s.name)}${s.secret ? ' (secret' + (s.env ? `, env ${t(s.env)}` : '') + ')' : ''}${s.required ? ' required' : ''}${s.set ? ' — set' : ''}${s.description ? `: ${shortDescription(s.description, 120)}` : ''}`);
     }
-    if (v.missingConfig.length) lines.push(`Set missing values with registry-config-set {"id":"${t(v.id)}","values":{…}} before registry-add.`);
+    if (v.missingConfig.length) {
+      lines.push(
+        surface === 'mcp'
+          ? `Set missing values with registry-config-set {"id":"${t(v.id)}","values":{…}} before registry-add.`
+          : `Missing values are set through your agent (MCP tool registry-config-set) before it starts the server.`,
+      );
+    }
   }
   if (v.tools.length) {
     lines.push(`Tools (${v.tools.length}): ${t(v.tools.slice(0, 30).map((x) => x.name).join(', '))}${v.tools.length > 30 ? ', …' : ''}`);
@@ -276,13 +290,14 @@ export function formatLaunches(launches: LaunchView[]): string[] {
 }
 
 /** What to say when a search finds an empty catalog: that is not "no match", it is "nothing could be fetched". */
-export function emptyCatalogMessage(sources: { name: string; enabled: boolean; lastError?: string }[]): string {
+export function emptyCatalogMessage(sources: { name: string; enabled: boolean; lastError?: string }[], surface: Surface = 'mcp'): string {
+  const [refresh, status] = surface === 'mcp' ? ['call registry-refresh', 'registry-status'] : ['run mcp-registry refresh', 'mcp-registry status and mcp-registry doctor'];
   const enabled = sources.filter((s) => s.enabled);
-  if (!enabled.length) return 'The catalog is empty: every source is disabled in config.yaml. Enable one (enabled: true) and run registry-refresh.';
+  if (!enabled.length) return `The catalog is empty: every source is disabled in config.yaml. Enable one (enabled: true) and ${refresh}.`;
   const errors = enabled.filter((s) => s.lastError).map((s) => `${s.name}: ${shortDescription(s.lastError!, 200)}`);
   return (
     'The catalog is empty: no source could be fetched yet, so there is nothing to search.' +
     (errors.length ? `\n${errors.map((e) => `- ${e}`).join('\n')}` : '') +
-    '\nCheck the network and the sources in config.yaml, then call registry-refresh (registry-status shows each source).'
+    `\nCheck the network and the sources in config.yaml, then ${refresh} (${status} show${surface === 'mcp' ? 's' : ''} each source).`
   );
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Catalog, RefreshOutcome, SnapshotUse } from '../catalog/catalog.js';
 import { oneLine, type Entry } from '../catalog/entry.js';
-import { emptyCatalogMessage, findItem, formatFindText, formatInfoText, formatLaunches, infoView, InfoViewSchema, LaunchViewSchema, type LaunchView, type ViewHooks } from '../catalog/views.js';
+import { emptyCatalogMessage, findItem, formatFindText, formatInfoText, formatLaunches, infoView, InfoViewSchema, LaunchViewSchema, type FindItem, type InfoView, type LaunchView, type Surface, type ViewHooks } from '../catalog/views.js';
 import { closestName, defineTool, quoteInput, ToolError, type ToolDef } from './tool-def.js';
 import { EntryIdArg, resolveEntry } from './resolve-entry.js';
 import { CATEGORIES, categoryMatches, knownCategory } from '../catalog/categories.js';
@@ -17,6 +17,8 @@ export interface CatalogToolDeps {
   visible?: (id: string) => boolean;
   /** Policy (issue 4): when given, it decides `visible` and `hooks.trust`, brought up to date before each search. */
   governance?: CatalogGovernance;
+  /** Picks up an edited config.yaml before each call (App.checkConfig); a returned text is shown with the result. */
+  checkConfig?: () => Promise<string | undefined>;
 }
 
 /** The runtime's part of registry-status (runtime/index.ts fills it). */
@@ -104,6 +106,12 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
     progress(0, undefined, 'First run: fetching the catalog sources now…');
     await catalog.ready((p) => progress(++step, undefined, `${p.source}: ${p.message}`));
   };
+  const checkConfig = async () => {
+    const problem = await deps.checkConfig?.();
+    return problem ? `\n⚠ ${problem}` : '';
+  };
+  // Each handler calls checkConfig first: a source an edit adds or fixes is known to the argument checks and is
+  // being fetched before waitForData looks.
   const prepare = async (progress: (p: number, t: number | undefined, m: string) => void) => {
     await Promise.all([waitForData(progress), governance?.prepare()]);
   };
@@ -125,6 +133,7 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
     output: z.object({ results: z.array(FindItemSchema), snapshot: SnapshotUseSchema.optional() }),
     annotations: READ_ONLY,
     async handler(args, ctx) {
+      const configNote = await checkConfig();
       // `source` as registry-list and registry-refresh spell it: unambiguous here, one more source.
       const sources = args.source === undefined ? args.sources : [...new Set([...(args.sources ?? []), args.source])];
       checkSources(catalog, sources ?? []);
@@ -141,7 +150,7 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
       const note =
         (loading.length ? `\n(First run: still fetching ${loading.join(', ')}; search again in a minute for more results.)` : '') +
         (snapshot ? `\n(${describeSnapshot(snapshot)})` : '');
-      return { text: formatFindText(args.query, results) + note, structured: { results, ...(snapshot ? { snapshot } : {}) } };
+      return { text: formatFindText(args.query, results) + note + configNote, structured: { results, ...(snapshot ? { snapshot } : {}) } };
     },
   });
 
@@ -158,24 +167,12 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
     output: z.object({ entries: z.array(FindItemSchema), nextCursor: z.string().optional(), total: z.number() }),
     annotations: READ_ONLY,
     async handler(args, ctx) {
+      const configNote = await checkConfig();
       if (args.source !== undefined) checkSources(catalog, [args.source]);
       checkCategory(args.category);
       await prepare(ctx.progress);
-      const offset = decodeCursor(args.cursor);
-      const all = catalog
-        .all()
-        .filter((e) => visible(e.id))
-        .filter((e) => !args.source || e.sources.some((s) => s.source === args.source))
-        .filter((e) => !args.category || categoryMatches(e.category, args.category))
-        .slice()
-        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-      const page = all.slice(offset, offset + args.limit);
-      const entries = page.map((e) => findItem(e, 1, hooks));
-      const next = offset + args.limit < all.length ? encodeCursor(offset + args.limit) : undefined;
-      const text = entries.length
-        ? `${offset + 1}-${offset + entries.length} of ${all.length}:\n` + entries.map((e) => `${oneLine(e.id)} — ${oneLine(e.name)}`).join('\n') + (next ? `\nMore: call registry-list with cursor "${next}".` : '')
-        : `No entries${args.source ? ` from source ${args.source}` : ''}${args.category ? ` in category ${args.category}` : ''}.`;
-      return { text, structured: { entries, total: all.length, ...(next ? { nextCursor: next } : {}) } };
+      const page = listPage(catalog, args, { visible, hooks }, 'mcp');
+      return { text: page.text + configNote, structured: page.structured };
     },
   });
 
@@ -187,16 +184,10 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
     output: z.looseObject({ ...InfoViewSchema.shape, launches: z.array(LaunchViewSchema).optional(), pins: z.record(z.string(), z.unknown()).optional() }),
     annotations: { ...READ_ONLY, openWorldHint: true },
     async handler(args, ctx) {
+      const configNote = await checkConfig();
       await prepare(ctx.progress);
-      const entry = resolveEntry(catalog, args.id, visible);
-      const [detailed, pins] = await Promise.all([catalog.withDetail(entry), governance?.details?.(entry)]);
-      const launches = await governance?.launches?.(detailed);
-      const view = infoView(detailed, hooks);
-      const lines = [formatInfoText(view)];
-      if (launches) lines.push(...formatLaunches(launches));
-      if (view.trust.warning) lines.push(`⚠ ${view.trust.warning}`);
-      if (pins) lines.push(...pins.text);
-      return { text: lines.join('\n'), structured: { ...view, ...(launches ? { launches } : {}), ...(pins ? { pins: pins.structured } : {}) } };
+      const res = await entryInfo(catalog, args.id, { visible, hooks, details: governance?.details, launches: governance?.launches }, 'mcp');
+      return { text: res.text + configNote, structured: res.structured };
     },
   });
 
@@ -209,6 +200,7 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
     output: z.object({ sources: z.array(RefreshOutcomeSchema) }),
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     async handler(args, ctx) {
+      const configNote = await checkConfig();
       if (args.source !== undefined) checkSources(catalog, [args.source]);
       let step = 0;
       const running = catalog.refresh({ source: args.source, force: args.force, onProgress: (p) => ctx.progress(++step, undefined, `${p.source}: ${p.message}`) });
@@ -223,11 +215,11 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
           .filter((s) => !args.source || s.name === args.source)
           .map((s) => ({ name: s.name, status: s.refreshing ? 'running' : 'pending', entries: s.entries, durationMs: waitMs }));
         return {
-          text: `Refresh still running after ${Math.round(waitMs / 1000)} s; it goes on in the background. Search keeps working on the current catalog; registry-status shows when it is done.`,
+          text: `Refresh still running after ${Math.round(waitMs / 1000)} s; it goes on in the background. Search keeps working on the current catalog; registry-status shows when it is done.${configNote}`,
           structured: { sources },
         };
       }
-      return { text: formatRefresh(outcomes as RefreshOutcome[]), structured: { sources: outcomes } };
+      return { text: formatRefresh(outcomes as RefreshOutcome[]) + configNote, structured: { sources: outcomes } };
     },
   });
 
@@ -264,6 +256,7 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
     }),
     annotations: READ_ONLY,
     async handler() {
+      const configNote = await checkConfig();
       const sources = (await catalog.status()).map((s) => ({
         name: s.name,
         type: s.type,
@@ -283,7 +276,7 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
         ...(rt.limits ? { limits: rt.limits } : {}),
       };
       const structured = { sources, entries: catalog.size, active: rt.active, runtime, ...(rt.recovered?.length ? { recovered: rt.recovered } : {}) };
-      return { text: formatStatus(structured), structured };
+      return { text: formatStatus(structured) + configNote, structured };
     },
   });
 
@@ -311,23 +304,66 @@ export function checkCategory(word: string | undefined): void {
   throw new ToolError(`Unknown category ${quoteInput(word)}${near ? ` (did you mean "${near}"?)` : ''}: the categories are ${CATEGORIES.join(', ')}.`);
 }
 
+/** One page of the catalog (registry-list and `mcp-registry list`): sorted by id, by source and category. */
+export function listPage(
+  catalog: Catalog,
+  args: { source?: string; category?: string; cursor?: string; limit: number },
+  view: { visible: (id: string) => boolean; hooks: ViewHooks },
+  surface: Surface,
+): { text: string; structured: { entries: FindItem[]; total: number; nextCursor?: string } } {
+  const offset = decodeCursor(args.cursor, surface);
+  const all = catalog
+    .all()
+    .filter((e) => view.visible(e.id))
+    .filter((e) => !args.source || e.sources.some((s) => s.source === args.source))
+    .filter((e) => !args.category || categoryMatches(e.category, args.category))
+    .slice()
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const page = all.slice(offset, offset + args.limit);
+  const entries = page.map((e) => findItem(e, 1, view.hooks));
+  const next = offset + args.limit < all.length ? encodeCursor(offset + args.limit) : undefined;
+  const more = surface === 'mcp' ? `call registry-list with cursor "${next}"` : `mcp-registry list --cursor ${next}${args.source ? ` --source ${args.source}` : ''}${args.category ? ` --category ${args.category}` : ''}`;
+  const text = entries.length
+    ? `${offset + 1}-${offset + entries.length} of ${all.length}:\n` + entries.map((e) => `${oneLine(e.id)} — ${oneLine(e.name)}`).join('\n') + (next ? `\nMore: ${more}.` : '')
+    : `No entries${args.source ? ` from source ${args.source}` : ''}${args.category ? ` in category ${args.category}` : ''}.`;
+  return { text, structured: { entries, total: all.length, ...(next ? { nextCursor: next } : {}) } };
+}
+
+/** Everything about one entry (registry-info and `mcp-registry info`): details fetched once, policy standing, pins. */
+export async function entryInfo(
+  catalog: Catalog,
+  id: string,
+  view: { visible: (id: string) => boolean; hooks: ViewHooks; details?: CatalogGovernance['details']; launches?: CatalogGovernance['launches'] },
+  surface: Surface,
+): Promise<{ text: string; structured: InfoView & { launches?: LaunchView[]; pins?: Record<string, unknown> } }> {
+  const entry = resolveEntry(catalog, id, view.visible, surface);
+  const [detailed, pins] = await Promise.all([catalog.withDetail(entry), view.details?.(entry)]);
+  const launches = await view.launches?.(detailed);
+  const info = infoView(detailed, view.hooks);
+  const lines = [formatInfoText(info, surface)];
+  if (launches) lines.push(...formatLaunches(launches));
+  if (info.trust.warning) lines.push(`⚠ ${info.trust.warning}`);
+  if (pins) lines.push(...pins.text);
+  return { text: lines.join('\n'), structured: { ...info, ...(launches ? { launches } : {}), ...(pins ? { pins: pins.structured } : {}) } };
+}
+
 function encodeCursor(offset: number): string {
   return Buffer.from(`o:${offset}`).toString('base64url');
 }
-function decodeCursor(cursor?: string): number {
+function decodeCursor(cursor: string | undefined, surface: Surface): number {
   if (!cursor) return 0;
   const m = /^o:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!m) throw new ToolError(`cursor ${quoteInput(cursor)} is not one registry-list gave out: omit it to start from the first page.`);
+  if (!m) throw new ToolError(`cursor ${quoteInput(cursor)} is not one ${surface === 'mcp' ? 'registry-list' : 'mcp-registry list'} gave out: omit it to start from the first page.`);
   return Number(m[1]);
 }
 
-export function formatRefresh(outcomes: RefreshOutcome[]): string {
+export function formatRefresh(outcomes: RefreshOutcome[], surface: Surface = 'mcp'): string {
   return outcomes
     .map((o) => {
       const what = {
         ok: `refreshed, ${o.entries} entries`,
         unchanged: `no change, ${o.entries} entries`,
-        skipped: `fetched recently, skipped (${o.entries} entries; use force to fetch anyway)`,
+        skipped: `fetched recently, skipped (${o.entries} entries; ${surface === 'mcp' ? 'force: true' : '--force'} fetches anyway)`,
         cooldown: `refreshed moments ago, try again shortly (${o.entries} entries)`,
         busy: `being refreshed by another registry process (${o.entries} entries)`,
         error: `FAILED — ${o.error}; keeping the last good ${o.entries} entries`,
