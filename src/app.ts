@@ -1,26 +1,85 @@
+import { stat } from 'node:fs/promises';
 import { loadConfig, type RegistryConfig, type SourceConfig } from './config.js';
 import { resolvePaths, type RegistryPaths } from './paths.js';
 import { Catalog } from './catalog/catalog.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, errorMessage, type Logger } from './log.js';
 import { RefreshScheduler } from './catalog/scheduler.js';
 
 /** Everything the CLI and the MCP server share: where things are, the config and the catalog. */
 export interface App {
   paths: RegistryPaths;
+  /** The config in effect: replaced when config.yaml changes (see checkConfig). */
   config: RegistryConfig;
   catalog: Catalog;
   scheduler: RefreshScheduler;
   log: Logger;
+  /**
+   * Re-read config.yaml when it changed since it was read (one stat otherwise): sources and refresh settings take
+   * effect at once, a new or redefined source is fetched now. Returns what the caller should tell the user when the
+   * changed file cannot be used (the previous settings stay in effect), else undefined.
+   */
+  checkConfig(): Promise<string | undefined>;
+}
+
+/** config.yaml's identity on disk: a changed file (edited, replaced, created, deleted) has another key. */
+async function fileKey(file: string): Promise<string> {
+  const st = await stat(file).catch(() => null);
+  return st ? `${st.mtimeMs}:${st.size}:${st.ino}` : 'absent';
 }
 
 /** `load: false` leaves loading the cached catalog to the caller (the stdio server answers initialize first). */
 export async function createApp(env: NodeJS.ProcessEnv = process.env, opts: { load?: boolean } = {}): Promise<App> {
   const paths = resolvePaths(env);
+  // The key is taken before reading, so an edit racing with this read is picked up by the next check.
+  let loadedKey = await fileKey(paths.configFile);
   const config = await loadConfig(paths.configFile);
   const log = createLogger('registry');
   // Source modules (cheerio, simple-git) load on the first refresh, not at start-up.
   const makeSource = async (cfg: SourceConfig) => (await import('./sources/index.js')).createSource(cfg);
   const catalog = new Catalog(config, paths.cacheDir, paths.sourcesDir, makeSource, log.child('catalog'));
   if (opts.load !== false) await catalog.load();
-  return { paths, config, catalog, scheduler: new RefreshScheduler(catalog, log.child('scheduler')), log };
+  const scheduler = new RefreshScheduler(catalog, log.child('scheduler'));
+
+  let problem: string | undefined;
+  let checking: Promise<void> | null = null;
+  const app: App = {
+    paths,
+    config,
+    catalog,
+    scheduler,
+    log,
+    async checkConfig() {
+      checking ??= (async () => {
+        const key = await fileKey(paths.configFile);
+        if (key === loadedKey) return;
+        loadedKey = key;
+        let next: RegistryConfig;
+        try {
+          next = await loadConfig(paths.configFile);
+        } catch (err) {
+          problem = `config.yaml changed but cannot be used, so the registry goes on with its previous settings: ${errorMessage(err)}`;
+          log.warn(problem);
+          return;
+        }
+        problem = undefined;
+        applyConfig(app, next);
+      })().finally(() => (checking = null));
+      await checking;
+      return problem;
+    },
+  };
+  return app;
+}
+
+/** Put a changed config into effect: the parts a running registry can change now, and a word about the rest. */
+function applyConfig(app: App, next: RegistryConfig): void {
+  const prev = app.config;
+  app.config = next;
+  const changed = app.catalog.reconfigure(next);
+  void app.scheduler.reschedule().catch((err) => app.log.warn(`could not change the refresh schedule: ${errorMessage(err)}`));
+  const later = (['runtime', 'environment', 'audit'] as const).filter((k) => JSON.stringify(prev[k]) !== JSON.stringify(next[k]));
+  app.log.info(`config.yaml changed: using it now${changed.length ? `; fetching ${changed.join(', ')}` : ''}`);
+  if (later.length) app.log.warn(`config.yaml: the new ${later.join(', ')} settings take effect when the registry restarts`);
+  // Registered synchronously: a search that follows waits for these sources (Catalog.loadingSources).
+  for (const name of changed) void app.catalog.refresh({ source: name }).catch((err) => app.log.warn(`refreshing ${name} failed: ${errorMessage(err)}`));
 }

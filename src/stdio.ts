@@ -108,7 +108,13 @@ async function assemble(reg: RegistryServer): Promise<{ app: App; runtime: Runti
   const entryOfTool = (name: string) => runtime.entryOfTool(name);
   const tools = auditedTools(
     [
-      ...catalogTools({ catalog: app.catalog, hooks: { configured: (e) => runtime.configured(e) }, governance: runtime.governance, runtimeStatus: () => runtime.status() }),
+      ...catalogTools({
+        catalog: app.catalog,
+        hooks: { configured: (e) => runtime.configured(e) },
+        governance: runtime.governance,
+        runtimeStatus: () => runtime.status(),
+        checkConfig: () => app.checkConfig(),
+      }),
       ...runtime.tools,
     ],
     runtime.audit,

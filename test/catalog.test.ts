@@ -177,6 +177,50 @@ describe('Catalog', () => {
     expect(await readFile(lock, 'utf8')).toMatch(/cafebabe/); // the live holder's lock is left alone
   });
 
+  it('a source whose definition changed gets a fresh attempt at once: no cooldown, no minInterval, no stale error', async () => {
+    const cfg = (path: string) => parseConfig({ sources: [{ name: 'internal', type: 'file', path }], refresh: { minInterval: '1h', cooldown: '1h' } }, dir);
+    const made: string[] = [];
+    const make = (c: Parameters<typeof createSource>[0]) => {
+      made.push(c.type === 'file' ? c.path : c.url);
+      return createSource(c);
+    };
+    const c = new Catalog(cfg(join(dir, 'missing.yaml')), join(dir, 'cache'), join(dir, 'sources'), make);
+    const [broken] = await c.refresh();
+    expect(broken!.status).toBe('error');
+    // The same definition: the cooldown holds, and the error is current.
+    expect((await c.refresh({ force: true }))[0]).toMatchObject({ status: 'cooldown', error: expect.stringMatching(/missing\.yaml/) });
+
+    // The path is fixed (config.yaml edited while running): the source is new to fetch, now.
+    expect(c.reconfigure(cfg(catalogFile))).toEqual(['internal']);
+    expect((await c.status())[0]!.lastError).toBeUndefined(); // the old path's error is not shown as current
+    const [fixed] = await c.refresh();
+    expect(fixed!.status).toBe('ok');
+    expect(c.get('internal/com.example/weather')).toBeDefined();
+    expect(made).toEqual([join(dir, 'missing.yaml'), catalogFile]); // a new instance for the new definition
+    expect(c.reconfigure(cfg(catalogFile))).toEqual([]); // nothing changed: nothing to fetch
+
+    // Changed while no registry ran: the next start's refresh is a fresh attempt too, not "fetched recently".
+    const restarted = new Catalog(cfg(join(dir, 'other.yaml')), join(dir, 'cache'), join(dir, 'sources'), createSource);
+    await restarted.load();
+    expect((await restarted.status())[0]).toMatchObject({ entries: 2 });
+    expect((await restarted.status())[0]!.lastRefresh).toBeUndefined();
+    const [other] = await restarted.refresh();
+    expect(other).toMatchObject({ status: 'error', error: expect.stringMatching(/other\.yaml/) });
+  });
+
+  it('a source added or enabled while running is fetched, one removed leaves the catalog', async () => {
+    const only = parseConfig({ sources: [{ name: 'internal', type: 'file', path: catalogFile }], refresh: { cooldown: 0 } }, dir);
+    const c = new Catalog(only, join(dir, 'cache'), join(dir, 'sources'), createSource);
+    await c.refresh();
+    expect(c.size).toBe(2);
+    const both = parseConfig({ sources: [{ name: 'internal', type: 'file', path: catalogFile }, { name: 'copy', type: 'file', path: sharedData('official-registry/list-page.json') }], refresh: { cooldown: 0 } }, dir);
+    expect(c.reconfigure(both)).toEqual(['copy']);
+    await c.refresh({ source: 'copy' });
+    expect(c.size).toBe(5);
+    c.reconfigure(only);
+    await expect.poll(() => c.size).toBe(2);
+  });
+
   it('a refresh leaves no torn files behind', async () => {
     const c = makeCatalog();
     await c.refresh();

@@ -405,3 +405,43 @@ describe('names with newlines and control characters (issue 9.9)', () => {
     }
   });
 });
+
+describe('config.yaml edited while the server runs (issue 10.6)', () => {
+  it('a fixed source path is used by the very next search; a broken edit keeps the previous settings and says why', async () => {
+    const { repoRoot } = await import('./helpers/shared-data.js');
+    const { writeFile } = await import('node:fs/promises');
+    const good = join(repoRoot, 'test/fixtures/runtime-catalog');
+    const config = (path: string, extra = '', name = 'mine') => `sources:\n  - name: ${name}\n    type: file\n    path: ${path}\nruntime:\n  podman: /nonexistent/podman\n${extra}`;
+    const dir = await makeHome({});
+    await writeFile(join(dir, 'config.yaml'), config(join(dir, 'catalog-typo'), '', 'first'));
+    const r = await startRegistry(dir);
+    try {
+      const first = await call<Find>(r, 'registry-find', { query: 'echo test server' });
+      expect(first.isError).toBe(true);
+      expect(first.content[0]!.text).toMatch(/catalog-typo.*does not exist/);
+
+      // Fixed within the 30 s cooldown: before, every search kept answering the old path's error.
+      await writeFile(join(dir, 'config.yaml'), config(good));
+      const fixed = await call<Find>(r, 'registry-find', { query: 'echo test server' });
+      expect(fixed.isError, fixed.content[0]!.text).toBeFalsy();
+      expect(fixed.structuredContent!.results.map((x) => x.id)).toContain('mine/tiny');
+      const status = await call<{ sources: { name: string; lastError?: string; entries: number }[] }>(r, 'registry-status');
+      expect(status.structuredContent!.sources).toEqual([expect.objectContaining({ name: 'mine', entries: 4 })]);
+      expect(status.structuredContent!.sources[0]!.lastError).toBeUndefined();
+      // The new source is the user's own catalog for policy too (trusted by default), as after a restart.
+      const info = await call<{ trust: { status: string; reason: string } }>(r, 'registry-info', { id: 'mine/tiny' });
+      expect(info.structuredContent!.trust).toMatchObject({ status: 'allowed', reason: expect.stringMatching(/your own catalog/) });
+
+      // A typo in the edit: searches go on with the settings in effect, and the result says what is wrong.
+      await writeFile(join(dir, 'config.yaml'), config(good, 'refresh:\n  minIntervall: 1h\n'));
+      const typo = await call<Find>(r, 'registry-find', { query: 'echo test server' });
+      expect(typo.isError).toBeFalsy();
+      expect(typo.structuredContent!.results.map((x) => x.id)).toContain('mine/tiny');
+      expect(typo.content[0]!.text).toMatch(/⚠ config\.yaml changed but cannot be used, so the registry goes on with its previous settings: .*config\.yaml:8:3: refresh: unknown key "minIntervall".*did you mean "minInterval"\?/);
+      expect(r.stderr()).toMatch(/config\.yaml changed: using it now; fetching mine/);
+    } finally {
+      await r.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

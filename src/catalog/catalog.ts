@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -66,12 +67,16 @@ export class Catalog extends EventEmitter {
   private byId = new Map<string, Entry>();
   private index: SearchIndex = SearchIndex.build([]);
   private readonly store: SourceStore;
-  private readonly running = new Map<string, Promise<RefreshOutcome>>();
+  /** The refresh of each source in flight, for the definition (fingerprint) it fetches. */
+  private readonly running = new Map<string, { outcome: Promise<RefreshOutcome>; fingerprint: string; abort: AbortController }>();
+  /** Sources whose definition changed since their entries were merged: until their refresh ends, searches wait for them. */
+  private readonly redefined = new Set<string>();
   private readonly sources = new Map<string, Promise<Source>>();
   readonly log: Logger;
 
   constructor(
-    readonly config: RegistryConfig,
+    /** Replaced by reconfigure() when config.yaml changes while running. */
+    public config: RegistryConfig,
     private readonly cacheDir: string,
     private readonly sourcesDir: string,
     private readonly makeSource: (cfg: SourceConfig) => Source | Promise<Source>,
@@ -215,7 +220,29 @@ export class Catalog extends EventEmitter {
 
   /** Sources being fetched right now that have no entries in the catalog yet (a first run still filling in). */
   get loadingSources(): string[] {
-    return [...this.running.keys()].filter((name) => !this.withData.has(name));
+    return [...this.running.keys()].filter((name) => !this.withData.has(name) || this.redefined.has(name));
+  }
+
+  /**
+   * Take a changed config.yaml: sources added, removed, reordered or redefined (url, path, ref…). A redefined source
+   * gets a new instance, its refresh under the old definition is cancelled, and its next refresh is a fresh attempt
+   * (no cooldown, no minInterval, no old error). Returns the enabled sources that are new or redefined: the caller
+   * refreshes them.
+   */
+  reconfigure(next: RegistryConfig): string[] {
+    const order = this.enabledSources.map((s) => s.name);
+    const before = new Map(this.enabledSources.map((s) => [s.name, sourceFingerprint(s)]));
+    this.config = next;
+    const keep = new Set(next.sources.map((s) => sourceKey(s)));
+    for (const key of this.sources.keys()) if (!keep.has(key)) this.sources.delete(key);
+    // New, newly enabled, or redefined.
+    const changed = this.enabledSources.filter((s) => before.get(s.name) !== sourceFingerprint(s)).map((s) => s.name);
+    for (const name of changed) {
+      if (this.withData.has(name) && before.has(name)) this.redefined.add(name);
+      this.running.get(name)?.abort.abort(new Error('config.yaml changed the definition of this source'));
+    }
+    if (!sameList(order, this.enabledSources.map((s) => s.name))) void this.requestRemerge().catch(() => {});
+    return changed;
   }
 
   search(query: string, opts: { limit?: number; filters?: SearchFilters } = {}): SearchHit[] {
@@ -241,8 +268,10 @@ export class Catalog extends EventEmitter {
   source(name: string): Promise<Source | undefined> {
     const cfg = this.config.sources.find((s) => s.name === name);
     if (!cfg) return Promise.resolve(undefined);
-    let s = this.sources.get(name);
-    if (!s) this.sources.set(name, (s = Promise.resolve(this.makeSource(cfg))));
+    // Keyed by the definition: a source whose url/path changed in config.yaml is a new instance.
+    const key = sourceKey(cfg);
+    let s = this.sources.get(key);
+    if (!s) this.sources.set(key, (s = Promise.resolve(this.makeSource(cfg))));
     return s;
   }
 
@@ -284,25 +313,38 @@ export class Catalog extends EventEmitter {
   }
 
   private refreshOne(cfg: SourceConfig, force: boolean, onProgress?: ProgressFn, signal?: AbortSignal): Promise<RefreshOutcome> {
+    const fingerprint = sourceFingerprint(cfg);
     const existing = this.running.get(cfg.name);
-    if (existing) return existing; // never two refreshes of one source: join the running one
+    if (existing?.fingerprint === fingerprint) return existing.outcome; // never two refreshes of one source: join the running one
+    // A refresh of an older definition (cancelled by reconfigure) ends first: it holds the source's lock.
+    const before = existing?.outcome.catch(() => undefined);
+    const abort = new AbortController();
+    const signals = signal ? AbortSignal.any([signal, abort.signal]) : abort.signal;
     // A source counts as done only once its entries are merged in (searches waiting for it see them).
-    const p = this.doRefreshOne(cfg, force, onProgress, signal)
+    const outcome = Promise.resolve(before)
+      .then(() => this.doRefreshOne(cfg, force, onProgress, signals))
       .then(async (o) => {
         if (o.status === 'ok') await this.requestRemerge();
         return o;
       })
       .finally(() => {
+        if (this.running.get(cfg.name)?.outcome !== outcome) return;
         this.running.delete(cfg.name);
+        this.redefined.delete(cfg.name);
         this.emit('source-done', cfg.name);
       });
-    this.running.set(cfg.name, p);
-    return p;
+    this.running.set(cfg.name, { outcome, fingerprint, abort });
+    return outcome;
   }
 
   private async doRefreshOne(cfg: SourceConfig, force: boolean, onProgress?: ProgressFn, signal?: AbortSignal): Promise<RefreshOutcome> {
     const started = Date.now();
-    const status = (await this.store.readStatus())[cfg.name] ?? {};
+    const fingerprint = sourceFingerprint(cfg);
+    const record = (await this.store.readStatus())[cfg.name] ?? {};
+    // A record of another definition of this source (config.yaml changed its url, path…): its times and error do
+    // not hold for this one, so this is a fresh attempt. Records from before fingerprints existed count as current.
+    const redefined = record.fingerprint !== undefined && record.fingerprint !== fingerprint;
+    const status: SourceStatusRecord = redefined ? { entries: record.entries } : record;
     // Skip and cooldown are decided from the small status record: parsing a multi-megabyte snapshot only to skip it
     // would sit on every start-up tick. The snapshot is read only when the source is really fetched.
     const hasSnapshot = await this.store.hasSnapshot(cfg.name);
@@ -328,7 +370,8 @@ export class Catalog extends EventEmitter {
       onProgress?.(ev);
     };
     log.info(`refreshing source ${cfg.name} (${cfg.type})`);
-    await this.store.updateStatus(cfg.name, { lastAttempt: new Date(started).toISOString() });
+    const reset = redefined ? { lastRefresh: undefined, lastError: undefined, warnings: undefined, durationMs: undefined } : {};
+    await this.store.updateStatus(cfg.name, { ...reset, lastAttempt: new Date(started).toISOString(), fingerprint });
     try {
       const res = await source.fetch({
         previous: prev,
@@ -442,7 +485,9 @@ export class Catalog extends EventEmitter {
     const records = await this.store.readStatus();
     const out: SourceStatus[] = [];
     for (const s of this.config.sources) {
-      const r = records[s.name] ?? {};
+      let r = records[s.name] ?? {};
+      // Written under another definition (config.yaml changed since): only the entries still served are current.
+      if (r.fingerprint !== undefined && r.fingerprint !== sourceFingerprint(s)) r = { entries: r.entries };
       const asOf = this.fromSnapshot.get(s.name);
       // Until its first refresh, a source's entries are the snapshot's: count those.
       const entries = asOf ? this.entries.filter((e) => e.sources.some((ref) => ref.source === s.name)).length : (r.entries ?? 0);
@@ -461,6 +506,19 @@ function fillGaps(entry: Entry, extra: Partial<Entry>): void {
     else if (cur === undefined || cur === '') (entry as Record<string, unknown>)[k] = v;
   }
 }
+
+/**
+ * What a source fetches, as a short hash: name, enabled and timing settings left out (changing them is not a new
+ * source), so editing url, path, ref, listings… makes the next refresh a fresh attempt.
+ */
+export function sourceFingerprint(cfg: SourceConfig): string {
+  const { name: _name, enabled: _enabled, minInterval: _minInterval, ...definition } = cfg as SourceConfig & { delayMs?: number };
+  delete (definition as { delayMs?: number }).delayMs; // mcpservers politeness: the same pages, fetched slower
+  const sorted = Object.fromEntries(Object.entries(definition).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex').slice(0, 16);
+}
+
+const sourceKey = (cfg: SourceConfig) => `${cfg.name}\0${sourceFingerprint(cfg)}`;
 
 function sameList(a: unknown, b: string[]): boolean {
   return Array.isArray(a) && a.length === b.length && a.every((x, i) => x === b[i]);

@@ -21,6 +21,8 @@ export interface SourceStatusRecord {
   durationMs?: number;
   entries?: number;
   warnings?: string[];
+  /** sourceFingerprint() of the definition this record was written under (config.yaml may change it). */
+  fingerprint?: string;
 }
 
 export class SourceStore {

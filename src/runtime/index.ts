@@ -61,7 +61,8 @@ export async function createRuntime({ app, reg }: { app: App; reg: RuntimeNotifi
   const state = new StateStore(app.paths.stateDir);
   const secrets = new SecretStore(app.paths.secretsFile);
   const pins = new PinStore(state);
-  const sourceTypes = Object.fromEntries(app.config.sources.map((s) => [s.name, s.type]));
+  // Read at each check: config.yaml may add a source while the registry runs (its type decides the default trust).
+  const sourceTypes = () => Object.fromEntries(app.catalog.config.sources.map((s) => [s.name, s.type]));
   const policy = policyLoader(app.paths.policyFile, sourceTypes, app.config.environment);
   // Every search applies it: loaded beside the catalog, so the first search does not wait for it too.
   void policy.load().catch(() => {});
@@ -158,7 +159,7 @@ interface PolicyLoader {
  * The policy, re-read whenever policy.yaml changes (`mcp-registry allow <id>` in a terminal must take effect in a
  * running registry without a restart): `load` checks the file each time (adds, starts); `now` serves the hot path.
  */
-function policyLoader(file: string, sourceTypes: Record<string, string>, environment: string): PolicyLoader {
+function policyLoader(file: string, sourceTypesNow: () => Record<string, string>, environment: string): PolicyLoader {
   let loaded: { key: string; policy: Promise<Policy> } | null = null;
   let last: Policy | null = null;
   let lastError: string | undefined;
@@ -167,7 +168,8 @@ function policyLoader(file: string, sourceTypes: Record<string, string>, environ
   const load = async () => {
     checkedAt = Date.now();
     const st = await stat(file).catch(() => null);
-    const key = st ? `${st.mtimeMs}:${st.size}:${st.ino}` : 'absent';
+    const sourceTypes = sourceTypesNow();
+    const key = `${st ? `${st.mtimeMs}:${st.size}:${st.ino}` : 'absent'} ${JSON.stringify(sourceTypes)}`;
     if (!loaded || loaded.key !== key) loaded = { key, policy: import('./policy.js').then(({ Policy }) => Policy.load(file, sourceTypes, { environment })) };
     try {
       const p = await loaded.policy;
