@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { RegistryConfig, SourceConfig } from '../config.js';
 import { createLogger, errorMessage, type Logger } from '../log.js';
 import type { Source, SourceProgress } from '../sources/source.js';
-import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
+import { sweepTempFiles, writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
 import { normalizeText, type Entry } from './entry.js';
 import { mergeEntries } from './merge.js';
 import { SourceStore, validateEntries, type SourceStatusRecord } from './source-store.js';
@@ -134,6 +134,8 @@ export class Catalog extends EventEmitter {
   }
 
   private async doLoad(): Promise<void> {
+    // Temp files of a killed process (an exiting one removes its own); in the background, nothing waits for it.
+    for (const dir of [this.cacheDir, join(this.cacheDir, 'sources')]) void sweepTempFiles(dir).catch(() => {});
     const order = this.enabledSources.map((s) => s.name);
     try {
       const file = JSON.parse(await readFile(this.catalogPath, 'utf8')) as CatalogFile;

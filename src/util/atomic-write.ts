@@ -1,6 +1,21 @@
-import { copyFile, chmod, link, mkdir, open, rename, rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { copyFile, chmod, link, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { pidAlive } from './file-lock.js';
+
+/** Temp files being written right now: a process that exits mid-write (a quick stop) removes them on its way out. */
+const inFlight = new Set<string>();
+let exitHook = false;
+
+function track(tmp: string): void {
+  inFlight.add(tmp);
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const f of inFlight) rmSync(f, { force: true });
+  });
+}
 
 export interface AtomicWriteOptions {
   /**
@@ -24,23 +39,28 @@ function tempName(path: string): string {
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644, opts: AtomicWriteOptions = {}): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = tempName(path);
-  const fh = await open(tmp, 'w', mode);
+  track(tmp);
   try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } catch (err) {
-    // Disk full or I/O error: leave no partial temp file behind (it may hold secrets).
-    await fh.close().catch(() => {});
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await fh.close();
-  try {
-    if (opts.backup) await keepPrevious(path, opts.backup, mode);
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
+    const fh = await open(tmp, 'w', mode);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } catch (err) {
+      // Disk full or I/O error: leave no partial temp file behind (it may hold secrets).
+      await fh.close().catch(() => {});
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    await fh.close();
+    try {
+      if (opts.backup) await keepPrevious(path, opts.backup, mode);
+      await rename(tmp, path);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  } finally {
+    inFlight.delete(tmp);
   }
   if (opts.syncDir) await syncDirectory(dirname(path));
 }
@@ -52,21 +72,26 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
  */
 export async function keepPrevious(path: string, backup: string, mode: number): Promise<void> {
   const tmp = tempName(backup);
+  track(tmp);
   try {
-    await link(path, tmp);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return; // nothing written yet
-    if (code !== 'EPERM' && code !== 'EXDEV' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EMLINK') throw err;
-    await copyFile(path, tmp);
-    await chmod(tmp, mode);
-  }
-  try {
-    await rename(tmp, backup);
+    try {
+      await link(path, tmp);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return; // nothing written yet
+      if (code !== 'EPERM' && code !== 'EXDEV' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EMLINK') throw err;
+      await copyFile(path, tmp);
+      await chmod(tmp, mode);
+    }
+    try {
+      await rename(tmp, backup);
+    } finally {
+      // rename(2) does nothing when both names are already links to one file (the backup made by a write that was
+      // cut short before its own rename, or by keepPrevious itself): the temp name would stay behind.
+      await rm(tmp, { force: true });
+    }
   } finally {
-    // rename(2) does nothing when both names are already links to one file (the backup made by a write that was
-    // cut short before its own rename, or by keepPrevious itself): the temp name would stay behind.
-    await rm(tmp, { force: true });
+    inFlight.delete(tmp);
   }
 }
 
@@ -81,4 +106,22 @@ async function syncDirectory(dir: string): Promise<void> {
 
 export async function writeJsonAtomic(path: string, value: unknown, mode = 0o644): Promise<void> {
   await writeFileAtomic(path, JSON.stringify(value), mode);
+}
+
+const TEMP_NAME = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+
+/**
+ * Remove the temp files of writeFileAtomic that a killed process left in `dir` (a SIGKILL gives no chance to clean
+ * up). Only files of processes that no longer run: another live registry may be writing its own right now.
+ */
+export async function sweepTempFiles(dir: string): Promise<number> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  let removed = 0;
+  for (const name of names) {
+    const pid = Number(TEMP_NAME.exec(name)?.[1]);
+    if (!pid || pid === process.pid || pidAlive(pid)) continue;
+    await rm(join(dir, name), { force: true }).catch(() => {});
+    removed++;
+  }
+  return removed;
 }
