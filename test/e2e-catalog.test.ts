@@ -99,6 +99,10 @@ describe('catalog over stdio (issue 2)', () => {
     expect(by.mcpservers!.entries).toBeGreaterThanOrEqual(6);
     expect(by.official!.entries).toBe(4);
     expect(progress.length).toBeGreaterThan(0);
+    // Each line names its source once ("docker: cloning …", never "docker: docker: cloning …").
+    const messages = (progress as { message?: string }[]).map((p) => p.message ?? '');
+    expect(messages.some((m) => /^docker: \S/.test(m))).toBe(true);
+    expect(messages.filter((m) => /^([\w-]+): \1: /.test(m))).toEqual([]);
   });
 
   it('finds the expected servers for natural-language and misspelled queries', async () => {

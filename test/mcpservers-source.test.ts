@@ -126,6 +126,7 @@ describe('McpServersSource crawl over a local server serving the real pages', ()
     expect(err).toBeInstanceOf(SourceError);
     expect((err as Error).message).toMatch(/\/all failed 3 times \(last: HTTP 500\)/);
     expect((err as Error).message).toMatch(/last (good|complete) data is kept/);
+    expect((err as Error).message.match(/data is kept/g)).toHaveLength(1); // said once, not by each layer
     expect(server.requests).toHaveLength(3);
   });
 
@@ -135,6 +136,7 @@ describe('McpServersSource crawl over a local server serving the real pages', ()
     expect(err).toBeInstanceOf(SourceError);
     expect((err as Error).message).toMatch(/Cloudflare bot check/);
     expect((err as Error).message).toMatch(/last good data is kept/);
+    expect((err as Error).message.match(/data is kept/g)).toHaveLength(1);
     expect((err as Error).message).toMatch(/try again/);
     expect(server.requests).toHaveLength(1);
   });

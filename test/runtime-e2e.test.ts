@@ -286,6 +286,7 @@ describe('runtime over stdio (issue 3)', () => {
     const r = await call(reg, 'registry-add', { id: 'test/stranger' });
     expect(r.isError).toBe(true);
     expect(text(r)).toContain('mcp-registry allow test/stranger');
+    expect(text(r).match(/not on the allowlist/g)).toHaveLength(1); // the reason is said once, not nested in itself
     expect((await ourContainers()).filter((c) => c.labels[ENTRY_LABEL] === 'test/stranger')).toHaveLength(0);
 
     // Running the command it names takes effect in the running registry, no restart needed.

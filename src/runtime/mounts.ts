@@ -1080,7 +1080,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
   private async askConsent(entry: Entry, d: PolicyDecision, ctx: ToolContext | undefined, launch: LaunchChoice | undefined): Promise<Consent> {
     const command = d.command ?? `mcp-registry allow ${entry.id}`;
     if (!ctx?.elicit) {
-      throw refused(`${entry.id} is not on the allowlist (${d.reason}). To allow it, run this in a terminal: ${command} — then call registry-add again.`);
+      throw refused(`${d.reason}. To allow it, run this in a terminal: ${command} — then call registry-add again.`);
     }
     const askedAt = Date.now();
     const record = (outcome: AuditOutcome, error: string) =>

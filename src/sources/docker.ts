@@ -74,7 +74,7 @@ export class DockerSource implements Source {
       prevState.url === this.cfg.url &&
       prevState.ref === this.cfg.ref
     ) {
-      ctx.progress({ message: `${this.name}: unchanged at ${commit.slice(0, 8)}` });
+      ctx.progress({ message: `unchanged at ${commit.slice(0, 8)}` });
       return { entries: ctx.previous.entries, state, unchanged: true };
     }
 
@@ -85,14 +85,14 @@ export class DockerSource implements Source {
         'point url at the docker/mcp-registry repository (https://github.com/docker/mcp-registry.git) or a copy of it',
       );
     }
-    ctx.progress({ message: `${this.name}: reading servers at ${commit.slice(0, 8)}` });
+    ctx.progress({ message: `reading servers at ${commit.slice(0, 8)}` });
     let parsed;
     try {
       parsed = await readDockerServersDir(serversDir, this.name, log);
     } catch (err) {
       throw new SourceError(`source "${this.name}": ${errorMessage(err)}`, `delete ${join(ctx.workDir, CLONE_DIR)} and refresh again`);
     }
-    ctx.progress({ message: `${this.name}: ${parsed.entries.length} servers`, current: parsed.entries.length, total: parsed.entries.length });
+    ctx.progress({ message: `${parsed.entries.length} servers`, current: parsed.entries.length, total: parsed.entries.length });
     log.info(`${this.name}: ${parsed.entries.length} servers at ${commit.slice(0, 8)}`, { warnings: parsed.warnings.length });
     return { entries: parsed.entries, state, warnings: parsed.warnings.length ? parsed.warnings : undefined };
   }
@@ -160,7 +160,7 @@ export class DockerSource implements Source {
 
   private async update(repoDir: string, ctx: FetchContext): Promise<string> {
     const { url, ref } = this.cfg;
-    const g = this.git(repoDir, ctx, progressReporter(this.name, ctx));
+    const g = this.git(repoDir, ctx, progressReporter(ctx));
     const remotes = await g.getRemotes(true);
     const origin = remotes.find((r) => r.name === 'origin');
     if (!origin) await g.addRemote('origin', url);
@@ -168,7 +168,7 @@ export class DockerSource implements Source {
       ctx.log.info(`${this.name}: url changed to ${url}; re-pointing the clone`);
       await g.remote(['set-url', 'origin', url]);
     }
-    ctx.progress({ message: `${this.name}: fetching ${ref} from ${url}` });
+    ctx.progress({ message: `fetching ${ref} from ${url}` });
     const args = ['--no-tags', '--force'];
     // Local paths and bundles cannot be cloned shallowly (git ignores --depth for them and says so).
     if (!isLocalGitUrl(url)) args.push('--depth', '1');
@@ -183,11 +183,11 @@ export class DockerSource implements Source {
   private async cloneFresh(repoDir: string, ctx: FetchContext): Promise<string> {
     const { url, ref } = this.cfg;
     const partial = join(ctx.workDir, `${PARTIAL_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}`);
-    ctx.progress({ message: `${this.name}: cloning ${url} (${ref})` });
+    ctx.progress({ message: `cloning ${url} (${ref})` });
     const args = ['--single-branch', '--branch', ref, '--no-tags'];
     if (!isLocalGitUrl(url)) args.push('--depth', '1');
     try {
-      await this.git(ctx.workDir, ctx, progressReporter(this.name, ctx)).clone(url, partial, args);
+      await this.git(ctx.workDir, ctx, progressReporter(ctx)).clone(url, partial, args);
       const commit = (await this.git(partial, ctx).revparse(['HEAD'])).trim();
       if (existsSync(repoDir)) {
         const broken = join(ctx.workDir, `${BROKEN_PREFIX}${randomBytes(4).toString('hex')}`);
@@ -265,7 +265,7 @@ function gitEnv(workDir: string): Record<string, string> {
   return env;
 }
 
-function progressReporter(name: string, ctx: FetchContext): (e: SimpleGitProgressEvent) => void {
+function progressReporter(ctx: FetchContext): (e: SimpleGitProgressEvent) => void {
   let lastStage = '';
   let lastPct = -100;
   return (e) => {
@@ -273,7 +273,7 @@ function progressReporter(name: string, ctx: FetchContext): (e: SimpleGitProgres
     if (e.stage === lastStage && (e.progress === lastPct || (e.progress - lastPct < 10 && e.progress < 100))) return;
     lastStage = e.stage;
     lastPct = e.progress;
-    ctx.progress({ message: `${name}: git ${e.method} ${e.stage} ${e.progress}%`, current: e.processed, total: e.total });
+    ctx.progress({ message: `git ${e.method} ${e.stage} ${e.progress}%`, current: e.processed, total: e.total });
   };
 }
 

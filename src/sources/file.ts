@@ -47,7 +47,7 @@ export class FileSource implements Source {
       return { entries: ctx.previous.entries, state: prevState, unchanged: true };
     }
     const state: FileState = { fingerprint };
-    ctx.progress({ message: `${this.name}: reading ${this.path}` });
+    ctx.progress({ message: `reading ${this.path}` });
 
     if (layout.kind === 'docker') {
       // webBase null: the per-server links of docker's own repository would point at the wrong place.

@@ -196,7 +196,7 @@ export class McpServersSource implements Source {
         await writeJsonAtomic(progressFile, prog);
       }
       ctx.progress({
-        message: `${this.name}: ${listing} page ${page}${pageCount ? ` of ${pageCount}` : ''}`,
+        message: `${listing} page ${page}${pageCount ? ` of ${pageCount}` : ''}`,
         current: page,
         total: pageCount,
       });
@@ -286,8 +286,9 @@ export class McpServersSource implements Source {
 
   private interrupted(err: unknown, prog: CrawlProgress, listing: string, page: number): SourceError {
     const where = `${this.name} crawl stopped at ${listing} page ${page}${prog.pageCount ? ` of ${prog.pageCount}` : ''}`;
-    const resume = `${prog.pageFiles.length} pages are saved and the next refresh resumes at that page; the last complete data is kept`;
-    if (err instanceof SourceError) return new SourceError(`${where}: ${err.message}`, resume);
+    // The one place a failed crawl says that its data is kept: the request errors it wraps do not.
+    const resume = `${prog.pageFiles.length} pages are saved and the next refresh resumes at that page; the last good data is kept`;
+    if (err instanceof SourceError) return new SourceError(`${where}: ${err.problem}`, err.hint ? `${err.hint}; ${resume}` : resume);
     const e = err as Error;
     if (e?.name === 'AbortError' || e?.name === 'TimeoutError') return new SourceError(`${where}: the refresh was cancelled`, resume);
     return new SourceError(`${where}: ${errorMessage(err)}`, resume);
@@ -404,7 +405,7 @@ export class McpServersSource implements Source {
         if (res.headers.get('cf-mitigated') === 'challenge' || isChallengePage(body)) {
           throw new SourceError(
             `mcpservers.org answered ${url} with its Cloudflare bot check ("Just a moment...") instead of the page`,
-            'this counts as a failure, not an empty page: the last good data is kept; try again in a few hours (a larger delayMs makes this less likely)',
+            'this counts as a failure, not an empty page; try again in a few hours (a larger delayMs makes this less likely)',
           );
         }
       } catch (err) {
@@ -425,12 +426,12 @@ export class McpServersSource implements Source {
       if (status >= 400) {
         throw new SourceError(
           `${url} answered HTTP ${status}`,
-          status === 404 ? 'check `url` and `listings` of this source in config.yaml (listing paths look like /all or /category/database)' : 'the site refused the request; the last good data is kept, try again later',
+          status === 404 ? 'check `url` and `listings` of this source in config.yaml (listing paths look like /all or /category/database)' : 'the site refused the request; try again later',
         );
       }
       return body;
     }
-    throw new SourceError(`${url} failed ${this.opts.attempts} times (last: ${problem})`, 'mcpservers.org may be down or rate-limiting; the last good data is kept, try again later');
+    throw new SourceError(`${url} failed ${this.opts.attempts} times (last: ${problem})`, 'mcpservers.org may be down or rate-limiting; try again later');
   }
 
   /** One request at a time, at least `delayMs` after the previous response finished. */

@@ -15,7 +15,7 @@ export function throwIfHostUnknown(err: unknown, url: string): void {
       return url;
     }
   })();
-  throw new SourceError(`cannot resolve ${host} (${url})`, 'this machine is offline or the url in config.yaml is wrong; the last good data is kept');
+  throw new SourceError(`cannot resolve ${host} (${url})`, 'this machine is offline or the url in config.yaml is wrong');
 }
 
 /** What went wrong with a fetch that threw, in words: a timeout, or the socket error Node hides in `cause`. */

@@ -117,7 +117,7 @@ export class OfficialSource implements Source {
           onEntry(entry);
         }
       }
-      ctx.progress({ message: `${this.name}: page ${page}, ${rows} rows`, current: rows });
+      ctx.progress({ message: `page ${page}, ${rows} rows`, current: rows });
       const next = res.nextCursor;
       if (!next || res.servers.length === 0) break;
       if (seen.has(next)) throw new SourceError(`${url} returned cursor "${next}" a second time`, 'the registry is paging in a loop; try again later or report it to the registry operator');

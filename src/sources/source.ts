@@ -2,6 +2,7 @@ import type { Entry } from '../catalog/entry.js';
 import type { Logger } from '../log.js';
 
 export interface SourceProgress {
+  /** What is happening, without the source's name: whoever shows it prefixes the name once. */
   message: string;
   current?: number;
   total?: number;
@@ -46,9 +47,10 @@ export interface Source {
 /** An error that tells the user what to do next; its message is shown as is. */
 export class SourceError extends Error {
   constructor(
-    message: string,
+    /** What went wrong, without the hint. */
+    readonly problem: string,
     readonly hint?: string,
   ) {
-    super(hint ? `${message} — ${hint}` : message);
+    super(hint ? `${problem} — ${hint}` : problem);
   }
 }
