@@ -12,6 +12,9 @@ import type { Runtime } from './runtime/index.js';
  * Stops cleanly (containers of this instance stopped) on SIGTERM, SIGINT, SIGHUP, stdin close or a closed connection.
  */
 export async function runStdioServer(): Promise<void> {
+  // Started by hand in a terminal (npm start, or plain mcp-registry): say what this is, on stderr — stdout is MCP's.
+  const notice = terminalNotice(!!process.stdin.isTTY);
+  if (notice) process.stderr.write(notice);
   const log = createLogger('registry');
   let settleTools!: { resolve: (t: ToolDef[]) => void; reject: (e: unknown) => void };
   const tools = new Promise<ToolDef[]>((resolve, reject) => (settleTools = { resolve, reject }));
@@ -82,6 +85,18 @@ export async function runStdioServer(): Promise<void> {
     () => startBackgroundWork(app),
     (err) => app.log.error(`could not load the catalog cache: ${errorMessage(err)}`),
   );
+}
+
+/** What a person who started the server in a terminal sees (nothing when an MCP client started it on pipes). */
+export function terminalNotice(stdinIsTTY: boolean): string | undefined {
+  if (!stdinIsTTY) return undefined;
+  return [
+    'mcp-registry: this is the MCP server. It speaks MCP on stdin/stdout and is waiting for an MCP client to connect,',
+    'so it prints nothing more here. Press Ctrl-D or Ctrl-C to stop it.',
+    '  Try the registry from a terminal:  mcp-registry search "query a postgres database"   (mcp-registry --help lists commands)',
+    '  Use it from an agent: add it to Claude Desktop, Claude Code, VS Code or Cursor (README, "Add it to your client").',
+    '',
+  ].join('\n');
 }
 
 /** The registry behind the server: config, catalog, runtime, and the tool table (every call audited). */

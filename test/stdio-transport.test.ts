@@ -185,3 +185,33 @@ describe('start-up', () => {
     }
   });
 });
+
+describe('started by hand in a terminal', () => {
+  it('says on stderr what it is and how to try it; an MCP client (pipes) gets no such text', async () => {
+    const { terminalNotice } = await import('../src/stdio.js');
+    expect(terminalNotice(false)).toBeUndefined();
+    expect(terminalNotice(true)).toMatch(/waiting for an MCP client[\s\S]*mcp-registry search "query a postgres database"[\s\S]*README, "Add it to your client"/);
+  });
+
+  it('in a real terminal (a pseudo-TTY from script(1)) the notice goes to stderr, never to stdout', async () => {
+    const dir = await makeHome({ sources: [], refresh: { onStart: false }, runtime: { podman: '/nonexistent/podman' } });
+    const errFile = join(dir, 'stderr.txt');
+    try {
+      // script gives the server a terminal on stdin and stdout; stderr goes to a file to tell the two apart.
+      const child = spawn('script', ['-qc', `${JSON.stringify(process.execPath)} ${JSON.stringify(cliPath)} 2>${JSON.stringify(errFile)}`, '/dev/null'], {
+        env: { ...process.env, MCP_REGISTRY_HOME: dir },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let terminal = '';
+      child.stdout.on('data', (d: Buffer) => (terminal += d.toString()));
+      const { readFile } = await import('node:fs/promises');
+      await expect.poll(() => readFile(errFile, 'utf8').catch(() => ''), { timeout: 15_000 }).toMatch(/waiting for an MCP client/);
+      child.stdin.write('\x04'); // Ctrl-D: end of input, the server stops
+      expect(await new Promise((r) => child.on('exit', r))).toBe(0);
+      expect(await readFile(errFile, 'utf8')).toMatch(/shutting down \(stdin closed\)/);
+      expect(terminal).not.toMatch(/waiting for an MCP client/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
