@@ -1,6 +1,8 @@
 /**
  * `mcp-registry doctor`: checks what running servers needs (podman that can start a container, git, writable
- * state) and prints, for each problem, the exact command or config lines that fix it.
+ * state), everything the server would refuse to start with (config.yaml, policy.yaml), and whether the catalog has
+ * or can get data (each source: reachable or readable, last refresh, last error); prints, for each problem, the
+ * exact command or config lines that fix it.
  */
 import { constants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
@@ -8,7 +10,8 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { EnvHttpProxyAgent, fetch as undiciFetch } from 'undici';
-import { loadConfig, type RegistryConfig } from './config.js';
+import { isLocalGitUrl, readConfigFile, type RegistryConfig, type SourceConfig } from './config.js';
+import { Catalog, type SourceStatus } from './catalog/catalog.js';
 import { errorMessage } from './log.js';
 import type { RegistryPaths } from './paths.js';
 import { newInstanceId } from './runtime/instance.js';
@@ -22,6 +25,10 @@ export interface DoctorCheck {
   fix?: string;
   /** A limitation rather than a fault: reported, but does not make the whole result fail. */
   optional?: boolean;
+  /** Worth knowing, not a problem (e.g. no config.yaml: the defaults are used). */
+  info?: boolean;
+  /** The catalog side (config, sources, data) rather than running servers: the final line says which kind fails. */
+  catalog?: boolean;
 }
 export interface DoctorResult {
   ok: boolean;
@@ -260,14 +267,110 @@ async function secretsFileCheck(file: string): Promise<DoctorCheck | null> {
 }
 
 /** The config check, and the config itself when it loads (the podman check needs runtime.podman from it). */
-async function configCheck(file: string): Promise<{ check: DoctorCheck; config: RegistryConfig | null }> {
+async function configCheck(file: string): Promise<{ check: DoctorCheck; config: RegistryConfig | null; exists?: boolean }> {
   try {
-    const config = await loadConfig(file);
+    const { config, exists } = await readConfigFile(file);
     const on = config.sources.filter((s) => s.enabled).map((s) => s.name);
-    return { check: { name: 'config', ok: true, detail: `${file}: ${on.length} source(s) enabled (${on.join(', ') || 'none'})` }, config };
+    if (!exists) {
+      return {
+        check: { name: 'config', ok: true, info: true, catalog: true, detail: `no ${file}: using the three public sources (defaults: ${on.join(', ')})`, fix: `to add your own catalog or change sources, create ${file} (README, "Configuration")` },
+        config,
+        exists,
+      };
+    }
+    return { check: { name: 'config', ok: true, catalog: true, detail: `${file}: ${on.length} source(s) enabled (${on.join(', ') || 'none'})` }, config, exists };
   } catch (err) {
-    return { check: { name: 'config', ok: false, detail: errorMessage(err), fix: `edit ${file} (or move it away to use the defaults)` }, config: null };
+    return { check: { name: 'config', ok: false, catalog: true, detail: errorMessage(err), fix: `edit ${file} (or move it away to use the defaults)` }, config: null };
   }
+}
+
+/** policy.yaml as the server reads it: a broken one stops every start. */
+async function policyCheck(file: string, config: RegistryConfig): Promise<DoctorCheck> {
+  const { Policy, sourceTypesOf } = await import('./runtime/policy.js');
+  try {
+    const policy = await Policy.load(file, sourceTypesOf(config.sources), { environment: config.environment });
+    return { name: 'policy', ok: true, detail: policy.exists ? `${file} is valid` : `no ${file}: the default allowlist (your file sources and Docker-built mcp/ images; anything else asks first)`, info: !policy.exists };
+  } catch (err) {
+    return { name: 'policy', ok: false, detail: errorMessage(err), fix: `edit ${file} (mcp-registry policy shows the effective policy once it loads)` };
+  }
+}
+
+const REACH_TIMEOUT_MS = 3_000;
+
+/** Where a source reads from, and whether this machine can get there now: undefined when it can, else why not. */
+async function sourceReach(cfg: SourceConfig): Promise<{ where: string; problem?: string; skipped?: string }> {
+  const local = cfg.type === 'file' ? cfg.path : cfg.type === 'docker' && isLocalGitUrl(cfg.url) ? cfg.url : undefined;
+  if (local !== undefined) {
+    const st = await stat(local).catch((err: NodeJS.ErrnoException) => err);
+    return { where: local, problem: st instanceof Error ? (st.code === 'ENOENT' ? 'does not exist' : `cannot be read (${st.message})`) : undefined };
+  }
+  const url = cfg.type === 'file' ? '' : cfg.url;
+  if (!/^https?:\/\//i.test(url)) return { where: url, skipped: 'not checked (not an http(s) URL)' };
+  try {
+    // Any HTTP answer means the host is there; what the source makes of it shows in its last refresh.
+    await fetch(url, { method: 'HEAD', redirect: 'manual', signal: AbortSignal.timeout(REACH_TIMEOUT_MS) });
+    return { where: url };
+  } catch (err) {
+    const e = err as { cause?: { code?: string } };
+    return { where: url, problem: e?.cause?.code === 'ENOTFOUND' ? `its host does not resolve from here (${new URL(url).hostname})` : networkProblem(err, REACH_TIMEOUT_MS) };
+  }
+}
+
+/**
+ * Each enabled source (reachable or readable? entries, last refresh, last error), then the verdict that matters:
+ * does the catalog have data, or can it get some. Sources that fail while others work are a limitation, not a fault.
+ */
+async function sourceChecks(paths: RegistryPaths, config: RegistryConfig, configured: boolean): Promise<DoctorCheck[]> {
+  const catalog = new Catalog(config, paths.cacheDir, paths.sourcesDir, () => {
+    throw new Error('doctor does not fetch sources');
+  });
+  const status = new Map((await catalog.status()).map((s) => [s.name, s]));
+  const enabled = config.sources.filter((s) => s.enabled);
+  const reach = await Promise.all(enabled.map((s) => sourceReach(s)));
+  const checks: DoctorCheck[] = [];
+  const usable: string[] = [];
+  let entries = 0;
+  for (const [i, cfg] of enabled.entries()) {
+    const r = reach[i]!;
+    const st: Partial<SourceStatus> = status.get(cfg.name) ?? {};
+    entries += st.entries ?? 0;
+    if (!r.problem || st.entries) usable.push(cfg.name);
+    const data = st.entries ? `${st.entries} entries${st.lastRefresh ? `, refreshed ${st.lastRefresh}` : ''}` : 'no entries yet';
+    const isLocal = cfg.type === 'file' || (cfg.type === 'docker' && isLocalGitUrl(cfg.url));
+    const where = r.problem || r.skipped ? `${r.where}: ${r.problem ?? r.skipped}` : `${r.where} is ${isLocal ? 'readable' : 'reachable'}`;
+    const lastError = st.lastError ? `; last refresh failed: ${st.lastError}` : '';
+    checks.push({
+      name: `source ${cfg.name}`,
+      ok: !r.problem && !st.lastError,
+      optional: true,
+      catalog: true,
+      detail: `${where}; ${data}${lastError}`,
+      fix: r.problem
+        ? isLocal
+          ? `fix the ${cfg.type === 'file' ? 'path' : 'url'} of source "${cfg.name}" in ${paths.configFile}`
+          : `check the network (a proxy or firewall?)${configured ? ` and the url of source "${cfg.name}" in ${paths.configFile}` : ''}`
+        : st.lastError
+          ? `mcp-registry refresh --source ${cfg.name} --force tries again and prints the error`
+          : undefined,
+    });
+  }
+  const noneEnabled = !enabled.length;
+  checks.push(
+    entries > 0
+      ? { name: 'catalog', ok: true, catalog: true, detail: `${entries} entries cached (${paths.cacheDir})` }
+      : usable.length
+        ? { name: 'catalog', ok: true, catalog: true, detail: `empty so far: the first search fetches ${usable.join(', ')} (mcp-registry refresh does it now)` }
+        : {
+            name: 'catalog',
+            ok: false,
+            catalog: true,
+            detail: noneEnabled ? 'empty: every source is disabled in config.yaml' : 'empty, and no source can be fetched from here: every search would find nothing',
+            fix: noneEnabled
+              ? `enable a source (enabled: true) in ${paths.configFile}`
+              : `where these sites are out of reach, a \`file\` source with your own catalog works offline: add one to ${paths.configFile} (README, "Configuration"); then mcp-registry refresh`,
+          },
+  );
+  return checks;
 }
 
 function nodeCheck(): DoctorCheck {
@@ -280,34 +383,39 @@ function nodeCheck(): DoctorCheck {
 
 /** Checks everything; `podman` defaults to the binary config.yaml names (runtime.podman). */
 export async function runDoctor(paths: RegistryPaths, podman?: Podman, opts: DoctorOptions = {}): Promise<DoctorResult> {
-  const { check: config, config: loaded } = await configCheck(paths.configFile);
+  const { check: config, config: loaded, exists } = await configCheck(paths.configFile);
   const bin = loaded?.runtime.podman;
-  const [podmanResults, git, cache, sources, state, secrets] = await Promise.all([
+  const [podmanResults, git, cache, sources, state, secrets, policy, catalog] = await Promise.all([
     podmanChecks(podman ?? new Podman({ bin }), opts),
     gitCheck(),
     writableCheck('cache directory', paths.cacheDir),
     writableCheck('sources directory', paths.sourcesDir),
     writableCheck('state directory', paths.stateDir),
     secretsFileCheck(paths.secretsFile),
+    loaded ? policyCheck(paths.policyFile, loaded) : null,
+    loaded ? sourceChecks(paths, loaded, !!exists) : [],
   ]);
-  const checks = [nodeCheck(), ...podmanResults, git, config, cache, sources, state, ...(secrets ? [secrets] : [])];
+  const checks = [nodeCheck(), ...podmanResults, git, config, ...(policy ? [policy] : []), cache, sources, state, ...(secrets ? [secrets] : []), ...catalog];
   return { ok: checks.every((c) => c.ok || c.optional), checks };
 }
 
 export function formatDoctor(result: DoctorResult): string {
   const lines = result.checks.map((c) => {
-    const mark = c.ok ? '[ok]  ' : c.optional ? '[warn]' : '[FAIL]';
-    const fix = !c.ok && c.fix ? '\n' + c.fix.split('\n').map((l, i) => `         ${i === 0 ? 'fix: ' : '     '}${l}`).join('\n') : '';
+    const mark = c.info ? '[info]' : c.ok ? '[ok]  ' : c.optional ? '[warn]' : '[FAIL]';
+    const fix = (!c.ok || c.info) && c.fix ? '\n' + c.fix.split('\n').map((l, i) => `         ${i === 0 ? (c.ok ? 'note: ' : 'fix: ') : '     '}${l}`).join('\n') : '';
     return `${mark} ${c.name}: ${c.detail}${fix}`;
   });
-  const problems = result.checks.filter((c) => !c.ok && !c.optional).length;
+  const failing = result.checks.filter((c) => !c.ok && !c.optional);
+  const problems = failing.length;
   const warnings = result.checks.filter((c) => !c.ok && c.optional).length;
   // Whether images can come from a registry changes what "ready" means: say which it is.
   const pulls = result.checks.find((c) => c.name === 'image pulls');
   const which = pulls && !pulls.ok ? ' whose images podman already has (no registry to pull others from: see "image pulls")' : '';
+  // "Ready" only when servers can run and the catalog has, or can get, something to find.
+  const blocks = failing.some((c) => !c.catalog) ? 'servers can run' : 'the registry can find servers';
   lines.push(
     problems
-      ? `${problems} problem${problems === 1 ? '' : 's'} to fix before servers can run.`
+      ? `${problems} problem${problems === 1 ? '' : 's'} to fix (${failing.map((c) => c.name).join(', ')}) before ${blocks}.`
       : `Ready to run servers${which}${warnings ? ` (${warnings} limitation${warnings === 1 ? '' : 's'} noted above)` : ''}.`,
   );
   return lines.join('\n');

@@ -20,6 +20,7 @@ import {
 } from '../src/runtime/podman.js';
 import { formatDoctor, runDoctor } from '../src/doctor.js';
 import { resolvePaths } from '../src/paths.js';
+import { repoRoot } from './helpers/shared-data.js';
 import { EVERYTHING_IMAGE, TINY_IMAGE, ROOTLESS_USER, requirePodman, requireRootless, rootlessPodman } from './helpers/podman.js';
 
 /** Real containers from the tiny test image, started the way the registry starts them. */
@@ -551,6 +552,8 @@ describe('doctor', () => {
     await requirePodman(ctx);
     const home = await mkdtemp(join(tmpdir(), 'mcp-registry-doctor-'));
     try {
+      // A catalog that can be read here: "Ready" also needs something to find (the public sites may be out of reach).
+      await writeFile(join(home, 'config.yaml'), `sources:\n  - name: mine\n    type: file\n    path: ${join(repoRoot, 'test/fixtures/runtime-catalog')}\n`);
       const res = await runDoctor(resolvePaths({ MCP_REGISTRY_HOME: home }));
       const text = formatDoctor(res);
       expect(res.ok, text).toBe(true);
