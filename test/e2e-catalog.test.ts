@@ -329,9 +329,9 @@ describe('catalog over stdio (issue 2)', () => {
     const ids = page.stdout.split('\n').filter((l) => / — /.test(l)).map((l) => l.split(' — ')[0]);
     expect(ids).toHaveLength(3);
     expect([...ids].sort()).toEqual(ids);
-    const more = /More: (mcp-registry list .*)\.$/m.exec(page.stdout)?.[1];
-    expect(more).toMatch(/^mcp-registry list --cursor \S+ --source docker$/);
-    const next = JSON.parse((await run([...more!.split(' ').slice(1), '--limit', '3', '--json'])).stdout) as { entries: { id: string }[]; total: number };
+    const more = /^More: (mcp-registry list .*)$/m.exec(page.stdout)?.[1];
+    expect(more).toMatch(/^mcp-registry list --cursor \S+ --source docker --limit 3$/);
+    const next = JSON.parse((await run([...more!.split(' ').slice(1), '--json'])).stdout) as { entries: { id: string }[]; total: number };
     expect(next.entries[0]!.id > ids[2]!).toBe(true);
     expect(next.total).toBeGreaterThan(300);
     const db = JSON.parse((await run(['list', '--category', 'database', '--json'])).stdout) as { entries: { category?: string }[] };

@@ -322,9 +322,13 @@ export function listPage(
   const page = all.slice(offset, offset + args.limit);
   const entries = page.map((e) => findItem(e, 1, view.hooks));
   const next = offset + args.limit < all.length ? encodeCursor(offset + args.limit) : undefined;
-  const more = surface === 'mcp' ? `call registry-list with cursor "${next}"` : `mcp-registry list --cursor ${next}${args.source ? ` --source ${args.source}` : ''}${args.category ? ` --category ${args.category}` : ''}`;
+  // The CLI's hint is a command line to paste (no full stop after it).
+  const more =
+    surface === 'mcp'
+      ? `call registry-list with cursor "${next}".`
+      : `mcp-registry list --cursor ${next}${args.source ? ` --source ${args.source}` : ''}${args.category ? ` --category ${args.category}` : ''}${args.limit !== 50 ? ` --limit ${args.limit}` : ''}`;
   const text = entries.length
-    ? `${offset + 1}-${offset + entries.length} of ${all.length}:\n` + entries.map((e) => `${oneLine(e.id)} — ${oneLine(e.name)}`).join('\n') + (next ? `\nMore: ${more}.` : '')
+    ? `${offset + 1}-${offset + entries.length} of ${all.length}:\n` + entries.map((e) => `${oneLine(e.id)} — ${oneLine(e.name)}`).join('\n') + (next ? `\nMore: ${more}` : '')
     : `No entries${args.source ? ` from source ${args.source}` : ''}${args.category ? ` in category ${args.category}` : ''}.`;
   return { text, structured: { entries, total: all.length, ...(next ? { nextCursor: next } : {}) } };
 }
