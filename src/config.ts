@@ -138,7 +138,7 @@ export async function loadConfig(file: string): Promise<RegistryConfig> {
   return (await readConfigFile(file)).config;
 }
 
-/** loadConfig, also saying whether the file exists (doctor and `status` report "using the defaults"). */
+/** loadConfig, also saying whether the file exists (doctor reports "using the defaults"). */
 export async function readConfigFile(file: string): Promise<{ config: RegistryConfig; exists: boolean }> {
   let text: string | undefined;
   try {

@@ -304,15 +304,18 @@ async function sourceReach(cfg: SourceConfig): Promise<{ where: string; problem?
     const st = await stat(local).catch((err: NodeJS.ErrnoException) => err);
     return { where: local, problem: st instanceof Error ? (st.code === 'ENOENT' ? 'does not exist' : `cannot be read (${st.message})`) : undefined };
   }
-  const url = cfg.type === 'file' ? '' : cfg.url;
-  if (!/^https?:\/\//i.test(url)) return { where: url, skipped: 'not checked (not an http(s) URL)' };
+  const raw = cfg.type === 'file' ? '' : cfg.url;
+  const url = /^https?:\/\//i.test(raw) ? URL.parse(raw) : null;
+  if (!url) return { where: raw.replace(/^[^@/]+@/, '…@'), skipped: 'not checked (not an http(s) URL)' };
+  // A git URL may carry a token (https://user:token@host/…): never printed, never sent with the probe.
+  const where = url.username || url.password ? `${url.protocol}//…@${url.host}${url.pathname}` : raw;
   try {
     // Any HTTP answer means the host is there; what the source makes of it shows in its last refresh.
-    await fetch(url, { method: 'HEAD', redirect: 'manual', signal: AbortSignal.timeout(REACH_TIMEOUT_MS) });
-    return { where: url };
+    await fetch(`${url.origin}${url.pathname}`, { method: 'HEAD', redirect: 'manual', signal: AbortSignal.timeout(REACH_TIMEOUT_MS) });
+    return { where };
   } catch (err) {
     const e = err as { cause?: { code?: string } };
-    return { where: url, problem: e?.cause?.code === 'ENOTFOUND' ? `its host does not resolve from here (${new URL(url).hostname})` : networkProblem(err, REACH_TIMEOUT_MS) };
+    return { where, problem: e?.cause?.code === 'ENOTFOUND' ? `its host does not resolve from here (${url.hostname})` : networkProblem(err, REACH_TIMEOUT_MS) };
   }
 }
 

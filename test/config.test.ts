@@ -76,6 +76,21 @@ describe('config.yaml validation', () => {
     }
   });
 
+  it('the README\'s example config.yaml and policy.yaml are valid as printed (keys are strict now)', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { repoRoot } = await import('./helpers/shared-data.js');
+    const readme = await readFile(join(repoRoot, 'README.md'), 'utf8');
+    const yamlAfter = (heading: string) => new RegExp(`${heading}[^]*?\`\`\`yaml\n([^]*?)\`\`\``).exec(readme)?.[1];
+    const config = yamlAfter('## Configuration');
+    expect(config).toMatch(/^sources:/);
+    await writeFile(file, config!);
+    expect((await loadConfig(file)).sources.map((s) => s.name)).toEqual(['docker', 'mcpservers', 'official', 'internal']);
+    const policy = yamlAfter('## Trust and governance');
+    expect(policy).toMatch(/^allow:/);
+    await writeFile(join(dir, 'policy.yaml'), policy!);
+    await Policy.load(join(dir, 'policy.yaml'), {});
+  });
+
   it('policy.yaml errors come from the same reporter: position, known keys and the key that was meant', async () => {
     const policyFile = join(dir, 'policy.yaml');
     await writeFile(policyFile, 'entries:\n  "docker/x":\n    memroy: 256m\n');

@@ -87,6 +87,14 @@ describe('doctor', () => {
     expect(formatDoctor(ready)).toMatch(/Ready to run servers \(1 limitation noted above\)\.$/);
   });
 
+  it('never prints (or sends) credentials a source url carries', async () => {
+    const port = await closedPort();
+    await writeFile(paths.configFile, `sources:\n  - name: private\n    type: docker\n    url: https://bot:s3cret-t0ken@127.0.0.1:${port}/mcp-registry.git\n`);
+    const res = await runDoctor(paths, noPodman());
+    expect(check(res, 'source private')?.detail).toMatch(new RegExp(`^https://…@127\\.0\\.0\\.1:${port}/mcp-registry\\.git: .*ECONNREFUSED`));
+    expect(formatDoctor(res)).not.toContain('s3cret-t0ken');
+  });
+
   it('fails on everything the server would refuse to start with: an unknown key, a bad schedule, a broken policy.yaml', async () => {
     await writeFile(paths.configFile, 'runtime:\n  idleTimout: 10m\n');
     const typo = await runDoctor(paths, noPodman());
