@@ -47,7 +47,7 @@ describe('config.yaml validation', () => {
   });
 
   it('a key that resembles nothing still lists the known ones', () => {
-    expect(() => parseConfig({ runtime: { gpu: true } }, dir)).toThrow(/config: runtime: unknown key "gpu" \(known: podman, idleTimeout, .*pidsLimit\)\. Fix the file/);
+    expect(() => parseConfig({ runtime: { colour: 'blue' } }, dir)).toThrow(/config: runtime: unknown key "colour" \(known: podman, idleTimeout, .*pidsLimit\)\. Fix the file/);
   });
 
   it('checks refresh.schedule with the scheduler\'s own validator, at load', async () => {

@@ -38,3 +38,20 @@ export function boundedDistance(a: string, b: string, max: number): number {
   const d = prev[m]!;
   return d <= max ? d : max + 1;
 }
+
+/** The known name a mistyped one most likely meant: within a third of its length in edits, or a prefix of it. */
+export function closestName(name: string, known: readonly string[]): string | undefined {
+  if (name.length > 100) return undefined;
+  const lower = name.toLowerCase();
+  let best: string | undefined;
+  let bestDist = Math.max(2, Math.floor(name.length / 3)) + 1;
+  for (const k of known) {
+    const d = boundedDistance(lower, k.toLowerCase(), bestDist - 1);
+    if (d < bestDist) {
+      best = k;
+      bestDist = d;
+    }
+  }
+  if (best) return best;
+  return lower.length >= 3 ? known.find((k) => k.toLowerCase().startsWith(lower) || lower.startsWith(k.toLowerCase())) : undefined;
+}

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import type { CallToolResult, Tool, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
-import { boundedDistance } from '../search/edit-distance.js';
+import { closestName } from '../search/edit-distance.js';
+
+// Also the tools' way to name a mistyped argument (it lives beside the distance it uses, for config files too).
+export { closestName };
 
 /** What a tool handler may use besides its arguments; built per call by the server. */
 export interface ToolContext {
@@ -131,21 +134,4 @@ export function formatInputError(tool: string, err: z.ZodError, known: readonly 
   if (err.issues.length > MAX_ISSUES_SHOWN) parts.push(`and ${err.issues.length - MAX_ISSUES_SHOWN} more problems`);
   const takes = unknownKeys && known.length ? ` ${tool} takes: ${known.join(', ')}.` : '';
   return `Invalid arguments for ${tool}: ${parts.join('; ')}.${takes} Fix the arguments and call ${tool} again.`;
-}
-
-/** The known name a mistyped one most likely meant: within a third of its length in edits, or a prefix of it. */
-export function closestName(name: string, known: readonly string[]): string | undefined {
-  if (name.length > 100) return undefined;
-  const lower = name.toLowerCase();
-  let best: string | undefined;
-  let bestDist = Math.max(2, Math.floor(name.length / 3)) + 1;
-  for (const k of known) {
-    const d = boundedDistance(lower, k.toLowerCase(), bestDist - 1);
-    if (d < bestDist) {
-      best = k;
-      bestDist = d;
-    }
-  }
-  if (best) return best;
-  return lower.length >= 3 ? known.find((k) => k.toLowerCase().startsWith(lower) || lower.startsWith(k.toLowerCase())) : undefined;
 }

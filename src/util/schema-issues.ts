@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { boundedDistance } from '../search/edit-distance.js';
+import { closestName } from '../search/edit-distance.js';
 
 /**
  * A validation issue in a user's file (config.yaml, policy.yaml) said the way an editor can jump to it:
@@ -17,11 +17,11 @@ export function describeIssue(issue: z.core.$ZodIssue, opts: { file: string; sch
   if (issue.code === 'invalid_type' && value === undefined && issue.path.length) msg = `missing: this key is required (${issue.expected})`;
   // A misspelt choice (type: fil, destructive: alow) gets the closest allowed value.
   const choices = issue.code === 'invalid_value' ? issue.values : issue.code === 'invalid_union' ? (issue as { options?: unknown[] }).options : undefined;
-  const guess = typeof value === 'string' && choices ? closest(value, choices.filter((c): c is string => typeof c === 'string')) : undefined;
+  const guess = typeof value === 'string' && choices ? closestName(value, choices.filter((c): c is string => typeof c === 'string')) : undefined;
   if (guess) msg += `; did you mean "${guess}"?`;
   if (issue.code === 'unrecognized_keys') {
     const known = knownKeysAt(opts.schema, issue.path, opts.raw);
-    const guesses = issue.keys.map((k) => closest(k, known)).filter((g): g is string => !!g);
+    const guesses = issue.keys.map((k) => closestName(k, known)).filter((g): g is string => !!g);
     msg =
       `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` +
       (known.length ? ` (known: ${known.join(', ')})` : '') +
@@ -39,18 +39,6 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
   let v = raw;
   for (const k of path) v = v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
   return v;
-}
-
-/** The known key closest to a misspelt one (a typo, a swapped pair, another case), or undefined when none is close. */
-export function closest(key: string, known: readonly string[]): string | undefined {
-  const k = key.toLowerCase();
-  const max = k.length <= 4 ? 1 : k.length <= 8 ? 2 : 3;
-  let best: { name: string; d: number } | undefined;
-  for (const name of known) {
-    const d = boundedDistance(k, name.toLowerCase(), max);
-    if (d <= max && (!best || d < best.d)) best = { name, d };
-  }
-  return best?.name;
 }
 
 type Def = { type?: string; shape?: Record<string, z.ZodType>; element?: z.ZodType; valueType?: z.ZodType; innerType?: z.ZodType; in?: z.ZodType; options?: z.ZodType[]; discriminator?: string; values?: unknown[] };
