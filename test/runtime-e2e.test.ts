@@ -316,6 +316,7 @@ describe('runtime over stdio (issue 3)', () => {
       expect(accepted.isError, text(accepted)).toBeFalsy();
       expect(asked).toHaveLength(2);
       expect(asked[0]).toContain('test/stranger');
+      expect(asked[0]!.match(/allowlist/g)).toHaveLength(1); // the question states the reason once too
       // Both answers are in the audit log as approvals (declined, then given), by this client.
       const { records } = await readAudit(join(home, 'state'), { entry: 'test/stranger', op: 'approve' });
       expect(records.map((x) => [x.client, x.outcome])).toEqual([

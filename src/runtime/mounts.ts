@@ -1087,7 +1087,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
       this.deps.audit?.write({ op: 'approve', client: ctx.clientName, entry: entry.id, outcome, durationMs: Date.now() - askedAt, error });
     const answer = await ctx
       .elicit(
-        `Start the MCP server ${entry.id}? It is not on your allowlist (${d.reason}). ${describeLaunch(launch)} It runs in a hardened container with your settings for it. ` +
+        `Start the MCP server ${entry.id}? ${d.reason}. ${describeLaunch(launch)} It runs in a hardened container with your settings for it. ` +
           `"this time": start it now only — you are asked again after the registry restarts or when it is added again. "always": approve it for good (mcp-registry deny ${entry.id} blocks it again).`,
         {
           type: 'object',
