@@ -12,6 +12,7 @@ import { execa } from 'execa';
 import { EnvHttpProxyAgent, fetch as undiciFetch } from 'undici';
 import { isLocalGitUrl, readConfigFile, type RegistryConfig, type SourceConfig } from './config.js';
 import { Catalog, type SourceStatus } from './catalog/catalog.js';
+import { readShippedSnapshot, snapshotEntriesFor } from './catalog/snapshot.js';
 import { errorMessage } from './log.js';
 import type { RegistryPaths } from './paths.js';
 import { newInstanceId } from './runtime/instance.js';
@@ -327,18 +328,30 @@ async function sourceChecks(paths: RegistryPaths, config: RegistryConfig, config
   const catalog = new Catalog(config, paths.cacheDir, paths.sourcesDir, () => {
     throw new Error('doctor does not fetch sources');
   });
-  const status = new Map((await catalog.status()).map((s) => [s.name, s]));
   const enabled = config.sources.filter((s) => s.enabled);
-  const reach = await Promise.all(enabled.map((s) => sourceReach(s)));
+  const [records, reach, shipped] = await Promise.all([catalog.status(), Promise.all(enabled.map((s) => sourceReach(s))), readShippedSnapshot()]);
+  const status = new Map(records.map((s) => [s.name, s]));
   const checks: DoctorCheck[] = [];
   const usable: string[] = [];
   let entries = 0;
+  // What a first run searches before its sources refresh: the snapshot shipped with the package, where it covers them.
+  const snapshot = { entries: 0, sources: [] as string[], asOf: '' };
   for (const [i, cfg] of enabled.entries()) {
     const r = reach[i]!;
     const st: Partial<SourceStatus> = status.get(cfg.name) ?? {};
     entries += st.entries ?? 0;
+    const shippedPart = !st.entries && shipped ? snapshotEntriesFor(shipped.data, cfg) : undefined;
+    if (shippedPart?.entries.length) {
+      snapshot.entries += shippedPart.entries.length;
+      snapshot.sources.push(cfg.name);
+      if (!snapshot.asOf || shippedPart.asOf < snapshot.asOf) snapshot.asOf = shippedPart.asOf;
+    }
     if (!r.problem || st.entries) usable.push(cfg.name);
-    const data = st.entries ? `${st.entries} entries${st.lastRefresh ? `, refreshed ${st.lastRefresh}` : ''}` : 'no entries yet';
+    const data = st.entries
+      ? `${st.entries} entries${st.lastRefresh ? `, refreshed ${st.lastRefresh}` : ''}`
+      : shippedPart?.entries.length
+        ? `no entries of its own yet; until then, ${shippedPart.entries.length} from the shipped snapshot (as of ${shippedPart.asOf.slice(0, 10)})`
+        : 'no entries yet';
     const isLocal = cfg.type === 'file' || (cfg.type === 'docker' && isLocalGitUrl(cfg.url));
     const where = r.problem || r.skipped ? `${r.where}: ${r.problem ?? r.skipped}` : `${r.where} is ${isLocal ? 'readable' : 'reachable'}`;
     const lastError = st.lastError ? `; last refresh failed: ${st.lastError}` : '';
@@ -361,7 +374,14 @@ async function sourceChecks(paths: RegistryPaths, config: RegistryConfig, config
   checks.push(
     entries > 0
       ? { name: 'catalog', ok: true, catalog: true, detail: `${entries} entries cached (${paths.cacheDir})` }
-      : usable.length
+      : snapshot.entries > 0
+        ? {
+            name: 'catalog',
+            ok: true,
+            catalog: true,
+            detail: `no cache yet: searches use the catalog snapshot shipped with the package (${snapshot.entries} entries of ${snapshot.sources.join(', ')}, as of ${snapshot.asOf.slice(0, 10)}) until the sources refresh`,
+          }
+        : usable.length
         ? { name: 'catalog', ok: true, catalog: true, detail: `empty so far: the first search fetches ${usable.join(', ')} (mcp-registry refresh does it now)` }
         : {
             name: 'catalog',

@@ -49,8 +49,8 @@ describe('doctor', () => {
     ]) {
       expect(check(res, `source ${name}`)?.detail).toContain(url);
     }
-    expect(check(res, 'catalog')).toBeDefined();
-    if (!check(res, 'catalog')!.ok) expect(text).not.toMatch(/Ready/); // offline machines (like CI's): nothing to find
+    // Offline too, a first run has the catalog snapshot shipped with the package for these three.
+    expect(check(res, 'catalog')).toMatchObject({ ok: true, detail: expect.stringMatching(/^no cache yet: searches use the catalog snapshot shipped with the package \(\d+ entries of docker, mcpservers, official, as of \d{4}-\d\d-\d\d\)/) });
   });
 
   it('names each source\'s state (unreadable path, unreachable host, last refresh error) and says no "Ready" when nothing can work', async (ctx) => {
@@ -84,7 +84,7 @@ describe('doctor', () => {
     const ready = await runDoctor(paths);
     expect(check(ready, 'source mine')).toMatchObject({ ok: true, detail: expect.stringMatching(/is readable; 1 entries, refreshed /) });
     expect(check(ready, 'catalog')).toMatchObject({ ok: true, detail: expect.stringMatching(/^1 entries cached/) });
-    expect(formatDoctor(ready)).toMatch(/Ready to run servers \(1 limitation noted above\)\.$/);
+    expect(formatDoctor(ready)).toMatch(/\nReady to run servers[^\n]*\.$/);
   });
 
   it('never prints (or sends) credentials a source url carries', async () => {

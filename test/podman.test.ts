@@ -582,6 +582,8 @@ describe('doctor', () => {
     await new Promise((r) => closed.close(r));
     try {
       const paths = resolvePaths({ MCP_REGISTRY_HOME: home });
+      // A catalog readable here, so the public sites (maybe out of reach) add no limitation of their own.
+      await writeFile(paths.configFile, `sources:\n  - name: mine\n    type: file\n    path: ${join(repoRoot, 'test/fixtures/runtime-catalog')}\n`);
       const up = await runDoctor(paths, undefined, { registryUrl: `http://127.0.0.1:${(hub.address() as { port: number }).port}/v2/` });
       expect(up.checks.find((c) => c.name === 'image pulls')).toMatchObject({ ok: true, detail: expect.stringContaining('answers (HTTP 401)') });
       expect(formatDoctor(up)).toMatch(/Ready to run servers\.$/);
