@@ -1,9 +1,9 @@
-import { chmod, copyFile, link, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, link, mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Adapter } from 'lowdb';
-import { keepPrevious, writeFileAtomic } from '../util/atomic-write.js';
+import { keepPrevious, sweepTempFiles, writeFileAtomic } from '../util/atomic-write.js';
 import { createLogger, errorMessage } from '../log.js';
-import { pidAlive, withFileLock, type LockOptions } from '../util/file-lock.js';
+import { withFileLock, type LockOptions } from '../util/file-lock.js';
 
 /**
  * Persistent runtime state: what is mounted, each entry's settings, approvals — and, in a separate 0600 file, secrets.
@@ -178,7 +178,8 @@ class LockedJson<T extends object> {
         // An unreadable file must not become the backup: the backup still holds the generation restored from.
         await this.adapter.write(data, intact ? this.backupFile : null);
         if (opts.forgetPrevious?.()) await keepPrevious(this.file, this.backupFile, this.mode);
-        await removeOrphanTemps(this.file);
+        // Temp files of this file (and its backup's) left by a process that died mid-write.
+        await sweepTempFiles(dirname(this.file), basename(this.file));
         return result;
       },
       this.lockOptions,
@@ -230,25 +231,6 @@ class LockedJson<T extends object> {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
-  }
-}
-
-/** Temp files of writeFileAtomic (`.<name>.<pid>.<hex>.tmp`) left by a process that died mid-write. */
-async function removeOrphanTemps(file: string): Promise<void> {
-  const dir = dirname(file);
-  const prefix = `.${basename(file)}.`;
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return;
-  }
-  for (const n of names) {
-    const m = n.startsWith(prefix) ? /\.(\d+)\.[0-9a-f]+\.tmp$/.exec(n) : null;
-    if (!m) continue;
-    const pid = Number(m[1]);
-    if (pid === process.pid || pidAlive(pid)) continue;
-    await rm(join(dir, n), { force: true }).catch(() => {});
   }
 }
 

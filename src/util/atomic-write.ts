@@ -112,12 +112,14 @@ const TEMP_NAME = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
 
 /**
  * Remove the temp files of writeFileAtomic that a killed process left in `dir` (a SIGKILL gives no chance to clean
- * up). Only files of processes that no longer run: another live registry may be writing its own right now.
+ * up), all of them or only those of the file named `of`. Only files of processes that no longer run: another live
+ * registry may be writing its own right now.
  */
-export async function sweepTempFiles(dir: string): Promise<number> {
+export async function sweepTempFiles(dir: string, of?: string): Promise<number> {
   const names = await readdir(dir).catch(() => [] as string[]);
   let removed = 0;
   for (const name of names) {
+    if (of !== undefined && !name.startsWith(`.${of}.`)) continue;
     const pid = Number(TEMP_NAME.exec(name)?.[1]);
     if (!pid || pid === process.pid || pidAlive(pid)) continue;
     await rm(join(dir, name), { force: true }).catch(() => {});
