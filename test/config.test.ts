@@ -33,9 +33,9 @@ const loadError = async (text: string) => {
 describe('config.yaml validation', () => {
   it('refuses a misspelt key at any level, saying where it is and which key was meant', async () => {
     // Before: runtime.idleTimout was dropped silently and servers stopped after the default 30 minutes.
-    expect(await loadError('runtime:\n  memory: 256m\n  idleTimout: 10m\n')).toContain(
-      `${file}:3:3: runtime: unknown key "idleTimout" (known: podman, idleTimeout, callTimeout, startTimeout, maxRestarts, memory, cpus, pidsLimit); did you mean "idleTimeout"?`,
-    );
+    const typo = await loadError('runtime:\n  memory: 256m\n  idleTimout: 10m\n');
+    expect(typo).toContain(`${file}:3:3: runtime: unknown key "idleTimout" (known: podman, idleTimeout, callTimeout, `);
+    expect(typo).toMatch(/, pidsLimit\); did you mean "idleTimeout"\? /);
     expect(await loadError('refersh:\n  minInterval: 1h\n')).toMatch(new RegExp(`^${file}:1:1: \\(top level\\): unknown key "refersh" \\(known: sources, refresh, environment, runtime, audit\\); did you mean "refresh"\\?`));
     // Inside a source, the known keys are those of its type.
     const inSource = await loadError('sources:\n  - name: mine\n    type: file\n    pth: ./catalog.yaml\n');
