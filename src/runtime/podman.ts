@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { createLogger, errorMessage, type Logger } from '../log.js';
+import { withFifoStdin } from './fifo-stdin.js';
 import { ImageRefError, isImageId, parseImageRef } from './image-ref.js';
 
 export const INSTANCE_LABEL = 'io.mcp-registry.instance';
@@ -556,9 +557,9 @@ export class Podman {
     const { stdin: _ignored, ...opts } = this.execOptions(30_000);
     // Tracked before podman runs: a secret created by a call that then timed out is still removed at shutdown.
     this.liveSecrets.add(name);
-    // `podman secret create NAME -` insists on a FIFO for stdin, and Node gives a child a socket: `cat` in between
-    // turns one into the other. The script is fixed; podman and its arguments are passed to it as "$@".
-    const r = await execa('sh', ['-c', 'cat | exec "$@"', 'sh', this.bin, ...this.prefix, ...args], { ...opts, input: value });
+    // `podman secret create NAME -` insists on a FIFO for stdin; the value is never in argv or on disk. (execa types
+    // list only fds 3-9, but any open descriptor is passed through as is.)
+    const r = await withFifoStdin(value, (fd) => execa(this.bin, [...this.prefix, ...args], { ...opts, stdin: fd as 3 }));
     if (r.code === 'ENOENT' || r.exitCode === 127) throw new PodmanError(`podman not found ("${this.bin}")`, args);
     if (r.failed) {
       const why = r.timedOut ? 'timed out' : tail(String(r.stderr ?? '')) || r.shortMessage;
