@@ -435,7 +435,18 @@ export async function prepareOrg(app: App, opts: OrgOptions): Promise<OrgServe> 
       const startRefreshing = () => {
         scheduler = new RefreshScheduler(app.catalog, log.child('scheduler'));
         void scheduler.start().catch((err) => log.warn(`background refresh could not start: ${errorMessage(err)}`));
-        void scheduler.tick('this replica became the refresher');
+        // A refresh the previous refresher started and never finished (it died): run it again now.
+        void app.catalog.status().then(
+          (list) => {
+            for (const st of list) {
+              if (!st.enabled || st.refreshing || !st.lastAttempt || (st.lastRefresh && Date.parse(st.lastRefresh) >= Date.parse(st.lastAttempt))) continue;
+              log.info(`source ${st.name}: its last refresh (${st.lastAttempt}) never finished; refreshing it again`);
+              void app.catalog.refresh({ source: st.name, force: true }).catch((err) => log.warn(`refreshing ${st.name} failed: ${errorMessage(err)}`));
+            }
+            void scheduler?.tick('this replica became the refresher');
+          },
+          () => void scheduler?.tick('this replica became the refresher'),
+        );
         if (cfg.http.health.enabled) health.start(() => app.catalog.all());
         // Stamps: the refresher writes what every replica serves.
         for (const s of servers()) void s.rebuild();
