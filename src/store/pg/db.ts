@@ -145,6 +145,8 @@ export class PgDatabase extends EventEmitter {
   }
 
   async query<R extends Record<string, unknown> = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<R[]> {
+    // Nothing may read a table before the first connection applied the migrations (a fresh database has none).
+    if (!this.everUp) await this.connected;
     try {
       const res = await this.pool.query(text, params);
       return res.rows as R[];
@@ -157,6 +159,7 @@ export class PgDatabase extends EventEmitter {
   /** Run `fn` in a transaction; `notify` inside it is delivered when it commits. */
   async tx<T>(fn: (q: (text: string, params?: unknown[]) => Promise<Record<string, unknown>[]>, notify: (n: Omit<Notification, 'from'>) => Promise<void>) => Promise<T>): Promise<T> {
     let client: PoolClient;
+    if (!this.everUp) await this.connected;
     try {
       client = await this.pool.connect();
     } catch (err) {
