@@ -101,6 +101,11 @@ describe('serve-http replicas on one PostgreSQL', () => {
     expect(jb).toEqual(ja);
     expect(ja!.metadata.nextCursor).toBeTruthy();
 
+    // What a load balancer asks: both ready, on the database, one of them the refresher.
+    const probes = (await Promise.all([a, b].map(async (r) => (await fetch(`${r.url}/readyz`)).json()))) as { status: string; database: string; refresher: boolean }[];
+    expect(probes.map((p) => [p.status, p.database])).toEqual([['ok', 'up'], ['ok', 'up']]);
+    expect(probes.map((p) => p.refresher)).toEqual([true, false]);
+
     // Only A refreshed the upstream source.
     expect(a.log()).toMatch(/refreshing source upstream/);
     expect(b.log()).not.toMatch(/refreshing source upstream/);

@@ -132,7 +132,7 @@ export function routeOf(path: string): string {
     return v === undefined || v === '' ? '/v0.1/servers/{name}/versions' : v === 'latest' ? '/v0.1/servers/{name}/versions/latest' : '/v0.1/servers/{name}/versions/{version}';
   }
   if (path.startsWith('/v1/entries/')) return path.includes('/versions/') ? '/v1/entries/{name}/versions/{version}' : '/v1/entries/{name}';
-  const known = ['/v0.1/servers', '/v0.1/health', '/v0.1/version', '/v1/entries', '/v1/audit', '/v1/health', '/v1/refresh', '/metrics', '/.well-known/oauth-protected-resource'];
+  const known = ['/v0.1/servers', '/v0.1/health', '/v0.1/version', '/v1/entries', '/v1/audit', '/v1/health', '/v1/refresh', '/metrics', '/healthz', '/readyz', '/.well-known/oauth-protected-resource'];
   const p = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
   if (known.includes(p)) return p;
   if (p.startsWith('/.well-known/oauth-protected-resource/')) return '/.well-known/oauth-protected-resource';

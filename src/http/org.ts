@@ -363,6 +363,14 @@ export async function prepareOrg(app: App, opts: OrgOptions): Promise<OrgServe> 
     if (db && !db.available) {
       r.res.setHeader('Warning', `199 mcp-registry "the database is unavailable${db.downSince ? ` since ${db.downSince.toISOString()}` : ''}: serving the last good view"`);
     }
+    if ((sub === '/healthz' || sub === '/readyz') && reg === defaultReg) {
+      // For load balancers and orchestrators: alive means answering; ready means able to answer from a view (a
+      // replica that lost the database still is: it serves its last good view). No credential, no CORS.
+      const ready = sub === '/healthz' || !db || db.available || app.catalog.size > 0;
+      const body = { status: ready ? 'ok' : 'unavailable', instance: INSTANCE, refresher: isRefresher(), servers: front?.view.size ?? 0, ...(db ? { database: db.available ? 'up' : 'down' } : {}) };
+      answer(r, { status: ready ? 200 : 503, body: JSON.stringify(body), contentType: 'application/json; charset=utf-8', cache: 'none', cors: false });
+      return true;
+    }
     if (sub === '/.well-known/oauth-protected-resource' || sub.startsWith('/.well-known/oauth-protected-resource/')) {
       const base = baseUrl(r.req, sub.length > '/.well-known/oauth-protected-resource'.length ? sub.slice('/.well-known/oauth-protected-resource'.length) : reg.prefix);
       answer(r, { status: 200, body: JSON.stringify(resourceMetadata(base, cfg.http.auth.oidc)), contentType: 'application/json; charset=utf-8', cache: 'none', cors: true });
