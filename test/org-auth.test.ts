@@ -157,6 +157,37 @@ describe('serve-http: credentials, publish API, registries by group, metrics (fi
     }
   });
 
+  it('sets a status and deletes a version with the publish scope, each audited; a read key may do neither', async () => {
+    const key = await createKey(home, 'publish');
+    const reader = await createKey(home, 'read');
+    const name = encodeURIComponent('com.example/lifecycle');
+    expect((await publish(server('com.example/lifecycle', '1.0.0'), auth(key))).status).toBe(201);
+    expect((await publish(server('com.example/lifecycle', '1.1.0'), auth(key))).status).toBe(201);
+    const patch = (headers: Record<string, string>) =>
+      fetch(`${srv.url}/v1/entries/${name}/versions/1.1.0`, { method: 'PATCH', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ status: 'deprecated', statusMessage: 'Use 2.x.' }) });
+    expect((await patch(auth(reader))).status).toBe(403);
+    expect((await patch(auth(key))).status).toBe(200);
+    const latest = (await (await fetch(`${srv.url}/v0.1/servers/${name}/versions/latest`)).json()) as { server: { version: string }; _meta: Record<string, { status?: string; statusMessage?: string }> };
+    expect(latest.server.version).toBe('1.1.0');
+    expect(Object.values(latest._meta).find((m) => m.status)).toMatchObject({ status: 'deprecated', statusMessage: 'Use 2.x.' });
+
+    expect((await fetch(`${srv.url}/v1/entries/${name}/versions/1.1.0`, { method: 'DELETE', headers: auth(reader) })).status).toBe(403);
+    expect((await fetch(`${srv.url}/v1/entries/${name}/versions/1.1.0`, { method: 'DELETE', headers: auth(key) })).status).toBe(200);
+    expect((await fetch(`${srv.url}/v0.1/servers/${name}/versions/1.1.0`)).status).toBe(404);
+    // A published version never changes: the same version again is a conflict.
+    expect((await publish(server('com.example/lifecycle', '1.0.0'), auth(key))).status).toBe(409);
+
+    const id = `apikey:${key.split('_')[1]}`;
+    const trail = await waitFor('the delete in the audit trail', async () => {
+      const lines = (await readFile(join(home, 'state', 'audit', 'http-audit.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { action: string; outcome: string; actor: { id: string }; target?: { version?: string } });
+      return lines.some((l) => l.action === 'entry.delete' && l.outcome === 'success') ? lines : undefined;
+    });
+    expect(trail.filter((l) => l.actor.id === id && l.action !== 'entry.publish').map((l) => [l.action, l.outcome, l.target?.version])).toEqual([
+      ['entry.status', 'success', '1.1.0'],
+      ['entry.delete', 'success', '1.1.0'],
+    ]);
+  });
+
   it('a revoked key is refused from then on', async () => {
     const key = await createKey(home, 'publish');
     expect((await publish(server('com.example/revoke-me'), auth(key))).status).toBe(201);

@@ -68,17 +68,21 @@ describe('serve-http replicas on one PostgreSQL', () => {
     running.push(s);
     return s;
   }
+  /** A fresh database, replica A (the refresher: it starts first), then replica B; both serving upstream's two. */
+  async function twoReplicas(prefix: string) {
+    upstream.routes['/v0.1/servers'] = page(['io.github.acme/alpha', 'io.github.acme/beta']);
+    const db = await pg.createDatabase(dbName(prefix));
+    const homeA = await homeFor(db);
+    const a = await replica(homeA);
+    await a.waitLog(/this replica refreshes the sources now/);
+    const b = await replica(await homeFor(db));
+    await waitFor('both replicas to serve the upstream catalog', async () => ((await names(a.url)).length === 2 && (await names(b.url)).length === 2 ? true : undefined));
+    return { db, homeA, a, b };
+  }
 
   it('an entry published on one replica is served by the other within a second; only one refreshes; ETags and cursors agree', async ({ skip, task }) => {
     await requirePostgres({ skip, task });
-    upstream.routes['/v0.1/servers'] = page(['io.github.acme/alpha', 'io.github.acme/beta']);
-    const db = await pg.createDatabase(dbName('pub'));
-    const homeA = await homeFor(db);
-    const homeB = await homeFor(db);
-    const a = await replica(homeA);
-    await a.waitLog(/this replica refreshes the sources now/);
-    const b = await replica(homeB);
-    await waitFor('both replicas to serve the upstream catalog', async () => ((await names(a.url)).length === 2 && (await names(b.url)).length === 2 ? true : undefined));
+    const { homeA, a, b } = await twoReplicas('pub');
 
     // A key made against one home lives in the database: the other replica accepts it too.
     const key = await createKey(homeA, 'publish');
@@ -114,13 +118,7 @@ describe('serve-http replicas on one PostgreSQL', () => {
 
   it('killing the refresher mid-refresh leaves the served catalog whole; the other replica takes over and finishes it', async ({ skip, task }) => {
     await requirePostgres({ skip, task });
-    upstream.routes['/v0.1/servers'] = page(['io.github.acme/alpha', 'io.github.acme/beta']);
-    const db = await pg.createDatabase(dbName('kill'));
-    const homeA = await homeFor(db);
-    const a = await replica(homeA);
-    await a.waitLog(/this replica refreshes the sources now/);
-    const b = await replica(await homeFor(db));
-    await waitFor('both replicas to serve the upstream catalog', async () => ((await names(b.url)).length === 2 && (await names(a.url)).length === 2 ? true : undefined));
+    const { db, homeA, a, b } = await twoReplicas('kill');
     const before = await names(b.url);
 
     // The next crawl: page 1 answers with new servers, page 2 hangs (the refresher is mid-refresh when killed).
@@ -159,5 +157,31 @@ describe('serve-http replicas on one PostgreSQL', () => {
     // And a replica started now sees the same whole catalog from the database.
     const c = await replica(await homeFor(db));
     expect(await waitFor('C to serve the catalog', async () => ((await names(c.url)).length === 3 ? names(c.url) : undefined))).toEqual(after);
+  });
+
+  it('a replica that loses the database answers from its last good view with a Warning header, and recovers', async ({ skip, task }) => {
+    await requirePostgres({ skip, task });
+    upstream.routes['/v0.1/servers'] = page(['io.github.acme/alpha', 'io.github.acme/beta']);
+    const db = await pg.createDatabase(dbName('outage'));
+    const a = await replica(await homeFor(db));
+    await waitFor('A to serve the upstream catalog', async () => ((await names(a.url)).length === 2 ? true : undefined));
+    const etag = (await fetch(`${a.url}/v0.1/servers?limit=100`)).headers.get('etag');
+
+    await pg.pause();
+    try {
+      const res = await waitFor('the Warning header', async () => {
+        const r = await fetch(`${a.url}/v0.1/servers?limit=100`);
+        return r.headers.get('warning') ? r : (await r.arrayBuffer(), undefined);
+      }, 30_000, 200);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('warning')).toMatch(/^199 mcp-registry "the database is unavailable since .*: serving the last good view"$/);
+      expect(res.headers.get('etag')).toBe(etag);
+      expect(((await res.json()) as { servers: unknown[] }).servers).toHaveLength(2);
+      expect(((await (await fetch(`${a.url}/readyz`)).json()) as { status: string; database: string })).toMatchObject({ status: 'ok', database: 'down' });
+    } finally {
+      await pg.resume();
+    }
+    await waitFor('the database to be back', async () => ((await fetch(`${a.url}/v0.1/servers?limit=100`)).headers.get('warning') === null ? true : undefined), 60_000, 250);
+    expect(a.log()).toMatch(/is reachable again/);
   });
 });

@@ -210,9 +210,11 @@ export async function prepareOrg(app: App, opts: OrgOptions): Promise<OrgServe> 
   };
   await reloadRecords();
 
-  // The catalog's own copy of the managed sources (registry-find, health probes) follows, on the refresher.
+  // The catalog's own copy of the managed sources (registry-find, health probes) follows, on the refresher. Each
+  // such refresh makes every replica merge its whole catalog again, so a burst of publishes is batched into one
+  // (the HTTP API serves published entries from the store at once; only the catalog's copy waits).
   let managedTimer: NodeJS.Timeout | null = null;
-  const refreshManagedSoon = (delayMs = 200) => {
+  const refreshManagedSoon = (delayMs = 2_000) => {
     if (!managedSources.length || !isRefresher() || managedTimer) return;
     managedTimer = setTimeout(() => {
       managedTimer = null;
