@@ -215,6 +215,12 @@ describe('serve-http: credentials, publish API, registries by group, metrics (fi
     expect(r2.status).toBe(401);
     expect(((await r2.json()) as { detail: string }).detail).toMatch(/signature does not verify/);
 
+    // A token that is not ours (an IDE sends its GitHub token) leaves an anonymous read anonymous, as before
+    // credentials existed; where a credential is required it is refused, and a write never passes with it.
+    expect((await fetch(`${srv.url}/v0.1/servers?limit=1`, { headers: auth(forged) })).status).toBe(200);
+    expect((await fetch(`${srv.url}/v0.1/servers?limit=1`, { headers: auth('gho_not-a-jwt') })).status).toBe(200);
+    expect((await publish(server('com.example/forged'), auth(forged))).status).toBe(401);
+
     const good = await issuer.sign({ sub: 'alice', groups: ['dev'] });
     expect((await fetch(`${srv.url}/registry/dev/v0.1/servers`, { headers: auth(good) })).status).toBe(200);
     // A token with the publish scope may publish; its subject is who the audit names.

@@ -392,12 +392,18 @@ export async function prepareOrg(app: App, opts: OrgOptions): Promise<OrgServe> 
       if (cfg.http.audit.reads) auditRead(r, reg, ANONYMOUS, t0);
       return isMetrics ? sendMetrics() : respond();
     }
-    const decide = (outcome: Awaited<ReturnType<Authenticator['identify']>>): boolean => {
+    const decide = (checked: Awaited<ReturnType<Authenticator['identify']>>): boolean => {
       const base = baseUrl(r.req, reg.prefix);
       const cors = sub.startsWith('/v0');
+      let outcome = checked;
       if (!outcome.ok) {
-        answer(r, unauthorized(outcome.reason, base, cors));
-        return true;
+        // Where anyone may read, a credential that is not ours (an IDE sends its GitHub token) changes nothing: the
+        // read is anonymous, as before credentials existed. Writes (orgApi) and claim-restricted registries refuse.
+        if (!anonymousReads || reg.claims) {
+          answer(r, unauthorized(outcome.reason, base, cors));
+          return true;
+        }
+        outcome = { ok: true, identity: ANONYMOUS };
       }
       const refused = readRefusal(outcome.identity, reg.claims, anonymousReads, base, cors);
       if (cfg.http.audit.reads || refused) auditRead(r, reg, outcome.identity, t0);
