@@ -4,6 +4,7 @@ import { resolvePaths, type RegistryPaths } from './paths.js';
 import { Catalog } from './catalog/catalog.js';
 import { createLogger, errorMessage, type Logger } from './log.js';
 import { RefreshScheduler } from './catalog/scheduler.js';
+import { openOrgStores, type OrgStores } from './store/org-stores.js';
 
 /** Everything the CLI and the MCP server share: where things are, the config and the catalog. */
 export interface App {
@@ -13,6 +14,8 @@ export interface App {
   catalog: Catalog;
   scheduler: RefreshScheduler;
   log: Logger;
+  /** Published entries, API keys, health, HTTP audit: files under the home, or PostgreSQL with database.url. */
+  org: OrgStores;
   /**
    * Re-read config.yaml when it changed since it was read (one stat otherwise): sources and refresh settings take
    * effect at once, a new or redefined source is fetched now. Returns what the caller should tell the user when the
@@ -35,9 +38,12 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env, opts: { lo
   const config = await loadConfig(paths.configFile);
   const log = createLogger('registry');
   // Source modules (cheerio, simple-git) load on the first refresh, not at start-up.
-  const makeSource = async (cfg: SourceConfig) => (await import('./sources/index.js')).createSource(cfg);
-  const catalog = new Catalog(config, paths.cacheDir, paths.sourcesDir, makeSource, log.child('catalog'));
+  const org = await openOrgStores(paths, config, log);
+  const makeSource = async (cfg: SourceConfig) => (await import('./sources/index.js')).createSource(cfg, { published: async () => org.published });
+  const catalog = new Catalog(config, paths.cacheDir, paths.sourcesDir, makeSource, log.child('catalog'), { store: org.catalogStore });
   if (opts.load !== false) await catalog.load();
+  // With a database, the catalog follows what the refresher writes there (the local files are only a cache).
+  if (org.database) (await import('./store/pg/follow.js')).followDatabase(catalog, org.database);
   const scheduler = new RefreshScheduler(catalog, log.child('scheduler'));
 
   let problem: string | undefined;
@@ -48,6 +54,7 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env, opts: { lo
     catalog,
     scheduler,
     log,
+    org,
     async checkConfig() {
       checking ??= (async () => {
         const key = await fileKey(paths.configFile);

@@ -23,6 +23,8 @@ Usage:
                                        what the registry did: the audit log (argument shapes, never values)
   mcp-registry serve-http [--host 127.0.0.1] [--port 8080] [--base-path /prefix] [--trust-proxy] [--rate-limit N]
                                        serve the catalog as an MCP Registry API v0.1 (VS Code, Copilot)
+  mcp-registry apikey create --scope read|publish|admin [--name N] [--group G]... [--expires 90d] | list | revoke <id>
+                                       API keys for serve-http (printed once; stored hashed)
   mcp-registry --help | --version
 
 Files: MCP_REGISTRY_HOME (when set) holds config.yaml, policy.yaml, cache/, sources/, state/;
@@ -46,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // Subcommands print results on stdout; keep routine logs quiet.
   setLogLevel((process.env.MCP_REGISTRY_LOG_LEVEL as never) ?? 'warning');
+  if (cmd === 'apikey') return (await import('./commands/apikey.js')).apikey(rest);
   const commands = await import('./commands.js');
   switch (cmd) {
     case 'search': {

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { cronProblem, DEFAULT_SCHEDULE } from './catalog/cron.js';
 import { describeIssue, endSentence, type Locate } from './util/schema-issues.js';
+import { checkOrgConfig, orgConfigShape } from './org-config.js';
 
 /** "24h", "90m", "30s", "2d", "500ms" or a number of milliseconds. */
 export function parseDuration(v: string | number): number {
@@ -71,6 +72,8 @@ export const SourceConfigSchema = z.discriminatedUnion('type', [
     pageSize: z.number().int().min(1).max(100).default(100),
   }),
   z.strictObject({ ...SourceBase, type: z.literal('file'), path: z.string() }),
+  /** Entries published through serve-http's publish API (POST /v1/entries), kept in the registry's store. */
+  z.strictObject({ ...SourceBase, type: z.literal('managed') }),
 ]);
 export type SourceConfig = z.infer<typeof SourceConfigSchema>;
 
@@ -121,6 +124,7 @@ export const ConfigSchema = z
     audit: z
       .strictObject({ maxSize: Size.default(5 * 1024 * 1024), keep: z.number().int().min(1).max(100).default(5) })
       .prefault({} as never),
+    ...orgConfigShape,
   })
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
@@ -128,6 +132,7 @@ export const ConfigSchema = z
       if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `source name "${s.name}" is used twice; names must be unique` });
       seen.add(s.name);
     }
+    checkOrgConfig(cfg, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
   });
 export type RegistryConfig = z.infer<typeof ConfigSchema>;
 

@@ -305,6 +305,7 @@ async function sourceReach(cfg: SourceConfig): Promise<{ where: string; problem?
     const st = await stat(local).catch((err: NodeJS.ErrnoException) => err);
     return { where: local, problem: st instanceof Error ? (st.code === 'ENOENT' ? 'does not exist' : `cannot be read (${st.message})`) : undefined };
   }
+  if (cfg.type === 'managed') return { where: 'the registry store', skipped: 'entries published through serve-http (POST /v1/entries)' };
   const raw = cfg.type === 'file' ? '' : cfg.url;
   const url = /^https?:\/\//i.test(raw) ? URL.parse(raw) : null;
   if (!url) return { where: raw.replace(/^[^@/]+@/, '…@'), skipped: 'not checked (not an http(s) URL)' };

@@ -15,7 +15,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CONNECTIONS = 200;
 const DURATION = Number(process.env.BENCH_HTTP_SECONDS ?? 8);
 
-async function startServer(home, log) {
+export async function startServer(home, log) {
   const fh = await open(log, 'w');
   // A rate limit high enough never to trigger: the limiter's code still runs on every request.
   const child = spawn(process.execPath, [join(root, 'dist/cli.js'), 'serve-http', '--port', '0', '--rate-limit', '100000000'], {

@@ -8,7 +8,7 @@ import type { Source, SourceProgress } from '../sources/source.js';
 import { sweepTempFiles, writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
 import { normalizeText, type Entry } from './entry.js';
 import { mergeEntries } from './merge.js';
-import { SourceStore, validateEntries, type SourceStatusRecord } from './source-store.js';
+import { SourceStore, validateEntries, type CatalogStore, type SourceStatusRecord } from './source-store.js';
 import { SearchIndex, type SearchFilters, type SearchHit } from '../search/search-index.js';
 import { readShippedSnapshot, snapshotEntriesFor, SNAPSHOT_DIR, type ShippedSnapshot } from './snapshot.js';
 
@@ -44,6 +44,8 @@ export interface SnapshotUse {
 export interface CatalogOptions {
   /** Where the shipped snapshot is (default: the package's snapshot/); null: none. */
   snapshotDir?: string | null;
+  /** Keeps each source's last good data and status (default: files under the cache; PostgreSQL with database.url). */
+  store?: CatalogStore;
 }
 
 export type ProgressFn = (p: SourceProgress & { source?: string }) => void;
@@ -66,7 +68,7 @@ export class Catalog extends EventEmitter {
   private entries: Entry[] = [];
   private byId = new Map<string, Entry>();
   private index: SearchIndex = SearchIndex.build([]);
-  private readonly store: SourceStore;
+  private readonly store: CatalogStore;
   /** The refresh of each source in flight, for the definition (fingerprint) it fetches. */
   private readonly running = new Map<string, { outcome: Promise<RefreshOutcome>; fingerprint: string; abort: AbortController }>();
   /** Sources whose definition changed since their entries were merged: until their refresh ends, searches wait for them. */
@@ -84,8 +86,13 @@ export class Catalog extends EventEmitter {
     private readonly opts: CatalogOptions = {},
   ) {
     super();
-    this.store = new SourceStore(cacheDir);
+    this.store = opts.store ?? new SourceStore(cacheDir);
     this.log = log ?? createLogger('catalog');
+  }
+
+  /** Merge again from the store: another process (a replica sharing the database) wrote a source's data. */
+  reload(): Promise<void> {
+    return this.requestRemerge();
   }
 
   /** Sources whose entries are the shipped snapshot's: name → the date of that data. */

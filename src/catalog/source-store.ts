@@ -25,6 +25,9 @@ export interface SourceStatusRecord {
   fingerprint?: string;
 }
 
+/** What the catalog needs from its per-source store: these files, or PostgreSQL (src/store/pg/catalog-store.ts). */
+export type CatalogStore = Pick<SourceStore, 'readSnapshot' | 'hasSnapshot' | 'writeSnapshot' | 'readStatus' | 'updateStatus' | 'tryLock'>;
+
 export class SourceStore {
   constructor(private readonly cacheDir: string) {}
 

@@ -1,5 +1,5 @@
 import { decodeCursor, encodeCursor, type ListFilters } from './cursor.js';
-import { rfc3339Micros, type QueryFilters, type Row, type ServedView } from './view.js';
+import { rfc3339Micros, type CatalogView, type QueryFilters, type Row } from './view.js';
 
 /**
  * MCP Registry API v0.1 routing and handlers, independent of node:http: a request (method, raw path, raw query)
@@ -29,7 +29,7 @@ export interface ApiResponse {
 }
 
 export interface ApiContext {
-  view(): ServedView;
+  view(): CatalogView;
   /** The HTML page for `/`. */
   page(): string;
   version: { version: string; git_commit: string; build_time: string };
@@ -42,8 +42,13 @@ const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
   422: 'Unprocessable Entity',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
@@ -95,7 +100,7 @@ function truncate(s: string, max = 200): string {
 const TRUE = new Set(['1', 't', 'true']);
 const FALSE = new Set(['0', 'f', 'false']);
 
-function listServers(q: URLSearchParams, view: ServedView): ApiResponse {
+function listServers(q: URLSearchParams, view: CatalogView): ApiResponse {
   const rawLimit = q.get('limit');
   let limit = DEFAULT_LIMIT;
   if (rawLimit !== null) {
@@ -161,7 +166,7 @@ function decodeSegment(s: string): string | undefined {
   }
 }
 
-function serverRoutes(rest: string, view: ServedView): ApiResponse {
+function serverRoutes(rest: string, view: CatalogView): ApiResponse {
   const segs = rest.split('/');
   // `{name}` is one encoded segment (io.github.owner%2Frepo); accept the unencoded two-segment form too.
   const at = segs[1] === 'versions' ? 1 : segs[2] === 'versions' ? 2 : -1;

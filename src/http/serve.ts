@@ -6,6 +6,7 @@ import { Policy, sourceTypesOf } from '../runtime/policy.js';
 import type { RateLimitOptions } from './rate-limit.js';
 import { normalizeBasePath, startHttpServer, type RegistryHttpServer } from './server.js';
 import { sourceNamespace, type EntryFilter, type MappingOptions, type TrustFn } from './server-json-out.js';
+import { prepareOrg, type OrgServe } from './org.js';
 
 /** `mcp-registry serve-http`: the catalog as an MCP Registry API v0.1, refreshed in the background while serving. */
 
@@ -25,7 +26,7 @@ export interface ServeHttpOptions {
 function mappingFor(config: RegistryConfig, trust?: TrustFn): MappingOptions {
   const namespaces: Record<string, string> = {};
   for (const s of config.sources) namespaces[s.name] = sourceNamespace({ name: s.name, type: s.type, url: 'url' in s ? s.url : undefined });
-  const serverJsonSources = new Set(config.sources.filter((s) => s.type === 'official' || s.type === 'file').map((s) => s.name));
+  const serverJsonSources = new Set(config.sources.filter((s) => s.type === 'official' || s.type === 'file' || s.type === 'managed').map((s) => s.name));
   return { namespaces, serverJsonSources, trust };
 }
 
@@ -67,6 +68,15 @@ export async function runHttpServer(app: App, opts: ServeHttpOptions): Promise<n
   }
   const filter = opts.filter ?? ((e) => policy!.visibility(e));
   const trust = opts.trust ?? (policy ? (e) => policy!.trust(e) : undefined);
+  const mapping = mappingFor(app.config, trust);
+  // Named registries, credentials, publish API, health, metrics, replicas (src/http/org.ts).
+  let org: OrgServe;
+  try {
+    org = await prepareOrg(app, { host: opts.host, basePath: opts.basePath, trustProxy: opts.trustProxy, filter, mapping, policy: () => policy, loadPolicy: (environment) => loadPolicy(app, environment), log });
+  } catch (err) {
+    process.stderr.write(`mcp-registry serve-http: ${errorMessage(err)}\nFix ${app.paths.configFile} or ${app.paths.policyFile} and start again.\n`);
+    return 1;
+  }
   let srv: RegistryHttpServer;
   try {
     srv = await startHttpServer({
@@ -77,9 +87,10 @@ export async function runHttpServer(app: App, opts: ServeHttpOptions): Promise<n
       trustProxy: opts.trustProxy,
       rateLimit: opts.rateLimit,
       filter,
-      mapping: mappingFor(app.config, trust),
+      mapping,
       cacheDir: app.paths.cacheDir,
       log,
+      ...org.httpOptions,
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -89,6 +100,7 @@ export async function runHttpServer(app: App, opts: ServeHttpOptions): Promise<n
   }
   const base = normalizeBasePath(opts.basePath);
   log.info(`MCP Registry API v0.1 at ${srv.url}${base}/v0.1/servers, catalog page at ${srv.url}${base}/ (${srv.view.size} servers)`);
+  await org.attach(srv);
 
   if (policy) {
     watchFile(app.paths.policyFile, { interval: 2_000 }, (cur, prev) => {
@@ -97,14 +109,17 @@ export async function runHttpServer(app: App, opts: ServeHttpOptions): Promise<n
         (p) => {
           policy = p;
           log.info(`${app.paths.policyFile} changed: re-applying policy to the served catalog`);
-          void srv.rebuild();
+          void org.policyChanged().then(() => srv.rebuild());
         },
         (err) => log.warn(`${errorMessage(err)}; still serving with the previous policy`),
       );
     });
   }
-  void app.scheduler.start().catch((err) => log.warn(`background refresh could not start: ${errorMessage(err)}`));
-  if (!app.catalog.hasData) {
+  // With replicas, only the elected refresher runs the schedule (org.ts starts it there).
+  if (!org.controlsRefresh) void app.scheduler.start().catch((err) => log.warn(`background refresh could not start: ${errorMessage(err)}`));
+  if (org.controlsRefresh) {
+    if (!app.catalog.hasData) log.info('the catalog is empty here: waiting for the refresher replica to fill the database');
+  } else if (!app.catalog.hasData) {
     log.info('the catalog is empty (first run): fetching sources in the background; the API serves them as they arrive');
     void app.catalog.ready().catch((err) => log.warn(`first refresh failed: ${errorMessage(err)}`));
   } else if (app.config.refresh.onStart) void app.scheduler.tick('start');
@@ -119,6 +134,7 @@ export async function runHttpServer(app: App, opts: ServeHttpOptions): Promise<n
         unwatchFile(app.paths.policyFile);
         await app.scheduler.stop().catch(() => {});
         await srv.close(10_000);
+        await org.stop().catch(() => {});
         log.info('stopped');
         resolve(0);
       })();
@@ -128,6 +144,6 @@ export async function runHttpServer(app: App, opts: ServeHttpOptions): Promise<n
   });
 }
 
-function loadPolicy(app: App): Promise<Policy> {
-  return Policy.load(app.paths.policyFile, sourceTypesOf(app.config.sources), { environment: app.config.environment });
+function loadPolicy(app: App, environment = app.config.environment): Promise<Policy> {
+  return Policy.load(app.paths.policyFile, sourceTypesOf(app.config.sources), { environment });
 }

@@ -11,7 +11,7 @@ import { PAGE_CSP, PAGE_HTML } from './page.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import type { EntryFilter, MappingOptions } from './server-json-out.js';
 import { ServedStamps } from './stamps.js';
-import { buildView, ServedView } from './view.js';
+import { buildView, ServedView, type CatalogView } from './view.js';
 
 /**
  * `mcp-registry serve-http`: the MCP Registry API v0.1 over plain node:http. The served view is precomputed on every
@@ -51,6 +51,28 @@ export interface HttpServerOptions {
   maxAge?: number;
   /** Clock for timestamps (tests). */
   now?: () => Date;
+  /** The served-timestamps store to use instead of the file under cacheDir (PostgreSQL: shared by replicas). */
+  stamps?: ServedStamps;
+  /** Runs before each view build (a replica re-reads the timestamps the refresher wrote). */
+  beforeBuild?: () => Promise<void>;
+  /** What is served, made from the built view (published entries laid over it, health added); see recompose(). */
+  compose?: (base: ServedView) => CatalogView;
+  /**
+   * Sees every request first (after the rate limit): true when it answered it (auth refusals, publish, metrics…);
+   * false to let this server answer from its view. A promise when it must wait (a token to verify).
+   */
+  intercept?: (r: InterceptedRequest) => boolean | Promise<boolean>;
+}
+
+/** A request as the intercept hook gets it: path without the base path, query without `?`. */
+export interface InterceptedRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  method: string;
+  path: string;
+  query: string;
+  ip: string;
+  rid: string;
 }
 
 const SERVED_STAMPS_FILE = 'http-served.json';
@@ -78,7 +100,8 @@ export function normalizeBasePath(p: string | undefined): string {
 
 export class RegistryHttpServer {
   readonly server: Server;
-  private current: ServedView;
+  private current: CatalogView;
+  private base: ServedView;
   private readonly stamps: ServedStamps;
   private readonly limiter: RateLimiter | null;
   private readonly cache = new Map<string, CachedResponse>();
@@ -99,9 +122,9 @@ export class RegistryHttpServer {
   constructor(private readonly opts: HttpServerOptions) {
     this.basePath = normalizeBasePath(opts.basePath);
     this.log = opts.log ?? createLogger('http');
-    this.stamps = new ServedStamps(opts.cacheDir ? join(opts.cacheDir, SERVED_STAMPS_FILE) : undefined, this.log);
+    this.stamps = opts.stamps ?? new ServedStamps(opts.cacheDir ? join(opts.cacheDir, SERVED_STAMPS_FILE) : undefined, this.log);
     this.limiter = opts.rateLimit === false ? null : new RateLimiter(opts.rateLimit ?? DEFAULT_RATE_LIMIT);
-    this.current = new ServedView([]);
+    this.current = this.base = new ServedView([]);
     this.maxAge = opts.maxAge ?? 60;
     this.ctx = {
       view: () => this.current,
@@ -123,14 +146,27 @@ export class RegistryHttpServer {
     return `http://${host}:${a.port}`;
   }
 
-  get view(): ServedView {
+  get view(): CatalogView {
     return this.current;
   }
 
-  async start(): Promise<void> {
+  /** Build the view and follow catalog updates, without listening (a named registry answers through another's port). */
+  async prepare(): Promise<void> {
     await this.stamps.load();
     await this.rebuild();
     this.opts.catalog.on('updated', this.onUpdated);
+  }
+
+  /** Serve the same built view again through `compose` (its layers changed, the catalog did not). */
+  recompose(): void {
+    if (!this.opts.compose) return;
+    this.current = this.opts.compose(this.base);
+    this.cache.clear();
+    this.cacheBytes = 0;
+  }
+
+  async start(): Promise<void> {
+    await this.prepare();
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       this.server.once('error', onError);
@@ -153,7 +189,9 @@ export class RegistryHttpServer {
         this.again = false;
         const t0 = performance.now();
         try {
-          this.current = await buildView(this.opts.catalog.all(), { filter: this.opts.filter, mapping: this.opts.mapping, stamps: this.stamps, now: this.opts.now?.(), log: this.log });
+          await this.opts.beforeBuild?.();
+          this.base = await buildView(this.opts.catalog.all(), { filter: this.opts.filter, mapping: this.opts.mapping, stamps: this.stamps, now: this.opts.now?.(), log: this.log });
+          this.current = this.opts.compose ? this.opts.compose(this.base) : this.base;
           this.cache.clear();
           this.cacheBytes = 0;
           this.log.info(`serving ${this.current.size} servers (view built in ${(performance.now() - t0).toFixed(0)} ms)`);
@@ -196,7 +234,7 @@ export class RegistryHttpServer {
     return req.socket.remoteAddress ?? 'unknown';
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
+  handle(req: IncomingMessage, res: ServerResponse): void {
     const t0 = performance.now();
     const incoming = req.headers['x-request-id'];
     const rid = typeof incoming === 'string' && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
@@ -224,6 +262,24 @@ export class RegistryHttpServer {
           return this.send(req, res, p, null);
         }
       }
+      const intercepted = this.opts.intercept?.({ req, res, method, path, query, ip, rid });
+      if (intercepted === true) return;
+      if (intercepted) {
+        intercepted.then(
+          (done) => done || this.respond(req, res, method, path, query, url, rid),
+          (err: unknown) => this.failed(req, res, method, url, rid, err),
+        );
+        return;
+      }
+      this.respond(req, res, method, path, query, url, rid);
+    } catch (err) {
+      this.failed(req, res, method, url, rid, err);
+    }
+  }
+
+  /** Answer from this server's view (the org front calls it for the named registry a path names). */
+  respond(req: IncomingMessage, res: ServerResponse, method: string, path: string, query: string, url: string, rid: string): void {
+    try {
       const cacheable = (method === 'GET' || method === 'HEAD') && this.opts.responseCache !== false && url.length <= MAX_CACHE_KEY;
       const key = path + '?' + query;
       if (cacheable) {
@@ -239,9 +295,19 @@ export class RegistryHttpServer {
       }
       this.send(req, res, api, entry);
     } catch (err) {
-      this.log.error(`request ${rid} ${method} ${url} failed: ${errorMessage(err)}`, { stack: (err as Error).stack?.split('\n').slice(0, 4).join(' | ') });
-      this.send(req, res, problem(500, `internal error (request id ${rid}); the server log has the details`), null);
+      this.failed(req, res, method, url, rid, err);
     }
+  }
+
+  /** Send a response made elsewhere (the org layer's answers), with this server's headers and access log. */
+  answer(req: IncomingMessage, res: ServerResponse, api: ApiResponse): void {
+    this.send(req, res, api, null);
+  }
+
+  private failed(req: IncomingMessage, res: ServerResponse, method: string, url: string, rid: string, err: unknown): void {
+    this.log.error(`request ${rid} ${method} ${url} failed: ${errorMessage(err)}`, { stack: (err as Error).stack?.split('\n').slice(0, 4).join(' | ') });
+    if (!res.headersSent) this.send(req, res, problem(500, `internal error (request id ${rid}); the server log has the details`), null);
+    else res.destroy();
   }
 
   private remember(key: string, entry: CachedResponse): void {

@@ -38,6 +38,12 @@ export interface StampInput {
 }
 
 const FORMAT = 1;
+
+/** Where the stamps are kept when not in a file (PostgreSQL: one document per served registry, shared by replicas). */
+export interface StampsBackend {
+  read(): Promise<unknown>;
+  write(doc: unknown): Promise<void>;
+}
 /** Tombstones older than this are forgotten (an incremental client that is 90 days behind should do a full sync). */
 const TOMBSTONE_TTL_MS = 90 * 86_400_000;
 
@@ -53,21 +59,24 @@ export class ServedStamps {
   private dirty = false;
 
   constructor(
-    private readonly file?: string,
+    private readonly file?: string | StampsBackend,
     private readonly log?: Logger,
   ) {}
 
+  /** Read the stored stamps, replacing those in memory (a replica re-reads what the refresher wrote). */
   async load(): Promise<void> {
     if (!this.file) return;
     try {
-      const raw = JSON.parse(await readFile(this.file, 'utf8')) as { format?: number; names?: Record<string, Stamp> };
-      if (raw.format !== FORMAT || !raw.names || typeof raw.names !== 'object') return;
+      const raw = (typeof this.file === 'string' ? JSON.parse(await readFile(this.file, 'utf8')) : await this.file.read()) as { format?: number; names?: Record<string, Stamp> } | undefined;
+      if (!raw || raw.format !== FORMAT || !raw.names || typeof raw.names !== 'object') return;
+      this.stamps.clear();
+      this.dirty = false;
       for (const [name, s] of Object.entries(raw.names)) {
         if (s && typeof s.h === 'string' && typeof s.u === 'string' && typeof s.p === 'string' && typeof s.c === 'string') this.stamps.set(name, s);
       }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        this.log?.warn(`cannot read ${this.file} (${errorMessage(err)}); served entries get fresh timestamps`);
+        this.log?.warn(`cannot read ${typeof this.file === 'string' ? this.file : 'the served timestamps'} (${errorMessage(err)}); served entries get fresh timestamps`);
       }
     }
   }
@@ -140,10 +149,12 @@ export class ServedStamps {
     if (!this.file || !this.dirty) return;
     this.dirty = false;
     try {
-      await writeJsonAtomic(this.file, { format: FORMAT, names: Object.fromEntries(this.stamps) });
+      const doc = { format: FORMAT, names: Object.fromEntries(this.stamps) };
+      if (typeof this.file === 'string') await writeJsonAtomic(this.file, doc);
+      else await this.file.write(doc);
     } catch (err) {
       this.dirty = true;
-      this.log?.warn(`cannot write ${this.file} (${errorMessage(err)}); timestamps of served entries may reset on restart`);
+      this.log?.warn(`cannot write ${typeof this.file === 'string' ? this.file : 'the served timestamps'} (${errorMessage(err)}); timestamps of served entries may reset on restart`);
     }
   }
 }

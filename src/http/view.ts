@@ -34,7 +34,12 @@ export interface Row {
   hay: string;
   /** The ServerResponse envelope `{server, _meta}` as JSON. */
   json: string;
+  /** The catalog entry served (absent for tombstones): what health and other per-entry facts are keyed by. */
+  id?: string;
 }
+
+/** What the API reads from a view: a ServedView, or one composed of several (published entries over the catalog). */
+export type CatalogView = Pick<ServedView, 'size' | 'list' | 'versions'>;
 
 /** Filters after parsing: `updatedSince` as microseconds. */
 export interface QueryFilters extends Omit<ListFilters, 'updatedSince'> {
@@ -57,7 +62,7 @@ export function rfc3339Micros(s: string): number | undefined {
   return ms * 1000 + micros;
 }
 
-function compareKey(aName: string, aVersion: string, bName: string, bVersion: string): number {
+export function compareKey(aName: string, aVersion: string, bName: string, bVersion: string): number {
   if (aName !== bName) return aName < bName ? -1 : 1;
   if (aVersion !== bVersion) return aVersion < bVersion ? -1 : 1;
   return 0;
@@ -238,7 +243,7 @@ export async function buildView(entries: readonly Entry[], opts: ViewOptions): P
     const json = `{"server":${serverJson},"_meta":{${JSON.stringify(OFFICIAL_KEY)}:${JSON.stringify(official)},${JSON.stringify(AGGREGATOR_KEY)}:${p.mapped.aggregatorJson}}}`;
     const server = p.mapped.server;
     const hay = `${p.mapped.name}\n${(server.title as string | undefined) ?? ''}\n${server.description as string}`.toLowerCase();
-    rows.push({ name: p.mapped.name, version, status: p.status, isLatest: true, updatedUs: rfc3339Micros(st.u) ?? 0, hay, json });
+    rows.push({ name: p.mapped.name, version, status: p.status, isLatest: true, updatedUs: rfc3339Micros(st.u) ?? 0, hay, json, id: p.entry.id });
   }
   for (const [name, st] of opts.stamps.tombstones()) {
     const version = st.v ?? derivedVersion(st.u);
