@@ -145,6 +145,11 @@ export const InfoViewSchema = z.looseObject({
     sunset: z.string().optional(),
   }),
   readme: z.string().optional(),
+  /** What the catalog states about ownership, approval and review (registry.yaml, servers/<name>.yaml). */
+  governance: entryField.governance,
+  lifecycle: entryField.lifecycle,
+  versions: entryField.versions,
+  provenance: entryField.provenance,
 });
 export type InfoView = z.infer<typeof InfoViewSchema>;
 
@@ -196,6 +201,10 @@ export function infoView(entry: Entry, hooks: ViewHooks = {}): InfoView {
     oauth: entry.oauth,
     trust: hooks.trust?.(entry) ?? { status: 'unknown' },
     readme: entry.readme,
+    ...(entry.governance ? { governance: entry.governance } : {}),
+    ...(entry.lifecycle ? { lifecycle: entry.lifecycle } : {}),
+    ...(entry.versions?.length ? { versions: entry.versions } : {}),
+    ...(entry.provenance ? { provenance: entry.provenance } : {}),
   };
 }
 
@@ -210,6 +219,13 @@ export function formatInfoText(v: InfoView, surface: Surface = 'mcp'): string {
   const launches = v.launch.map((l) => (l.type === 'image' ? `image ${tryQualifyImageRef(l.image) ?? l.image}` : l.type === 'remote' ? `remote ${l.transport} ${l.url}` : l.type === 'package' ? `${l.registryType} package ${l.identifier}` : 'per-tool containers'));
   lines.push(`Runnable: ${v.runnable ? 'yes' : 'no'}${launches.length ? ` (${t(launches.join('; '))})` : ''}`);
   lines.push(`Trust: ${v.trust.status}${'reason' in v.trust && v.trust.reason ? ` — ${t(v.trust.reason)}` : ''}`);
+  const g = v.governance;
+  if (g) {
+    const facts = [g.owner && `owner ${g.owner}`, g.contact && `contact ${g.contact}`, g.approvedBy && `approved by ${g.approvedBy}${g.approvedAt ? ` on ${g.approvedAt}` : ''}`, g.risk && `risk ${g.risk}`, g.dataAccess && `data access ${g.dataAccess}`, g.prodAllowed !== undefined && `prod ${g.prodAllowed ? 'allowed' : 'not allowed'}`, g.reviewedAt && `reviewed ${g.reviewedAt}${g.reviewers?.length ? ` by ${g.reviewers.join(', ')}` : ''}`, g.dataClassification && `data ${g.dataClassification}`];
+    lines.push(`Governance: ${t(facts.filter(Boolean).join('; '))}`);
+  }
+  if (v.provenance) lines.push(`Signature: ${v.provenance.signature}${v.provenance.keyId ? ` (key ${v.provenance.keyId})` : ''}${v.provenance.reason ? ` — ${t(v.provenance.reason)}` : ''}`);
+  if (v.versions && v.versions.length > 1) lines.push(`Versions: ${t(v.versions.map((x) => x.version).join(', '))}`);
   if (v.requiredConfig.length) {
     lines.push('Configuration:');
     for (const s of v.requiredConfig) {
