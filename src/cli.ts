@@ -23,6 +23,15 @@ Usage:
                                        what the registry did: the audit log (argument shapes, never values)
   mcp-registry serve-http [--host 127.0.0.1] [--port 8080] [--base-path /prefix] [--trust-proxy] [--rate-limit N]
                                        serve the catalog as an MCP Registry API v0.1 (VS Code, Copilot)
+  mcp-registry validate <file|dir> [--format text|github] [--require-signed] [--key K.pub]… [--require-governance] [--json]
+                                       check a catalog for CI: schema, unknown fields, duplicates, semver, governance
+  mcp-registry keygen --out NAME       an Ed25519 key pair for signing catalogs: NAME.key (private, 0600) and NAME.pub
+  mcp-registry sign <catalog> --key NAME.key [--digest REF=DIGEST]… [--npm-registry URL] [--pypi-index URL]
+                                       sign every entry and its artefact digests, in place
+  mcp-registry verify <catalog> --key NAME.pub… [--json]
+                                       exit 0 only when every entry verifies against those keys
+  mcp-registry export <format> [--out FILE] [--registry-url URL]
+                                       the approved catalog as client allowlists: claude-code, claude-code-mcp, copilot, vscode
   mcp-registry --help | --version
 
 Files: MCP_REGISTRY_HOME (when set) holds config.yaml, policy.yaml, cache/, sources/, state/;
@@ -93,6 +102,36 @@ async function main(argv: string[]): Promise<number> {
         options: { since: { type: 'string' }, entry: { type: 'string' }, op: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
       });
       return commands.audit({ ...values, json: !!values.json });
+    }
+    case 'keygen': {
+      const { values } = parseArgs({ args: rest, options: { out: { type: 'string' }, json: { type: 'boolean' } } });
+      return (await import('./commands/keygen.js')).keygen({ out: values.out, json: !!values.json });
+    }
+    case 'sign': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { key: { type: 'string' }, digest: { type: 'string', multiple: true }, 'npm-registry': { type: 'string' }, 'pypi-index': { type: 'string' }, json: { type: 'boolean' } },
+      });
+      return (await import('./commands/sign.js')).sign(positionals.join(' '), { key: values.key, digest: values.digest, npmRegistry: values['npm-registry'], pypiIndex: values['pypi-index'], json: !!values.json });
+    }
+    case 'verify': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { key: { type: 'string', multiple: true }, json: { type: 'boolean' } } });
+      return (await import('./commands/verify.js')).verify(positionals.join(' '), { key: values.key, json: !!values.json });
+    }
+    case 'validate': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { format: { type: 'string' }, 'require-signed': { type: 'boolean' }, 'require-governance': { type: 'boolean' }, key: { type: 'string', multiple: true }, json: { type: 'boolean' } },
+      });
+      return (await import('./commands/validate.js')).validate(positionals.join(' '), {
+        format: values.format,
+        requireSigned: !!values['require-signed'],
+        requireGovernance: !!values['require-governance'],
+        key: values.key,
+        json: !!values.json,
+      });
     }
     case 'serve-http': {
       const { values } = parseArgs({

@@ -20,3 +20,14 @@ export function fetchContext(over: Partial<FetchContext> = {}): FetchContext {
     ...over,
   };
 }
+
+/** Run the BUILT cli (dist/cli.js) and collect its exit code and output (never throws for a non-zero exit). */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { execFile } = await import('node:child_process');
+  const { cliPath } = await import('./registry-client.js');
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cliPath, ...args], { env: { ...process.env, ...env } }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
