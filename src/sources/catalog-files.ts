@@ -158,7 +158,10 @@ export function setInDoc(doc: CatalogDoc, path: readonly (string | number)[], va
   if (doc.json) {
     // JSON has no comments to keep: rewrite the parsed value.
     let root = doc.value as Record<string | number, unknown>;
-    for (const k of path.slice(0, -1)) root = root[k] as Record<string | number, unknown>;
+    for (const k of path.slice(0, -1)) {
+      if (root[k] === undefined) root[k] = {};
+      root = root[k] as Record<string | number, unknown>;
+    }
     root[path[path.length - 1]!] = value;
     return JSON.stringify(doc.value, null, 2) + '\n';
   }
