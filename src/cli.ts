@@ -30,7 +30,7 @@ Usage:
                                        sign every entry and its artefact digests, in place
   mcp-registry verify <catalog> --key NAME.pub… [--json]
                                        exit 0 only when every entry verifies against those keys
-  mcp-registry export <format> [--out FILE] [--registry-url URL]
+  mcp-registry export <format> [--out FILE] [--source NAME]… [--registry-url URL] [--without-registry]
                                        the approved catalog as client allowlists: claude-code, claude-code-mcp, copilot, vscode
   mcp-registry --help | --version
 
@@ -131,6 +131,19 @@ async function main(argv: string[]): Promise<number> {
         requireGovernance: !!values['require-governance'],
         key: values.key,
         json: !!values.json,
+      });
+    }
+    case 'export': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { out: { type: 'string' }, 'registry-url': { type: 'string' }, source: { type: 'string', multiple: true }, 'without-registry': { type: 'boolean' } },
+      });
+      return (await import('./commands/export.js')).exportCommand(positionals.join(' '), {
+        out: values.out,
+        registryUrl: values['registry-url'],
+        source: values.source,
+        withoutRegistry: !!values['without-registry'],
       });
     }
     case 'serve-http': {
