@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { catalogStanding } from '../src/governance/catalog-lifecycle.js';
+import { Policy } from '../src/runtime/policy.js';
 import { exportAllowlist, type ExportFormat } from '../src/governance/client-allowlists.js';
 import { FileSource } from '../src/sources/file.js';
 import { repoRoot } from './helpers/shared-data.js';
@@ -21,18 +21,41 @@ const validator = (format: ExportFormat) => new Ajv({ strict: false, allErrors: 
 const corp = async () => (await new FileSource({ name: 'corp', path: catalogFixture('registry.yaml') }).fetch(fetchContext())).entries;
 const sd = async () => (await new FileSource({ name: 'fin', path: catalogFixture('servers-dir') }).fetch(fetchContext())).entries;
 
-describe('the catalog says where an entry may be used', () => {
+describe('the catalog says where an entry may be used (policy enforces it; policy wins where both speak)', () => {
+  const policyIn = (environment: string, text = '', now = Date.parse('2026-06-01T00:00:00Z')) => Policy.fromText(text, '/etc/policy.yaml', { corp: 'file' }, { environment, now: () => now });
   it('prod_allowed: false hides an entry in prod, not in dev; disabled never runs; deprecated warns with its sunset date', async () => {
     const byId = Object.fromEntries((await corp()).map((e) => [e.id, e]));
-    const now = Date.parse('2026-06-01T00:00:00Z');
     const hr = byId['corp/hr-search']!;
-    expect(catalogStanding(hr, 'dev', now)).toEqual({ visible: true, startable: true, warning: 'corp/hr-search is deprecated by its catalog: use people-search (available until 2026-12-31)' });
-    expect(catalogStanding({ ...hr, lifecycle: { status: 'active' } }, 'prod', now)).toMatchObject({ visible: false, reason: expect.stringContaining('not allowed in prod by its catalog') });
-    expect(catalogStanding(hr, 'prod', now)).toMatchObject({ visible: false, reason: expect.stringContaining('for dev, staging only') });
-    expect(catalogStanding(hr, 'dev', Date.parse('2027-01-02T00:00:00Z'))).toMatchObject({ visible: false, reason: expect.stringContaining('past its sunset date 2026-12-31') });
-    expect(catalogStanding(byId['corp/legacy-wiki']!, 'dev', now)).toMatchObject({ visible: false, startable: false, reason: 'corp/legacy-wiki is disabled by its catalog' });
-    expect(catalogStanding(byId['corp/payments']!, 'prod', now)).toEqual({ visible: true, startable: true });
-    expect(catalogStanding({ ...byId['corp/payments']!, provenance: { signature: 'bad', reason: 'the signature does not match' } }, 'prod', now)).toMatchObject({ visible: true, startable: false });
+    const dev = policyIn('dev');
+    expect(dev.visibility(hr)).toEqual({ visible: true, status: 'deprecated', statusMessage: 'use people-search; available until 2026-12-31' });
+    expect(dev.decide(hr)).toMatchObject({ allowed: true, warning: 'corp/hr-search is deprecated by its catalog: use people-search (available until 2026-12-31)' });
+    expect(dev.trustView(hr)).toMatchObject({ lifecycle: 'deprecated', sunset: '2026-12-31' });
+    const prod = policyIn('prod');
+    expect(prod.visibility({ ...hr, lifecycle: { status: 'active' } }).visible).toBe(false);
+    expect(prod.decide({ ...hr, lifecycle: { status: 'active' } })).toMatchObject({ allowed: false, reason: expect.stringContaining('not allowed in prod by its catalog') });
+    expect(prod.decide(hr)).toMatchObject({ allowed: false, reason: expect.stringContaining('allowed only in environments dev, staging by its catalog (source "corp")') });
+    expect(policyIn('dev', '', Date.parse('2027-01-02T00:00:00Z')).decide(hr)).toMatchObject({ allowed: false, reason: expect.stringContaining('past its sunset date 2026-12-31 by its catalog') });
+    const wiki = byId['corp/legacy-wiki']!;
+    expect(dev.visibility(wiki).visible).toBe(false);
+    expect(dev.decide(wiki)).toMatchObject({ allowed: false, needsApproval: false, reason: 'disabled by its catalog (source "corp")' });
+    expect(prod.decide(byId['corp/payments']!)).toMatchObject({ allowed: true });
+    expect(prod.decide({ ...byId['corp/payments']!, provenance: { signature: 'bad', reason: 'the signature does not match' } })).toMatchObject({ allowed: false, reason: 'its signature does not verify: the signature does not match' });
+    // Policy wins where both speak: its own status and environments replace the catalog's.
+    const overridden = policyIn('prod', 'entries:\n  corp/hr-search: { status: active, environments: [prod] }\n');
+    const hrForProd = { ...hr, governance: { ...hr.governance, prodAllowed: true } };
+    expect(overridden.visibility(hrForProd).visible).toBe(true);
+    expect(overridden.decide(hrForProd)).toMatchObject({ allowed: true });
+    expect(overridden.decide(hrForProd).warning).toBeUndefined();
+    expect(policyIn('dev', 'entries:\n  corp/legacy-wiki: { status: active }\n').decide(wiki)).toMatchObject({ allowed: true });
+  });
+
+  it('data_access: pii needs approval when policy says so, even from your own catalog', async () => {
+    const pay = (await corp()).find((e) => e.id === 'corp/payments')!;
+    expect(policyIn('dev').decide(pay)).toMatchObject({ allowed: true });
+    const d = policyIn('dev', 'requireApproval: { dataAccess: [pii] }\n').decide(pay);
+    expect(d).toMatchObject({ allowed: false, needsApproval: true, command: 'mcp-registry allow corp/payments' });
+    expect(d.reason).toMatch(/^corp\/payments needs approval: its catalog says data_access: pii, which policy\.yaml's requireApproval\.dataAccess says needs approval/);
+    expect(policyIn('dev', 'requireApproval: { dataAccess: [pii] }\nallow: [corp/payments]\n').decide(pay)).toMatchObject({ allowed: true });
   });
 });
 

@@ -1,6 +1,5 @@
 import { writeFile } from 'node:fs/promises';
 import type { Entry } from '../catalog/entry.js';
-import { catalogStanding } from '../governance/catalog-lifecycle.js';
 import { DEPLOY_PATH, EXPORT_FORMATS, exportAllowlist, ExportError, type ExportFormat } from '../governance/client-allowlists.js';
 
 export interface ExportOptions {
@@ -37,12 +36,14 @@ export async function exportCommand(format: string, opts: ExportOptions): Promis
   for (const e of format === 'vscode' ? [] : app.catalog.all()) {
     if (opts.source?.length && !e.sources.some((s) => opts.source!.includes(s.source))) continue;
     const d = policy.decide(e);
+    const visible = policy.visibility(e).visible;
+    // Hidden here (disabled, another environment, not for prod): simply not approved — the allowlist leaves it out.
     if (!d.allowed && !d.needsApproval) {
-      denied.push(e);
+      if (visible) denied.push(e);
       continue;
     }
-    const standing = catalogStanding(e, environment);
-    if (d.allowed && policy.visibility(e).visible && standing.visible && standing.startable) approved.push(e);
+    // Policy's decision and visibility include the catalog's own word (status, envs, sunset, prod_allowed, signature).
+    if (d.allowed && visible) approved.push(e);
   }
   try {
     const res = exportAllowlist(format as ExportFormat, { approved, denied, registryUrl: opts.registryUrl, withoutRegistry: opts.withoutRegistry });

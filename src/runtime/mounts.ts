@@ -7,6 +7,7 @@ import { errorMessage, type Logger } from '../log.js';
 import { quoteInput, ToolError, type ToolContext, type ToolProvider } from '../server/tool-def.js';
 import type { ResourceProvider } from '../server/server.js';
 import { withOutcome, type AuditLog, type AuditOutcome } from '../governance/audit-log.js';
+import { auditSignatureRefusal, verifyAtLaunch } from '../governance/launch-signature.js';
 import { destructiveGate } from '../governance/destructive.js';
 import { checkDigestRequired, imageRefForRun, type PinStore, type ToolCheck } from '../governance/pins.js';
 import { credentialWarning } from '../governance/secret-scan.js';
@@ -776,7 +777,10 @@ export class MountManager implements ToolProvider, ResourceProvider {
     // Every start (add, restore, restart after a crash or idle stop) answers to the policy of now; one that needs
     // approval goes ahead with the user's consent — given just now, or earlier to this mount in this process.
     const decision = policy.decide(entry, await this.approvals(), { source: choice?.source });
-    if (!decision.allowed && !decision.needsApproval) throw refused(`${entry.id} may not be started: ${decision.reason}`);
+    if (!decision.allowed && !decision.needsApproval) {
+      auditSignatureRefusal(this.deps.audit ?? undefined, entry, choice?.source, policy.requireSignedFor(entry));
+      throw refused(`${entry.id} may not be started: ${decision.reason}`);
+    }
     if (!decision.allowed && !grant.consent && !mount.consent) grant.consent = await this.askConsent(entry, decision, ctx, choice);
     // A mount saved before mounts named their source stays with the one it runs now.
     if (choice && !recorded) await this.recordSource(mount, choice.source);
@@ -811,6 +815,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
       const { checkRemoteUrl, guardedFetch } = await load.urlGuard();
       const check = await checkRemoteUrl(plan.url, g.remote);
       if (!check.ok) throw refused(`${entry.id} was not started: ${check.reason}`);
+      await verifyAtLaunch({ entry, launchSource: choice?.source, requireSigned: policy.requireSignedFor(entry), audit: this.deps.audit ?? undefined });
       // Checked again on every connection: the name may resolve elsewhere by then (DNS rebinding).
       const fetch = guardedFetch(check.url, g.remote);
       // A failed start closes its transport, and with it this fetch (child.ts).
@@ -828,6 +833,9 @@ export class MountManager implements ToolProvider, ResourceProvider {
     // The image is pinned by its ID: looked up (pulled first when absent), checked against the approved one, and run
     // by that ID, so a tag moved in between cannot swap it.
     const imageId = await this.localImageId(kit.podman, plan.image, ctx);
+    // On the machine that runs it: the image is the signed one (by digest), or it does not start.
+    const unsigned = await verifyAtLaunch({ entry, launchSource: choice?.source, requireSigned: policy.requireSignedFor(entry), audit: this.deps.audit ?? undefined, log: this.log, image: { ref: plan.image, digest: () => kit.podman.imageDigest(imageId) } });
+    if (unsigned) throw refused(unsigned);
     // Approved just now, with the image named in the question: it becomes the pinned one once the start succeeded.
     if (grant.consent) grant.image = { id: imageId, ref: plan.image };
     else {
@@ -1065,10 +1073,14 @@ export class MountManager implements ToolProvider, ResourceProvider {
    * it succeeds), and policy's warning (deprecated).
    */
   private async checkPolicy(entry: Entry, ctx: ToolContext, mount: Mount | undefined, choice: LaunchChoice | undefined): Promise<{ consent?: Consent; warning?: string }> {
-    const d = (await this.policyOrFail()).decide(entry, await this.approvals(), { source: choice?.source });
+    const policy = await this.policyOrFail();
+    const d = policy.decide(entry, await this.approvals(), { source: choice?.source });
     const warned = d.warning ? { warning: d.warning } : {};
     if (d.allowed) return warned;
-    if (!d.needsApproval) throw refused(`${entry.id} may not be started: ${d.reason}`);
+    if (!d.needsApproval) {
+      auditSignatureRefusal(this.deps.audit ?? undefined, entry, choice?.source, policy.requireSignedFor(entry));
+      throw refused(`${entry.id} may not be started: ${d.reason}`);
+    }
     if (mount?.consent) return warned;
     return { consent: await this.askConsent(entry, d, ctx, choice), ...warned };
   }
