@@ -1,5 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ENTRY_LABEL, Podman } from '../src/runtime/podman.js';
+import { requirePodman } from './helpers/podman.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { makeHome, startRegistry, type RunningRegistry } from './helpers/registry-client.js';
 import { catalogFixture } from './helpers/file-catalog.js';
@@ -97,6 +100,30 @@ describe('team catalogs: governance shown, filtered and enforced (issue 15)', ()
     const since = (await call('registry-find', { query: 'ledger balances', governance: { reviewedSince: '2026-01-01' } })).structuredContent as { results: Found[] };
     expect(since.results.map((r) => r.id)).toEqual(['fin/ledger-reader']);
     expect(((await call('registry-find', { query: 'ledger balances', governance: { reviewedSince: '2026-03-01' } })).structuredContent as { results: Found[] }).results).toEqual([]);
+  });
+
+  it('an entry with versions 1.2.0, 1.10.0 and 1.9.9 reports 1.10.0 as latest; registry-add of 1.2.0 runs 1.2.0, and the mount keeps it', async (ctx) => {
+    await requirePodman(ctx);
+    const call = await registryIn('dev', [CORP]);
+    const info = (await call('registry-info', { id: 'corp/payments' })).structuredContent as { version: string; versions: { version: string }[] };
+    expect(info.version).toBe('1.10.0');
+    expect(info.versions.map((v) => v.version)).toEqual(['1.10.0', '1.9.9', '1.2.0']);
+    const unknown = await call('registry-add', { id: 'corp/payments', version: '9.9.9' });
+    expect(unknown.isError).toBe(true);
+    expect(text(unknown)).toContain('corp/payments has no version "9.9.9": its catalog lists 1.10.0, 1.9.9, 1.2.0');
+    // 1.2.0 is the stdio image (the latest, 1.10.0, is a remote that does not exist): it runs, and answers.
+    const added = await call('registry-add', { id: 'corp/payments', version: '1.2.0' });
+    expect(added.isError, text(added)).toBeFalsy();
+    expect(added.structuredContent).toMatchObject({ id: 'corp/payments', version: '1.2.0' });
+    const prefix = (added.structuredContent as { prefix: string }).prefix;
+    expect(text(await call(`${prefix}__echo`, { text: 'one-two-oh' }))).toContain('one-two-oh');
+    const containers = await new Podman().listContainers({ [ENTRY_LABEL]: 'corp/payments' });
+    expect(containers).toHaveLength(1);
+    const state = JSON.parse(await readFile(join(homes.at(-1)!, 'state', 'state.json'), 'utf8')) as { mounts: { id: string; version?: string }[] };
+    expect(state.mounts).toContainEqual(expect.objectContaining({ id: 'corp/payments', version: '1.2.0' }));
+    const other = await call('registry-add', { id: 'corp/payments', version: '1.9.9' });
+    expect(text(other)).toContain('corp/payments is already mounted at version 1.2.0; registry-remove it first to run version 1.9.9');
+    await call('registry-remove', { id: 'corp/payments' });
   });
 
   it('the HTTP API serves the catalog governance, lifecycle and signature outcome under our _meta key', async () => {

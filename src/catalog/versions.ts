@@ -67,3 +67,27 @@ export function withVersions(all: readonly Entry[], kept: Entry[]): Entry[] {
   }
   return kept;
 }
+
+/**
+ * The entry as it runs at one of its listed versions (registry-add {id, version}): that version's launches and
+ * artefact digests in place of the latest's. A problem (with the versions there are) when it lists no such version.
+ */
+export function entryAtVersion(entry: Entry, version: string | undefined): { entry: Entry } | { problem: string } {
+  if (version === undefined || version === entry.version) return { entry };
+  const listed = entry.versions ?? [];
+  const v = listed.find((x) => x.version === version || x.version === version.replace(/^v(?=\d)/, ''));
+  if (!v) {
+    const have = listed.length ? `its catalog lists ${listed.map((x) => x.version).join(', ')}` : `its catalog lists only ${entry.version ?? 'no version'}`;
+    return { problem: `${entry.id} has no version "${version}": ${have}. Pass one of those as version, or leave version out for the latest.` };
+  }
+  if (!v.launch.length) return { problem: `${entry.id} ${v.version} has no launch this registry can run (registry-info lists its versions).` };
+  const source = entry.sources[0]?.source;
+  return {
+    entry: {
+      ...entry,
+      version: v.version,
+      launch: v.launch.map((l) => ({ ...l, source: l.source ?? source })),
+      ...(v.artefacts ? { artefacts: v.artefacts } : {}),
+    },
+  };
+}
