@@ -25,6 +25,15 @@ Usage:
                                        serve the catalog as an MCP Registry API v0.1 (VS Code, Copilot)
   mcp-registry apikey create --scope read|publish|admin [--name N] [--group G]... [--expires 90d] | list | revoke <id>
                                        API keys for serve-http (printed once; stored hashed)
+  mcp-registry validate <file|dir> [--format text|github] [--require-signed] [--key K.pub]… [--require-governance] [--json]
+                                       check a catalog for CI: schema, unknown fields, duplicates, semver, governance
+  mcp-registry keygen --out NAME       an Ed25519 key pair for signing catalogs: NAME.key (private, 0600) and NAME.pub
+  mcp-registry sign <catalog> --key NAME.key [--digest REF=DIGEST]… [--npm-registry URL] [--pypi-index URL]
+                                       sign every entry and its artefact digests, in place
+  mcp-registry verify <catalog> --key NAME.pub… [--json]
+                                       exit 0 only when every entry verifies against those keys
+  mcp-registry export <format> [--out FILE] [--source NAME]… [--registry-url URL] [--without-registry]
+                                       the approved catalog as client allowlists: claude-code, claude-code-mcp, copilot, vscode
   mcp-registry --help | --version
 
 Files: MCP_REGISTRY_HOME (when set) holds config.yaml, policy.yaml, cache/, sources/, state/;
@@ -96,6 +105,49 @@ async function main(argv: string[]): Promise<number> {
         options: { since: { type: 'string' }, entry: { type: 'string' }, op: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
       });
       return commands.audit({ ...values, json: !!values.json });
+    }
+    case 'keygen': {
+      const { values } = parseArgs({ args: rest, options: { out: { type: 'string' }, json: { type: 'boolean' } } });
+      return (await import('./commands/keygen.js')).keygen({ out: values.out, json: !!values.json });
+    }
+    case 'sign': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { key: { type: 'string' }, digest: { type: 'string', multiple: true }, 'npm-registry': { type: 'string' }, 'pypi-index': { type: 'string' }, json: { type: 'boolean' } },
+      });
+      return (await import('./commands/sign.js')).sign(positionals.join(' '), { key: values.key, digest: values.digest, npmRegistry: values['npm-registry'], pypiIndex: values['pypi-index'], json: !!values.json });
+    }
+    case 'verify': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { key: { type: 'string', multiple: true }, json: { type: 'boolean' } } });
+      return (await import('./commands/verify.js')).verify(positionals.join(' '), { key: values.key, json: !!values.json });
+    }
+    case 'validate': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { format: { type: 'string' }, 'require-signed': { type: 'boolean' }, 'require-governance': { type: 'boolean' }, key: { type: 'string', multiple: true }, json: { type: 'boolean' } },
+      });
+      return (await import('./commands/validate.js')).validate(positionals.join(' '), {
+        format: values.format,
+        requireSigned: !!values['require-signed'],
+        requireGovernance: !!values['require-governance'],
+        key: values.key,
+        json: !!values.json,
+      });
+    }
+    case 'export': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { out: { type: 'string' }, 'registry-url': { type: 'string' }, source: { type: 'string', multiple: true }, 'without-registry': { type: 'boolean' } },
+      });
+      return (await import('./commands/export.js')).exportCommand(positionals.join(' '), {
+        out: values.out,
+        registryUrl: values['registry-url'],
+        source: values.source,
+        withoutRegistry: !!values['without-registry'],
+      });
     }
     case 'serve-http': {
       const { values } = parseArgs({

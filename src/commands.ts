@@ -48,7 +48,7 @@ export async function search(query: string, opts: { limit?: string; json: boolea
 }
 
 /** A first run fetches the sources (progress on stderr); false (with the reason said) when nothing could be fetched. */
-async function haveData(app: App): Promise<boolean> {
+export async function haveData(app: App): Promise<boolean> {
   if (!app.catalog.hasData) {
     process.stderr.write('The catalog is empty (first run): fetching sources, this can take a while…\n');
     await app.catalog.ready((p) => process.stderr.write(`  ${p.source}: ${p.message}\n`));

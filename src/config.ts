@@ -71,7 +71,13 @@ export const SourceConfigSchema = z.discriminatedUnion('type', [
     url: z.string().default('https://registry.modelcontextprotocol.io'),
     pageSize: z.number().int().min(1).max(100).default(100),
   }),
-  z.strictObject({ ...SourceBase, type: z.literal('file'), path: z.string() }),
+  z.strictObject({
+    ...SourceBase,
+    type: z.literal('file'),
+    path: z.string(),
+    /** Trusted public keys (files; `*` in the file name) that check this catalog's signatures (governance/signing.ts). */
+    verify: z.strictObject({ keys: z.array(z.string().min(1)).min(1, 'name at least one key file, e.g. /etc/mcp-registry/keys/*.pub') }).optional(),
+  }),
   /** Entries published through serve-http's publish API (POST /v1/entries), kept in the registry's store. */
   z.strictObject({ ...SourceBase, type: z.literal('managed') }),
 ]);
@@ -172,6 +178,7 @@ export function parseConfig(raw: unknown, baseDir: string, label = 'config', loc
   const cfg = res.data;
   for (const s of cfg.sources) {
     if (s.type === 'file' && !isAbsolute(s.path)) s.path = resolve(baseDir, s.path);
+    if (s.type === 'file' && s.verify) s.verify.keys = s.verify.keys.map((k) => (isAbsolute(k) ? k : resolve(baseDir, k)));
     if (s.type === 'docker' && isLocalGitUrl(s.url) && !isAbsolute(s.url)) s.url = resolve(baseDir, s.url);
   }
   return cfg;

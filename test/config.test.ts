@@ -39,7 +39,7 @@ describe('config.yaml validation', () => {
     expect(await loadError('refersh:\n  minInterval: 1h\n')).toMatch(new RegExp(`^${file}:1:1: \\(top level\\): unknown key "refersh" \\(known: sources, refresh, environment, runtime, audit, [^)]*\\); did you mean "refresh"\\?`));
     // Inside a source, the known keys are those of its type.
     const inSource = await loadError('sources:\n  - name: mine\n    type: file\n    pth: ./catalog.yaml\n');
-    expect(inSource).toContain(`${file}:4:5: sources.0: unknown key "pth" (known: name, enabled, minInterval, type, path); did you mean "path"?`);
+    expect(inSource).toContain(`${file}:4:5: sources.0: unknown key "pth" (known: name, enabled, minInterval, type, path, verify); did you mean "path"?`);
     expect(inSource).toContain(`${file}:2:5: sources.0.path: missing: this key is required`);
     expect(await loadError('sources:\n  - name: mine\n    type: fil\n    path: ./catalog.yaml\n')).toMatch(/:3:11: sources\.0\.type: .*; did you mean "file"\?/);
     // Every message ends with what to do.

@@ -166,6 +166,72 @@ export const SourceRefSchema = z.object({
   url: z.string().optional(),
 });
 
+/**
+ * Governance facts a catalog states about a server (registry.yaml `ownership`/`governance`, servers/<name>.yaml
+ * `maintainer`/`reviewers`/…), kept as the catalog wrote them. Shown by registry-info; enforced by policy.
+ */
+export const GovernanceSchema = z.object({
+  /** The owning team (registry.yaml ownership.team) or maintainer (servers/<name>.yaml). */
+  owner: z.string().optional(),
+  contact: z.string().optional(),
+  approvedBy: z.string().optional(),
+  approvedAt: z.string().optional(),
+  risk: z.string().optional(),
+  /** none | restricted | pii */
+  dataAccess: z.string().optional(),
+  prodAllowed: z.boolean().optional(),
+  reviewedAt: z.string().optional(),
+  reviewers: z.array(z.string()).optional(),
+  scope: z.array(z.string()).optional(),
+  dataClassification: z.string().optional(),
+});
+export type EntryGovernance = z.infer<typeof GovernanceSchema>;
+
+/** Where an entry stands by its catalog's word (policy.yaml's rules win where both speak). */
+export const CatalogLifecycleSchema = z.object({
+  status: z.enum(['active', 'deprecated', 'disabled']),
+  /** The environments the catalog lists it for (config.yaml `environment` is matched against them). */
+  envs: z.array(z.string()).optional(),
+  /** YYYY-MM-DD: deprecated until then. */
+  sunset: z.string().optional(),
+  message: z.string().optional(),
+});
+
+/**
+ * A digest of an artefact a launch runs: an OCI image's manifest digest (`sha256:…`), an npm package's integrity
+ * (`sha512-…`, as in package-lock.json), a wheel's or an MCPB bundle's file hash (`sha256:…`). `ref` names the
+ * artefact the way its launch does (image reference, `name@version`, URL).
+ */
+export const ArtefactDigestSchema = z.object({
+  kind: z.enum(['oci', 'npm', 'pypi', 'mcpb', 'file']),
+  ref: z.string(),
+  digest: z.string(),
+  /** A wheel's or archive's file name, when one ref has several files (pypi). */
+  file: z.string().optional(),
+});
+export type ArtefactDigest = z.infer<typeof ArtefactDigestSchema>;
+
+/** One version a source lists (all of them, not only the latest); `launch` is how that version runs. */
+export const EntryVersionSchema = z.object({
+  version: z.string(),
+  releasedAt: z.string().optional(),
+  status: z.string().optional(),
+  launch: z.array(LaunchSchema).default([]),
+  artefacts: z.array(ArtefactDigestSchema).optional(),
+});
+export type EntryVersion = z.infer<typeof EntryVersionSchema>;
+
+/** The outcome of checking an entry's signature against this machine's trust root (governance/signing.ts). */
+export const ProvenanceSchema = z.object({
+  signature: z.enum(['verified', 'unsigned', 'bad']),
+  keyId: z.string().optional(),
+  reason: z.string().optional(),
+  signedAt: z.string().optional(),
+  /** The artefact digests the signature covers: what the runtime checks before it runs anything. */
+  artefacts: z.array(ArtefactDigestSchema).optional(),
+});
+export type Provenance = z.infer<typeof ProvenanceSchema>;
+
 export const EntrySchema = z.object({
   /** `<source name>/<native name>`, from the highest-precedence source after merging. */
   id: idText(3),
@@ -202,6 +268,13 @@ export const EntrySchema = z.object({
   detailFetchedAt: z.string().optional(),
   /** Source-specific metadata kept verbatim (e.g. the official registry's `_meta`). */
   meta: z.record(z.string(), z.unknown()).optional(),
+  governance: GovernanceSchema.optional(),
+  lifecycle: CatalogLifecycleSchema.optional(),
+  /** Every version the source lists, newest first by semver (catalog/versions.ts); `version` is the latest. */
+  versions: z.array(EntryVersionSchema).optional(),
+  /** Digests the catalog states for the default launch's artefacts. */
+  artefacts: z.array(ArtefactDigestSchema).optional(),
+  provenance: ProvenanceSchema.optional(),
 });
 export type Entry = z.infer<typeof EntrySchema>;
 export type EntryInput = z.input<typeof EntrySchema>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EntrySchema, isRunnable, oneLine, requiredConfig, type Entry } from './entry.js';
 import { tryQualifyImageRef } from '../runtime/image-ref.js';
+import { findGovernance, governanceMarks, type FindGovernance } from './governance-view.js';
 
 /**
  * The shapes tools return (contract.md): compact for search results, whole for registry-info.
@@ -19,13 +20,16 @@ export interface FindItem {
   status?: string;
   warning?: string;
   sunset?: string;
+  /** The signature outcome (file sources with verify.keys) and the governance facts its catalog states. */
+  signature?: string;
+  governance?: FindGovernance;
 }
 
 export interface ViewHooks {
   /** Setting/secret names the user has already set for an entry. */
   configured?(entry: Entry): Set<string>;
   /** Policy's view of an entry (issue 4 fills this in). */
-  trust?(entry: Entry): { status: string; reason?: string; warning?: string; lifecycle?: 'active' | 'deprecated' | 'disabled'; sunset?: string };
+  trust?(entry: Entry): { status: string; reason?: string; warning?: string; lifecycle?: 'active' | 'deprecated' | 'disabled'; sunset?: string; signature?: string };
 }
 
 /** Who reads a text: an agent through MCP (hints name MCP tools) or a person at the CLI (hints name commands). */
@@ -56,6 +60,11 @@ export function findItem(entry: Entry, score: number, hooks: ViewHooks = {}): Fi
   if (entry.category) item.category = entry.category;
   if (entry.aliases.length) item.aliases = entry.aliases;
   const trust = hooks.trust?.(entry);
+  // Marked when it was checked (signed, or a bad signature), or when policy requires signatures (trust says so).
+  const signature = trust?.signature ?? (entry.provenance?.signature !== 'unsigned' ? entry.provenance?.signature : undefined);
+  if (signature) item.signature = signature;
+  const gov = findGovernance(entry);
+  if (gov) item.governance = gov;
   if (trust?.warning) item.warning = trust.warning;
   if (entry.status && entry.status !== 'active') item.status = entry.status;
   // Policy's lifecycle: a deprecated entry says so, with its sunset date.
@@ -84,6 +93,8 @@ export function formatFindText(query: string, items: FindItem[], surface: Surfac
     lines.push(`${i + 1}. ${oneLine(it.id)} — ${oneLine(it.name)}${it.category ? ` [${oneLine(it.category)}]` : ''} (${flags})`);
     if (it.description) lines.push(`   ${shortDescription(it.description, 160)}`);
     if (it.warning) lines.push(`   ⚠ ${oneLine(it.warning)}`);
+    const marks = governanceMarks(it);
+    if (marks) lines.push(`   ${oneLine(marks)}`);
   }
   lines.push(
     surface === 'mcp'
@@ -145,6 +156,11 @@ export const InfoViewSchema = z.looseObject({
     sunset: z.string().optional(),
   }),
   readme: z.string().optional(),
+  /** What the catalog states about ownership, approval and review (registry.yaml, servers/<name>.yaml). */
+  governance: entryField.governance,
+  lifecycle: entryField.lifecycle,
+  versions: entryField.versions,
+  provenance: entryField.provenance,
 });
 export type InfoView = z.infer<typeof InfoViewSchema>;
 
@@ -196,6 +212,10 @@ export function infoView(entry: Entry, hooks: ViewHooks = {}): InfoView {
     oauth: entry.oauth,
     trust: hooks.trust?.(entry) ?? { status: 'unknown' },
     readme: entry.readme,
+    ...(entry.governance ? { governance: entry.governance } : {}),
+    ...(entry.lifecycle ? { lifecycle: entry.lifecycle } : {}),
+    ...(entry.versions?.length ? { versions: entry.versions } : {}),
+    ...(entry.provenance ? { provenance: entry.provenance } : {}),
   };
 }
 
@@ -210,6 +230,13 @@ export function formatInfoText(v: InfoView, surface: Surface = 'mcp'): string {
   const launches = v.launch.map((l) => (l.type === 'image' ? `image ${tryQualifyImageRef(l.image) ?? l.image}` : l.type === 'remote' ? `remote ${l.transport} ${l.url}` : l.type === 'package' ? `${l.registryType} package ${l.identifier}` : 'per-tool containers'));
   lines.push(`Runnable: ${v.runnable ? 'yes' : 'no'}${launches.length ? ` (${t(launches.join('; '))})` : ''}`);
   lines.push(`Trust: ${v.trust.status}${'reason' in v.trust && v.trust.reason ? ` — ${t(v.trust.reason)}` : ''}`);
+  const g = v.governance;
+  if (g) {
+    const facts = [g.owner && `owner ${g.owner}`, g.contact && `contact ${g.contact}`, g.approvedBy && `approved by ${g.approvedBy}${g.approvedAt ? ` on ${g.approvedAt}` : ''}`, g.risk && `risk ${g.risk}`, g.dataAccess && `data access ${g.dataAccess}`, g.prodAllowed !== undefined && `prod ${g.prodAllowed ? 'allowed' : 'not allowed'}`, g.reviewedAt && `reviewed ${g.reviewedAt}${g.reviewers?.length ? ` by ${g.reviewers.join(', ')}` : ''}`, g.dataClassification && `data ${g.dataClassification}`];
+    lines.push(`Governance: ${t(facts.filter(Boolean).join('; '))}`);
+  }
+  if (v.provenance) lines.push(`Signature: ${v.provenance.signature}${v.provenance.keyId ? ` (key ${v.provenance.keyId})` : ''}${v.provenance.reason ? ` — ${t(v.provenance.reason)}` : ''}`);
+  if (v.versions && v.versions.length > 1) lines.push(`Versions: ${t(v.versions.map((x) => x.version).join(', '))}`);
   if (v.requiredConfig.length) {
     lines.push('Configuration:');
     for (const s of v.requiredConfig) {

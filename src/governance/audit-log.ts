@@ -24,7 +24,7 @@ import { maskCredentials } from './secret-scan.js';
  * close); it is closed after IDLE_CLOSE_MS without records.
  */
 
-export const AUDIT_OPS = ['find', 'list', 'info', 'add', 'remove', 'exec', 'config-set', 'refresh', 'approve', 'allow', 'deny', 'policy', 'active', 'status'] as const;
+export const AUDIT_OPS = ['find', 'list', 'info', 'add', 'remove', 'exec', 'config-set', 'refresh', 'approve', 'allow', 'deny', 'policy', 'active', 'status', 'verify'] as const;
 export type AuditOp = (typeof AUDIT_OPS)[number];
 export type AuditOutcome = 'ok' | 'error' | 'refused' | 'withheld';
 
@@ -45,6 +45,10 @@ export interface AuditRecord {
   durationMs: number;
   args?: ArgShape;
   error?: string;
+  /** verify: the entry's version, the signing key's id and the signature outcome (verified / unsigned / bad). */
+  version?: string;
+  keyId?: string;
+  signature?: string;
 }
 
 /** What callers hand in: `args` are the RAW arguments (only their shape is written), `error` any error or text. */
@@ -58,6 +62,9 @@ export interface AuditInput {
   choice?: string;
   args?: unknown;
   error?: unknown;
+  version?: string;
+  keyId?: string;
+  signature?: string;
   /** Default: now minus durationMs. */
   time?: Date;
 }
@@ -213,6 +220,9 @@ export class AuditLog {
       ...(input.tool ? { tool: this.clean(input.tool, 200) } : {}),
       outcome: input.outcome,
       ...(input.choice ? { choice: this.clean(input.choice, 50) } : {}),
+      ...(input.version ? { version: this.clean(input.version, 100) } : {}),
+      ...(input.keyId ? { keyId: this.clean(input.keyId, 40) } : {}),
+      ...(input.signature ? { signature: this.clean(input.signature, 20) } : {}),
       durationMs: Math.max(0, Math.round(input.durationMs)),
       ...(input.args !== undefined ? { args: shapeOf(input.args, this.cleanKey, 0) } : {}),
       ...(input.error !== undefined && input.error !== null ? { error: this.clean(typeof input.error === 'string' ? input.error : errorMessage(input.error)) } : {}),
@@ -534,6 +544,7 @@ export function formatAudit(records: AuditRecord[]): string {
       if (r.tool) parts.push(`tool=${r.tool}`);
       if (r.client) parts.push(`client=${r.client}`);
       if (r.choice) parts.push(`choice=${r.choice}`);
+      if (r.signature) parts.push(`signature=${r.signature}${r.keyId ? ` key=${r.keyId}` : ''}${r.version ? ` version=${r.version}` : ''}`);
       parts.push(`instance=${r.instance}`);
       if (r.args !== undefined) parts.push(`args=${JSON.stringify(r.args)}`);
       if (r.error) parts.push(`error: ${r.error}`);

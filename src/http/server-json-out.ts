@@ -379,6 +379,10 @@ export function mapEntry(entry: Entry, vis: Omit<EntryVisibility, 'visible'>, op
   aggregator.trust = opts.trust ? opts.trust(entry) : { status: 'unknown' };
   if (entry.tools.length) aggregator.tools = entry.tools.map((t) => (t.description ? { name: t.name, description: cut(t.description, MAX_TOOL_DESCRIPTION) } : { name: t.name }));
   if (entry.dynamicTools) aggregator.dynamicTools = true;
+  // What the entry's catalog states (registry.yaml, servers/<name>.yaml) and its signature outcome here.
+  if (entry.governance) aggregator.governance = { ...entry.governance };
+  if (entry.lifecycle) aggregator.lifecycle = { ...entry.lifecycle };
+  if (entry.provenance) aggregator.signature = { outcome: entry.provenance.signature, ...(entry.provenance.keyId ? { keyId: entry.provenance.keyId } : {}) };
 
   const serverJson = JSON.stringify(server);
   const aggregatorJson = JSON.stringify(aggregator);

@@ -7,6 +7,8 @@ import { errorMessage, type Logger } from '../log.js';
 import { quoteInput, ToolError, type ToolContext, type ToolProvider } from '../server/tool-def.js';
 import type { ResourceProvider } from '../server/server.js';
 import { withOutcome, type AuditLog, type AuditOutcome } from '../governance/audit-log.js';
+import { auditSignatureRefusal, verifyAtLaunch } from '../governance/launch-signature.js';
+import { entryAtVersion } from '../catalog/versions.js';
 import { destructiveGate } from '../governance/destructive.js';
 import { checkDigestRequired, imageRefForRun, type PinStore, type ToolCheck } from '../governance/pins.js';
 import { credentialWarning } from '../governance/secret-scan.js';
@@ -34,6 +36,8 @@ export interface MountInfo {
   state: MountState;
   tools: string[];
   startedAt?: string;
+  /** The version registry-add asked for (absent: the latest). */
+  version?: string;
   restarts: number;
   lastError?: string;
   /** Tools held back because they differ from the approved ones (the others work); `approval` says how to accept. */
@@ -188,6 +192,8 @@ class Mount {
   removed = false;
   /** Tool names policy pins this entry to (undefined: all). */
   pinned?: string[];
+  /** The version registry-add asked for (undefined: the latest at each start). */
+  version?: string;
   /** Set by a container start where podman cannot enforce the limits the plan asks for (AddResult.limits). */
   limits?: string;
   /** The catalog entry as of the last start (policy rules are matched against its id, aliases and origin). */
@@ -228,6 +234,7 @@ class Mount {
       state: this.state,
       tools: this.listed.map((t) => t.name),
       ...(this.startedAt ? { startedAt: this.startedAt } : {}),
+      ...(this.version ? { version: this.version } : {}),
       restarts: this.restarts,
       ...(this.lastError ? { lastError: this.lastError } : {}),
       ...(this.withheld.length
@@ -271,12 +278,16 @@ export class MountManager implements ToolProvider, ResourceProvider {
    */
   async add(
     idOrAlias: string,
-    opts: { config?: Record<string, unknown>; prefix?: string; source?: string },
+    opts: { config?: Record<string, unknown>; prefix?: string; source?: string; version?: string },
     ctx: ToolContext,
   ): Promise<AddResult> {
     if (this.closed) throw new ToolError('The registry is shutting down; try again after it restarts.');
-    const entry = await this.deps.resolve(idOrAlias);
-    const existing = this.byId.get(entry.id);
+    const resolved = await this.deps.resolve(idOrAlias);
+    const existing = this.byId.get(resolved.id);
+    if (opts.version !== undefined && existing && existing.version !== opts.version) {
+      throw new ToolError(`${resolved.id} is already mounted at ${existing.version ? `version ${existing.version}` : 'its latest version'}; registry-remove it first to run version ${opts.version}.`);
+    }
+    const entry = atVersion(resolved, opts.version ?? existing?.version);
     if (opts.source !== undefined && existing && existing.source !== opts.source) {
       const running = existing.source ? `running the launch from source "${existing.source}"` : '(from before launches named their source)';
       throw new ToolError(`${entry.id} is already mounted ${running}; registry-remove it first to run the one from "${opts.source}".`);
@@ -307,12 +318,13 @@ export class MountManager implements ToolProvider, ResourceProvider {
     const prefix = await this.choosePrefix(entry, opts.prefix);
     if (this.byId.has(entry.id) || this.byPrefix.has(prefix)) {
       // Another add of the same entry (or prefix) won the race while we were reading state: answer as a repeat.
-      return this.add(idOrAlias, { prefix: opts.prefix, source: opts.source }, ctx);
+      return this.add(idOrAlias, { prefix: opts.prefix, source: opts.source, version: opts.version }, ctx);
     }
     const mount = new Mount(entry.id, prefix, new Date().toISOString(), choice?.source);
+    mount.version = opts.version;
     this.register(mount);
     // Saved while the server starts (the write's fsync costs as much as the rest of an add); undone if it fails.
-    const record: MountRecord = { id: entry.id, prefix, addedAt: mount.addedAt, ...(mount.source ? { source: mount.source } : {}) };
+    const record: MountRecord = { id: entry.id, prefix, addedAt: mount.addedAt, ...(mount.source ? { source: mount.source } : {}), ...(mount.version ? { version: mount.version } : {}) };
     const saving = this.deps.state.putMount(record).then(
       () => true,
       (err) => {
@@ -599,6 +611,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
     for (const r of records) {
       if (this.byId.has(r.id) || this.byPrefix.has(r.prefix)) continue;
       const mount = new Mount(r.id, r.prefix, r.addedAt, r.source);
+      mount.version = r.version;
       this.register(mount);
       // Claimed now: a call arriving before its start begins waits on this gate instead of failing as unknown.
       let open!: () => void;
@@ -768,7 +781,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
   }
 
   private async launch(mount: Mount, gen: number, ctx: ToolContext | undefined, grant: Grant): Promise<Child> {
-    const entry = await this.deps.resolve(mount.id);
+    const entry = atVersion(await this.deps.resolve(mount.id), mount.version);
     const policy = await this.policyOrFail();
     // Always the launch of the source added (a source added to the catalog since cannot take over the mount).
     const recorded = mount.source !== undefined;
@@ -776,7 +789,10 @@ export class MountManager implements ToolProvider, ResourceProvider {
     // Every start (add, restore, restart after a crash or idle stop) answers to the policy of now; one that needs
     // approval goes ahead with the user's consent — given just now, or earlier to this mount in this process.
     const decision = policy.decide(entry, await this.approvals(), { source: choice?.source });
-    if (!decision.allowed && !decision.needsApproval) throw refused(`${entry.id} may not be started: ${decision.reason}`);
+    if (!decision.allowed && !decision.needsApproval) {
+      auditSignatureRefusal(this.deps.audit ?? undefined, entry, choice?.source, policy.requireSignedFor(entry));
+      throw refused(`${entry.id} may not be started: ${decision.reason}`);
+    }
     if (!decision.allowed && !grant.consent && !mount.consent) grant.consent = await this.askConsent(entry, decision, ctx, choice);
     // A mount saved before mounts named their source stays with the one it runs now.
     if (choice && !recorded) await this.recordSource(mount, choice.source);
@@ -811,6 +827,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
       const { checkRemoteUrl, guardedFetch } = await load.urlGuard();
       const check = await checkRemoteUrl(plan.url, g.remote);
       if (!check.ok) throw refused(`${entry.id} was not started: ${check.reason}`);
+      await verifyAtLaunch({ entry, launchSource: choice?.source, requireSigned: policy.requireSignedFor(entry), audit: this.deps.audit ?? undefined });
       // Checked again on every connection: the name may resolve elsewhere by then (DNS rebinding).
       const fetch = guardedFetch(check.url, g.remote);
       // A failed start closes its transport, and with it this fetch (child.ts).
@@ -828,6 +845,9 @@ export class MountManager implements ToolProvider, ResourceProvider {
     // The image is pinned by its ID: looked up (pulled first when absent), checked against the approved one, and run
     // by that ID, so a tag moved in between cannot swap it.
     const imageId = await this.localImageId(kit.podman, plan.image, ctx);
+    // On the machine that runs it: the image is the signed one (by digest), or it does not start.
+    const unsigned = await verifyAtLaunch({ entry, launchSource: choice?.source, requireSigned: policy.requireSignedFor(entry), audit: this.deps.audit ?? undefined, log: this.log, image: { ref: plan.image, digest: () => kit.podman.imageDigest(imageId) } });
+    if (unsigned) throw refused(unsigned);
     // Approved just now, with the image named in the question: it becomes the pinned one once the start succeeded.
     if (grant.consent) grant.image = { id: imageId, ref: plan.image };
     else {
@@ -1065,10 +1085,14 @@ export class MountManager implements ToolProvider, ResourceProvider {
    * it succeeds), and policy's warning (deprecated).
    */
   private async checkPolicy(entry: Entry, ctx: ToolContext, mount: Mount | undefined, choice: LaunchChoice | undefined): Promise<{ consent?: Consent; warning?: string }> {
-    const d = (await this.policyOrFail()).decide(entry, await this.approvals(), { source: choice?.source });
+    const policy = await this.policyOrFail();
+    const d = policy.decide(entry, await this.approvals(), { source: choice?.source });
     const warned = d.warning ? { warning: d.warning } : {};
     if (d.allowed) return warned;
-    if (!d.needsApproval) throw refused(`${entry.id} may not be started: ${d.reason}`);
+    if (!d.needsApproval) {
+      auditSignatureRefusal(this.deps.audit ?? undefined, entry, choice?.source, policy.requireSignedFor(entry));
+      throw refused(`${entry.id} may not be started: ${d.reason}`);
+    }
     if (mount?.consent) return warned;
     return { consent: await this.askConsent(entry, d, ctx, choice), ...warned };
   }
@@ -1328,4 +1352,11 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       resolve();
     });
   });
+}
+
+/** The entry at the version a mount asked for (catalog/versions.ts), or the tool error saying which there are. */
+function atVersion(entry: Entry, version: string | undefined): Entry {
+  const r = entryAtVersion(entry, version);
+  if ('problem' in r) throw new ToolError(r.problem);
+  return r.entry;
 }

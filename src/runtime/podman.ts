@@ -431,6 +431,17 @@ export class Podman {
 
   private readonly imageIds = new Map<string, { marker: string; id: string }>();
 
+  /**
+   * The image's manifest digest (`sha256:…`, what `name@sha256:…` references and signatures name), or null when
+   * there is no such image. Unlike the ID it changes when the same content is pushed as another manifest.
+   */
+  async imageDigest(ref: string): Promise<string | null> {
+    const r = await this.cli(['image', 'inspect', '--format', '{{.Digest}}', '--', ref]);
+    if (r.missing) throw new PodmanError(`podman not found ("${this.bin}")`, ['image', 'inspect', '--', ref]);
+    const d = r.exitCode === 0 ? r.stdout.trim() : '';
+    return /^sha256:[0-9a-f]{64}$/.test(d) ? d : null;
+  }
+
   /** A stamp of podman's image list file, or null when it cannot be known (then nothing is cached). */
   private async imageStoreMarker(): Promise<string | null> {
     const facts = this.facts;

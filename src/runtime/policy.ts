@@ -12,6 +12,8 @@ import { patternToRegExp } from './patterns.js';
 import { locateIn, parseYamlSource } from '../util/yaml-issues.js';
 import { describeIssue, endSentence } from '../util/schema-issues.js';
 import type { LaunchOverrides } from './launch-plan.js';
+import { approvalNeededFor, catalogRefusal, prodRefusal, saidBy, withCatalogLifecycle } from '../governance/catalog-lifecycle.js';
+import { signatureStanding } from '../governance/launch-signature.js';
 
 /**
  * The allowlist, policy.yaml:
@@ -41,6 +43,8 @@ import type { LaunchOverrides } from './launch-plan.js';
  *   # governance (globally; an `entries` rule may override each for its entries):
  *   remote: { allowPrivate: false, allowHttp: false, allowHosts: [] }   # remote URL guard (governance/url-guard.ts)
  *   requireDigest: false        # true: refuse images not named by @sha256: digest
+ *   requireSigned: false        # true: only entries whose signature verifies (file source verify.keys) start
+ *   requireApproval: { dataAccess: [pii] }   # catalog data_access classes that always need approval
  *   scanSecrets: off            # warn: log a warning when tool arguments or results look like credentials
  *   destructive: allow          # ask: confirm calls to tools annotated destructiveHint (refuse when the client cannot ask); deny: refuse them
  *
@@ -125,6 +129,7 @@ export const EntryRuleSchema = z.strictObject({
   sunset: Sunset.optional(),
   remote: RemoteRuleSchema.optional(),
   requireDigest: z.boolean().optional(),
+  requireSigned: z.boolean().optional(),
   scanSecrets: ScanSecrets.optional(),
   destructive: Destructive.optional(),
 });
@@ -155,6 +160,8 @@ export interface TrustView {
   environment?: string;
   /** The environments policy restricts it to, when it does. */
   environments?: string[];
+  /** The signature outcome of the launch judged, when policy requires signatures (requireSigned). */
+  signature?: 'verified' | 'unsigned' | 'bad';
 }
 
 /**
@@ -176,6 +183,11 @@ export const PolicySchema = z.strictObject({
     .transform((v) => v ?? {}),
   remote: RemoteRuleSchema.nullish().transform((v) => v ?? {}),
   requireDigest: z.boolean().nullish().transform((v) => v ?? false),
+  requireSigned: z.boolean().nullish().transform((v) => v ?? false),
+  requireApproval: z
+    .strictObject({ dataAccess: z.array(z.enum(['none', 'restricted', 'pii'])).optional() })
+    .nullish()
+    .transform((v) => v ?? {}),
   scanSecrets: ScanSecrets.nullish().transform((v) => v ?? 'off'),
   destructive: Destructive.nullish().transform((v) => v ?? 'allow'),
 });
@@ -324,6 +336,11 @@ export class Policy {
     };
   }
 
+  /** `requireSigned` for this entry (global, then its rules): only verified signatures start. */
+  requireSignedFor(entry: Pick<Entry, 'id' | 'aliases'>): boolean {
+    return this.entryRule(entry).requireSigned ?? this.data.requireSigned;
+  }
+
   /**
    * Where an entry stands in its life under policy: a `sunset` makes it deprecated until that date and disabled
    * from the day after; `status` says the rest.
@@ -358,22 +375,28 @@ export class Policy {
     const denied = this.match(this.denyRe, entry);
     if (denied) return { allowed: false, needsApproval: false, reason: `denied by ${this.file} (deny: "${denied}")` };
 
-    const rule = this.entryRule(entry);
+    const policyRule = this.entryRule(entry);
+    // The catalog's status/envs count where policy's rule is silent (governance/catalog-lifecycle.ts).
+    const rule = withCatalogLifecycle(policyRule, entry);
     const where = rule.matched.length ? `entries."${rule.matched[rule.matched.length - 1]}"` : '';
     const life = this.lifecycle(rule);
     if (life.state === 'disabled') {
       const what = life.expired ? `past its sunset date ${rule.sunset}` : 'disabled';
-      return { allowed: false, needsApproval: false, reason: `${what} in ${this.file} (${where})${rule.message ? `: ${rule.message}` : ''}` };
+      return { allowed: false, needsApproval: false, reason: `${what} ${saidBy(rule, 'status', `in ${this.file} (${where})`)}${rule.message ? `: ${rule.message}` : ''}` };
     }
     if (!this.inEnvironment(rule) && rule.environments) {
       return {
         allowed: false,
         needsApproval: false,
-        reason: `allowed only in environment${rule.environments.length === 1 ? '' : 's'} ${rule.environments.join(', ')} by ${this.file} (${where}); this registry runs in "${this.environment ?? 'unset'}" (config.yaml environment)`,
+        reason: `allowed only in environment${rule.environments.length === 1 ? '' : 's'} ${rule.environments.join(', ')} ${saidBy(rule, 'environments', `by ${this.file} (${where})`)}; this registry runs in "${this.environment ?? 'unset'}" (config.yaml environment)`,
       };
     }
+    const held = catalogRefusal(entry, this.environment, source, policyRule.requireSigned ?? this.data.requireSigned);
+    if (held) return { allowed: false, needsApproval: false, reason: held, launch };
     const warning =
-      life.state === 'deprecated' ? `${entry.id} is deprecated by policy${rule.message ? `: ${rule.message}` : ''}${rule.sunset ? ` (available until ${rule.sunset})` : ''}` : undefined;
+      life.state === 'deprecated'
+        ? `${entry.id} is deprecated ${rule.catalog?.status ? 'by its catalog' : 'by policy'}${rule.message ? `: ${rule.message}` : ''}${rule.sunset ? ` (available until ${rule.sunset})` : ''}`
+        : undefined;
     const ok = (reason: string): PolicyDecision => ({ allowed: true, needsApproval: false, reason, launch, ...(warning ? { warning } : {}) });
 
     const trustedIds = this.idsFor(entry, source);
@@ -386,8 +409,9 @@ export class Policy {
         return ok(`approved${typeof a.by === 'string' ? ` by ${a.by}` : ''}${typeof a.approvedAt === 'string' ? ` at ${a.approvedAt}` : ''}`);
       }
     }
-    if (this.data.trust.fileSources && this.sourceTypes[source] === 'file') return ok(`from your own catalog (source "${source}")`);
-    if (this.data.trust.dockerBuilt && pick.ok) {
+    const askFirst = approvalNeededFor(entry, this.data.requireApproval.dataAccess);
+    if (!askFirst && this.data.trust.fileSources && this.sourceTypes[source] === 'file') return ok(`from your own catalog (source "${source}")`);
+    if (!askFirst && this.data.trust.dockerBuilt && pick.ok) {
       const image = dockerBuiltImage(pick.choice, this.sourceTypes);
       if (image) return ok(`Docker-built and signed image ${image} from the Docker catalog`);
     }
@@ -396,7 +420,7 @@ export class Policy {
       allowed: false,
       needsApproval: true,
       reason:
-        `${entry.id} is not on the allowlist (${describeOrigin(entry, pick.ok ? pick.choice : undefined, source, this.sourceTypes)})` +
+        (askFirst ? `${entry.id} needs approval: ${askFirst}` : `${entry.id} is not on the allowlist (${describeOrigin(entry, pick.ok ? pick.choice : undefined, source, this.sourceTypes)})`) +
         (otherAllow ? `; allow "${otherAllow}" names another source's listing of it, which does not vouch for this launch` : '') +
         this.otherTrustedLaunches(entry, source),
       command,
@@ -423,10 +447,11 @@ export class Policy {
 
   /** Whether an entry is listed at all in this environment, and as what (disabled or out-of-environment: hidden). */
   visibility(entry: Entry): PolicyVisibility {
-    const rule = this.entryRule(entry);
+    const rule = withCatalogLifecycle(this.entryRule(entry), entry);
     const life = this.lifecycle(rule);
     if (life.state === 'disabled') return { visible: false, status: 'active' };
     if (!this.inEnvironment(rule)) return { visible: false, status: 'active' };
+    if (prodRefusal(entry, this.environment)) return { visible: false, status: 'active' };
     if (entry.status === 'deleted') return { visible: false, status: 'active' };
     if (life.state === 'deprecated' || entry.status === 'deprecated') {
       const msg = [rule.message, rule.sunset ? `available until ${rule.sunset}` : undefined].filter(Boolean).join('; ');
@@ -437,7 +462,7 @@ export class Policy {
 
   /** Everything registry-info and registry-find show about an entry under policy, in one object. */
   trustView(entry: Entry, approvals?: Record<string, unknown>, opts: { source?: string } = {}): TrustView {
-    const rule = this.entryRule(entry);
+    const rule = withCatalogLifecycle(this.entryRule(entry), entry);
     const life = this.lifecycle(rule);
     const d = this.decide(entry, approvals, opts);
     const vis = this.visibility(entry);
@@ -454,6 +479,7 @@ export class Policy {
       ...(d.command ? { command: d.command } : {}),
       ...(this.environment ? { environment: this.environment } : {}),
       ...(rule.environments ? { environments: rule.environments } : {}),
+      ...(this.requireSignedFor(entry) ? { signature: signatureStanding(entry, d.launch?.source).outcome } : {}),
     };
   }
 
@@ -516,6 +542,8 @@ export class Policy {
       trust: this.data.trust,
       remote: { allowPrivate: this.data.remote.allowPrivate ?? false, allowHttp: this.data.remote.allowHttp ?? false, allowHosts: this.data.remote.allowHosts ?? [] },
       requireDigest: this.data.requireDigest,
+      requireSigned: this.data.requireSigned,
+      requireApproval: this.data.requireApproval,
       scanSecrets: this.data.scanSecrets,
       destructive: this.data.destructive,
       entries: this.data.entries,

@@ -28,6 +28,8 @@ export interface MountRecord {
   config?: Record<string, unknown>;
   /** The source whose launch was added: restores and restarts run that one, never another source's added later. */
   source?: string;
+  /** The version asked for (registry-add {id, version}); absent: the latest, as the catalog says at each start. */
+  version?: string;
 }
 
 /** A run-time approval; `source` is the source whose launch was approved (absent in records from before). */
@@ -249,7 +251,7 @@ function normalizeState(raw: unknown, file: string): StateData {
   for (const m of Array.isArray(raw.mounts) ? raw.mounts : []) {
     if (isObj(m) && typeof m.id === 'string' && m.id && typeof m.prefix === 'string' && typeof m.addedAt === 'string' && !seen.has(m.id)) {
       seen.add(m.id);
-      out.mounts.push({ id: m.id, prefix: m.prefix, addedAt: m.addedAt, ...(isObj(m.config) ? { config: m.config } : {}), ...(typeof m.source === 'string' ? { source: m.source } : {}) });
+      out.mounts.push({ id: m.id, prefix: m.prefix, addedAt: m.addedAt, ...(isObj(m.config) ? { config: m.config } : {}), ...(typeof m.source === 'string' ? { source: m.source } : {}), ...(typeof m.version === 'string' ? { version: m.version } : {}) });
     } else dropped.push(`mount ${JSON.stringify(isObj(m) ? (m.id ?? null) : m)}`);
   }
   for (const [id, s] of Object.entries(isObj(raw.settings) ? raw.settings : {})) {

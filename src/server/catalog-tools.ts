@@ -5,6 +5,7 @@ import { emptyCatalogMessage, findItem, formatFindText, formatInfoText, formatLa
 import { closestName, defineTool, quoteInput, ToolError, type ToolDef } from './tool-def.js';
 import { EntryIdArg, resolveEntry } from './resolve-entry.js';
 import { CATEGORIES, categoryMatches, knownCategory } from '../catalog/categories.js';
+import { FindGovernanceSchema, GovernanceFilterSchema, matchesGovernance } from '../catalog/governance-view.js';
 
 export interface CatalogToolDeps {
   catalog: Catalog;
@@ -82,6 +83,8 @@ const FindItemSchema = z.object({
   status: z.string().optional(),
   warning: z.string().optional(),
   sunset: z.string().optional(),
+  signature: z.string().optional(),
+  governance: FindGovernanceSchema.optional(),
 });
 
 const SnapshotUseSchema = z.object({ asOf: z.string(), sources: z.array(z.string()), refreshing: z.boolean() });
@@ -128,6 +131,7 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
       source: z.string().min(1).max(SOURCE_NAME_MAX).optional().describe('one source: the same as sources: [source]'),
       category: z.string().min(1).max(100).optional().describe('e.g. database, development, communication'),
       runnable: z.boolean().optional().describe('true: only servers the registry can start'),
+      governance: GovernanceFilterSchema.optional(),
     }),
     // `snapshot`: some sources still show the catalog snapshot shipped with the package (a first run), this old.
     output: z.object({ results: z.array(FindItemSchema), snapshot: SnapshotUseSchema.optional() }),
@@ -141,7 +145,7 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
       await prepare(ctx.progress);
       const hits = catalog.search(args.query, {
         limit: args.limit,
-        filters: { sources, category: args.category, runnable: args.runnable, visible: (e) => visible(e.id) },
+        filters: { sources, category: args.category, runnable: args.runnable, visible: (e) => visible(e.id) && matchesGovernance(e, args.governance) },
       });
       const results = hits.map((h) => findItem(h.entry, h.score, hooks));
       if (!catalog.hasData) throw new ToolError(emptyCatalogMessage(await catalog.status()));

@@ -22,6 +22,7 @@ const MountInfoSchema = z.object({
   state: z.string(),
   tools: z.array(z.string()),
   startedAt: z.string().optional(),
+  version: z.string().optional(),
   restarts: z.number(),
   lastError: z.string().optional(),
   withheld: z.array(z.object({ name: z.string(), reason: z.enum(['changed', 'new']), description: z.string().optional() })).optional(),
@@ -49,12 +50,15 @@ export function runtimeTools(manager: MountManager): ToolDef[] {
         .max(100)
         .optional()
         .describe('run the launch of this catalog source (registry-info lists each launch with its source and trust); default: the first source with a runnable launch'),
+      version: z.string().trim().min(1).max(100).optional().describe('run this version (registry-info lists the versions its catalog has); default: the latest by semver'),
     }),
     output: z.object({
       id: z.string(),
       prefix: z.string(),
       state: z.string(),
       source: z.string().optional(),
+      /** The version asked for (absent: the latest). */
+      version: z.string().optional(),
       tools: z.array(MountedToolSchema),
       withheld: MountInfoSchema.shape.withheld,
       approval: z.string().optional(),
@@ -64,12 +68,13 @@ export function runtimeTools(manager: MountManager): ToolDef[] {
     }),
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     async handler(args, ctx) {
-      const { mount, tools, warning, limits } = await manager.add(args.id, { config: args.config, prefix: args.prefix, source: args.source }, ctx);
+      const { mount, tools, warning, limits } = await manager.add(args.id, { config: args.config, prefix: args.prefix, source: args.source, version: args.version }, ctx);
       const structured = {
         id: mount.id,
         prefix: mount.prefix,
         state: mount.state,
         ...(mount.source ? { source: mount.source } : {}),
+        ...(mount.version ? { version: mount.version } : {}),
         tools,
         ...(mount.withheld ? { withheld: mount.withheld, approval: mount.approval } : {}),
         ...(warning ? { warning } : {}),

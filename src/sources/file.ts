@@ -8,12 +8,17 @@ import type { Logger } from '../log.js';
 import { readDockerServersDir } from './docker-yaml.js';
 import { SourceError, type FetchContext, type FetchResult, type Source } from './source.js';
 import { latestPerName, serverJsonToEntry, ServerJsonError, type EnvelopeMeta } from './server-json.js';
+import { isRegistryYaml, registryYamlToEntries } from './registry-yaml.js';
+import { CatalogRecordError, isServerFile, serverFileToEntry, serverFiles } from './servers-dir.js';
+import { loadTrustRoot, provenanceOf, verifyRecord, type CatalogFormat, type TrustRoot } from '../governance/signing.js';
+import { withVersions } from '../catalog/versions.js';
 
-export type FileSourceConfig = Pick<Extract<SourceConfig, { type: 'file' }>, 'name' | 'path'>;
+export type FileSourceConfig = Pick<Extract<SourceConfig, { type: 'file' }>, 'name' | 'path'> & Partial<Pick<Extract<SourceConfig, { type: 'file' }>, 'verify'>>;
 
 const EXPECTED =
   'expected a YAML or JSON list of server.json objects, or {servers: [...]} (items may be {server, _meta} envelopes), ' +
-  'or a directory laid out like docker/mcp-registry (servers/<name>/server.yaml), or a directory of *.json / *.yaml server.json files';
+  'or a directory laid out like docker/mcp-registry (servers/<name>/server.yaml), or a directory of *.json / *.yaml server.json files, ' +
+  'or a registry.yaml (servers: [{id, versions: [...]}]), or a directory of servers/<name>.yaml files (name, version, artefact)';
 
 const CATALOG_EXT = new Set(['.json', '.yaml', '.yml']);
 
@@ -29,10 +34,13 @@ export class FileSource implements Source {
   readonly type = 'file';
   readonly name: string;
   private readonly path: string;
+  private readonly keys: string[];
+  private trust: TrustRoot | undefined;
 
   constructor(cfg: FileSourceConfig) {
     this.name = cfg.name;
     this.path = cfg.path;
+    this.keys = cfg.verify?.keys ?? [];
   }
 
   async fetch(ctx: FetchContext): Promise<FetchResult> {
@@ -41,7 +49,10 @@ export class FileSource implements Source {
       throw new SourceError(`cannot read catalog ${this.path}: ${err.message}`, 'check its permissions');
     });
     const layout: Layout = st.isDirectory() ? await this.detectLayout() : { kind: 'file' };
-    const fingerprint = await this.fingerprint(layout, st.size, st.mtimeMs);
+    // The trust root is read on every fetch: a key added to or removed from it re-verifies the catalog.
+    this.trust = this.keys.length ? await loadTrustRoot(this.keys) : undefined;
+    for (const p of this.trust?.problems ?? []) ctx.log.warn(`source "${this.name}": ${p}`);
+    const fingerprint = (await this.fingerprint(layout, st.size, st.mtimeMs)) + (this.trust ? `:${this.trust.fingerprint}` : '');
     const prevState = ctx.previous?.state as Partial<FileState> | undefined;
     if (!ctx.force && ctx.previous && prevState?.fingerprint === fingerprint) {
       return { entries: ctx.previous.entries, state: prevState, unchanged: true };
@@ -67,7 +78,7 @@ export class FileSource implements Source {
         ctx.log.warn(err.message);
       }
     }
-    const latest = [...latestPerName(entries).values()].filter((e) => e.status !== 'deleted');
+    const latest = withVersions(entries, [...latestPerName(entries).values()].filter((e) => e.status !== 'deleted'));
     return { entries: latest, warnings, state };
   }
 
@@ -75,6 +86,8 @@ export class FileSource implements Source {
     const serversDir = join(this.path, 'servers');
     if (await hasServerYamls(serversDir)) return { kind: 'docker', serversDir };
     if (await hasServerYamls(this.path)) return { kind: 'docker', serversDir: this.path };
+    const perServer = await serverFiles(serversDir);
+    if (perServer.length) return { kind: 'dir', files: perServer };
     const files = (await readdir(this.path, { withFileTypes: true }))
       .filter((d) => d.isFile() && CATALOG_EXT.has(extname(d.name).toLowerCase()) && !d.name.startsWith('.'))
       .map((d) => join(this.path, d.name))
@@ -95,8 +108,26 @@ export class FileSource implements Source {
     return h.digest('hex');
   }
 
+  /** The signature check of one record against this source's trust root, as the entry carries it. */
+  private provenance(record: unknown, format: CatalogFormat): ReturnType<typeof provenanceOf> {
+    return provenanceOf(verifyRecord(record, format, this.trust, this.name));
+  }
+
   /** Items of one parsed catalog file → entries; a bad item is a warning, never the end of the file. */
   private entriesOf(file: string, doc: unknown, warnings: string[], log: Logger): Entry[] {
+    const warn = (msg: string) => {
+      warnings.push(msg);
+      log.warn(msg);
+    };
+    if (isRegistryYaml(doc)) return registryYamlToEntries(doc, this.name, file, { warn, verify: (r) => this.provenance(r, 'registry.yaml') });
+    if (isServerFile(doc)) {
+      try {
+        return [serverFileToEntry(doc, this.name, file, { warn, verify: (r) => this.provenance(r, 'servers-dir') })];
+      } catch (err) {
+        if (!(err instanceof CatalogRecordError)) throw err;
+        throw new SourceError(`${err.message}; skipped`, EXPECTED);
+      }
+    }
     let items: unknown[];
     if (Array.isArray(doc)) items = doc;
     else if (isObject(doc) && Array.isArray(doc.servers)) items = doc.servers;
@@ -108,7 +139,9 @@ export class FileSource implements Source {
       const server = envelope ? item.server : item;
       const meta = envelope && isObject(item._meta) ? (item._meta as EnvelopeMeta) : undefined;
       try {
-        out.push(serverJsonToEntry(server, this.name, meta, { sourceUrl: file }));
+        const entry = serverJsonToEntry(server, this.name, meta, { sourceUrl: file });
+        entry.provenance = this.provenance(item, 'server.json');
+        out.push(entry);
       } catch (err) {
         if (!(err instanceof ServerJsonError)) throw err;
         const msg = `${file}: item ${i + 1}: ${err.message}; skipped`;
