@@ -54,7 +54,7 @@ export function nameCore(name: string): string[] {
  * A tiny nudge among near-equals: curated (docker) and official entries first, archived or deprecated ones last.
  * Small enough never to lift an entry over a clearly better text match.
  */
-function qualityPrior(e: Entry): number {
+export function qualityPrior(e: Entry): number {
   let p = 1;
   if (e.official) p *= 1.04;
   if (e.sources.some((s) => s.source === 'docker')) p *= 1.03;

@@ -296,14 +296,15 @@ export class SearchIndex {
   }
 }
 
-function round3(x: number): number {
+export function round3(x: number): number {
   return Math.round(Math.min(1, Math.max(0, x)) * 1000) / 1000;
 }
 
 interface Ranked {
   d: number;
   s: number;
-  id: string;
+  /** tie-breaker: the lower id ranks first */
+  id: string | number;
 }
 
 /** a ranks below b: lower score, or the same score and a later id (a stable order for ties). */
@@ -312,11 +313,11 @@ function worse(a: Ranked, b: Ranked): boolean {
 }
 
 /** Keeps the k best without sorting every candidate: a binary heap with the worst kept item on top. */
-class TopK {
+export class TopK {
   private readonly h: Ranked[] = [];
   constructor(private readonly k: number) {}
 
-  push(d: number, s: number, id: string): void {
+  push(d: number, s: number, id: string | number): void {
     const h = this.h;
     const item = { d, s, id };
     if (h.length < this.k) {
