@@ -129,6 +129,7 @@ async function assemble(reg: RegistryServer): Promise<{ app: App; runtime: Runti
         governance: runtime.governance,
         runtimeStatus: () => runtime.status(),
         checkConfig: () => app.checkConfig(),
+        mounts: runtime.provider,
       }),
       ...runtime.tools,
     ],

@@ -20,9 +20,12 @@ import { Vocabulary } from './vocabulary.js';
 /** Where a tool list came from, most trusted first: the running server, an earlier start, the catalog. */
 export type ToolOrigin = 'live' | 'learned' | 'declared';
 
+/** A mounted server's tool: its own name, and the exact name it is mounted under. */
+export type LiveTool = ToolInfo & { callable?: string };
+
 export interface ToolSources {
   /** Tools of mounted servers, by entry id, as their servers list them now. */
-  live?: ReadonlyMap<string, readonly ToolInfo[]>;
+  live?: ReadonlyMap<string, readonly LiveTool[]>;
   /** Tools seen when a server was started before (kept with the pins), by entry id. */
   learned?: ReadonlyMap<string, readonly ToolInfo[]>;
   /** The prefix a mounted server's tools carry, by entry id; other servers get their derived prefix. */
@@ -146,7 +149,7 @@ export class ToolIndex {
       namer.assign(list.map((t) => t.name));
       for (const tool of list) {
         this.docs.push({ entry: e, tool, origin });
-        this.callables.push(namer.mounted(tool.name)!);
+        this.callables.push((tool as LiveTool).callable ?? namer.mounted(tool.name)!);
         toolB.text(tool.name);
         toolB.endField();
         toolB.text(tool.description);
