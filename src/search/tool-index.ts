@@ -74,6 +74,9 @@ const EXACT_NAME_BOOST = 1.5;
 /** The query names the server ("post to a slack channel"): its tools come before others that merely say "post". */
 const NAMED_SERVER_BOOST = 1.25;
 const RELATIVE_CUTOFF = 0.08;
+/** A word in more than this share of tools (and at least COMMON_MIN_DF) is common: it ranks, it does not select. */
+const COMMON_SHARE = 0.02;
+const COMMON_MIN_DF = 200;
 const MAX_LIMIT = 200;
 /** Words per argument description indexed: enough for what it is, not a manual. */
 const ARG_DESC_CHARS = 160;
@@ -117,7 +120,14 @@ export class ToolIndex {
   private readonly touched: Int32Array;
   private readonly wordTouched: Int32Array;
   private serverScores: Float64Array[] = [];
+  /** per server: 0 not named, 1 a name word matched (check), 2 named, 3 not named after all */
   private readonly serverNamed: Uint8Array;
+  private readonly allowedMark: Uint8Array;
+  /** the entry of each tool, flat (the hot loops read it for every candidate) */
+  private readonly docEntry: Int32Array;
+  private readonly marked: number[] = [];
+  private readonly scoredDoc: Int32Array;
+  private readonly scoredVal: Float64Array;
 
   private constructor(
     private readonly entries: readonly Entry[],
@@ -179,6 +189,10 @@ export class ToolIndex {
     this.touched = new Int32Array(n);
     this.wordTouched = new Int32Array(Math.max(n, entries.length));
     this.serverNamed = new Uint8Array(entries.length);
+    this.allowedMark = new Uint8Array(entries.length);
+    this.docEntry = Int32Array.from(this.docs, (x) => x.entry);
+    this.scoredDoc = new Int32Array(n);
+    this.scoredVal = new Float64Array(n);
   }
 
   private readonly queryDf: Int32Array;
@@ -198,20 +212,28 @@ export class ToolIndex {
     if (!this.docs.length) return [];
     const { groups, unmatched } = this.parse(query);
     if (!groups.length) return [];
-    const G = Math.min(groups.length, 30);
+    // Most selective word first: once it has found candidates, very common words ("get", "list") only add to them
+    // instead of making every tool a candidate (a MaxScore-like cut: a tool with only those words ranks low anyway).
+    const gs = groups
+      .slice(0, 30)
+      .map((g) => ({ g, df: g.alts.reduce((m, a) => Math.min(m, this.tools.df[a.term]! || Infinity), Infinity) }))
+      .sort((a, b) => a.df - b.df)
+      .map((x) => x.g);
+    const G = gs.length;
+    const commonDf = Math.max(COMMON_MIN_DF, this.docs.length * COMMON_SHARE);
     const { idf, start, pDoc, pTf, pMask } = this.tools;
     const sv = this.servers;
     // A word's worth: its best spelling's idf among tools (servers' idf when no tool says it).
     const idfOf = (t: number) => (this.tools.df[t]! ? idf[t]! : sv.idf[t]!);
-    const worth = groups.slice(0, G).map(({ alts }) => alts.reduce((m, a) => Math.max(m, a.weight * idfOf(a.term)), 0));
+    const worth = gs.map(({ alts }) => alts.reduce((m, a) => Math.max(m, a.weight * idfOf(a.term)), 0));
     const totalWorth = worth.reduce((s, w) => s + w, 0);
     while (this.serverScores.length < G) this.serverScores.push(new Float64Array(this.entries.length));
-    const { acc, covered, groupMask, nameWords, wordScore, wordName, touched, wordTouched, serverNamed } = this;
+    const { acc, covered, groupMask, nameWords, wordScore, wordName, touched, wordTouched, serverNamed, docEntry } = this;
     const serverTouched: number[][] = [];
     let nTouched = 0;
     try {
       for (let g = 0; g < G; g++) {
-        const alts = groups[g]!.alts;
+        const alts = gs[g]!.alts;
         // The server side: each server's best spelling score for this word.
         const ss = this.serverScores[g]!;
         const sTouched: number[] = [];
@@ -230,10 +252,13 @@ export class ToolIndex {
         }
         // The tool side.
         let nWord = 0;
+        const restrict = nTouched > 0;
         for (const { term, weight } of alts) {
           const w = weight * idf[term]!;
+          const onlyKnown = restrict && this.tools.df[term]! > commonDf;
           for (let p = start[term]!, end = start[term + 1]!; p < end; p++) {
             const d = pDoc[p]!;
+            if (onlyKnown && groupMask[d] === 0 && wordScore[d] === 0) continue;
             const tf = pTf[p]!;
             const s = (w * tf) / (K1 + tf);
             if (wordScore[d] === 0) wordTouched[nWord++] = d;
@@ -245,7 +270,7 @@ export class ToolIndex {
           const d = wordTouched[i]!;
           if (groupMask[d] === 0) touched[nTouched++] = d;
           // The word in the tool's own text, or its server's, whichever says it more.
-          acc[d]! += Math.max(wordScore[d]!, SERVER_SHARE * ss[this.docs[d]!.entry]!);
+          acc[d]! += Math.max(wordScore[d]!, SERVER_SHARE * ss[docEntry[d]!]!);
           covered[d]! += worth[g]!;
           groupMask[d]! |= 1 << g;
           nameWords[d]! += wordName[d]!;
@@ -262,17 +287,24 @@ export class ToolIndex {
         }
       }
       const allowed = opts.filter;
-      const allowedCache = new Map<number, boolean>();
+      const { allowedMark } = this;
+      const { marked } = this;
       const q = compact(query);
+      const queryTerms = new Set<number>();
+      for (const g of groups) for (const a of g.alts) if (!a.related) queryTerms.add(a.term);
       let best = 0;
       let bestCoverage = 0;
-      const scored: Array<[number, number]> = [];
+      const { scoredDoc, scoredVal } = this;
+      let nScored = 0;
       for (let i = 0; i < nTouched; i++) {
         const d = touched[i]!;
-        const e = this.docs[d]!.entry;
-        let ok = allowedCache.get(e);
-        if (ok === undefined) allowedCache.set(e, (ok = !allowed || allowed(this.entries[e]!)));
-        if (!ok) continue;
+        const e = docEntry[d]!;
+        // 0 unknown, 1 allowed, 2 refused: the filter runs once per server per search.
+        if (allowedMark[e] === 0) {
+          allowedMark[e] = !allowed || allowed(this.entries[e]!) ? 1 : 2;
+          marked.push(e);
+        }
+        if (allowedMark[e] === 2) continue;
         let raw = acc[d]!;
         let cov = covered[d]!;
         const mask = groupMask[d]!;
@@ -287,21 +319,27 @@ export class ToolIndex {
         const coverage = cov / totalWorth;
         if (coverage > bestCoverage) bestCoverage = coverage;
         let s = raw * (0.25 + 0.75 * coverage * coverage);
-        if (nameWords[d] === G) s *= ALL_IN_NAME_BOOST;
-        if (compact(this.docs[d]!.tool.name) === q) s *= EXACT_NAME_BOOST;
-        if (serverNamed[e] && this.namesServer(e, groups)) s *= NAMED_SERVER_BOOST;
+        if (nameWords[d] === G) {
+          s *= ALL_IN_NAME_BOOST;
+          if (compact(this.docs[d]!.tool.name) === q) s *= EXACT_NAME_BOOST;
+        }
+        if (serverNamed[e] === 1) serverNamed[e] = this.namesServer(e, queryTerms) ? 2 : 3;
+        if (serverNamed[e] === 2) s *= NAMED_SERVER_BOOST;
         s *= this.prior[e]!;
         if (s > best) best = s;
-        scored.push([d, s]);
+        scoredDoc[nScored] = d;
+        scoredVal[nScored++] = s;
       }
       if (groups.length + unmatched > 1 && !groups.some((g) => g.known) && (unmatched > 0 || bestCoverage < UNKNOWN_QUERY_MIN_COVERAGE)) return [];
       const top = new TopK(limit);
-      for (const [d, s] of scored) if (s >= best * RELATIVE_CUTOFF) top.push(d, s, d);
+      for (let k = 0; k < nScored; k++) if (scoredVal[k]! >= best * RELATIVE_CUTOFF) top.push(scoredDoc[k]!, scoredVal[k]!, scoredDoc[k]!);
       return top.sorted().map(({ d, s }) => {
         const doc = this.docs[d]!;
         return { entry: this.entries[doc.entry]!, tool: doc.tool, callable: this.callables[d]!, origin: doc.origin, score: round3(1 - Math.exp((-1.5 * s) / totalWorth)) };
       });
     } finally {
+      for (const e of this.marked) this.allowedMark[e] = 0;
+      this.marked.length = 0;
       for (let i = 0; i < nTouched; i++) {
         const d = touched[i]!;
         acc[d] = 0;
@@ -324,9 +362,7 @@ export class ToolIndex {
   }
 
   /** Every core word of the server's name is among the query's words. */
-  private namesServer(e: number, groups: ParsedQuery['groups']): boolean {
-    const terms = new Set<number>();
-    for (const g of groups) for (const a of g.alts) if (!a.related) terms.add(a.term);
+  private namesServer(e: number, terms: ReadonlySet<number>): boolean {
     const core = nameCore(this.entries[e]!.name).map((w) => this.dict.termIds.get(termOf(w)));
     return core.length > 0 && core.every((t) => t !== undefined && terms.has(t));
   }
