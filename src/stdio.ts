@@ -2,7 +2,8 @@ import type { App } from './app.js';
 import { createRegistryServer, type RegistryServer } from './server/server.js';
 import { RegistryStdioServerTransport } from './server/stdio-transport.js';
 import { megabytes } from './util/line-buffer.js';
-import type { ToolDef } from './server/tool-def.js';
+import type { ToolContext, ToolDef } from './server/tool-def.js';
+import type { Entry } from './catalog/entry.js';
 import { createLogger, errorMessage } from './log.js';
 import type { Runtime } from './runtime/index.js';
 
@@ -101,11 +102,12 @@ export function terminalNotice(stdinIsTTY: boolean): string | undefined {
 
 /** The registry behind the server: config, catalog, runtime, and the tool table (every call audited). */
 async function assemble(reg: RegistryServer): Promise<{ app: App; runtime: Runtime; tools: ToolDef[]; catalogLoaded: Promise<void> }> {
-  const [{ createApp }, { catalogTools }, { createRuntime }, { auditedProvider, auditedTools }] = await Promise.all([
+  const [{ createApp }, { catalogTools }, { createRuntime }, { auditedProvider, auditedTools }, jit] = await Promise.all([
     import('./app.js'),
     import('./server/catalog-tools.js'),
     import('./runtime/index.js'),
     import('./governance/audit-log.js'),
+    import('./server/jit-exec.js'),
   ]);
   const app = await createApp(process.env, { load: false });
   // The cached catalog starts loading now, beside the rest: searches await it, nothing else does.
@@ -121,8 +123,17 @@ async function assemble(reg: RegistryServer): Promise<{ app: App; runtime: Runti
   });
   // Every registry tool call and every mounted tool call leaves one audit record (argument shapes, never values).
   const entryOfTool = (name: string) => runtime.entryOfTool(name);
+  // Tool search and just-in-time registry-exec share one finder, so a tool hit's name is the one exec knows.
+  const jitDeps = {
+    load: () => app.catalog.load(),
+    all: () => app.catalog.all(),
+    mounts: runtime.provider,
+    hooks: { configured: (e: Entry) => runtime.configured(e), trust: (e: Entry) => runtime.governance.trust(e) },
+    add: (id: string, ctx: ToolContext) => runtime.provider.add(id, {}, ctx),
+  };
+  const toolFinder = jit.toolFinderFor(jitDeps);
   const tools = auditedTools(
-    [
+    jit.withJustInTimeExec([
       ...catalogTools({
         catalog: app.catalog,
         hooks: { configured: (e) => runtime.configured(e) },
@@ -130,9 +141,10 @@ async function assemble(reg: RegistryServer): Promise<{ app: App; runtime: Runti
         runtimeStatus: () => runtime.status(),
         checkConfig: () => app.checkConfig(),
         mounts: runtime.provider,
+        toolFinder,
       }),
       ...runtime.tools,
-    ],
+    ], toolFinder, jitDeps),
     runtime.audit,
     { entryOfTool },
   );

@@ -94,6 +94,26 @@ describe('registry-find kind "tools" over stdio', () => {
     expect(top).not.toHaveProperty('tool');
   });
 
+  it('registry-exec of a never-started server\'s tool starts it and returns the tool\'s result, in one call', async () => {
+    expect((await call('registry-active')).structuredContent).toEqual({ mounts: [] });
+    const [hit] = toolHits(await call('registry-find', { query: 'add two numbers', kind: 'tools' }));
+    const res = await call('registry-exec', { tool: hit!.tool, arguments: { a: 2, b: 3 } });
+    expect(res.isError, JSON.stringify(res.content)).toBeFalsy();
+    expect(res.structuredContent).toEqual({ sum: 5 });
+    const mounts = (await call('registry-active')).structuredContent as { mounts: Array<{ id: string; state: string }> };
+    expect(mounts.mounts.map((m) => [m.id, m.state])).toEqual([['mine/calculator', 'running']]);
+  }, 180_000);
+
+  it('registry-exec of a tool whose server lacks a required secret starts nothing and says what to set', async () => {
+    const res = await call('registry-exec', { tool: 'weather-station__current_temperature', arguments: { city: 'Oslo' } });
+    expect(res.isError).toBe(true);
+    const t = res.content.map((b) => (b.type === 'text' ? b.text : '')).join('\n');
+    expect(t).toContain('weather-station.api_key');
+    expect(t).toContain('registry-config-set');
+    const mounts = (await call('registry-active')).structuredContent as { mounts: Array<{ id: string }> };
+    expect(mounts.mounts.map((m) => m.id)).not.toContain('mine/weather-station');
+  }, 60_000);
+
   it('once the server runs, the same query gives the same name, live, and registry-exec calls it', async () => {
     const add = await call('registry-add', { id: 'mine/calculator' });
     expect(add.isError, JSON.stringify(add.content)).toBeFalsy();

@@ -356,6 +356,16 @@ export class ToolIndex {
     }
   }
 
+  /** The entry and tool a callable name stands for (registry-exec of a server not running yet). */
+  lookup(callable: string): { entry: Entry; tool: ToolInfo; origin: ToolOrigin } | undefined {
+    this.byCallable ??= new Map(this.callables.map((c, d) => [c, d]));
+    const d = this.byCallable.get(callable);
+    if (d === undefined) return undefined;
+    const doc = this.docs[d]!;
+    return { entry: this.entries[doc.entry]!, tool: doc.tool, origin: doc.origin };
+  }
+  private byCallable?: Map<string, number>;
+
   /** The compact input schema of a hit's tool (what a model needs to call it; the server checks the rest). */
   static compactInput(tool: ToolInfo): Record<string, unknown> | undefined {
     return compactSchema(tool.inputSchema);

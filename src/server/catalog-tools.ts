@@ -22,6 +22,8 @@ export interface CatalogToolDeps {
   checkConfig?: () => Promise<string | undefined>;
   /** Mounted servers and their tools, for registry-find kind "tools" (running, live tool lists). */
   mounts?: LiveMounts;
+  /** One tool finder shared with registry-exec's just-in-time start (jit-exec.ts); made here when not given. */
+  toolFinder?: ToolFinder;
 }
 
 /** The runtime's part of registry-status (runtime/index.ts fills it). */
@@ -101,7 +103,7 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
   const { catalog, governance } = deps;
   const hooks: ViewHooks = governance ? { ...deps.hooks, trust: (e) => governance.trust(e) } : (deps.hooks ?? {});
   const visible = governance ? (id: string) => governance.visible(id) : (deps.visible ?? (() => true));
-  const tools = new ToolFinder({ all: () => catalog.all(), mounts: deps.mounts, hooks, trust: hooks.trust });
+  const tools = deps.toolFinder ?? new ToolFinder({ all: () => catalog.all(), mounts: deps.mounts, hooks, trust: hooks.trust });
 
   const waitForData = async (progress: (p: number, t: number | undefined, m: string) => void) => {
     await catalog.load();

@@ -72,6 +72,11 @@ export class ToolFinder {
     return index.search(query, { limit, filter }).map((h) => this.item(h, running.has(h.entry.id)));
   }
 
+  /** The catalog entry a tool's callable name (as a tool hit gave it) belongs to, mounted or not. */
+  entryOf(callable: string): Entry | undefined {
+    return this.current().index.lookup(callable)?.entry;
+  }
+
   private item(h: ToolHit, running: boolean): ToolFindItem {
     const item: ToolFindItem = {
       tool: h.callable,
