@@ -71,6 +71,49 @@ async function registryTools() {
   }
 }
 
+/**
+ * Just-in-time registry-exec of a not-running image server vs registry-add + registry-exec, through the built server
+ * over stdio with the tiny test image in a file source; median of a few rounds (each round removes the mount).
+ */
+async function jitTiming(report) {
+  const { mkdtemp, writeFile, mkdir } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const home = await mkdtemp(join(tmpdir(), 'bench-jit-'));
+  const dir = join(home, 'mine', 'servers', 'calculator');
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(home, 'config.yaml'), 'sources:\n  - {name: mine, type: file, path: ./mine}\nrefresh:\n  onStart: false\n');
+  await writeFile(join(dir, 'server.yaml'), 'name: calculator\nimage: localhost/mcp-registry-test/tiny:1\ntype: server\nabout: {title: Calculator, description: Arithmetic.}\nrun: {disableNetwork: true}\n');
+  await writeFile(join(dir, 'tools.json'), JSON.stringify([{ name: 'add', description: 'Adds two numbers.', inputSchema: { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } } } }]));
+  const transport = new StdioClientTransport({ command: process.execPath, args: [join(root, 'dist', 'cli.js')], env: { ...process.env, MCP_REGISTRY_HOME: home, MCP_REGISTRY_LOG_LEVEL: 'error' }, stderr: 'ignore' });
+  const client = new Client({ name: 'bench', version: '1' });
+  const call = async (name, args) => {
+    const r = await client.callTool({ name, arguments: args }, undefined, { timeout: 120_000 });
+    if (r.isError) throw new Error(`${name}: ${r.content.map((c) => c.text).join(' ')}`);
+    return r;
+  };
+  try {
+    await client.connect(transport);
+    await call('registry-refresh', {});
+    const jit = [];
+    const two = [];
+    for (let round = 0; round < 4; round++) {
+      let t = performance.now();
+      await call('registry-exec', { tool: 'calculator__add', arguments: { a: 1, b: 2 } });
+      if (round) jit.push(performance.now() - t);
+      await call('registry-remove', { id: 'mine/calculator' });
+      t = performance.now();
+      await call('registry-add', { id: 'mine/calculator' });
+      await call('registry-exec', { tool: 'calculator__add', arguments: { a: 1, b: 2 } });
+      if (round) two.push(performance.now() - t);
+      await call('registry-remove', { id: 'mine/calculator' });
+    }
+    report('just-in-time registry-exec of a not-running image server (median)', percentile(jit, 50), 'ms', percentile(two, 50), 'no slower than registry-add + call (baseline)');
+  } finally {
+    await client.close().catch(() => {});
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
 /** A tool definition as a client sends it to the model: name, description, input schema. */
 const definitionTokens = (t) => countTokens(JSON.stringify({ name: t.name, description: t.description ?? '', input_schema: t.inputSchema ?? { type: 'object' } }));
 
@@ -165,4 +208,5 @@ export async function run(report) {
   report('token reduction lazy vs all', (1 - lazy / all) * 100, '%', undefined, '≥ 90 %');
   report(`tokens of the registry's own ${own.length} tool definitions`, ownTokens, 'tokens');
   report("tokens of the registry's own tool descriptions", ownDescTokens, 'tokens');
+  await jitTiming(report);
 }
