@@ -4,7 +4,9 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
 import { TINY_IMAGE } from './helpers/podman.js';
-import { makeHome, startRegistry, type RunningRegistry } from './helpers/registry-client.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { cliPath, makeHome, startRegistry, type RunningRegistry } from './helpers/registry-client.js';
 
 /*
  * Issue 14, "Done when": through the SDK client over stdio, a tool query finds the right tool of a server that was
@@ -92,6 +94,9 @@ describe('registry-find kind "tools" over stdio', () => {
     const [top] = (r.structuredContent as { results: Array<Record<string, unknown>> }).results;
     expect(top).toMatchObject({ id: 'mine/calculator', runnable: true });
     expect(top).not.toHaveProperty('tool');
+    // A server result says which of its tools the query matched.
+    const [adder] = (await call('registry-find', { query: 'add numbers' })).structuredContent!.results as Array<{ id: string; matchedTools?: string[] }>;
+    expect(adder).toMatchObject({ id: 'mine/calculator', matchedTools: ['calculator__add'] });
   });
 
   it('registry-exec of a never-started server\'s tool starts it and returns the tool\'s result, in one call', async () => {
@@ -132,3 +137,37 @@ describe('registry-find kind "tools" over stdio', () => {
     expect(t).toMatch(/tools/);
   });
 });
+
+describe('tools.expose lazy', () => {
+  async function startWith(expose: { config?: 'lazy'; flag?: 'lazy' | 'all' }): Promise<RunningRegistry> {
+    await writeFile(
+      join(home, 'config.yaml'),
+      toYaml({ sources: [{ name: 'mine', type: 'file', path: './mine' }], refresh: { onStart: false }, runtime: { startTimeout: '60s', callTimeout: '60s' }, ...(expose.config ? { tools: { expose: expose.config } } : {}) }),
+    );
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [cliPath, ...(expose.flag ? ['--tools', expose.flag] : [])],
+      env: { ...(process.env as Record<string, string>), MCP_REGISTRY_HOME: home },
+      stderr: 'pipe',
+    });
+    const client = new Client({ name: 'lazy-test', version: '1.0.0' });
+    await client.connect(transport);
+    return { client, transport, stderr: () => '', pid: transport.pid, close: () => client.close() };
+  }
+
+  it('keeps mounted tools out of tools/list, still callable by name and through registry-exec; --tools all overrides', async () => {
+    await reg.close();
+    reg = await startWith({ config: 'lazy' });
+    // The mount of the tests above is restored: callable, not listed.
+    const r = await call('calculator__add', { a: 1, b: 1 });
+    expect(r.structuredContent).toEqual({ sum: 2 });
+    const names = (await reg.client.listTools()).tools.map((t) => t.name);
+    expect(names.every((n) => n.startsWith('registry-'))).toBe(true);
+    expect((await call('registry-exec', { tool: 'calculator__add', arguments: { a: 2, b: 2 } })).structuredContent).toEqual({ sum: 4 });
+    await reg.close();
+    reg = await startWith({ config: 'lazy', flag: 'all' });
+    await call('calculator__add', { a: 1, b: 1 });
+    expect((await reg.client.listTools()).tools.map((t) => t.name)).toContain('calculator__add');
+  }, 180_000);
+});
+

@@ -87,6 +87,8 @@ const FindItemSchema = z.object({
   status: z.string().optional(),
   warning: z.string().optional(),
   sunset: z.string().optional(),
+  /** The server's tools the query matched (names to call once it runs), best first. */
+  matchedTools: z.array(z.string()).optional(),
 });
 
 const SnapshotUseSchema = z.object({ asOf: z.string(), sources: z.array(z.string()), refreshing: z.boolean() });
@@ -134,7 +136,7 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
       source: z.string().min(1).max(SOURCE_NAME_MAX).optional().describe('one source: the same as sources: [source]'),
       category: z.string().min(1).max(100).optional().describe('e.g. database, development, communication'),
       runnable: z.boolean().optional().describe('true: only servers the registry can start'),
-      kind: z.enum(['servers', 'tools']).default('servers').describe('tools: single tools across all servers, running or not, with the name to call'),
+      kind: z.enum(['servers', 'tools']).optional().describe('servers (default), or tools: single tools across all servers, running or not, with the name to call'),
     }),
     // `snapshot`: some sources still show the catalog snapshot shipped with the package (a first run), this old.
     output: z.object({ results: z.array(z.union([FindItemSchema, ToolFindItemSchema])), snapshot: SnapshotUseSchema.optional() }),
@@ -156,7 +158,13 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
         limit: args.limit,
         filters: { sources, category: args.category, runnable: args.runnable, visible: (e) => visible(e.id) },
       });
-      const results = hits.map((h) => findItem(h.entry, h.score, hooks));
+      // Which tools of each server the query matched: what to call once it runs.
+      const matched = tools.matchedTools(args.query, hits.map((h) => h.entry));
+      const results = hits.map((h) => {
+        const item = findItem(h.entry, h.score, hooks);
+        const names = matched.get(h.entry.id);
+        return names ? { ...item, matchedTools: names } : item;
+      });
       if (!catalog.hasData) throw new ToolError(emptyCatalogMessage(await catalog.status()));
       const loading = catalog.loadingSources;
       const snapshot = catalog.snapshotUse();

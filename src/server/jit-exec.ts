@@ -3,6 +3,8 @@ import type { ToolContext, ToolDef } from './tool-def.js';
 import { ToolFinder, type LiveMounts } from './tool-find.js';
 import type { ViewHooks } from '../catalog/views.js';
 
+export { exposedProvider } from './lazy-tools.js';
+
 /*
  * Just-in-time calls: registry-exec of a tool whose server is not mounted yet (the name a registry-find kind "tools"
  * hit gave) starts that server through registry-add's own path — the same start gate: policy, approval, settings,

@@ -72,6 +72,23 @@ export class ToolFinder {
     return index.search(query, { limit, filter }).map((h) => this.item(h, running.has(h.entry.id)));
   }
 
+  /**
+   * For server results: which of each server's tools the query matches (callable names, best first, at most
+   * `perServer` each). Servers without a matching tool are left out.
+   */
+  matchedTools(query: string, entries: readonly Entry[], perServer = 3): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    if (!entries.length) return out;
+    // A small index over these servers only: a server search never waits for the whole catalog's tool index.
+    const index = ToolIndex.build(entries, this.liveSources());
+    for (const h of index.search(query, { limit: Math.min(200, entries.length * perServer * 2) })) {
+      let list = out.get(h.entry.id);
+      if (!list) out.set(h.entry.id, (list = []));
+      if (list.length < perServer) list.push(h.callable);
+    }
+    return out;
+  }
+
   /** The catalog entry a tool's callable name (as a tool hit gave it) belongs to, mounted or not. */
   entryOf(callable: string): Entry | undefined {
     return this.current().index.lookup(callable)?.entry;
@@ -109,30 +126,36 @@ export class ToolFinder {
   /** The index for the catalog and mounts as they are now. */
   private current(): { index: ToolIndex; running: Set<string> } {
     const entries = this.deps.all();
+    const live = this.liveSources();
+    if (!this.index || this.builtFor?.entries !== entries || this.builtFor.live !== live.key) {
+      this.index = ToolIndex.build(entries, live);
+      this.builtFor = { entries, live: live.key };
+    }
+    return { index: this.index, running: live.running };
+  }
+
+  /** Mounted servers' prefixes and tools (by entry id), which run, and a key that changes when any of it does. */
+  private liveSources(): { live: Map<string, LiveTool[]>; prefixes: Map<string, string>; running: Set<string>; key: string } {
     const active = this.deps.mounts?.active() ?? [];
     const running = new Set(active.filter((m) => m.state === 'running' || m.state === 'idle').map((m) => m.id));
     const listed = this.deps.mounts?.listTools() ?? [];
     // The mounted tool list changes on start, restart and list_changed: its names and descriptions say when.
-    const liveKey = active.map((m) => `${m.id}=${m.prefix}`).join('\n') + '\n' + listed.map((t) => `${t.name}\u0000${t.description ?? ''}`).join('\n');
-    if (!this.index || this.builtFor?.entries !== entries || this.builtFor.live !== liveKey) {
-      const prefixes = new Map(active.map((m) => [m.id, m.prefix]));
-      const live = new Map<string, LiveTool[]>();
-      const byPrefix = new Map(active.map((m) => [m.prefix, m.id]));
-      for (const t of listed) {
-        const cut = t.name.indexOf('__');
-        const id = cut > 0 ? byPrefix.get(t.name.slice(0, cut)) : undefined;
-        if (!id) continue;
-        let list = live.get(id);
-        if (!list) live.set(id, (list = []));
-        const tool: LiveTool = { name: t.name.slice(cut + 2), callable: t.name };
-        if (t.description) tool.description = t.description;
-        if (t.inputSchema && typeof t.inputSchema === 'object') tool.inputSchema = t.inputSchema as ToolInfo['inputSchema'];
-        list.push(tool);
-      }
-      this.index = ToolIndex.build(entries, { live, prefixes });
-      this.builtFor = { entries, live: liveKey };
+    const key = active.map((m) => `${m.id}=${m.prefix}`).join('\n') + '\n' + listed.map((t) => `${t.name}\u0000${t.description ?? ''}`).join('\n');
+    const prefixes = new Map(active.map((m) => [m.id, m.prefix]));
+    const live = new Map<string, LiveTool[]>();
+    const byPrefix = new Map(active.map((m) => [m.prefix, m.id]));
+    for (const t of listed) {
+      const cut = t.name.indexOf('__');
+      const id = cut > 0 ? byPrefix.get(t.name.slice(0, cut)) : undefined;
+      if (!id) continue;
+      let list = live.get(id);
+      if (!list) live.set(id, (list = []));
+      const tool: LiveTool = { name: t.name.slice(cut + 2), callable: t.name };
+      if (t.description) tool.description = t.description;
+      if (t.inputSchema && typeof t.inputSchema === 'object') tool.inputSchema = t.inputSchema as ToolInfo['inputSchema'];
+      list.push(tool);
     }
-    return { index: this.index, running };
+    return { live, prefixes, running, key };
   }
 }
 
