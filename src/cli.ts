@@ -8,6 +8,7 @@ const HELP = `mcp-registry ${VERSION} — an MCP server that is a dynamic regist
 
 Usage:
   mcp-registry                         run the MCP server on stdio (what MCP clients start)
+  mcp-registry --tools lazy            the same, mounted tools kept out of tools/list (registry-find kind "tools" finds them)
   mcp-registry search <query> [--limit N] [--json] [--source NAME]… [--category C] [--runnable]
   mcp-registry info <id> [--json]      everything about one entry: sources, how it runs, settings it needs, tools, trust
   mcp-registry list [--source NAME] [--category C] [--limit N] [--cursor C] [--json]
@@ -42,9 +43,9 @@ otherwise ~/.config/mcp-registry, ~/.cache/mcp-registry and ~/.local/share/mcp-r
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (cmd === undefined) {
-    const { runStdioServer } = await import('./stdio.js');
-    await runStdioServer();
+  if (cmd === undefined || cmd === '--tools') {
+    const [{ runStdioServer }, { exposureFlag }] = await Promise.all([import('./stdio.js'), import('./server/lazy-tools.js')]);
+    await runStdioServer({ expose: exposureFlag(argv) });
     return -1; // keep running
   }
   if (cmd === '--help' || cmd === '-h' || cmd === 'help') {

@@ -126,6 +126,8 @@ export const ConfigSchema = z
         pidsLimit: z.number().int().positive().default(256),
       })
       .prefault({} as never),
+    /** Mounted tools in tools/list (all) or only through registry-find kind "tools" + registry-exec (lazy). */
+    tools: z.strictObject({ expose: z.enum(['all', 'lazy']).default('all') }).prefault({} as never),
     /** The audit log (state/audit/audit.jsonl): rotated when it reaches maxSize, keeping `keep` older files. */
     audit: z
       .strictObject({ maxSize: Size.default(5 * 1024 * 1024), keep: z.number().int().min(1).max(100).default(5) })

@@ -2,7 +2,9 @@ import type { App } from './app.js';
 import { createRegistryServer, type RegistryServer } from './server/server.js';
 import { RegistryStdioServerTransport } from './server/stdio-transport.js';
 import { megabytes } from './util/line-buffer.js';
-import type { ToolDef } from './server/tool-def.js';
+import type { ToolContext, ToolDef } from './server/tool-def.js';
+import type { Entry } from './catalog/entry.js';
+import type { ToolExposure } from './server/lazy-tools.js';
 import { createLogger, errorMessage } from './log.js';
 import type { Runtime } from './runtime/index.js';
 
@@ -11,7 +13,7 @@ import type { Runtime } from './runtime/index.js';
  * and calls wait for the registry (a few tens of ms), searches for the cached catalog; refreshes run in the background.
  * Stops cleanly (containers of this instance stopped) on SIGTERM, SIGINT, SIGHUP, stdin close or a closed connection.
  */
-export async function runStdioServer(): Promise<void> {
+export async function runStdioServer(opts: { expose?: ToolExposure } = {}): Promise<void> {
   // Started by hand in a terminal (npm start, or plain mcp-registry): say what this is, on stderr — stdout is MCP's.
   const notice = terminalNotice(!!process.stdin.isTTY);
   if (notice) process.stderr.write(notice);
@@ -55,7 +57,7 @@ export async function runStdioServer(): Promise<void> {
   reg.server.onclose = () => void shutdown('MCP connection closed');
   await reg.server.connect(transport);
 
-  assembling = assemble(reg);
+  assembling = assemble(reg, opts.expose);
   let assembled: Awaited<ReturnType<typeof assemble>>;
   try {
     assembled = await assembling;
@@ -100,12 +102,13 @@ export function terminalNotice(stdinIsTTY: boolean): string | undefined {
 }
 
 /** The registry behind the server: config, catalog, runtime, and the tool table (every call audited). */
-async function assemble(reg: RegistryServer): Promise<{ app: App; runtime: Runtime; tools: ToolDef[]; catalogLoaded: Promise<void> }> {
-  const [{ createApp }, { catalogTools }, { createRuntime }, { auditedProvider, auditedTools }] = await Promise.all([
+async function assemble(reg: RegistryServer, expose?: ToolExposure): Promise<{ app: App; runtime: Runtime; tools: ToolDef[]; catalogLoaded: Promise<void> }> {
+  const [{ createApp }, { catalogTools }, { createRuntime }, { auditedProvider, auditedTools }, jit] = await Promise.all([
     import('./app.js'),
     import('./server/catalog-tools.js'),
     import('./runtime/index.js'),
     import('./governance/audit-log.js'),
+    import('./server/jit-exec.js'),
   ]);
   const app = await createApp(process.env, { load: false });
   // The cached catalog starts loading now, beside the rest: searches await it, nothing else does.
@@ -121,22 +124,33 @@ async function assemble(reg: RegistryServer): Promise<{ app: App; runtime: Runti
   });
   // Every registry tool call and every mounted tool call leaves one audit record (argument shapes, never values).
   const entryOfTool = (name: string) => runtime.entryOfTool(name);
+  // Tool search and just-in-time registry-exec share one finder, so a tool hit's name is the one exec knows.
+  const jitDeps = {
+    load: () => app.catalog.load(),
+    all: () => app.catalog.all(),
+    mounts: runtime.provider,
+    hooks: { configured: (e: Entry) => runtime.configured(e), trust: (e: Entry) => runtime.governance.trust(e) },
+    add: (id: string, ctx: ToolContext) => runtime.provider.add(id, {}, ctx),
+  };
+  const toolFinder = jit.toolFinderFor(jitDeps);
   const tools = auditedTools(
-    [
+    jit.withJustInTimeExec([
       ...catalogTools({
         catalog: app.catalog,
         hooks: { configured: (e) => runtime.configured(e) },
         governance: runtime.governance,
         runtimeStatus: () => runtime.status(),
         checkConfig: () => app.checkConfig(),
+        mounts: runtime.provider,
+        toolFinder,
       }),
       ...runtime.tools,
-    ],
+    ], toolFinder, jitDeps),
     runtime.audit,
     { entryOfTool },
   );
   // Providers first: the table resolving is what lets waiting calls through, and they may be for mounted tools.
-  reg.addProvider(auditedProvider(runtime.provider, runtime.audit, { entryOfTool }));
+  reg.addProvider(jit.exposedProvider(auditedProvider(runtime.provider, runtime.audit, { entryOfTool }), expose ?? app.config.tools.expose));
   reg.addResourceProvider(runtime.provider);
   return { app, runtime, tools, catalogLoaded };
 }

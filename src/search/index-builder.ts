@@ -1,5 +1,6 @@
 import type { Entry } from '../catalog/entry.js';
 import { isRunnable } from '../catalog/entry.js';
+import { joinedTag } from './concepts.js';
 import { indexWords, isDomainStopword, isStopword, queryWords, termOf } from './tokenize.js';
 
 /*
@@ -53,7 +54,7 @@ export function nameCore(name: string): string[] {
  * A tiny nudge among near-equals: curated (docker) and official entries first, archived or deprecated ones last.
  * Small enough never to lift an entry over a clearly better text match.
  */
-function qualityPrior(e: Entry): number {
+export function qualityPrior(e: Entry): number {
   let p = 1;
   if (e.official) p *= 1.04;
   if (e.sources.some((s) => s.source === 'docker')) p *= 1.03;
@@ -139,6 +140,12 @@ class Builder {
     }
   }
 
+  /** A tag or category: its words, and all of them as one word ("project-management" → projectmanagement). */
+  tag(tag: string): void {
+    const joined = joinedTag(tag);
+    this.text(joined ? `${tag} ${joined}` : tag);
+  }
+
   /** Closes field f of entry d: records its length and its (term, field, count) triples. */
   endField(d: number, f: number): void {
     const terms = this.fieldTerms;
@@ -173,11 +180,11 @@ class Builder {
     this.text(e.name);
     for (const a of e.aliases) this.text(a.slice(a.indexOf('/') + 1));
     this.endField(d, F_NAME);
-    for (const tag of e.tags) this.text(tag);
+    for (const tag of e.tags) this.tag(tag);
     this.endField(d, F_TAGS);
     for (const tool of e.tools) this.text(tool.name);
     this.endField(d, F_TOOLS);
-    if (e.category) this.text(e.category);
+    if (e.category) this.tag(e.category);
     this.endField(d, F_CATEGORY);
     this.text(e.description);
     this.endField(d, F_DESC);

@@ -7,7 +7,8 @@ import { idfOf, type IndexData } from './index-builder.js';
  * carries the caller's stamp (e.g. the catalog's build time) and a hash of the entry ids in order, ends with a
  * CRC-32 of everything before it, and decodeIndex returns undefined — rebuild — on any mismatch or damage.
  */
-const MAGIC = 'MCPRSIX1';
+// 2: tags and categories are also indexed as one joined word.
+const MAGIC = 'MCPRSIX2';
 
 interface Header {
   stamp: string;

@@ -1,8 +1,9 @@
 import type { Entry } from '../catalog/entry.js';
 import { categoryMatches } from '../catalog/categories.js';
-import { buildIndexData, F_NAME, F_TOOLS, nameCore, type IndexData } from './index-builder.js';
+import { buildIndexData, F_CATEGORY, F_NAME, F_TAGS, F_TOOLS, nameCore, type IndexData } from './index-builder.js';
 import { decodeIndex, encodeIndex } from './index-file.js';
-import { compact, isDomainStopword, isStopword, queryWords, termOf } from './tokenize.js';
+import { parseQuery, type ParsedQuery } from './query.js';
+import { compact, termOf } from './tokenize.js';
 import { Vocabulary } from './vocabulary.js';
 
 export interface SearchFilters {
@@ -44,25 +45,24 @@ const NAMED_MIN_COVERAGE = 0.8;
 const EXACT_NAME_BOOST = 1.5;
 /** The whole query is one of the entry's tool names ("execute_sql"). */
 const EXACT_TOOL_BOOST = 1.4;
+/**
+ * The query names the entry's kind: a word an everyday phrase means exactly ("project tracker" → project-management,
+ * "text message" → sms) is one of its tags or its category. Like naming the entry, only weaker: the user said what
+ * sort of server, and the rest of the query says what to do with it.
+ */
+const KIND_BOOST = 1.4;
+const KIND_MIN_COVERAGE = 0.6;
+const KIND_FIELDS = (1 << F_TAGS) | (1 << F_CATEGORY);
 
-/** A word corrected by one edit counts a bit less than the word typed; more edits less again. */
-const TYPO_WEIGHT = [1, 0.8, 0.6, 0.45];
-/** Completions of an unfinished last word ("kuber" → kubernetes). */
-const PREFIX_WEIGHT = 0.75;
-const MAX_PREFIX_EXPANSIONS = 12;
-/** A closed compound that starts with the word typed ("files" → filesystem). */
-const COMPOUND_WEIGHT = 0.6;
-/** A known word this rare may itself be a typo present in some description: also try corrections. */
-const RARE_DF = 2;
 /** Results scoring below this share of the best one are noise, not answers. */
 const RELATIVE_CUTOFF = 0.08;
-const MAX_QUERY_WORDS = 24;
 const MAX_LIMIT = 1000;
-
-interface Alt {
-  term: number;
-  weight: number;
-}
+/**
+ * A query of several words none of which is known as typed (each a typo correction or completion, or nothing at
+ * all) is noise that happens to sit a few edits from real words ("flimsy gardon tortle bakery") unless one entry
+ * has every corrected word: answered with nothing. A real misspelling ("postgrse databse") still finds its entry.
+ */
+const UNKNOWN_QUERY_MIN_COVERAGE = 0.999;
 
 export class SearchIndex {
   private readonly vocab: Vocabulary;
@@ -72,8 +72,11 @@ export class SearchIndex {
   private readonly nameWords: Uint16Array;
   private readonly toolWords: Uint16Array;
   private readonly wordScore: Float64Array;
+  private readonly wordWorth: Float64Array;
   private readonly wordName: Uint8Array;
   private readonly wordTool: Uint8Array;
+  private readonly wordKind: Uint8Array;
+  private readonly kindWords: Uint8Array;
   /** per entry, the terms of the core words of each spelling of its name; worked out when first needed */
   private readonly cores: Array<number[][] | undefined>;
   private readonly touched: Int32Array;
@@ -93,8 +96,11 @@ export class SearchIndex {
     this.nameWords = new Uint16Array(n);
     this.toolWords = new Uint16Array(n);
     this.wordScore = new Float64Array(n);
+    this.wordWorth = new Float64Array(n);
     this.wordName = new Uint8Array(n);
     this.wordTool = new Uint8Array(n);
+    this.wordKind = new Uint8Array(n);
+    this.kindWords = new Uint8Array(n);
     this.cores = new Array(n);
     this.touched = new Int32Array(n);
     this.wordTouched = new Int32Array(n);
@@ -135,52 +141,61 @@ export class SearchIndex {
   search(query: string, opts: { limit?: number; filters?: SearchFilters } = {}): SearchHit[] {
     const limit = Number.isFinite(opts.limit) ? Math.max(1, Math.min(MAX_LIMIT, Math.floor(opts.limit!))) : 10;
     if (!this.entries.length) return [];
-    const groups = this.parse(query);
+    const { groups, unmatched } = this.parse(query);
     if (!groups.length) return [];
     const { idf, start, pDoc, pTf, pMask } = this.data;
 
     // How much each query word is worth: its best-weighted spelling's idf.
-    const worth = groups.map((alts) => alts.reduce((m, a) => Math.max(m, a.weight * idf[a.term]!), 0));
+    const worth = groups.map(({ alts }) => alts.reduce((m, a) => Math.max(m, a.weight * idf[a.term]!), 0));
     const totalWorth = worth.reduce((s, w) => s + w, 0);
 
-    const { acc, covered, nameWords, toolWords, wordScore, wordName, wordTool, touched, wordTouched } = this;
+    const { acc, covered, nameWords, toolWords, kindWords, wordScore, wordWorth, wordName, wordTool, wordKind, touched, wordTouched } = this;
     let nTouched = 0;
     for (let g = 0; g < groups.length; g++) {
       let nWord = 0;
-      for (const { term, weight } of groups[g]!) {
+      for (const { term, weight, related, kind } of groups[g]!.alts) {
         const w = weight * idf[term]!;
+        // A related word in a name is not the user naming that server ("speech" is not "Carbon Voice").
+        const nameBoost = related ? 1 : NAME_WORD_BOOST;
         for (let p = start[term]!, end = start[term + 1]!; p < end; p++) {
           const d = pDoc[p]!;
           const tf = pTf[p]!;
           const mask = pMask[p]!;
-          const inName = mask & (1 << F_NAME);
-          const s = ((w * tf) / (K1 + tf)) * (inName ? NAME_WORD_BOOST : 1);
+          const inName = related ? 0 : mask & (1 << F_NAME);
+          const s = ((w * tf) / (K1 + tf)) * (inName ? nameBoost : 1);
           if (wordScore[d] === 0) wordTouched[nWord++] = d;
           if (s > wordScore[d]!) wordScore[d] = s;
+          if (w > wordWorth[d]!) wordWorth[d] = w;
           if (inName) wordName[d] = 1;
           if (mask & (1 << F_TOOLS)) wordTool[d] = 1;
+          if (kind && mask & KIND_FIELDS) wordKind[d] = 1;
         }
       }
       for (let i = 0; i < nWord; i++) {
         const d = wordTouched[i]!;
         if (covered[d] === 0) touched[nTouched++] = d;
         acc[d]! += wordScore[d]!;
-        covered[d]! += worth[g]!;
+        // Covered as far as the spelling it matched is worth: "message" covers less of "text message" than "sms".
+        covered[d]! += wordWorth[d]!;
+        wordWorth[d] = 0;
         nameWords[d]! += wordName[d]!;
         toolWords[d]! += wordTool[d]!;
+        kindWords[d]! |= wordKind[d]!;
         wordScore[d] = 0;
         wordName[d] = 0;
         wordTool[d] = 0;
+        wordKind[d] = 0;
       }
     }
 
     const allowed = this.filterFn(opts.filters);
     const q = compact(query);
     const all = groups.length;
-    for (const alts of groups) for (const a of alts) this.termMark[a.term] = 1;
+    for (const { alts } of groups) for (const a of alts) this.termMark[a.term] = 1;
     const { scoredDoc, scoredVal } = this;
     let nScored = 0;
     let best = 0;
+    let bestCoverage = 0;
     let i = 0;
     try {
       for (; i < nTouched; i++) {
@@ -189,14 +204,20 @@ export class SearchIndex {
         const coverage = covered[d]! / totalWorth;
         const inName = nameWords[d]!;
         const inTools = toolWords[d]!;
+        const kinded = kindWords[d] === 1;
         acc[d] = 0;
         covered[d] = 0;
         nameWords[d] = 0;
         toolWords[d] = 0;
+        kindWords[d] = 0;
         if (!allowed(d)) continue;
+        if (coverage > bestCoverage) bestCoverage = coverage;
         const named = inName > 0 && this.named(d);
         const coverageFactor = 0.25 + 0.75 * coverage * coverage;
-        let s = raw * (named ? Math.max(coverageFactor, NAMED_MIN_COVERAGE) : coverageFactor);
+        // Of servers of the kind asked for, the ones that also cover the rest of the query still come first.
+        const kindFactor = kinded ? KIND_MIN_COVERAGE + (1 - KIND_MIN_COVERAGE) * coverageFactor : 0;
+        let s = raw * (named ? Math.max(coverageFactor, NAMED_MIN_COVERAGE) : Math.max(coverageFactor, kindFactor));
+        if (kinded) s *= KIND_BOOST;
         // The name and tool checks below only run for the few entries whose name or tools hold every word.
         if (inName === all) s *= ALL_IN_NAME_BOOST;
         if (named) s *= NAMED_BOOST;
@@ -215,10 +236,12 @@ export class SearchIndex {
         covered[d] = 0;
         nameWords[d] = 0;
         toolWords[d] = 0;
+        kindWords[d] = 0;
       }
-      for (const alts of groups) for (const a of alts) this.termMark[a.term] = 0;
+      for (const { alts } of groups) for (const a of alts) this.termMark[a.term] = 0;
     }
 
+    if (groups.length + unmatched > 1 && !groups.some((g) => g.known) && (unmatched > 0 || bestCoverage < UNKNOWN_QUERY_MIN_COVERAGE)) return [];
     const cutoff = best * RELATIVE_CUTOFF;
     const top = new TopK(limit);
     for (let i = 0; i < nScored; i++) if (scoredVal[i]! >= cutoff) top.push(scoredDoc[i]!, scoredVal[i]!, this.entries[scoredDoc[i]!]!.id);
@@ -247,48 +270,9 @@ export class SearchIndex {
     return compact(e.name) === q || compact(e.nativeName) === q || e.aliases.some((a) => compact(a.slice(a.indexOf('/') + 1)) === q);
   }
 
-  /** Query → for each meaningful word, its alternative terms (as typed, corrections, completions, compounds). */
-  private parse(query: string): Alt[][] {
-    let words = queryWords(query).slice(0, MAX_QUERY_WORDS);
-    if (!words.length) return [];
-    // Stopwords say nothing about a server ("the and of" finds nothing); catalog boilerplate ("mcp server for x")
-    // goes too unless it is all the query has.
-    words = words.filter((w) => !isStopword(w));
-    const specific = words.filter((w) => !isDomainStopword(w));
-    if (specific.length) words = specific;
-    words = [...new Set(words)];
-    // The last word may be unfinished when the query does not end with a space or punctuation.
-    const partialLast = /[\p{L}\p{N}]$/u.test(query);
-    const groups: Alt[][] = [];
-    for (let i = 0; i < words.length; i++) {
-      const alts = this.expand(words[i]!, partialLast && i === words.length - 1);
-      if (alts.length) groups.push(alts);
-    }
-    return groups;
-  }
-
-  private expand(word: string, partial: boolean): Alt[] {
-    const { termIds, surface, df } = this.data;
-    const alts = new Map<number, number>();
-    const add = (term: number | undefined, weight: number) => {
-      if (term !== undefined && (alts.get(term) ?? 0) < weight) alts.set(term, weight);
-    };
-    const own = termIds.get(termOf(word));
-    add(own, 1);
-    const ownDf = own === undefined ? 0 : df[own]!;
-    if (ownDf <= RARE_DF && word.length >= 4 && !/^\d+$/.test(word)) {
-      for (const c of this.vocab.correct(word)) {
-        const t = surface.get(c.word)!;
-        // A known-but-rare word is only second-guessed by a much more common neighbour.
-        if (own !== undefined && df[t]! < 5 * Math.max(1, ownDf)) continue;
-        add(t, TYPO_WEIGHT[c.dist]! * (own === undefined ? 1 : 0.8));
-      }
-    }
-    if (partial && own === undefined && word.length >= 3) {
-      for (const w of this.vocab.completions(word, MAX_PREFIX_EXPANSIONS)) add(surface.get(w), PREFIX_WEIGHT);
-    }
-    if (word.length >= 4) for (const w of this.vocab.compounds(word)) add(surface.get(w), COMPOUND_WEIGHT);
-    return Array.from(alts, ([term, weight]) => ({ term, weight }));
+  /** Query → for each meaningful word or everyday phrase, its alternative terms (query.ts). */
+  private parse(query: string): ParsedQuery {
+    return parseQuery(query, { termIds: this.data.termIds, surface: this.data.surface, df: this.data.df, vocab: this.vocab });
   }
 
   private filterFn(filters: SearchFilters | undefined): (d: number) => boolean {
@@ -312,14 +296,15 @@ export class SearchIndex {
   }
 }
 
-function round3(x: number): number {
+export function round3(x: number): number {
   return Math.round(Math.min(1, Math.max(0, x)) * 1000) / 1000;
 }
 
 interface Ranked {
   d: number;
   s: number;
-  id: string;
+  /** tie-breaker: the lower id ranks first */
+  id: string | number;
 }
 
 /** a ranks below b: lower score, or the same score and a later id (a stable order for ties). */
@@ -328,11 +313,11 @@ function worse(a: Ranked, b: Ranked): boolean {
 }
 
 /** Keeps the k best without sorting every candidate: a binary heap with the worst kept item on top. */
-class TopK {
+export class TopK {
   private readonly h: Ranked[] = [];
   constructor(private readonly k: number) {}
 
-  push(d: number, s: number, id: string): void {
+  push(d: number, s: number, id: string | number): void {
     const h = this.h;
     const item = { d, s, id };
     if (h.length < this.k) {

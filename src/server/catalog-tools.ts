@@ -6,6 +6,7 @@ import { closestName, defineTool, quoteInput, ToolError, type ToolDef } from './
 import { EntryIdArg, resolveEntry } from './resolve-entry.js';
 import { CATEGORIES, categoryMatches, knownCategory } from '../catalog/categories.js';
 import { FindGovernanceSchema, GovernanceFilterSchema, matchesGovernance } from '../catalog/governance-view.js';
+import { formatToolFindText, ToolFinder, ToolFindItemSchema, type LiveMounts } from './tool-find.js';
 
 export interface CatalogToolDeps {
   catalog: Catalog;
@@ -20,6 +21,10 @@ export interface CatalogToolDeps {
   governance?: CatalogGovernance;
   /** Picks up an edited config.yaml before each call (App.checkConfig); a returned text is shown with the result. */
   checkConfig?: () => Promise<string | undefined>;
+  /** Mounted servers and their tools, for registry-find kind "tools" (running, live tool lists). */
+  mounts?: LiveMounts;
+  /** One tool finder shared with registry-exec's just-in-time start (jit-exec.ts); made here when not given. */
+  toolFinder?: ToolFinder;
 }
 
 /** The runtime's part of registry-status (runtime/index.ts fills it). */
@@ -85,6 +90,8 @@ const FindItemSchema = z.object({
   sunset: z.string().optional(),
   signature: z.string().optional(),
   governance: FindGovernanceSchema.optional(),
+  /** The server's tools the query matched (names to call once it runs), best first. */
+  matchedTools: z.array(z.string()).optional(),
 });
 
 const SnapshotUseSchema = z.object({ asOf: z.string(), sources: z.array(z.string()), refreshing: z.boolean() });
@@ -101,6 +108,7 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
   const { catalog, governance } = deps;
   const hooks: ViewHooks = governance ? { ...deps.hooks, trust: (e) => governance.trust(e) } : (deps.hooks ?? {});
   const visible = governance ? (id: string) => governance.visible(id) : (deps.visible ?? (() => true));
+  const tools = deps.toolFinder ?? new ToolFinder({ all: () => catalog.all(), mounts: deps.mounts, hooks, trust: hooks.trust });
 
   const waitForData = async (progress: (p: number, t: number | undefined, m: string) => void) => {
     await catalog.load();
@@ -123,7 +131,7 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
     name: 'registry-find',
     title: 'Find MCP servers',
     description:
-      'Search the catalog of MCP servers by what they do, by name, or by tool name. Typo-tolerant; natural-language queries work ("query a postgres database", "send a slack message"). Returns ids for registry-info / registry-add.',
+      'Search the catalog of MCP servers by what they do, by name, or by tool name. Typo-tolerant; natural-language queries work ("query a postgres database", "send a slack message"). Returns ids for registry-info / registry-add. kind "tools": single tools of any server, running or not, with the name to call.',
     input: z.strictObject({
       query: z.string().trim().min(1, 'query is empty: describe what the server should do, e.g. "query a postgres database"').max(500, 'query is longer than 500 characters: use a few keywords'),
       limit: z.number().int().min(1, 'limit must be at least 1').max(50, 'limit must be at most 50').default(10),
@@ -132,9 +140,10 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
       category: z.string().min(1).max(100).optional().describe('e.g. database, development, communication'),
       runnable: z.boolean().optional().describe('true: only servers the registry can start'),
       governance: GovernanceFilterSchema.optional(),
+      kind: z.enum(['servers', 'tools']).optional().describe('servers (default), or tools: single tools across all servers, running or not, with the name to call'),
     }),
     // `snapshot`: some sources still show the catalog snapshot shipped with the package (a first run), this old.
-    output: z.object({ results: z.array(FindItemSchema), snapshot: SnapshotUseSchema.optional() }),
+    output: z.object({ results: z.array(z.union([FindItemSchema, ToolFindItemSchema])), snapshot: SnapshotUseSchema.optional() }),
     annotations: READ_ONLY,
     async handler(args, ctx) {
       const configNote = await checkConfig();
@@ -143,11 +152,23 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
       checkSources(catalog, sources ?? []);
       checkCategory(args.category);
       await prepare(ctx.progress);
+      if (args.kind === 'tools') {
+        const filters = { sources, category: args.category, runnable: args.runnable, visible: (e: Entry) => visible(e.id) };
+        const results = tools.find(args.query, args.limit, filters);
+        if (!catalog.hasData) throw new ToolError(emptyCatalogMessage(await catalog.status()));
+        return { text: formatToolFindText(args.query, results) + configNote, structured: { results } };
+      }
       const hits = catalog.search(args.query, {
         limit: args.limit,
         filters: { sources, category: args.category, runnable: args.runnable, visible: (e) => visible(e.id) && matchesGovernance(e, args.governance) },
       });
-      const results = hits.map((h) => findItem(h.entry, h.score, hooks));
+      // Which tools of each server the query matched: what to call once it runs.
+      const matched = tools.matchedTools(args.query, hits.map((h) => h.entry));
+      const results = hits.map((h) => {
+        const item = findItem(h.entry, h.score, hooks);
+        const names = matched.get(h.entry.id);
+        return names ? { ...item, matchedTools: names } : item;
+      });
       if (!catalog.hasData) throw new ToolError(emptyCatalogMessage(await catalog.status()));
       const loading = catalog.loadingSources;
       const snapshot = catalog.snapshotUse();
