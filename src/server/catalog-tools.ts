@@ -76,6 +76,7 @@ const FindItemSchema = z.object({
   sources: z.array(z.string()),
   category: z.string().optional(),
   runnable: z.boolean(),
+  runs: z.array(z.string()).optional(),
   requiresConfig: z.array(z.string()),
   score: z.number(),
   aliases: z.array(z.string()).optional(),
