@@ -48,7 +48,7 @@ export async function search(query: string, opts: { limit?: string; json: boolea
 }
 
 /** A first run fetches the sources (progress on stderr); false (with the reason said) when nothing could be fetched. */
-async function haveData(app: App): Promise<boolean> {
+export async function haveData(app: App): Promise<boolean> {
   if (!app.catalog.hasData) {
     process.stderr.write('The catalog is empty (first run): fetching sources, this can take a while…\n');
     await app.catalog.ready((p) => process.stderr.write(`  ${p.source}: ${p.message}\n`));
@@ -109,7 +109,7 @@ export async function list(opts: { source?: string; category?: string; limit?: s
 }
 
 /** A tool-style failure (no such id, a bad cursor) is the user's to fix: its message and exit code 1, no doctor hint. */
-async function cliResult(cmd: string, fn: () => Promise<void>): Promise<number> {
+export async function cliResult(cmd: string, fn: () => Promise<void>): Promise<number> {
   try {
     await fn();
     return 0;

@@ -191,7 +191,15 @@ describe('npm packages run as built images (issue 12)', () => {
     expect(add.isError, text(add)).toBeFalsy();
     const rm3 = await call('registry-remove', { id: ID });
     expect(rm3.isError, text(rm3)).toBeFalsy();
-    // The real build again for the next run's image (the doctored one is only a stand-in).
-    await execa('podman', ['rmi', '-f', IMAGE], { reject: false, cwd: '/' });
+    // mcp-registry prepare: a no-op when built; --remove deletes the entry's images (the doctored one is a stand-in).
+    const cli = (...args: string[]) => execa(process.execPath, [cliPath, ...args], { env: { ...process.env, MCP_REGISTRY_HOME: home }, reject: false });
+    const prepared = await cli('prepare', ID);
+    expect(prepared.exitCode, prepared.stderr).toBe(0);
+    expect(prepared.stderr).toContain(`${IMAGE} is already built`);
+    expect(prepared.stdout).toContain(`${ID}: ${IMAGE}`);
+    const removed = await cli('prepare', ID, '--remove');
+    expect(removed.exitCode, removed.stderr).toBe(0);
+    expect(removed.stdout).toBe(`Removed ${IMAGE}.`);
+    expect((await execa('podman', ['image', 'exists', IMAGE], { cwd: '/', reject: false })).exitCode).toBe(1);
   }, 300_000);
 });
