@@ -98,6 +98,8 @@ const RunnersSchema = z.strictObject({
   buildTimeout: Duration.default(15 * 60_000),
   /** Memory of a build container (npm and pip need more than a server). */
   buildMemory: z.string().default('2g'),
+  /** registry-add waits this long for a build, then answers state "preparing" (the build goes on) instead of timing out. */
+  buildWait: Duration.default(45_000),
 });
 
 // Strict at every level: a misspelt key (runtime.idleTimout) is an error naming the key it resembles, not a silent default.

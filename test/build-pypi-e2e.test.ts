@@ -96,7 +96,8 @@ beforeAll(async () => {
   home = await makeHome({
     sources: [{ name: 'py', type: 'file', path: './py.json' }],
     refresh: { onStart: false },
-    runtime: { startTimeout: '120s', runners: { pypi: { image: RUNNER, index: `http://127.0.0.1:${port}/simple/` } } },
+    // A build outlasts a 1 s wait: registry-add answers "preparing" first.
+    runtime: { startTimeout: '120s', runners: { buildWait: '1s', pypi: { image: RUNNER, index: `http://127.0.0.1:${port}/simple/` } } },
   });
   await writeFile(
     join(home, 'py.json'),
@@ -120,8 +121,17 @@ afterAll(async () => {
 describe('PyPI packages run as built images (issue 12)', () => {
   it('registry-add installs the wheel from the loopback index with real pip, runs it with no network, and its tool answers', async (ctx) => {
     await requirePodman(ctx);
-    const add = (await reg.client.callTool({ name: 'registry-add', arguments: { id: ID } }, undefined, { timeout: 600_000 })) as Result;
+    const addOnce = async () => (await reg.client.callTool({ name: 'registry-add', arguments: { id: ID } }, undefined, { timeout: 600_000 })) as Result;
+    const first = await addOnce();
+    expect(first.isError, text(first)).toBeFalsy();
+    expect(first.structuredContent).toMatchObject({ id: ID, state: 'preparing', tools: [], next: `registry-add ${ID}` });
+    expect(text(first)).toContain(`${ID} is being prepared: its pypi package ${PROJECT} is still building`);
+    // Called again, it waits for the same build (at most buildWait each time), then starts the server.
+    let add = first;
+    for (let i = 0; i < 300 && (add.structuredContent as { state: string }).state === 'preparing'; i++) add = await addOnce();
     expect(add.isError, text(add)).toBeFalsy();
+    expect(add.structuredContent).toMatchObject({ state: 'running' });
+    expect(requests.filter((r) => r.startsWith('/files/'))).toHaveLength(1);
     expect(requests).toEqual(expect.arrayContaining([`/simple/${PROJECT}/`, `/files/pyecho_mcp-${VERSION}-py3-none-any.whl`]));
     const tools = (add.structuredContent as { tools: { name: string }[] }).tools.map((t) => t.name);
     expect(tools).toEqual(['pyecho__shout']);

@@ -43,7 +43,7 @@ beforeAll(async () => {
   home = await makeHome({
     sources: [{ name: 'pkgs', type: 'file', path: './pkgs.json' }],
     refresh: { onStart: false },
-    runtime: { startTimeout: '120s', callTimeout: '60s', caBundle: CA, runners: { npm: { image: RUNNER } } },
+    runtime: { startTimeout: '120s', callTimeout: '60s', caBundle: CA, runners: { npm: { image: RUNNER }, buildWait: '15m' } },
   });
   await writeFile(
     join(home, 'pkgs.json'),

@@ -37,7 +37,7 @@ async function client(command, args, env) {
 async function registry(home) {
   await writeFile(
     join(home, 'config.yaml'),
-    toYaml({ sources: [{ name: 'bench', type: 'file', path: join(home, 'pkgs.json') }], refresh: { onStart: false }, runtime: { startTimeout: '120s', caBundle: CA, runners: { npm: { image: RUNNER } } } }),
+    toYaml({ sources: [{ name: 'bench', type: 'file', path: join(home, 'pkgs.json') }], refresh: { onStart: false }, runtime: { startTimeout: '120s', caBundle: CA, runners: { npm: { image: RUNNER }, buildWait: '15m' } } }),
   );
   await writeFile(
     join(home, 'pkgs.json'),

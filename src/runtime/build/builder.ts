@@ -68,6 +68,7 @@ export class PackageBuilder {
   private readonly runners: RunnersConfig;
   private readonly log: Logger;
   private readonly running = new Map<string, Promise<BuildRecord>>();
+  private readonly found = new Map<string, BuildRecord>();
 
   constructor(private readonly opts: BuilderOptions) {
     this.podman = opts.podman;
@@ -85,10 +86,24 @@ export class PackageBuilder {
     return r.version ? builtImageRef(r.kind, r.imageName, r.version) : undefined;
   }
 
-  /** The record of the already built image for this spec, or null (not built, or its version is not exact). */
+  /**
+   * The record of the already built image for this spec, or null (not built, or its version is not exact). Kept in
+   * memory per image ID: podman's own image ID lookup is cached while its image store is unchanged, so a second start
+   * costs no `podman image inspect` of its own.
+   */
   async find(spec: PackageSpec): Promise<BuildRecord | null> {
     const ref = await this.imageRef(spec);
-    return ref ? this.inspect(ref) : null;
+    if (!ref) return null;
+    const id = await this.podman.imageId(ref);
+    const known = this.found.get(ref);
+    if (!id) {
+      this.found.delete(ref);
+      return null;
+    }
+    if (known && known.imageId.replace(/^sha256:/, '') === id.replace(/^sha256:/, '')) return known;
+    const rec = await this.inspect(ref);
+    if (rec) this.found.set(ref, rec);
+    return rec;
   }
 
   /** Whether this process is building the spec now (registry-add answers "preparing" meanwhile). */

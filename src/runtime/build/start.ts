@@ -38,7 +38,7 @@ export interface BuiltStartDeps {
 
 export type BuiltStart =
   | { ok: true; choice: LaunchChoice; record: BuildRecord; adjust(plan: LaunchPlan, overrides: LaunchOverrides): void }
-  | { ok: false; refused: boolean; message: string };
+  | { ok: false; refused: boolean; message: string; /** The build goes on; registry-add again (or prepare) later. */ preparing?: boolean };
 
 /** Built-package pins beside the image pins in state.json: the installed tree the pinned image ID was built from. */
 const STATE_KEY = 'buildPins';
@@ -74,8 +74,24 @@ export async function startBuilt(d: BuiltStartDeps): Promise<BuiltStart> {
   if (!builder) builders.set(d.podman, (builder = new PackageBuilder({ podman: d.podman, runners, ...(d.instance ? { instance: d.instance } : {}), ...(d.log ? { logger: d.log } : {}) })));
   let step = 0;
   let record: BuildRecord;
+  const started = Date.now();
   try {
-    record = await builder.build(spec, { onProgress: (p) => d.progress?.(++step, undefined, p.message.slice(0, 300)) });
+    // The build goes on when the wait is over (builder.build shares it with the next call), so a client whose
+    // patience is shorter than npm's gets an answer instead of a timeout.
+    const build = builder.build(spec, { onProgress: (p) => d.progress?.(++step, undefined, p.message.slice(0, 300)) });
+    build.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const wait = runners.buildWait ?? 45_000;
+    const waited = await Promise.race([build, new Promise<null>((r) => (timer = setTimeout(() => r(null), wait)))]).finally(() => clearTimeout(timer));
+    if (!waited) {
+      return {
+        ok: false,
+        refused: false,
+        preparing: true,
+        message: `${d.entry.id} is being prepared: its ${spec.kind} package ${spec.identifier} is still building (${Math.round((Date.now() - started) / 1000)} s so far; runtime.runners.buildWait is ${Math.round(wait / 1000)} s). The build goes on: call registry-add ${d.entry.id} again in a minute (it waits for the same build), or run mcp-registry prepare ${d.entry.id} in a terminal.`,
+      };
+    }
+    record = waited;
   } catch (err) {
     if (err instanceof BuildError) return { ok: false, refused: false, message: buildFailure(d.entry.id, err) };
     throw err;

@@ -23,6 +23,8 @@ export interface RunnersConfig {
   pypi: { image: string; index: string };
   buildTimeout: number;
   buildMemory: string;
+  /** How long registry-add waits for a build before it answers "preparing" (the build goes on). */
+  buildWait?: number;
   /** Host path of a PEM bundle mounted read-only into build and (networked) run containers. */
   caBundle?: string;
 }
