@@ -107,6 +107,13 @@ describe('npm packages run as built images (issue 12)', () => {
     expect(progress.some((m) => m.startsWith(`built ${IMAGE}`))).toBe(true);
     console.log(`first registry-add (build + start): ${firstMs} ms`);
 
+    // registry-status lists the built image and its disk use (its own layers; the base counted once in the total).
+    const status = await call('registry-status');
+    const built = (status.structuredContent as { runtime: { builtImages?: { images: { image: string; ownBytes: number }[]; totalBytes: number } } }).runtime.builtImages;
+    const mine = built?.images.find((i) => i.image === IMAGE);
+    expect(mine?.ownBytes).toBeGreaterThan(1e6);
+    expect(built!.totalBytes).toBeGreaterThan(mine!.ownBytes);
+    expect(text(status)).toContain(`${IMAGE} (npm ${PKG} ${VERSION}, `);
     const after = await call('registry-info', { id: ID });
     expect((after.structuredContent as { launches: unknown[] }).launches[0]).toMatchObject({
       build: { kind: 'npm', image: IMAGE, built: true, version: VERSION, command: ['/usr/bin/node', `/app/node_modules/${PKG}/dist/index.js`], network: 'default' },

@@ -196,3 +196,11 @@ function buildFailure(entryId: string, err: BuildError): string {
 const sameId = (a: string, b: string) => a.replace(/^sha256:/, '') === b.replace(/^sha256:/, '');
 const short = (d: string) => d.replace(/^sha256:/, '').slice(0, 12);
 
+
+/** registry-status's view of the built package images: each with its own disk use, and the total (bases once). */
+export async function builtStatus(podman: Podman, runtime: BuiltStartDeps['runtime']): Promise<{ images: { image: string; kind: string; package: string; version: string; ownBytes: number }[]; totalBytes: number } | undefined> {
+  const builder = builders.get(podman) ?? new PackageBuilder({ podman, runners: runnersConfig({ runtime } as Pick<RegistryConfig, 'runtime'>) });
+  const list = await builder.list().catch(() => undefined);
+  if (!list?.images.length) return undefined;
+  return { images: list.images.map((i) => ({ image: i.image, kind: i.kind, package: i.package, version: i.version, ownBytes: i.ownBytes })), totalBytes: list.totalBytes };
+}
