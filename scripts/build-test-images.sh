@@ -14,33 +14,14 @@
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-RUSER=mcpreg
-FORCE=0
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --user) RUSER="$2"; shift 2 ;;
-    --force) FORCE=1; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
-    *) echo "build-test-images: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-  esac
-done
-if [ -n "$RUSER" ] && ! id "$RUSER" >/dev/null 2>&1; then
-  if [ "$RUSER" = mcpreg ]; then RUSER=""; else echo "build-test-images: no user $RUSER" >&2; exit 1; fi
-fi
-if [ -n "$RUSER" ] && [ "$(id -u)" != 0 ]; then
-  echo "build-test-images: building for $RUSER needs root (or pass --user '')" >&2
-  exit 1
-fi
-
-say() { printf '[build-test-images] %s\n' "$*"; }
+NAME=build-test-images HELP_LINES=2,15p
+# shellcheck source=lib/image-args.sh
+. "$REPO/scripts/lib/image-args.sh"
 NODE=$(readlink -f "$(command -v node)")
 WORK=$(mktemp -d /tmp/mcp-registry-images.XXXXXX)
 chmod 755 "$WORK" # the rootless user imports the tar from here
 trap 'rm -rf "$WORK"' EXIT
 cd /
-
-# podman as the rootless user: no XDG variables of root's session (they would point at root's directories).
-AS_USER=(runuser -u "$RUSER" -- env -u XDG_RUNTIME_DIR -u XDG_CONFIG_HOME -u XDG_DATA_HOME)
 
 LIBS=$(ldd "$NODE" | grep -o '/[^ ]*' | xargs readlink -f | sort -u)
 
@@ -101,24 +82,8 @@ image() {
   (cd "$REPO" && printf '%s\n' "$deps" | xargs cp -a --parents -t "$rootfs/app")
   chmod -R a+rX,go-w "$rootfs" && chmod 1777 "$rootfs/tmp"
   # One deterministic layer: same inputs, same bytes, same image ID.
-  local tar="$WORK/image.tar"
-  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$rootfs" -cf "$tar" .
-  touch -d @0 "$tar"
-  chmod 644 "$tar"
-  rm -rf "$rootfs"
-  local changes=(--change 'USER 65534:65534' --change 'WORKDIR /app' --change "CMD $cmd"
-    --change "LABEL io.mcp-registry.test.build=$key")
-  for who in "${todo[@]}"; do
-    local run=()
-    [ "$who" != root ] && run=("${AS_USER[@]}")
-    local old
-    old=$("${run[@]}" podman image inspect --format '{{.Id}}' "$ref" 2>/dev/null || true)
-    "${run[@]}" podman import -q "${changes[@]}" "$tar" "$ref" >/dev/null
-    # The previous build, now untagged, would only take space (kept if a container still uses it).
-    [ -n "$old" ] && "${run[@]}" podman rmi "$old" >/dev/null 2>&1 || true
-    say "$ref for $who: imported ($("${run[@]}" podman image inspect --format '{{.Id}}' "$ref" | cut -c1-12), $(du -m "$tar" | cut -f1) MB)"
-  done
-  rm -f "$tar"
+  import_rootfs "$ref" "$rootfs" "${todo[@]}" -- --change 'USER 65534:65534' --change 'WORKDIR /app' --change "CMD $cmd" \
+    --change "LABEL io.mcp-registry.test.build=$key"
 }
 
 # smoke REF: the image answers `initialize` on stdin, as root and as the user, with the hardening flags.

@@ -19,6 +19,8 @@ Usage:
   mcp-registry allow <id|pattern>      let an entry start without asking (adds it to policy.yaml allow)
   mcp-registry deny <id|pattern>       never let an entry start (adds it to policy.yaml deny; deny wins)
   mcp-registry approve <id> [--json]   accept the image and tools a restart withheld (they changed since approval)
+  mcp-registry prepare <id> [--source S] [--remove] [--json]
+                                       build an npm/PyPI server's image ahead of its first start (--remove: delete its images)
   mcp-registry policy [<id>] [--json]  the effective policy (environment, rules, governance options), or one entry's standing
   mcp-registry audit [--since 1h|2026-07-01] [--entry ID|PATTERN] [--op OP] [--limit N] [--json]
                                        what the registry did: the audit log (argument shapes, never values)
@@ -99,6 +101,11 @@ async function main(argv: string[]): Promise<number> {
     case 'policy': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean' } } });
       return cmd === 'approve' ? commands.approve(positionals.join(' '), { json: !!values.json }) : commands.showPolicy(positionals.join(' '), { json: !!values.json });
+    }
+    case 'prepare': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean' }, remove: { type: 'boolean' }, source: { type: 'string' } } });
+      const { prepare } = await import('./commands/prepare.js');
+      return prepare(positionals.join(' '), { json: !!values.json, remove: !!values.remove, ...(values.source ? { source: values.source } : {}) });
     }
     case 'audit': {
       const { values } = parseArgs({

@@ -109,7 +109,7 @@ export async function list(opts: { source?: string; category?: string; limit?: s
 }
 
 /** A tool-style failure (no such id, a bad cursor) is the user's to fix: its message and exit code 1, no doctor hint. */
-async function cliResult(cmd: string, fn: () => Promise<void>): Promise<number> {
+export async function cliResult(cmd: string, fn: () => Promise<void>): Promise<number> {
   try {
     await fn();
     return 0;

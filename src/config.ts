@@ -89,6 +89,28 @@ export const DEFAULT_SOURCES: z.input<typeof SourceConfigSchema>[] = [
   { name: 'official', type: 'official', url: 'https://registry.modelcontextprotocol.io' },
 ];
 
+/** Defaults are the official slim images (pulled on first use); CI builds local ones (scripts/build-runner-images.sh). */
+const RunnersSchema = z.strictObject({
+  npm: z
+    .strictObject({
+      image: z.string().default('docker.io/library/node:22-slim'),
+      registry: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL, e.g. https://registry.npmjs.org/' }).default('https://registry.npmjs.org/'),
+    })
+    .prefault({} as never),
+  pypi: z
+    .strictObject({
+      image: z.string().default('docker.io/library/python:3.12-slim'),
+      index: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL of a PEP 503 simple index, e.g. https://pypi.org/simple/' }).default('https://pypi.org/simple/'),
+    })
+    .prefault({} as never),
+  /** One package build (install, scripts, commit) may take this long. */
+  buildTimeout: Duration.default(15 * 60_000),
+  /** Memory of a build container (npm and pip need more than a server). */
+  buildMemory: z.string().default('2g'),
+  /** registry-add waits this long for a build, then answers state "preparing" (the build goes on) instead of timing out. */
+  buildWait: Duration.default(45_000),
+});
+
 // Strict at every level: a misspelt key (runtime.idleTimout) is an error naming the key it resembles, not a silent default.
 export const ConfigSchema = z
   .strictObject({
@@ -121,6 +143,10 @@ export const ConfigSchema = z
         maxRestarts: z.number().int().min(0).default(5),
         /** Crashes and failed starts count against maxRestarts while they are younger than this. */
         restartWindow: Duration.pipe(z.number().min(1000, 'restartWindow is at least 1s')).default(10 * 60_000),
+        /** The package runners (src/runtime/build/): base images, registries and the build's limits. */
+        runners: RunnersSchema.prefault({} as never),
+        /** A CA bundle (PEM) mounted read-only into build and run containers, for networks that intercept TLS. */
+        caBundle: z.string().optional(),
         memory: z.string().default('512m'),
         cpus: z.string().default('1'),
         pidsLimit: z.number().int().positive().default(256),
@@ -178,6 +204,7 @@ export function parseConfig(raw: unknown, baseDir: string, label = 'config', loc
     throw new ConfigError(`${endSentence(shown.join('; ') + (issues.length > 3 ? `; and ${issues.length - 3} more` : ''))} ${FIX}`);
   }
   const cfg = res.data;
+  if (cfg.runtime.caBundle && !isAbsolute(cfg.runtime.caBundle)) cfg.runtime.caBundle = resolve(baseDir, cfg.runtime.caBundle);
   for (const s of cfg.sources) {
     if (s.type === 'file' && !isAbsolute(s.path)) s.path = resolve(baseDir, s.path);
     if (s.type === 'file' && s.verify) s.verify.keys = s.verify.keys.map((k) => (isAbsolute(k) ? k : resolve(baseDir, k)));

@@ -419,7 +419,9 @@ export async function runDoctor(paths: RegistryPaths, podman?: Podman, opts: Doc
     loaded ? policyCheck(paths.policyFile, loaded) : null,
     loaded ? sourceChecks(paths, loaded, !!exists) : [],
   ]);
-  const checks = [nodeCheck(), ...podmanResults, git, config, ...(policy ? [policy] : []), cache, sources, state, ...(secrets ? [secrets] : []), ...catalog];
+  // The package runners (runtime/build/doctor.ts): after podman's own checks, with the config's runner settings.
+  const runners = loaded ? await (await import('./runtime/build/doctor.js')).runnerChecks(podman ?? new Podman({ bin }), loaded.runtime).catch(() => []) : [];
+  const checks = [nodeCheck(), ...podmanResults, ...runners, git, config, ...(policy ? [policy] : []), cache, sources, state, ...(secrets ? [secrets] : []), ...catalog];
   return { ok: checks.every((c) => c.ok || c.optional), checks };
 }
 

@@ -9,6 +9,8 @@ import { serverJsonToEntry } from '../src/sources/server-json.js';
 import { chooseLaunch, DEFAULT_USER, planLaunch, type LaunchPlan, type PlanInput, type PlanResult } from '../src/runtime/launch-plan.js';
 import { loadDockerEntries, type DockerEntries } from './helpers/docker-entries.js';
 import { sharedData } from './helpers/shared-data.js';
+import { launchEntry, pickLaunch } from '../src/catalog/launch-choice.js';
+import { plannedChoice } from '../src/runtime/build/start.js';
 
 const defaults = { memory: '512m', cpus: '1', pidsLimit: 256 };
 let real: DockerEntries;
@@ -217,7 +219,7 @@ describe('planLaunch on real Docker catalog entries', () => {
 
   it('poci servers are not runnable, with a clear reason and no missing items', () => {
     const r = plan(docker('curl'));
-    expect(r).toEqual({ ok: false, missing: [], message: expect.stringMatching(/^not runnable: docker\/curl is a Docker "poci" server/) });
+    expect(r).toEqual({ ok: false, missing: [], message: expect.stringMatching(/^not runnable: docker\/curl cannot be started here: it is a Docker "poci" server/) });
   });
 
   it('every real Docker entry gets a plan or a clear answer, never an exception', () => {
@@ -238,10 +240,18 @@ describe('planLaunch on server.json entries', () => {
     return serverJsonToEntry(s.server, 'official', s._meta as never);
   };
 
-  it('npm-only and mcpb-only servers are not runnable, saying what they are', () => {
-    const r = plan(official('com.pulsemcp/remote-filesystem'));
-    expect(r).toEqual({ ok: false, missing: [], message: expect.stringContaining('published only as npm package') });
-    expect(plan(official('io.github.rghsoftware/linux-filesystem'))).toMatchObject({ ok: false, missing: [], message: expect.stringContaining('mcpb package') });
+  it('an npm-only server is planned as the image its package builds to; an mcpb-only one is not runnable, saying why', () => {
+    const e = official('com.pulsemcp/remote-filesystem');
+    const pick = pickLaunch(e);
+    if (!pick.ok) throw new Error(pick.reason);
+    const runtime = { runners: { npm: { image: 'node:22-slim', registry: 'https://registry.npmjs.org/' }, pypi: { image: 'python:3.12-slim', index: 'https://pypi.org/simple/' }, buildTimeout: 60_000, buildMemory: '2g' } };
+    const planned = plannedChoice(pick.choice, runtime);
+    expect(planned.launch).toMatchObject({ type: 'package', registryType: 'oci', identifier: 'localhost/mcp-registry/npm/remote-filesystem-mcp-server:0.1.5' });
+    // Runnable: what stands in its way is its settings (a bucket), not the way it is published.
+    const r = plan(launchEntry(e, planned));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.missing.map((m) => m.name)).toContain('GCS_BUCKET');
+    expect(plan(official('io.github.rghsoftware/linux-filesystem'))).toMatchObject({ ok: false, missing: [], message: expect.stringContaining('MCPB bundle') });
   });
 
   it('a remote whose secret Authorization header has no value asks for it, then sends it', () => {

@@ -76,11 +76,11 @@ async function writePolicy(entries: Record<string, unknown>): Promise<void> {
 
 beforeAll(async () => {
   home = await makeHome(config(['internal', 'upstream', 'mine']));
-  // The user's own catalog: notes only as an npm package (not runnable here), tools as a stdio OCI package.
+  // The user's own catalog: notes only as a NuGet package (not runnable here), tools as a stdio OCI package.
   await writeFile(
     join(home, 'internal.json'),
     JSON.stringify([
-      { name: 'io.example/notes', description: 'Our notes server.', version: '1.0.0', repository: { url: REPO, source: 'github' }, packages: [{ registryType: 'npm', identifier: '@example/notes', version: '1.0.0', transport: { type: 'stdio' } }] },
+      { name: 'io.example/notes', description: 'Our notes server.', version: '1.0.0', repository: { url: REPO, source: 'github' }, packages: [{ registryType: 'nuget', identifier: 'Example.Notes', version: '1.0.0', transport: { type: 'stdio' } }] },
       { name: 'io.example/tools', description: 'Our tools server.', version: '1.0.0', repository: { url: TOOLS_REPO, source: 'github' }, packages: [{ registryType: 'oci', identifier: OWN_IMAGE, transport: { type: 'stdio' } }] },
     ]),
   );
@@ -137,7 +137,7 @@ describe('trust follows the launch, not the merge (issue 9.1)', () => {
     expect(info.isError, text(info)).toBeFalsy();
     expect(info.structuredContent).toMatchObject({ id: 'internal/io.example/notes', aliases: ['upstream/notes'], trust: { status: 'needs-approval' } });
     const [ours, theirs] = launchesOf(info);
-    expect(ours).toMatchObject({ source: 'internal', default: false, launch: 'npm package @example/notes@1.0.0', trust: { status: 'allowed' }, problem: expect.stringContaining('published only as npm package') });
+    expect(ours).toMatchObject({ source: 'internal', default: false, launch: 'nuget package Example.Notes@1.0.0', trust: { status: 'allowed' }, problem: expect.stringContaining('nuget package Example.Notes has no runner here') });
     expect(theirs).toMatchObject({
       source: 'upstream',
       sourceId: 'upstream/notes',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { runnerOf } from './runner-kind.js';
 
 /**
  * The one normalised shape every source produces and every consumer (merge, index, tools, runtime,
@@ -311,9 +312,9 @@ export function normalizeText(e: Partial<Entry>): void {
   if (e.tags !== undefined) e.tags = [...new Set(e.tags.map((t) => oneLine(t).toLowerCase()).filter(Boolean))].slice(0, 50);
 }
 
-/** A launch option the runtime can start: a container image, an OCI package, a poci server or a remote endpoint. */
+/** A launch option the runtime really starts (runner-kind.ts says which: images, stdio packages, remotes). */
 export function isRunnable(e: Pick<Entry, 'launch'>): boolean {
-  return e.launch.some((l) => l.type === 'image' || l.type === 'remote' || l.type === 'poci' || (l.type === 'package' && l.registryType === 'oci'));
+  return e.launch.some((l) => runnerOf(l).runnable);
 }
 
 /** Names of settings and secrets a user must provide before the server can start. */

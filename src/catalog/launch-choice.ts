@@ -1,4 +1,5 @@
-import type { Entry, EntryConfig, Launch, PackageLaunch } from './entry.js';
+import type { Entry, EntryConfig, Launch } from './entry.js';
+import { notRunnableWhy, runnerOf } from './runner-kind.js';
 
 /**
  * Which launch of an entry would start, and from which source. A merged entry pools the descriptions of several
@@ -38,12 +39,11 @@ export function launchSources(entry: Pick<Entry, 'sources' | 'launch'>): string[
   return [...new Set(entry.launch.map((l) => launchSourceOf(entry, l)))];
 }
 
-/** A launch the runtime can start: an image, a stdio OCI package or a remote endpoint (in that preference). */
+/** A launch the runtime can start: an image, a stdio OCI package, a built (npm, PyPI) package or a remote endpoint (in that preference). */
 function runnableRank(l: Launch): number {
-  if (l.type === 'image') return 0;
-  if (l.type === 'package' && l.registryType === 'oci' && (l.transport?.type ?? 'stdio') === 'stdio') return 1;
-  if (l.type === 'remote') return 2;
-  return -1;
+  const r = runnerOf(l);
+  if (!r.runnable) return -1;
+  return r.runs === 'image' ? 0 : r.runs === 'oci' ? 1 : r.built ? 2 : 3;
 }
 
 /** The preferred runnable launch of one source's launches, if it has one. */
@@ -83,17 +83,7 @@ export function pickLaunch(entry: Pick<Entry, 'id' | 'sources' | 'launch' | 'con
 }
 
 function notRunnableReason(id: string, launches: Launch[], from: string): string {
-  if (launches.some((l) => l.type === 'poci')) {
-    return `not runnable: ${id}${from} is a Docker "poci" server (each tool runs its own short-lived container), which this registry does not run yet`;
-  }
-  if (launches.some((l) => l.type === 'package' && l.registryType === 'oci')) {
-    return `not runnable: ${id}${from} is published only as an OCI package that serves over HTTP; only stdio OCI packages can be run here`;
-  }
-  const kinds = [...new Set(launches.map((l) => (l.type === 'package' ? `${(l as PackageLaunch).registryType} package` : l.type)))];
-  if (kinds.length) {
-    return `not runnable: ${id}${from} is published only as ${kinds.join(', ')}; this registry runs container images (Docker images, OCI packages) and remote endpoints, so run it yourself with its own tooling`;
-  }
-  return `not runnable: ${id} lists no way to run it (no image, package or remote endpoint)`;
+  return `not runnable: ${id}${from} cannot be started here: ${notRunnableWhy(launches)}`;
 }
 
 /** The entry as the chosen launch sees it: only that launch, and its own source's settings. */

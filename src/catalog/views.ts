@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { EntrySchema, isRunnable, oneLine, requiredConfig, type Entry } from './entry.js';
 import { tryQualifyImageRef } from '../runtime/image-ref.js';
 import { findGovernance, governanceMarks, type FindGovernance } from './governance-view.js';
+import { notRunnableWhy, runKindsOf, type RunKind } from './runner-kind.js';
 
 /**
  * The shapes tools return (contract.md): compact for search results, whole for registry-info.
@@ -14,6 +15,8 @@ export interface FindItem {
   sources: string[];
   category?: string;
   runnable: boolean;
+  /** How it runs (runner-kind.ts): image, oci, npm, pypi, mcpb, remote, poci, other; the runnable ways first. */
+  runs: RunKind[];
   requiresConfig: string[];
   score: number;
   aliases?: string[];
@@ -54,6 +57,7 @@ export function findItem(entry: Entry, score: number, hooks: ViewHooks = {}): Fi
     description: shortDescription(entry.description),
     sources: [...new Set(entry.sources.map((s) => s.source))],
     runnable: isRunnable(entry),
+    runs: runKindsOf(entry.launch),
     requiresConfig: missingConfig(entry, hooks),
     score: Math.round(score * 1000) / 1000,
   };
@@ -142,6 +146,9 @@ export const InfoViewSchema = z.looseObject({
   sources: entryField.sources,
   aliases: z.array(z.string()),
   runnable: z.boolean(),
+  /** How it runs, and why not when it cannot (runner-kind.ts). */
+  runs: z.array(z.string()),
+  notRunnable: z.string().optional(),
   launch: entryField.launch,
   requiredConfig: z.array(ConfigItemSchema),
   missingConfig: z.array(z.string()),
@@ -204,6 +211,8 @@ export function infoView(entry: Entry, hooks: ViewHooks = {}): InfoView {
     sources: entry.sources,
     aliases: entry.aliases,
     runnable: isRunnable(entry),
+    runs: runKindsOf(entry.launch),
+    ...(isRunnable(entry) ? {} : { notRunnable: notRunnableWhy(entry.launch) }),
     launch: entry.launch,
     requiredConfig: settings,
     missingConfig: missingConfig(entry, hooks),
@@ -228,7 +237,8 @@ export function formatInfoText(v: InfoView, surface: Surface = 'mcp'): string {
   if (v.category) lines.push(`Category: ${t(v.category)}${v.tags.length ? ` · tags: ${t(v.tags.slice(0, 10).join(', '))}` : ''}`);
   // The image as podman will be asked for it (`mcp/x` is docker.io/mcp/x); the structured `launch` keeps the catalog's words.
   const launches = v.launch.map((l) => (l.type === 'image' ? `image ${tryQualifyImageRef(l.image) ?? l.image}` : l.type === 'remote' ? `remote ${l.transport} ${l.url}` : l.type === 'package' ? `${l.registryType} package ${l.identifier}` : 'per-tool containers'));
-  lines.push(`Runnable: ${v.runnable ? 'yes' : 'no'}${launches.length ? ` (${t(launches.join('; '))})` : ''}`);
+  lines.push(`Runnable: ${v.runnable ? 'yes' : 'no'}${launches.length ? ` (${t(launches.join('; '))})` : ''}${v.runs.length ? ` — runs as ${v.runs.join(', ')}` : ''}`);
+  if (v.notRunnable) lines.push(`Why not: ${t(v.notRunnable)}`);
   lines.push(`Trust: ${v.trust.status}${'reason' in v.trust && v.trust.reason ? ` — ${t(v.trust.reason)}` : ''}`);
   const g = v.governance;
   if (g) {
@@ -292,6 +302,10 @@ export const LaunchViewSchema = z.object({
     })
     .optional(),
   remote: z.object({ url: z.string() }).optional(),
+  /** An npm or PyPI package: the image it is (or will be) built into, whether it is built, and the command it runs. */
+  build: z
+    .object({ kind: z.enum(['npm', 'pypi']), image: z.string(), built: z.boolean(), version: z.string().optional(), command: z.array(z.string()).optional(), network: z.enum(['none', 'default']) })
+    .optional(),
 });
 export type LaunchView = z.infer<typeof LaunchViewSchema>;
 
@@ -311,6 +325,10 @@ export function formatLaunches(launches: LaunchView[]): string[] {
       const mounts = c.mounts.map((m) => `${m.host ?? `volume ${m.volume}`} → ${m.container} (${m.mode}, ${ORIGIN[m.origin]})`);
       lines.push(`      would run as user ${c.user}, network ${c.network}; mounts: ${mounts.length ? mounts.join('; ') : 'none'}`);
     } else if (l.remote) lines.push(`      would connect to ${l.remote.url}`);
+    if (l.build) {
+      const b = l.build;
+      lines.push(`      ${b.kind} package, ${b.built ? `built as ${b.image}${b.command ? `; the container runs: ${oneLine(b.command.join(' '))}` : ''}` : `not built yet: the first registry-add builds ${b.image}`}`);
+    }
     if (l.problem) lines.push(`      would not start: ${shortDescription(l.problem, 600)}`);
   }
   return lines;

@@ -130,6 +130,7 @@ export async function createRuntime({ app, reg }: { app: App; reg: RuntimeNotifi
       // Reading both files finds (and repairs) one that went bad since the last read.
       const [v] = await Promise.all([podman.version(), state.read().catch(() => null), secrets.namesByEntry().catch(() => null)]);
       const limits = v && mod.limitsProblem(v);
+      const built = v ? await (await import('./build/start.js')).builtStatus(podman, app.config.runtime) : undefined;
       const recovered = [...state.recoveries, ...secrets.recoveries].sort((a, b) => a.at.localeCompare(b.at));
       return {
         podman: v?.version ?? null,
@@ -137,6 +138,7 @@ export async function createRuntime({ app, reg }: { app: App; reg: RuntimeNotifi
         active: manager.count,
         resourceLimits: v ? v.resourceLimits : null,
         ...(limits ? { limits: limits.summary } : {}),
+        ...(built ? { builtImages: built } : {}),
         ...(recovered.length ? { recovered } : {}),
       };
     },

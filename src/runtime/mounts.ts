@@ -111,6 +111,7 @@ const load = {
   plan: () => import('./launch-plan.js'),
   settings: () => import('./settings.js'),
   urlGuard: () => import('../governance/url-guard.js'),
+  built: () => import('./build/start.js'),
 };
 
 /** Back-off before restart n (1-based) after a crash or failed start. */
@@ -771,7 +772,9 @@ export class MountManager implements ToolProvider, ResourceProvider {
   /** The plan of one launch (`choice`; none: the entry has nothing runnable and planLaunch says why). */
   private async plan(entry: Entry, choice: LaunchChoice | undefined) {
     const [settings, secrets, policy] = await Promise.all([this.deps.state.settings(entry.id), this.deps.secrets.get(entry.id), this.policyOrFail()]);
-    const { planLaunch } = await load.plan();
+    const [{ planLaunch }, { plannedChoice }] = await Promise.all([load.plan(), load.built()]);
+    // A package still to build is planned as the image it builds to (launch() hands over the built one).
+    if (choice) choice = plannedChoice(choice, this.deps.runtime);
     return planLaunch(choice ? launchEntry(entry, choice) : entry, {
       settings,
       secrets,
@@ -796,7 +799,8 @@ export class MountManager implements ToolProvider, ResourceProvider {
     if (!decision.allowed && !grant.consent && !mount.consent) grant.consent = await this.askConsent(entry, decision, ctx, choice);
     // A mount saved before mounts named their source stays with the one it runs now.
     if (choice && !recorded) await this.recordSource(mount, choice.source);
-    const res = await this.plan(entry, choice);
+    const built = await this.buildPackage(entry, choice, ctx, !!(grant.consent || mount.consent));
+    const res = await this.plan(entry, built?.choice ?? choice);
     mount.entry = entry;
     mount.pinned = policy.toolsFor(entry);
     const g = policy.governanceFor(entry);
@@ -804,6 +808,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
     if (!res.ok) throw res.refused ? refused(res.message) : new ToolError(res.message);
     this.deps.redactor.add(res.secretValues);
     const plan = res.plan;
+    built?.adjust(plan, policy.overridesFor(entry));
     const childOpts = {
       label: entry.id,
       log: this.log.child(mount.prefix),
@@ -875,6 +880,25 @@ export class MountManager implements ToolProvider, ResourceProvider {
       // that failed needs them no more either. Every restart stores them afresh.
       await kit.podman.removeSecrets(Object.values(secrets.refs));
     }
+  }
+
+  /** npm and PyPI packages: built once into a local image (progress notified), checked against the pins; else undefined. */
+  private async buildPackage(entry: Entry, choice: LaunchChoice | undefined, ctx: ToolContext | undefined, approvedNow: boolean) {
+    const seam = await load.built();
+    if (!seam.isBuiltLaunch(choice)) return undefined;
+    const kit = await this.deps.containers();
+    const progress = ctx ? (p: number, t: number | undefined, m: string) => ctx.progress(p, t, m) : undefined;
+    const r = await seam.startBuilt({ entry, choice: choice!, podman: kit.podman, instance: kit.instance, runtime: this.deps.runtime, pins: this.deps.pins, state: this.deps.state, approvedNow, ...(progress ? { progress } : {}), log: this.log });
+    if (!r.ok) throw r.refused ? refused(r.message) : Object.assign(new ToolError(r.message), r.preparing ? { preparing: true } : {});
+    return r;
+  }
+
+  /** registry-info's view of an npm or PyPI launch: its image, built or not, and its command; undefined for the rest. */
+  private async previewBuild(entry: Entry, choice: LaunchChoice, policy: Policy, args: string[] | undefined) {
+    const seam = await load.built();
+    if (!seam.isBuiltLaunch(choice)) return undefined;
+    const kit = await this.deps.containers();
+    return seam.previewBuilt({ entry, choice, runtime: this.deps.runtime, podman: kit.podman, overrides: policy.overridesFor(entry), ...(args ? { args } : {}) });
   }
 
   /** The local image's ID, pulling the image first (with progress) when it is not here. */
@@ -1246,6 +1270,8 @@ export class MountManager implements ToolProvider, ResourceProvider {
           p.problem = res.message;
         } else if (res.plan.kind === 'container') {
           p.container = { image: res.plan.image, user: res.plan.user ?? 'image default', network: res.plan.network, mounts: res.plan.mounts };
+          const build = await this.previewBuild(entry, pick.choice, policy, res.plan.command);
+          if (build) Object.assign(p, { build, container: { ...p.container, network: build.network } });
         } else p.remote = { url: res.plan.url };
       }
       out.push(p);

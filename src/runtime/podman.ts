@@ -634,6 +634,11 @@ export class Podman {
     };
   }
 
+  /** How to spawn `podman <args>` as this object would (bin, prefix, env, cwd), for a caller that streams a long command itself. */
+  command(args: string[]): RunCommand {
+    return { command: this.bin, args: [...this.prefix, ...args], env: this.env, cwd: '/' };
+  }
+
   /**
    * Start a container from an empty root file system whose command does not exist: exit 127 ("not found") proves
    * podman, the OCI runtime and the ulimits all work, without needing any image.

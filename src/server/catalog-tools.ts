@@ -38,6 +38,8 @@ export interface RuntimeStatusView {
   limits?: string;
   /** State files (state.json, secrets.json) found unreadable, and what they were restored from. */
   recovered?: StateRecoveryView[];
+  /** npm/PyPI/MCPB images built here (runtime/build/), their own disk use, and the total with each base image once. */
+  builtImages?: { images: { image: string; kind: string; package: string; version: string; ownBytes: number }[]; totalBytes: number };
 }
 
 /** A state file found unreadable (runtime/state.ts StateRecovery). */
@@ -82,6 +84,7 @@ const FindItemSchema = z.object({
   sources: z.array(z.string()),
   category: z.string().optional(),
   runnable: z.boolean(),
+  runs: z.array(z.string()).optional(),
   requiresConfig: z.array(z.string()),
   score: z.number(),
   aliases: z.array(z.string()).optional(),
@@ -275,6 +278,9 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
         /** False when podman cannot enforce memory, CPU and pids limits (rootless on cgroup v1). */
         resourceLimits: z.boolean().nullable().optional(),
         limits: z.string().optional(),
+        builtImages: z
+          .object({ images: z.array(z.object({ image: z.string(), kind: z.string(), package: z.string(), version: z.string(), ownBytes: z.number() })), totalBytes: z.number() })
+          .optional(),
       }),
       /** State files found unreadable since the registry started, and what each was restored from. */
       recovered: z.array(StateRecoverySchema).optional(),
@@ -299,6 +305,7 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
         rootless: rt.rootless,
         ...(rt.resourceLimits !== undefined ? { resourceLimits: rt.resourceLimits } : {}),
         ...(rt.limits ? { limits: rt.limits } : {}),
+        ...(rt.builtImages ? { builtImages: rt.builtImages } : {}),
       };
       const structured = { sources, entries: catalog.size, active: rt.active, runtime, ...(rt.recovered?.length ? { recovered: rt.recovered } : {}) };
       return { text: formatStatus(structured) + configNote, structured };
@@ -412,11 +419,14 @@ function formatStatus(s: {
   sources: { name: string; entries: number; lastRefresh?: string; lastError?: string; refreshing: boolean; enabled: boolean; snapshot?: string }[];
   entries: number;
   active: number;
-  runtime: { podman: string | null; rootless: boolean | null; limits?: string };
+  runtime: { podman: string | null; rootless: boolean | null; limits?: string; builtImages?: RuntimeStatusView['builtImages'] };
   recovered?: StateRecoveryView[];
 }): string {
   const lines = [`Catalog: ${s.entries} entries; ${s.active} active server${s.active === 1 ? '' : 's'}; podman: ${s.runtime.podman ?? 'not found'}${s.runtime.rootless === null ? '' : s.runtime.rootless ? ' (rootless)' : ' (rootful)'}`];
   if (s.runtime.limits) lines.push(`⚠ No resource limits: ${s.runtime.limits}`);
+  const b = s.runtime.builtImages;
+  const mb = (n: number) => `${Math.round(n / 1e6)} MB`;
+  if (b) lines.push(`Built package images (${mb(b.totalBytes)} with their base images; mcp-registry prepare <id> --remove deletes one): ${b.images.map((i) => `${i.image} (${i.kind} ${i.package} ${i.version}, ${mb(i.ownBytes)} own)`).join('; ')}`);
   for (const r of s.recovered ?? []) {
     const kept = r.movedTo ? `kept as ${r.movedTo}` : 'could not be kept';
     const outcome = r.restoredFrom

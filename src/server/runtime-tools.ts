@@ -65,10 +65,18 @@ export function runtimeTools(manager: MountManager): ToolDef[] {
       warning: z.string().optional(),
       /** The container runs without the memory, CPU and pids limits (rootless podman on cgroup v1): why, and the fix. */
       limits: z.string().optional(),
+      /** state "preparing": what to call when the build is done. */
+      next: z.string().optional(),
     }),
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     async handler(args, ctx) {
-      const { mount, tools, warning, limits } = await manager.add(args.id, { config: args.config, prefix: args.prefix, source: args.source, version: args.version }, ctx);
+      const added = await manager.add(args.id, { config: args.config, prefix: args.prefix, source: args.source, version: args.version }, ctx).catch((err: unknown) => {
+        // A package build that outlasts runtime.runners.buildWait: not a failure, an answer saying what to call next.
+        if ((err as { preparing?: boolean }).preparing) return { preparing: (err as Error).message };
+        throw err;
+      });
+      if ('preparing' in added) return { text: added.preparing, structured: { id: args.id, prefix: '', state: 'preparing', tools: [], next: `registry-add ${args.id}` } };
+      const { mount, tools, warning, limits } = added;
       const structured = {
         id: mount.id,
         prefix: mount.prefix,

@@ -1,0 +1,68 @@
+import type { Launch, PackageLaunch } from './entry.js';
+
+/**
+ * How a launch runs here, and whether it starts at all: the one place that says so for registry-find
+ * (`runs`, `runnable`), registry-info and the launch choice, so `--runnable` is true only for what really starts.
+ * Packages of the built kinds (npm, PyPI) are installed once into a local image (src/runtime/build/) and then run
+ * like any image.
+ */
+
+export type RunKind = 'image' | 'oci' | 'npm' | 'pypi' | 'mcpb' | 'remote' | 'poci' | 'other';
+
+export interface RunnerOf {
+  runs: RunKind;
+  /** It starts here (given its settings, trust and a working podman). */
+  runnable: boolean;
+  /** Why not, one sentence (only when not runnable). */
+  reason?: string;
+  /** The package is built into a local image on first start (npm, PyPI). */
+  built?: boolean;
+}
+
+/** npm (also `runtimeHint: npx`) and PyPI (`uvx`, `pip`) packages are built here; the hint never turns an OCI package into one. */
+export function packageKindOf(l: Pick<PackageLaunch, 'registryType' | 'runtimeHint'>): RunKind {
+  const type = l.registryType.toLowerCase();
+  const hint = l.runtimeHint?.toLowerCase();
+  if (type === 'oci') return 'oci';
+  if (type === 'npm' || hint === 'npx') return 'npm';
+  if (type === 'pypi' || hint === 'uvx' || hint === 'pip' || hint === 'pipx') return 'pypi';
+  if (type === 'mcpb') return 'mcpb';
+  return 'other';
+}
+
+export function runnerOf(l: Launch): RunnerOf {
+  switch (l.type) {
+    case 'image':
+      return { runs: 'image', runnable: true };
+    case 'remote':
+      return { runs: 'remote', runnable: true };
+    case 'poci':
+      return { runs: 'poci', runnable: false, reason: 'it is a Docker "poci" server (each tool runs its own short-lived container), which this registry does not run yet' };
+    case 'package': {
+      const runs = packageKindOf(l);
+      const transport = l.transport?.type ?? 'stdio';
+      if (runs === 'other') return { runs, runnable: false, reason: `its ${l.registryType} package ${l.identifier} has no runner here (npm, PyPI and OCI packages run; a ${l.registryType} package needs its own tooling)` };
+      if (transport !== 'stdio') {
+        return { runs, runnable: false, reason: `its ${runs === 'oci' ? 'OCI' : runs} package ${l.identifier} serves over ${transport}; packages run over stdio only here` };
+      }
+      if (runs === 'oci') return { runs, runnable: true };
+      // MCPB bundles are built by src/runtime/build/mcpb.ts, but not started by registry-add yet.
+      if (runs === 'mcpb') return { runs, runnable: false, reason: `its MCPB bundle ${l.identifier} is not started by registry-add yet (prepare it with the package builder)` };
+      return { runs, runnable: true, built: true };
+    }
+  }
+}
+
+/** The entry's launches as find shows them: each distinct way it runs, the runnable ones first. */
+export function runKindsOf(launches: readonly Launch[]): RunKind[] {
+  const r = launches.map(runnerOf);
+  return [...new Set([...r.filter((x) => x.runnable), ...r.filter((x) => !x.runnable)].map((x) => x.runs))];
+}
+
+/** Why none of the launches starts here, one sentence per way it is published; undefined when one does. */
+export function notRunnableWhy(launches: readonly Launch[]): string | undefined {
+  const r = launches.map(runnerOf);
+  if (r.some((x) => x.runnable)) return undefined;
+  if (!r.length) return 'it lists no way to run it (no image, package or remote endpoint)';
+  return [...new Set(r.map((x) => x.reason!))].join('; ');
+}
