@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EntrySchema, normalizeEntry, type Entry, type EntryInput } from '../src/catalog/entry.js';
-import { boundedDistance } from '../src/search/edit-distance.js';
+import { EntrySchema, normalizeEntry, type Entry, type EntryInput } from '../src/model/entry.js';
+import { boundedDistance } from '../src/util/edit-distance.js';
 import { evaluate } from '../src/search/evaluate.js';
 import { FuseBaseline } from '../src/search/fuse-baseline.js';
 import { SearchIndex } from '../src/search/search-index.js';

@@ -80,7 +80,7 @@ function gcNow() {
 
 export async function dockerEntries() {
   const { readDockerServersDir } = await dist('sources/docker-yaml.js');
-  const { createLogger, setLogLevel } = await dist('log.js');
+  const { createLogger, setLogLevel } = await dist('util/log.js');
   setLogLevel('error');
   const tmp = await mkdtemp(join(tmpdir(), 'bench-search-'));
   try {

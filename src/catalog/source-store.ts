@@ -1,6 +1,6 @@
 import { readFile, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EntrySchema, type Entry } from './entry.js';
+import { EntrySchema, type Entry } from '../model/entry.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { tryLock, withFileLock } from '../util/file-lock.js';
 

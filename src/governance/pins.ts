@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { formatImageRef, parseImageRef, tryQualifyImageRef } from '../runtime/image-ref.js';
-import type { StateData, StateStore } from '../runtime/state.js';
+import { formatImageRef, parseImageRef, tryQualifyImageRef } from '../model/image-ref.js';
+import type { StateData, StateStore } from '../store/state.js';
 
 /**
  * Pinning what the user approved, so an approved server cannot silently change under them:
@@ -154,6 +154,11 @@ export function normalizeImageId(id: string): string {
 
 export const shortId = (id: string) => normalizeImageId(id).slice(0, 12);
 
+/** "image 0123456789ab, 3 tools" (or "no image", "no tools"). */
+export function pinSummary(pin: Pick<PinRecord, 'imageId' | 'tools'>): string {
+  return `${pin.imageId ? `image ${shortId(pin.imageId)}` : 'no image'}, ${pin.tools ? `${Object.keys(pin.tools).length} tools` : 'no tools'}`;
+}
+
 /**
  * What to hand to `podman run`: a reference naming a digest runs by that digest (any tag dropped: the digest is
  * what was meant); otherwise the image ID that was just checked against the pin, so the image that runs is exactly
@@ -306,7 +311,7 @@ export class PinStore {
       const newRef = given.imageId !== undefined ? given.imageRef : rec?.pending?.imageRef;
       const newTools = givenTools ?? rec?.pending?.tools;
       if (newImage === undefined && newTools === undefined) {
-        const what = rec ? `pinned: ${rec.imageId ? `image ${shortId(rec.imageId)}` : 'no image'}, ${rec.tools ? `${Object.keys(rec.tools).length} tools` : 'no tools'}, approved ${rec.approvedAt}` : 'nothing is pinned yet; the first start pins it';
+        const what = rec ? `pinned: ${pinSummary(rec)}, approved ${rec.approvedAt}` : 'nothing is pinned yet; the first start pins it';
         return { entryId, changed: false, message: `Nothing is waiting for approval for ${entryId} (${what}).` };
       }
       const out: ApproveResult = { entryId, changed: true, message: '' };

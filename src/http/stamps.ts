@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { writeJsonAtomic } from '../util/atomic-write.js';
-import { errorMessage, type Logger } from '../log.js';
+import { errorMessage, type Logger } from '../util/log.js';
 
 /**
  * When each served name was first seen, last changed and changed status, so `updated_since` returns exactly what

@@ -26,8 +26,8 @@ import {
   type ResourceTemplate,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import { errorMessage, type Logger } from '../log.js';
-import { VERSION } from '../version.js';
+import { errorMessage, type Logger } from '../util/log.js';
+import { VERSION } from '../util/version.js';
 import { BoundedLineBuffer, installLineBuffer, MESSAGE_LIMIT, megabytes } from '../util/line-buffer.js';
 import { nestedDeeperThan } from '../util/json-depth.js';
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { SHORT_HASH_LEN as HASH_LEN, shortHash } from '../util/hash.js';
 
 /**
  * Names of mounted tools (and prompts, resources): `<prefix>__<tool>`, always matching TOOL_NAME.
@@ -12,11 +12,6 @@ export const SEPARATOR = '__';
 export const MAX_NAME = 64;
 export const MAX_PREFIX = 24;
 const PREFIX_RE = /^[a-zA-Z0-9-]+(?:_[a-zA-Z0-9-]+)*$/;
-const HASH_LEN = 8;
-
-export function shortHash(s: string, len = HASH_LEN): string {
-  return createHash('sha256').update(s).digest('hex').slice(0, len);
-}
 
 /** Why a user-given prefix is unusable, or null when it is fine. */
 export function prefixProblem(prefix: string): string | null {

@@ -1,5 +1,5 @@
 import Fuse from 'fuse.js';
-import type { Entry } from '../catalog/entry.js';
+import type { Entry } from '../model/entry.js';
 import type { SearchHit } from './search-index.js';
 
 /**

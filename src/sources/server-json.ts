@@ -8,8 +8,8 @@ import {
   type PackageLaunch,
   type RemoteLaunch,
   type SecretSpec,
-} from '../catalog/entry.js';
-import { normalizeRepoUrl } from '../catalog/repo-url.js';
+} from '../model/entry.js';
+import { normalizeRepoUrl } from '../model/repo-url.js';
 
 /**
  * server.json (the official MCP registry format) → Entry. Shared by the `official` source (API envelopes) and the

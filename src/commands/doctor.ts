@@ -10,14 +10,14 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { EnvHttpProxyAgent, fetch as undiciFetch } from 'undici';
-import { isLocalGitUrl, readConfigFile, type RegistryConfig, type SourceConfig } from './config.js';
-import { Catalog, type SourceStatus } from './catalog/catalog.js';
-import { readShippedSnapshot, snapshotEntriesFor } from './catalog/snapshot.js';
-import { errorMessage } from './log.js';
-import type { RegistryPaths } from './paths.js';
-import { newInstanceId } from './runtime/instance.js';
-import { limitsProblem, Podman, type PodmanVersion, type RegistryEndpoint } from './runtime/podman.js';
-import { networkProblem } from './sources/network-error.js';
+import { isLocalGitUrl, readConfigFile, type RegistryConfig, type SourceConfig } from '../config/config.js';
+import { Catalog, type SourceStatus } from '../catalog/catalog.js';
+import { readShippedSnapshot, snapshotEntriesFor } from '../catalog/snapshot.js';
+import { errorMessage } from '../util/log.js';
+import type { RegistryPaths } from '../config/paths.js';
+import { newInstanceId } from '../runtime/instance.js';
+import { limitsProblem, Podman, type PodmanVersion, type RegistryEndpoint } from '../runtime/podman/podman.js';
+import { networkProblem } from '../sources/network-error.js';
 
 export interface DoctorCheck {
   name: string;
@@ -287,7 +287,7 @@ async function configCheck(file: string): Promise<{ check: DoctorCheck; config: 
 
 /** policy.yaml as the server reads it: a broken one stops every start. */
 async function policyCheck(file: string, config: RegistryConfig): Promise<DoctorCheck> {
-  const { Policy, sourceTypesOf } = await import('./runtime/policy.js');
+  const { Policy, sourceTypesOf } = await import('../governance/policy.js');
   try {
     const policy = await Policy.load(file, sourceTypesOf(config.sources), { environment: config.environment });
     return { name: 'policy', ok: true, detail: policy.exists ? `${file} is valid` : `no ${file}: the default allowlist (your file sources and Docker-built mcp/ images; anything else asks first)`, info: !policy.exists };

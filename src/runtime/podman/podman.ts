@@ -11,8 +11,8 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { createLogger, errorMessage, type Logger } from '../log.js';
-import { ImageRefError, isImageId, parseImageRef } from './image-ref.js';
+import { createLogger, errorMessage, type Logger } from '../../util/log.js';
+import { ImageRefError, isImageId, parseImageRef } from '../../model/image-ref.js';
 
 export const INSTANCE_LABEL = 'io.mcp-registry.instance';
 export const ENTRY_LABEL = 'io.mcp-registry.entry';
@@ -155,8 +155,8 @@ export function containerName(instance: string, prefix: string): string {
 }
 
 // Instance ids live in instance.ts (no execa: the audit log needs the id before podman support loads).
-import { instanceAlive } from './instance.js';
-export { newInstanceId, instanceAlive } from './instance.js';
+import { instanceAlive } from '../instance.js';
+export { newInstanceId, instanceAlive } from '../instance.js';
 
 // ---- the CLI wrapper -------------------------------------------------------------------------------------------
 

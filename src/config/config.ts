@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { cronProblem, DEFAULT_SCHEDULE } from './catalog/cron.js';
-import { describeIssue, endSentence, type Locate } from './util/schema-issues.js';
+import { cronProblem, DEFAULT_SCHEDULE } from './cron.js';
+import { describeIssue, endSentence, type Locate } from '../util/schema-issues.js';
 
 /** "24h", "90m", "30s", "2d", "500ms" or a number of milliseconds. */
 export function parseDuration(v: string | number): number {
@@ -148,7 +148,7 @@ export async function readConfigFile(file: string): Promise<{ config: RegistryCo
   }
   if (text === undefined) return { config: parseConfig({}, dirname(file), file), exists: false };
   // yaml loads only when there is a file: a default setup starts without it.
-  const { parseYamlSource, locateIn } = await import('./util/yaml-issues.js');
+  const { parseYamlSource, locateIn } = await import('../util/yaml-issues.js');
   const parsed = parseYamlSource(text, file);
   if ('error' in parsed) throw new ConfigError(`${parsed.error}. ${FIX}`);
   return { config: parseConfig(parsed.value, dirname(file), file, locateIn(parsed.source)), exists: true };

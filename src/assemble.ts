@@ -1,9 +1,9 @@
-import { stat } from 'node:fs/promises';
-import { loadConfig, type RegistryConfig, type SourceConfig } from './config.js';
-import { resolvePaths, type RegistryPaths } from './paths.js';
+import { loadConfig, type RegistryConfig, type SourceConfig } from './config/config.js';
+import { resolvePaths, type RegistryPaths } from './config/paths.js';
 import { Catalog } from './catalog/catalog.js';
-import { createLogger, errorMessage, type Logger } from './log.js';
+import { createLogger, errorMessage, type Logger } from './util/log.js';
 import { RefreshScheduler } from './catalog/scheduler.js';
+import { fileStamp } from './util/file-stamp.js';
 
 /** Everything the CLI and the MCP server share: where things are, the config and the catalog. */
 export interface App {
@@ -21,17 +21,11 @@ export interface App {
   checkConfig(): Promise<string | undefined>;
 }
 
-/** config.yaml's identity on disk: a changed file (edited, replaced, created, deleted) has another key. */
-async function fileKey(file: string): Promise<string> {
-  const st = await stat(file).catch(() => null);
-  return st ? `${st.mtimeMs}:${st.size}:${st.ino}` : 'absent';
-}
-
 /** `load: false` leaves loading the cached catalog to the caller (the stdio server answers initialize first). */
 export async function createApp(env: NodeJS.ProcessEnv = process.env, opts: { load?: boolean } = {}): Promise<App> {
   const paths = resolvePaths(env);
   // The key is taken before reading, so an edit racing with this read is picked up by the next check.
-  let loadedKey = await fileKey(paths.configFile);
+  let loadedKey = await fileStamp(paths.configFile);
   const config = await loadConfig(paths.configFile);
   const log = createLogger('registry');
   // Source modules (cheerio, simple-git) load on the first refresh, not at start-up.
@@ -50,7 +44,7 @@ export async function createApp(env: NodeJS.ProcessEnv = process.env, opts: { lo
     log,
     async checkConfig() {
       checking ??= (async () => {
-        const key = await fileKey(paths.configFile);
+        const key = await fileStamp(paths.configFile);
         if (key === loadedKey) return;
         loadedKey = key;
         let next: RegistryConfig;

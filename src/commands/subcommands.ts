@@ -1,7 +1,8 @@
-import { createApp, type App } from './app.js';
-import { emptyCatalogMessage, findItem, formatFindText } from './catalog/views.js';
-import { checkCategory, checkSources, describeSnapshot, entryInfo, formatRefresh, listPage } from './server/catalog-tools.js';
-import { ToolError } from './server/tool-def.js';
+import { createApp, type App } from '../assemble.js';
+import { checkCategory, checkSources } from '../catalog/lookups.js';
+import { entryInfo, listPage } from '../catalog/pages.js';
+import { describeSnapshot, emptyCatalogMessage, findItem, formatFindText, formatRefresh } from '../catalog/views.js';
+import { ToolError } from '../model/tool-contract.js';
 import { z } from 'zod';
 
 /** CLI subcommands: the same modules as the MCP tools, printing text or JSON on stdout. */
@@ -10,7 +11,7 @@ const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n')
 
 /** The policy as the server sees it: this config's source types and environment. Loaded only by commands that need it. */
 async function loadPolicy(app: App) {
-  const { Policy, sourceTypesOf } = await import('./runtime/policy.js');
+  const { Policy, sourceTypesOf } = await import('../governance/policy.js');
   return Policy.load(app.paths.policyFile, sourceTypesOf(app.config.sources), { environment: app.config.environment });
 }
 
@@ -60,14 +61,14 @@ async function haveData(app: App): Promise<boolean> {
 
 /** Policy's view of entries with this registry's approvals: the same trust registry-find/-info show. */
 async function policyView(app: App) {
-  const { StateStore } = await import('./runtime/state.js');
+  const { StateStore } = await import('../store/state.js');
   const [policy, state] = await Promise.all([loadPolicy(app), new StateStore(app.paths.stateDir).read()]);
   return {
     visible: (id: string) => {
       const e = app.catalog.get(id);
       return !e || policy.visibility(e).visible;
     },
-    hooks: { trust: (e: import('./catalog/entry.js').Entry) => policy.trustView(e, state.approvals) },
+    hooks: { trust: (e: import('../model/entry.js').Entry) => policy.trustView(e, state.approvals) },
   };
 }
 
@@ -146,15 +147,15 @@ export async function status(opts: { json: boolean }): Promise<number> {
 
 export async function doctor(): Promise<number> {
   const { runDoctor, formatDoctor } = await import('./doctor.js');
-  const { resolvePaths } = await import('./paths.js');
+  const { resolvePaths } = await import('../config/paths.js');
   const res = await runDoctor(resolvePaths());
   out(formatDoctor(res));
   return res.ok ? 0 : 1;
 }
 
 /** Serve the catalog over HTTP until SIGTERM/SIGINT (see src/http/serve.ts). */
-export async function serveHttp(flags: Parameters<typeof import('./http/serve.js').parseServeFlags>[0]): Promise<number> {
-  const { parseServeFlags, runHttpServer } = await import('./http/serve.js');
+export async function serveHttp(flags: Parameters<typeof import('../http/serve.js').parseServeFlags>[0]): Promise<number> {
+  const { parseServeFlags, runHttpServer } = await import('../http/serve.js');
   const opts = parseServeFlags(flags);
   if (typeof opts === 'string') {
     process.stderr.write(`mcp-registry serve-http: ${opts}\n`);
@@ -207,9 +208,9 @@ async function editPolicy(action: 'allow' | 'deny', id: string): Promise<number>
 
 /** `mcp-registry audit`: the audit log, oldest first, filtered; damaged lines are counted on stderr. */
 export async function audit(opts: { since?: string; entry?: string; op?: string; limit?: string; json: boolean }): Promise<number> {
-  const { readAudit, parseSince, formatAudit, AUDIT_OPS } = await import('./governance/audit-log.js');
-  const { resolvePaths } = await import('./paths.js');
-  const { loadConfig } = await import('./config.js');
+  const { readAudit, parseSince, formatAudit, AUDIT_OPS } = await import('../governance/audit-log.js');
+  const { resolvePaths } = await import('../config/paths.js');
+  const { loadConfig } = await import('../config/config.js');
   const fail = (msg: string) => {
     process.stderr.write(`mcp-registry audit: ${msg}\n`);
     return 2;
@@ -232,8 +233,8 @@ export async function audit(opts: { since?: string; entry?: string; op?: string;
 }
 
 /** Run a CLI change with one audit record for it (client "cli"). */
-async function cliAudited<T>(app: { paths: { stateDir: string }; config: { audit: { maxSize: number; keep: number } } }, call: { op: import('./governance/audit-log.js').AuditOp; entry?: string }, fn: () => Promise<T>): Promise<T> {
-  const { AuditLog, auditToolCall } = await import('./governance/audit-log.js');
+async function cliAudited<T>(app: { paths: { stateDir: string }; config: { audit: { maxSize: number; keep: number } } }, call: { op: import('../governance/audit-log.js').AuditOp; entry?: string }, fn: () => Promise<T>): Promise<T> {
+  const { AuditLog, auditToolCall } = await import('../governance/audit-log.js');
   const log = new AuditLog(app.paths.stateDir, { instance: `cli-${process.pid}`, maxBytes: app.config.audit.maxSize, keep: app.config.audit.keep });
   try {
     return await auditToolCall(log, { ...call, client: 'cli' }, fn);
@@ -249,8 +250,8 @@ export async function approve(id: string, opts: { json: boolean }): Promise<numb
     process.stderr.write('mcp-registry approve: give one entry id, e.g. mcp-registry approve docker/github-official\n');
     return 2;
   }
-  const { PinStore } = await import('./governance/pins.js');
-  const { StateStore } = await import('./runtime/state.js');
+  const { PinStore } = await import('../governance/pins.js');
+  const { StateStore } = await import('../store/state.js');
   const app = await createApp();
   const pins = new PinStore(new StateStore(app.paths.stateDir));
   // Pins are kept under the canonical id; an alias finds its entry through the catalog.
@@ -271,8 +272,8 @@ export async function approve(id: string, opts: { json: boolean }): Promise<numb
 
 /** `mcp-registry policy [<id>]`: the effective policy, or how one entry stands under it (and its pins). */
 export async function showPolicy(id: string, opts: { json: boolean }): Promise<number> {
-  const { PinStore, describeToolDiff } = await import('./governance/pins.js');
-  const { StateStore } = await import('./runtime/state.js');
+  const { PinStore, describeToolDiff, pinSummary } = await import('../governance/pins.js');
+  const { StateStore } = await import('../store/state.js');
   const app = await createApp();
   const policy = await loadPolicy(app);
   const target = id.trim();
@@ -315,7 +316,7 @@ export async function showPolicy(id: string, opts: { json: boolean }): Promise<n
     out(`  remote: allowPrivate ${g.remote.allowPrivate}, allowHttp ${g.remote.allowHttp}${g.remote.allowHosts.length ? `, allowHosts ${g.remote.allowHosts.join(', ')}` : ''}; requireDigest ${g.requireDigest}; scanSecrets ${g.scanSecrets}; destructive ${g.destructive}`);
     if (Object.keys(shown.overrides).length) out(`  container overrides: ${JSON.stringify(shown.overrides)}`);
     const p = shown.pins;
-    out(p ? `  pinned: ${p.imageId ? `image ${p.imageId.slice(0, 12)}` : 'no image'}, ${p.tools ? `${Object.keys(p.tools).length} tools` : 'no tools'} (approved ${p.approvedAt})` : '  pinned: nothing yet (the first start pins image and tools)');
+    out(p ? `  pinned: ${pinSummary(p)} (approved ${p.approvedAt})` : '  pinned: nothing yet (the first start pins image and tools)');
     if (shown.pending) out(`  waiting for approval (mcp-registry approve ${entry.id}): ${shown.pending.image ? `image ${shown.pending.image.newId.slice(0, 12)}` : ''}${shown.pending.image && shown.pending.tools ? '; ' : ''}${shown.pending.tools ? `tools ${describeToolDiff(shown.pending.tools)}` : ''}`);
   }
   return 0;

@@ -1,30 +1,9 @@
 import { z } from 'zod';
 import type { CallToolResult, Tool, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
-import { closestName } from '../search/edit-distance.js';
-
-// Also the tools' way to name a mistyped argument (it lives beside the distance it uses, for config files too).
-export { closestName };
-
-/** What a tool handler may use besides its arguments; built per call by the server. */
-export interface ToolContext {
-  signal: AbortSignal;
-  /** Sends notifications/progress when the client gave a progress token; a no-op otherwise. */
-  progress(progress: number, total: number | undefined, message: string): void;
-  /** Whether the client gave a progress token (a proxied call asks its child for progress only then). */
-  progressWanted?: boolean;
-  /** Name of the connected client (from initialize), for audit records. */
-  clientName?: string;
-  /** Ask the user a question through MCP elicitation; undefined when the client cannot. */
-  elicit?: (message: string, schema: Record<string, unknown>) => Promise<{ action: 'accept' | 'decline' | 'cancel'; content?: Record<string, unknown> }>;
-}
-
-export interface ToolOutput {
-  /** Compact text for people (and models). */
-  text: string;
-  /** Machine-readable result matching the tool's output schema. */
-  structured?: Record<string, unknown>;
-  isError?: boolean;
-}
+import { closestName } from '../util/edit-distance.js';
+import type { ToolContext, ToolOutput } from '../model/tool-contract.js';
+import type { AuditOp } from '../governance/audit-log.js';
+import { quoteInput } from '../util/quote.js';
 
 /** A registry tool: validated input (zod), declared output schema, a thin handler calling into modules. */
 export interface ToolDef<I extends z.ZodObject = z.ZodObject> {
@@ -34,22 +13,14 @@ export interface ToolDef<I extends z.ZodObject = z.ZodObject> {
   input: I;
   output?: z.ZodObject;
   annotations?: ToolAnnotations;
+  /** The audit operation a call of this tool is recorded as (tools/audited.ts); none: not audited. */
+  audit?: AuditOp;
   handler(args: z.infer<I>, ctx: ToolContext): Promise<ToolOutput | CallToolResult>;
 }
 
 export function defineTool<I extends z.ZodObject>(def: ToolDef<I>): ToolDef {
   return def as unknown as ToolDef;
 }
-
-/** Tools that come and go at run time (mounted child servers). */
-export interface ToolProvider {
-  listTools(): Tool[];
-  /** Returns undefined when `name` is not one of this provider's tools. */
-  callTool(name: string, args: Record<string, unknown> | undefined, ctx: ToolContext): Promise<CallToolResult> | undefined;
-}
-
-/** A user-facing error: the message says what went wrong and what to do next. */
-export class ToolError extends Error {}
 
 function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): Tool['inputSchema'] {
   const js = portableSchema(z.toJSONSchema(schema, { io, unrepresentable: 'any' })) as Record<string, unknown>;
@@ -96,15 +67,6 @@ export function describeTool(def: ToolDef): Tool {
   if (def.output) tool.outputSchema = jsonSchemaOf(def.output, 'output') as Tool['outputSchema'];
   if (def.annotations) tool.annotations = { title: def.title, ...def.annotations };
   return tool;
-}
-
-/** How much of a user-supplied value a message repeats: enough to recognise it, never megabytes of it. */
-const ECHO_MAX = 60;
-
-/** A user-supplied value as a message shows it: quoted (control characters escaped), at most ECHO_MAX characters. */
-export function quoteInput(value: unknown, max = ECHO_MAX): string {
-  const s = typeof value === 'string' ? value : String(value);
-  return JSON.stringify(s.length > max ? `${s.slice(0, max)}…` : s);
 }
 
 /** Arguments nested deeper than this are refused before anything walks them (zod, audit, a child's transport). */

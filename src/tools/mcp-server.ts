@@ -20,10 +20,12 @@ import {
   type JSONRPCMessage,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { addLogSink, errorMessage, redactText, type LogLevel } from '../log.js';
-import { describeTool, formatInputError, MAX_ARGUMENT_DEPTH, quoteInput, ToolError, type ToolContext, type ToolDef, type ToolOutput, type ToolProvider } from './tool-def.js';
+import { addLogSink, errorMessage, redactText, type LogLevel } from '../util/log.js';
+import { describeTool, formatInputError, MAX_ARGUMENT_DEPTH, type ToolDef } from './tool-def.js';
+import { ToolError, type ResourceProvider, type ToolContext, type ToolOutput, type ToolProvider } from '../model/tool-contract.js';
+import { quoteInput } from '../util/quote.js';
 import { nestedDeeperThan } from '../util/json-depth.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../util/version.js';
 
 export interface RegistryServer {
   server: Server;
@@ -34,16 +36,6 @@ export interface RegistryServer {
   addResourceProvider(p: ResourceProvider): void;
   notifyResourcesChanged(): void;
   notifyPromptsChanged(): void;
-}
-
-/** Resources and prompts that come and go at run time (mounted child servers), already namespaced. */
-export interface ResourceProvider {
-  listResources(signal: AbortSignal): Promise<{ resources: Resource[]; resourceTemplates: ResourceTemplate[] }>;
-  /** Undefined when `uri` is not one of this provider's. */
-  readResource(uri: string, signal: AbortSignal): Promise<ReadResourceResult> | undefined;
-  listPrompts(signal: AbortSignal): Promise<Prompt[]>;
-  /** Undefined when `name` is not one of this provider's. */
-  getPrompt(name: string, args: Record<string, string> | undefined, signal: AbortSignal): Promise<GetPromptResult> | undefined;
 }
 
 const INSTRUCTIONS = `This server is a registry of MCP servers. Use registry-find to search thousands of servers by what

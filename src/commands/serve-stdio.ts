@@ -1,10 +1,13 @@
-import type { App } from './app.js';
-import { createRegistryServer, type RegistryServer } from './server/server.js';
-import { RegistryStdioServerTransport } from './server/stdio-transport.js';
-import { megabytes } from './util/line-buffer.js';
-import type { ToolDef } from './server/tool-def.js';
-import { createLogger, errorMessage } from './log.js';
-import type { Runtime } from './runtime/index.js';
+// The stdio MCP server (`mcp-registry` / `mcp-registry serve`): connect first, then assemble the registry behind it.
+import type { App } from '../assemble.js';
+import { createRegistryServer, type RegistryServer } from '../tools/mcp-server.js';
+import { RegistryStdioServerTransport } from '../tools/stdio-transport.js';
+import { megabytes } from '../util/line-buffer.js';
+import type { ToolDef } from '../tools/tool-def.js';
+import { createLogger, errorMessage, redactText } from '../util/log.js';
+import type { AuditLog } from '../governance/audit-log.js';
+import type { Entry } from '../model/entry.js';
+import type { Runtime } from '../runtime/runtime.js';
 
 /**
  * The stdio MCP server. Connects before the rest of the registry loads, so initialize is answered at once; tools/list
@@ -69,9 +72,9 @@ export async function runStdioServer(): Promise<void> {
     await shutdown('start-up failed');
     return;
   }
-  const { app, runtime } = assembled;
+  const { app, runtime, audit } = assembled;
   // Calls answered during a stop still have their records queued: the last thing the process does is write them.
-  process.once('exit', () => runtime.audit.flushSync());
+  process.once('exit', () => audit.flushSync());
   settleTools.resolve(assembled.tools);
   // Restoring mounts loads podman support and starts containers. The first search waits for the cached catalog,
   // and both need the one main thread: start once the catalog has loaded (at most a second from now). Calls to a
@@ -99,26 +102,59 @@ export function terminalNotice(stdinIsTTY: boolean): string | undefined {
   ].join('\n');
 }
 
-/** The registry behind the server: config, catalog, runtime, and the tool table (every call audited). */
-async function assemble(reg: RegistryServer): Promise<{ app: App; runtime: Runtime; tools: ToolDef[]; catalogLoaded: Promise<void> }> {
-  const [{ createApp }, { catalogTools }, { createRuntime }, { auditedProvider, auditedTools }] = await Promise.all([
-    import('./app.js'),
-    import('./server/catalog-tools.js'),
-    import('./runtime/index.js'),
-    import('./governance/audit-log.js'),
-  ]);
+/** The registry behind the server: config, catalog, stores, policy, runtime, and the tool table (every call audited). */
+async function assemble(reg: RegistryServer): Promise<{ app: App; runtime: Runtime; audit: AuditLog; tools: ToolDef[]; catalogLoaded: Promise<void> }> {
+  const [{ createApp }, { catalogTools, runtimeTools }, { createRuntime }, { auditedProvider, auditedTools }, { AuditLog }, { PinStore }, { policyLoader }, { catalogView }, { SecretStore, StateStore }, { newInstanceId }] =
+    await Promise.all([
+      import('../assemble.js'),
+      import('../tools/registry-tools.js'),
+      import('../runtime/runtime.js'),
+      import('../tools/audited.js'),
+      import('../governance/audit-log.js'),
+      import('../governance/pins.js'),
+      import('../governance/policy-loader.js'),
+      import('../governance/catalog-view.js'),
+      import('../store/state.js'),
+      import('../runtime/instance.js'),
+    ]);
   const app = await createApp(process.env, { load: false });
   // The cached catalog starts loading now, beside the rest: searches await it, nothing else does.
   const catalogLoaded = app.catalog.load();
   catalogLoaded.catch(() => {}); // reported where it is awaited
+  const log = app.log.child('runtime');
+  const instance = newInstanceId();
+  const state = new StateStore(app.paths.stateDir);
+  const secrets = new SecretStore(app.paths.secretsFile);
+  const pins = new PinStore(state);
+  // Read at each check: config.yaml may add a source while the registry runs (its type decides the default trust).
+  const sourceTypes = () => Object.fromEntries(app.catalog.config.sources.map((s) => [s.name, s.type]));
+  const policy = policyLoader(app.paths.policyFile, sourceTypes, app.config.environment);
+  // Every search applies it: loaded beside the catalog, so the first search does not wait for it too.
+  void policy.load().catch(() => {});
+  // Records pass through the log redactor too, which knows every stored secret (the runtime adds them).
+  const audit = new AuditLog(app.paths.stateDir, { instance, maxBytes: app.config.audit.maxSize, keep: app.config.audit.keep, redact: redactText });
   const runtime = await createRuntime({
-    app,
-    reg: {
+    catalog: app.catalog,
+    runtime: app.config.runtime,
+    instance,
+    policy,
+    state,
+    secrets,
+    pins,
+    audit,
+    log,
+    notify: {
       notifyToolsChanged: () => reg.notifyToolsChanged(),
       notifyResourcesChanged: () => reg.notifyResourcesChanged(),
       notifyPromptsChanged: () => reg.notifyPromptsChanged(),
     },
   });
+  const view = catalogView({ policy, state, lookup: (id) => app.catalog.get(id) });
+  const governance = {
+    ...view,
+    launches: (entry: Entry) => runtime.launches(entry, view.approvals()),
+    details: (entry: Entry) => runtime.details(entry),
+  };
   // Every registry tool call and every mounted tool call leaves one audit record (argument shapes, never values).
   const entryOfTool = (name: string) => runtime.entryOfTool(name);
   const tools = auditedTools(
@@ -126,19 +162,19 @@ async function assemble(reg: RegistryServer): Promise<{ app: App; runtime: Runti
       ...catalogTools({
         catalog: app.catalog,
         hooks: { configured: (e) => runtime.configured(e) },
-        governance: runtime.governance,
+        governance,
         runtimeStatus: () => runtime.status(),
         checkConfig: () => app.checkConfig(),
       }),
-      ...runtime.tools,
+      ...runtimeTools(runtime.manager),
     ],
-    runtime.audit,
+    audit,
     { entryOfTool },
   );
   // Providers first: the table resolving is what lets waiting calls through, and they may be for mounted tools.
-  reg.addProvider(auditedProvider(runtime.provider, runtime.audit, { entryOfTool }));
-  reg.addResourceProvider(runtime.provider);
-  return { app, runtime, tools, catalogLoaded };
+  reg.addProvider(auditedProvider(runtime.manager, audit, { entryOfTool }));
+  reg.addResourceProvider(runtime.manager);
+  return { app, runtime, audit, tools, catalogLoaded };
 }
 
 function startBackgroundWork(app: App): void {

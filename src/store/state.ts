@@ -1,8 +1,9 @@
 import { chmod, copyFile, link, mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Adapter } from 'lowdb';
+import { z } from 'zod';
 import { keepPrevious, sweepTempFiles, writeFileAtomic } from '../util/atomic-write.js';
-import { createLogger, errorMessage } from '../log.js';
+import { createLogger, errorMessage } from '../util/log.js';
 import { withFileLock, type LockOptions } from '../util/file-lock.js';
 
 /**
@@ -59,19 +60,20 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 export class StateFileError extends Error {}
 
 /** A state file that was found unreadable, and what became of it (registry-status shows these). */
-export interface StateRecovery {
-  file: string;
+export const StateRecoverySchema = z.object({
+  file: z.string(),
   /** What was wrong with it. */
-  problem: string;
+  problem: z.string(),
   /** Where the unreadable file was kept for the user. */
-  movedTo?: string;
+  movedTo: z.string().optional(),
   /** The previous generation it was restored from, and when that was written; both absent when there was none. */
-  restoredFrom?: string;
-  restoredWrittenAt?: string;
+  restoredFrom: z.string().optional(),
+  restoredWrittenAt: z.string().optional(),
   /** Why nothing could be restored (the backup was missing or unreadable too): the file started empty. */
-  lost?: string;
-  at: string;
-}
+  lost: z.string().optional(),
+  at: z.string(),
+});
+export type StateRecovery = z.infer<typeof StateRecoverySchema>;
 
 /** A lowdb adapter writing through writeFileAtomic (temp file, fsync, rename) with a fixed file mode. */
 class AtomicJsonFile<T> implements Adapter<T> {

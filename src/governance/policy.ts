@@ -1,17 +1,15 @@
 import { readFile, stat } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, YAMLSeq, type Document } from 'yaml';
 import { z } from 'zod';
-import type { Entry } from '../catalog/entry.js';
-import { describeLaunchRef, pickLaunch, sourceIdOf, type LaunchChoice } from '../catalog/launch-choice.js';
-import type { EntryVisibility } from '../http/server-json-out.js';
+import type { Entry } from '../model/entry.js';
+import { describeLaunchRef, pickLaunch, sourceIdOf, type LaunchChoice } from '../model/launch-choice.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { errorMessage } from '../log.js';
+import { errorMessage } from '../util/log.js';
 import { withFileLock } from '../util/file-lock.js';
-import { dockerHubPath, imageRefProblem, tryQualifyImageRef } from './image-ref.js';
-import { patternToRegExp } from './patterns.js';
+import { dockerHubPath, imageRefProblem, tryQualifyImageRef } from '../model/image-ref.js';
+import { patternToRegExp } from '../util/patterns.js';
 import { locateIn, parseYamlSource } from '../util/yaml-issues.js';
 import { describeIssue, endSentence } from '../util/schema-issues.js';
-import type { LaunchOverrides } from './launch-plan.js';
 
 /**
  * The allowlist, policy.yaml:
@@ -72,8 +70,28 @@ export interface PolicyChange {
   message: string;
 }
 
-/** The HTTP API's EntryVisibility: hidden when disabled, past its sunset, or outside this environment. */
-export type PolicyVisibility = EntryVisibility;
+/** Whether policy lists an entry in the configured environment, and as what (what the HTTP API serves, too). */
+export interface EntryVisibility {
+  /** False when disabled, past its sunset, or outside this environment. */
+  visible: boolean;
+  status: 'active' | 'deprecated';
+  /** Why it is deprecated (the HTTP API's `statusMessage`). */
+  statusMessage?: string;
+}
+
+/** Container settings policy imposes on an entry (`entries` rules), consumed by planLaunch. */
+export interface LaunchOverrides {
+  network?: 'none' | 'default';
+  memory?: string;
+  cpus?: string;
+  pidsLimit?: number;
+  user?: string;
+  readOnly?: boolean;
+  /** Image pin from policy (e.g. a digest), replacing the catalog's reference. */
+  image?: string;
+  /** Mounts policy grants this entry (`host:container[:ro|:rw]`, read-only unless `:rw`). */
+  mounts?: string[];
+}
 
 export class PolicyError extends Error {}
 
@@ -139,7 +157,7 @@ export interface Governance {
 }
 
 /** What registry-info / registry-find show about an entry's standing under policy. */
-export interface TrustView {
+export type TrustView = {
   /** Whether it may start: allowed, denied (or disabled), or waiting for approval. */
   status: 'allowed' | 'denied' | 'needs-approval';
   lifecycle: 'active' | 'deprecated' | 'disabled';
@@ -155,7 +173,7 @@ export interface TrustView {
   environment?: string;
   /** The environments policy restricts it to, when it does. */
   environments?: string[];
-}
+};
 
 /**
  * A policy is parsed once per change of the file: zod's compiled fast path would cost more to generate (~10 ms, on
@@ -198,7 +216,6 @@ export function sourceTypesOf(sources: readonly { name: string; type: string }[]
   return Object.fromEntries(sources.map((s) => [s.name, s.type]));
 }
 
-export { patternToRegExp };
 
 /** More literal characters = more specific; an exact id beats every pattern. */
 function specificity(p: string): number {
@@ -422,7 +439,7 @@ export class Policy {
   }
 
   /** Whether an entry is listed at all in this environment, and as what (disabled or out-of-environment: hidden). */
-  visibility(entry: Entry): PolicyVisibility {
+  visibility(entry: Entry): EntryVisibility {
     const rule = this.entryRule(entry);
     const life = this.lifecycle(rule);
     if (life.state === 'disabled') return { visible: false, status: 'active' };

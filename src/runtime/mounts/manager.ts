@@ -1,74 +1,31 @@
-import { stat } from 'node:fs/promises';
+import { ABSENT, fileStamp } from '../../util/file-stamp.js';
 import type { CallToolResult, GetPromptResult, Prompt, ReadResourceResult, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
-import type { Entry, Launch } from '../catalog/entry.js';
-import { describeLaunchRef, launchEntry, launchSourceOf, launchSources, pickLaunch, type LaunchChoice } from '../catalog/launch-choice.js';
-import { formatDuration, type RegistryConfig } from '../config.js';
-import { errorMessage, type Logger } from '../log.js';
-import { quoteInput, ToolError, type ToolContext, type ToolProvider } from '../server/tool-def.js';
-import type { ResourceProvider } from '../server/server.js';
-import { withOutcome, type AuditLog, type AuditOutcome } from '../governance/audit-log.js';
-import { destructiveGate } from '../governance/destructive.js';
-import { checkDigestRequired, imageRefForRun, type PinStore, type ToolCheck } from '../governance/pins.js';
-import { credentialWarning } from '../governance/secret-scan.js';
-import type { Child, ChildTarget } from './child.js';
-import type { LaunchPlan } from './launch-plan.js';
-import { dockerHubPath, formatImageRef, parseImageRef, tryQualifyImageRef } from './image-ref.js';
-import type { LaunchView } from '../catalog/views.js';
-import { derivePrefix, Namer, prefixOf, prefixProblem } from './naming.js';
-import type { Podman, StagedSecrets } from './podman.js';
-import type { Governance, Policy, PolicyDecision } from './policy.js';
-import { Redactor } from './redact.js';
-import type { MountRecord, SecretStore, StateStore } from './state.js';
+import type { Entry, Launch } from '../../model/entry.js';
+import { describeLaunchRef, launchEntry, launchSourceOf, launchSources, pickLaunch, type LaunchChoice } from '../../model/launch-choice.js';
+import { formatDuration, type RegistryConfig } from '../../config/config.js';
+import { errorMessage, type Logger } from '../../util/log.js';
+import { ToolError, type ResourceProvider, type ToolContext, type ToolProvider } from '../../model/tool-contract.js';
+import { quoteInput } from '../../util/quote.js';
+import { withOutcome, type AuditLog, type AuditOutcome } from '../../governance/audit-log.js';
+import { destructiveGate } from '../../governance/destructive.js';
+import { checkDigestRequired, imageRefForRun, type PinStore, type ToolCheck } from '../../governance/pins.js';
+import { credentialWarning } from '../../governance/secret-scan.js';
+import type { Child, ChildTarget } from '../child.js';
+import type { LaunchPlan } from '../launch-plan.js';
+import { dockerHubPath, formatImageRef, parseImageRef, tryQualifyImageRef } from '../../model/image-ref.js';
+import type { LaunchView } from '../../catalog/views.js';
+import { derivePrefix, Namer, prefixOf, prefixProblem } from '../naming.js';
+import type { Podman, StagedSecrets } from '../podman/podman.js';
+import type { Governance, Policy, PolicyDecision } from '../../governance/policy.js';
+import { Redactor } from '../../governance/redact.js';
+import type { AddResult, MountedTool, MountInfo, MountState } from './mount-info.js';
+import type { MountRecord, SecretStore, StateStore } from '../../store/state.js';
 
 /**
  * The live side of the runtime: which entries are mounted, their child connections, and everything that keeps
  * them usable — start on add, restore after a registry restart, restart after a crash (with back-off and a limit),
  * stop when idle and start again on the next call, stop everything on shutdown.
  */
-
-export type MountState = 'starting' | 'running' | 'idle' | 'crashed' | 'failed';
-
-export interface MountInfo {
-  id: string;
-  prefix: string;
-  state: MountState;
-  tools: string[];
-  startedAt?: string;
-  restarts: number;
-  lastError?: string;
-  /** Tools held back because they differ from the approved ones (the others work); `approval` says how to accept. */
-  withheld?: WithheldTool[];
-  /** Approved tools the server no longer offers. */
-  removedTools?: string[];
-  /** What changed since approval, and the command that accepts it. */
-  approval?: string;
-  /** The source whose launch runs. */
-  source?: string;
-}
-
-/** What registry-add answers: the mount, its tools with their schemas, and what to know about it. */
-export interface AddResult {
-  mount: MountInfo;
-  tools: MountedTool[];
-  /** Policy's warning (a deprecated entry). */
-  warning?: string;
-  /** The container runs without the memory, CPU and pids limits it asked for (rootless podman on cgroup v1), and the fix. */
-  limits?: string;
-}
-
-export interface WithheldTool {
-  /** The mounted name it would have. */
-  name: string;
-  reason: 'changed' | 'new';
-  /** The description the server presents now, to review before approving. */
-  description?: string;
-}
-
-export interface MountedTool {
-  name: string;
-  description?: string;
-  inputSchema: Tool['inputSchema'];
-}
 
 export interface MountManagerDeps {
   /** Entry lookup by id or alias (waits for the catalog to load); throws a ToolError naming close ids when there is none. */
@@ -95,7 +52,7 @@ export interface ContainerKit {
   podman: Podman;
   /** This registry process's id, the value of the io.mcp-registry.instance label of its containers. */
   instance: string;
-  mod: typeof import('./podman.js');
+  mod: typeof import('../podman/podman.js');
 }
 
 /**
@@ -103,10 +60,10 @@ export interface ContainerKit {
  * registry must answer `initialize` before any of them is needed.
  */
 const load = {
-  child: () => import('./child.js'),
-  plan: () => import('./launch-plan.js'),
-  settings: () => import('./settings.js'),
-  urlGuard: () => import('../governance/url-guard.js'),
+  child: () => import('../child.js'),
+  plan: () => import('../launch-plan.js'),
+  settings: () => import('../settings.js'),
+  urlGuard: () => import('../../governance/url-guard.js'),
 };
 
 /** Back-off before restart n (1-based) after a crash or failed start. */
@@ -256,7 +213,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
   private configuredNames = new Map<string, Set<string>>();
   private configuredAt = 0;
   private pinWatch: NodeJS.Timeout | null = null;
-  private pinStateKey = '';
+  private pinStateKey = ABSENT;
 
   constructor(private readonly deps: MountManagerDeps) {
     this.log = deps.log;
@@ -1037,8 +994,7 @@ export class MountManager implements ToolProvider, ResourceProvider {
     if (this.pinWatch) return;
     this.pinWatch = setInterval(() => {
       void (async () => {
-        const st = await stat(this.deps.state.file).catch(() => null);
-        const key = st ? `${st.mtimeMs}:${st.size}:${st.ino}` : '';
+        const key = await fileStamp(this.deps.state.file);
         if (key === this.pinStateKey) return;
         this.pinStateKey = key;
         await this.recheckPins();

@@ -1,5 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { MIN_SECRET_LENGTH, redactDeep, SecretSet } from '../governance/secret-scan.js';
+import { MIN_SECRET_LENGTH, redactDeep, SecretSet } from './secret-scan.js';
 
 /**
  * One rule for every redaction in the registry: secret-scan's MIN_SECRET_LENGTH (6). Shorter values are not
