@@ -77,6 +77,33 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const cyc = cycles();
   for (const v of bad) console.log(`not allowed: ${v.from} → ${v.to} (${v.file} imports ${v.spec})`);
   for (const c of cyc) console.log(`cycle: ${c}`);
-  if (!bad.length && !cyc.length) console.log('layers: every import follows the dependency rule; no cycle between parts');
-  process.exitCode = bad.length || cyc.length ? 1 : 0;
+  const lost = unreachable();
+  for (const f of lost) console.log(`not reached from cli.ts (only tests or benchmarks use it?): ${f}`);
+  if (!bad.length && !cyc.length && !lost.length) console.log('layers: every import follows the dependency rule; no cycle between parts; every file is reached from cli.ts');
+  process.exitCode = bad.length || cyc.length || lost.length ? 1 : 0;
+}
+
+/**
+ * src/ files no import chain from the entry point (cli.ts) reaches: code only tests or benchmarks use, which
+ * belongs in test/ or scripts/, not in the package.
+ */
+export function unreachable(entry = 'cli.ts') {
+  const files = walk(root);
+  const deps = new Map(files.map((f) => [f, []]));
+  for (const file of files) {
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"](\.[^'"]+)['"]/g)) {
+      const target = resolve(dirname(file), m[1]).replace(/\.js$/, '.ts');
+      if (deps.has(target)) deps.get(file).push(target);
+    }
+  }
+  const seen = new Set();
+  const stack = [join(root, entry)];
+  while (stack.length) {
+    const f = stack.pop();
+    if (seen.has(f)) continue;
+    seen.add(f);
+    stack.push(...(deps.get(f) ?? []));
+  }
+  return files.filter((f) => !seen.has(f)).map((f) => relative(root, f));
 }

@@ -1,8 +1,9 @@
 // The dependency rule of src/ (scripts/layers.mjs, docs/architecture.md) holds: no import the table does not allow,
-// no cycle between the top-level parts, and runtime and governance import nothing of the tool layer or of http.
+// no cycle between the top-level parts, runtime and governance import nothing of the tool layer or of http, and
+// every file of src/ is part of the program (reached from cli.ts).
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error -- a plain .mjs script without type declarations
-import { ALLOWED, cycles, edges, violations } from '../scripts/layers.mjs';
+import { ALLOWED, cycles, edges, unreachable, violations } from '../scripts/layers.mjs';
 
 type Edge = { from: string; to: string; file: string; spec: string };
 
@@ -21,6 +22,10 @@ describe('layers of src/', () => {
     expect(up).toEqual([]);
     expect((ALLOWED as Record<string, string[]>).runtime).not.toContain('tools');
     expect((ALLOWED as Record<string, string[]>).governance).not.toContain('runtime');
+  });
+
+  it('every src/ file is reached from cli.ts: no module only tests or benchmarks use ships in the package', () => {
+    expect(unreachable()).toEqual([]);
   });
 
   it('the check sees real imports (a part that imports another is found)', () => {
