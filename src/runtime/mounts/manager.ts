@@ -8,17 +8,19 @@ import { ToolError, type ResourceProvider, type ToolContext, type ToolProvider }
 import { quoteInput } from '../../util/quote.js';
 import { withOutcome, type AuditLog, type AuditOutcome } from '../../governance/audit-log.js';
 import { destructiveGate } from '../../governance/destructive.js';
-import { checkDigestRequired, imageRefForRun, type PinStore, type ToolCheck } from '../../governance/pins.js';
+import type { PinStore, ToolCheck } from '../../governance/pins.js';
 import { credentialWarning } from '../../governance/secret-scan.js';
-import type { Child, ChildTarget } from '../child.js';
-import type { LaunchPlan } from '../launch-plan.js';
-import { dockerHubPath, formatImageRef, parseImageRef, tryQualifyImageRef } from '../../model/image-ref.js';
+import type { Child } from '../child.js';
+import { tryQualifyImageRef } from '../../model/image-ref.js';
 import type { LaunchView } from '../../catalog/views.js';
 import { derivePrefix, Namer, prefixOf, prefixProblem } from '../naming.js';
-import type { Podman, StagedSecrets } from '../podman/podman.js';
+import type { Podman } from '../podman/podman.js';
 import type { Governance, Policy, PolicyDecision } from '../../governance/policy.js';
 import { Redactor } from '../../governance/redact.js';
 import type { AddResult, MountedTool, MountInfo, MountState } from './mount-info.js';
+import { containerLauncher } from './container-launcher.js';
+import { refused, type Launchers } from './launcher.js';
+import { remoteLauncher } from './remote-launcher.js';
 import type { MountRecord, SecretStore, StateStore } from '../../store/state.js';
 
 /**
@@ -46,6 +48,8 @@ export interface MountManagerDeps {
   /** Where approvals given by elicitation are recorded (tool calls are audited by the server's wrappers). */
   audit?: AuditLog | null;
   notify: { toolsChanged(): void; resourcesChanged(): void; promptsChanged(): void };
+  /** How each kind of launch plan starts (default: podman for images, the guarded HTTP client for remotes). */
+  launchers?: Partial<Launchers>;
 }
 
 export interface ContainerKit {
@@ -60,10 +64,8 @@ export interface ContainerKit {
  * registry must answer `initialize` before any of them is needed.
  */
 const load = {
-  child: () => import('../child.js'),
   plan: () => import('../launch-plan.js'),
   settings: () => import('../settings.js'),
-  urlGuard: () => import('../../governance/url-guard.js'),
 };
 
 /** Back-off before restart n (1-based) after a crash or failed start. */
@@ -82,11 +84,6 @@ const RESOURCE_SCHEME = 'mcp-registry://';
 const CONFIGURED_TTL_MS = 3_000;
 /** While tools are withheld, state.json is checked this often for an approval given in a terminal. */
 const PIN_POLL_MS = 1_000;
-
-/** A refusal by policy or pins: audited as 'refused', and not counted as a crash (no back-off, no restart limit). */
-function refused(message: string): ToolError {
-  return withOutcome(new ToolError(message), 'refused');
-}
 
 function outcomeOf(err: unknown): AuditOutcome | undefined {
   return (err as { auditOutcome?: AuditOutcome } | null)?.auditOutcome;
@@ -215,8 +212,15 @@ export class MountManager implements ToolProvider, ResourceProvider {
   private pinWatch: NodeJS.Timeout | null = null;
   private pinStateKey = ABSENT;
 
+  private readonly launchers: Launchers;
+
   constructor(private readonly deps: MountManagerDeps) {
     this.log = deps.log;
+    this.launchers = {
+      container: containerLauncher({ containers: deps.containers, pins: deps.pins, log: deps.log, onContainersUsed: () => (this.ranContainers = true) }),
+      remote: remoteLauncher(),
+      ...deps.launchers,
+    };
   }
 
   // ---- the registry tools' operations ----------------------------------------------------------------------
@@ -762,103 +766,16 @@ export class MountManager implements ToolProvider, ResourceProvider {
       nextStep: () => this.nextStep(mount),
       stopGrace: STOP_GRACE_MS,
     };
-    const { Child } = await load.child();
+    const consented = !!grant.consent;
     if (plan.kind === 'remote') {
-      // Loopback, private, link-local and metadata addresses (and plain http) only when policy says so.
-      const { checkRemoteUrl, guardedFetch } = await load.urlGuard();
-      const check = await checkRemoteUrl(plan.url, g.remote);
-      if (!check.ok) throw refused(`${entry.id} was not started: ${check.reason}`);
-      // Checked again on every connection: the name may resolve elsewhere by then (DNS rebinding).
-      const fetch = guardedFetch(check.url, g.remote);
-      // A failed start closes its transport, and with it this fetch (child.ts).
-      return Child.start({ kind: 'http', url: plan.url, transport: plan.transport, headers: plan.headers, fetch }, childOpts);
+      const { child } = await this.launchers.remote.start({ entryId: entry.id, prefix: mount.prefix, plan, governance: g, childOpts, ctx, consented });
+      return child;
     }
     mount.limits = undefined;
-    const digest = checkDigestRequired(plan.image, g.requireDigest);
-    if (!digest.ok) throw refused(`${entry.id} was not started: ${digest.reason}`);
-    const kit = await this.deps.containers();
-    const probe = await kit.podman.probe();
-    this.ranContainers = true;
-    if (!probe.ok) {
-      throw new ToolError(`podman is ${probe.reason === 'missing' ? 'not installed' : 'not usable'} (${probe.error}); run "mcp-registry doctor" for the fix.`);
-    }
-    // The image is pinned by its ID: looked up (pulled first when absent), checked against the approved one, and run
-    // by that ID, so a tag moved in between cannot swap it.
-    const imageId = await this.localImageId(kit.podman, plan.image, ctx);
-    // Approved just now, with the image named in the question: it becomes the pinned one once the start succeeded.
-    if (grant.consent) grant.image = { id: imageId, ref: plan.image };
-    else {
-      const pin = await this.deps.pins.checkImage(entry.id, imageId, plan.image);
-      if (!pin.ok) throw refused(pin.message);
-    }
-    const image = imageRefForRun(plan.image, imageId);
-    const secrets = await kit.podman.stageSecrets(kit.instance, plan.secretEnv, { [kit.mod.INSTANCE_LABEL]: kit.instance, [kit.mod.ENTRY_LABEL]: plan.entryId });
-    const wantsLimits = plan.memory !== undefined || plan.cpus !== undefined || plan.pidsLimit !== undefined;
-    mount.limits = wantsLimits ? kit.mod.limitsProblem(probe.version)?.summary : undefined;
-    const name = kit.mod.containerName(kit.instance, mount.prefix);
-    // A server that ignores stdin EOF (and the SIGTERM podman passes on) is stopped by removing its container.
-    const containerOpts = { ...childOpts, forceStop: () => kit.podman.remove([name]) };
-    try {
-      return await Child.start(this.containerTarget(kit, mount, plan, image, secrets), containerOpts);
-    } catch (err) {
-      if (/already in use/i.test(errorMessage(err))) {
-        // A container of ours from a previous start has not been removed yet (its `--rm` still running).
-        await kit.podman.remove([name]);
-        return await Child.start(this.containerTarget(kit, mount, plan, image, secrets), containerOpts);
-      }
-      throw err;
-    } finally {
-      // Once the server answers, podman has copied the values into the container's runtime configuration; a start
-      // that failed needs them no more either. Every restart stores them afresh.
-      await kit.podman.removeSecrets(Object.values(secrets.refs));
-    }
-  }
-
-  /** The local image's ID, pulling the image first (with progress) when it is not here. */
-  private async localImageId(podman: Podman, ref: string, ctx?: ToolContext): Promise<string> {
-    let id = await podman.imageId(ref);
-    if (!id) {
-      await this.pull(podman, ref, ctx);
-      id = await podman.imageId(ref);
-    }
-    if (!id) throw new ToolError(`podman has no image ${ref} even after pulling it; check "podman images", or load it with "podman load"/"podman pull".`);
-    return id;
-  }
-
-  private containerTarget(kit: ContainerKit, mount: Mount, plan: Extract<LaunchPlan, { kind: 'container' }>, image: string, secrets: StagedSecrets): ChildTarget {
-    const cmd = kit.podman.runCommand({
-      name: kit.mod.containerName(kit.instance, mount.prefix),
-      image,
-      labels: { [kit.mod.INSTANCE_LABEL]: kit.instance, [kit.mod.ENTRY_LABEL]: plan.entryId },
-      env: plan.env,
-      secretEnv: secrets.env,
-      podmanSecrets: secrets.refs,
-      command: plan.command,
-      volumes: plan.volumes,
-      user: plan.user,
-      network: plan.network,
-      readOnly: plan.readOnly,
-      memory: plan.memory,
-      cpus: plan.cpus,
-      pidsLimit: plan.pidsLimit,
-    });
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(cmd.env)) if (v !== undefined) env[k] = v;
-    return { kind: 'stdio', command: cmd.command, args: cmd.args, env, cwd: cmd.cwd };
-  }
-
-  private async pull(podman: Podman, image: string, ctx?: ToolContext): Promise<void> {
-    this.log.info(`pulling ${image} (not present locally)`);
-    let step = 0;
-    ctx?.progress(0, undefined, `pulling ${image}…`);
-    try {
-      await podman.pull(image, (line) => ctx?.progress(++step, undefined, line.slice(0, 200)));
-    } catch (err) {
-      const local = await localNamesake(podman, image);
-      const hint = local ? ` podman has ${local} (podman build names images localhost/…): to run that one, name it so in the catalog entry or in policy.yaml (entries: {"<id>": {image: "${local}"}}).` : '';
-      throw new ToolError(`${errorMessage(err)}.${hint} Check the image name and your network ("mcp-registry doctor" says whether this machine can pull), or load the image with "podman load"/"podman pull" yourself.`);
-    }
-    ctx?.progress(++step, undefined, `pulled ${image}`);
+    const started = await this.launchers.container.start({ entryId: entry.id, prefix: mount.prefix, plan, governance: g, childOpts, ctx, consented });
+    if (started.image) grant.image = started.image;
+    mount.limits = started.limits;
+    return started.child;
   }
 
   private onChildExit(mount: Mount, gen: number, reason: string): void {
@@ -1223,18 +1140,6 @@ export class MountManager implements ToolProvider, ResourceProvider {
     if (this.byId.get(m.id) === m) this.byId.delete(m.id);
     if (this.byPrefix.get(m.prefix) === m) this.byPrefix.delete(m.prefix);
   }
-}
-
-/**
- * `localhost/x:tag` when a Docker Hub reference `x:tag` was not found and podman has that image: the name `podman
- * build` gives, which podman's own short-name lookup used to find under `x:tag`.
- */
-async function localNamesake(podman: Podman, ref: string): Promise<string | undefined> {
-  const path = dockerHubPath(ref);
-  if (!path) return undefined;
-  const { tag, digest } = parseImageRef(ref);
-  const local = formatImageRef({ domain: 'localhost', path: path.replace(/^library\//, ''), tag, digest });
-  return (await podman.imageExists(local).catch(() => false)) ? local : undefined;
 }
 
 function describeLaunch(choice: LaunchChoice | undefined): string {

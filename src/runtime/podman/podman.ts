@@ -149,6 +149,11 @@ export interface StagedSecrets {
   fallback?: string;
 }
 
+/** Whether a failed `podman run` failed because a container of that name still exists (its `--rm` still running). */
+export function nameInUse(err: unknown): boolean {
+  return /already in use/i.test(errorMessage(err));
+}
+
 /** `mcp-registry-<instance>-<prefix>`, cleaned to what podman accepts in a name. */
 export function containerName(instance: string, prefix: string): string {
   return `mcp-registry-${instance}-${prefix}`.replace(/[^a-zA-Z0-9_.-]+/g, '-');
