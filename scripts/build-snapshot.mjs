@@ -32,9 +32,9 @@ if (!existsSync(join(root, 'dist', 'catalog', 'snapshot.js'))) {
 }
 const [{ Catalog }, { parseConfig, DEFAULT_SOURCES }, { createSource }, { createLogger }, { mergeEntries }, { SearchIndex }, snapshot] = await Promise.all([
   dist('catalog/catalog.js'),
-  dist('config.js'),
+  dist('config/config.js'),
   dist('sources/index.js'),
-  dist('log.js'),
+  dist('util/log.js'),
   dist('catalog/merge.js'),
   dist('search/search-index.js'),
   dist('catalog/snapshot.js'),

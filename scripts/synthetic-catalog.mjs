@@ -58,7 +58,7 @@ function rng(seed) {
 }
 
 /**
- * n synthetic entries in the normalised Entry shape (src/catalog/entry.ts), the same for the same (n, seed).
+ * n synthetic entries in the normalised Entry shape (src/model/entry.ts), the same for the same (n, seed).
  * @param {number} n
  * @param {number} [seed]
  */

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { VERSION } from './version.js';
-import { ConfigError } from './config.js';
-import { errorMessage, setLogLevel } from './log.js';
+import { VERSION } from './util/version.js';
+import { ConfigError } from './config/config.js';
+import { errorMessage, setLogLevel } from './util/log.js';
 
 const HELP = `mcp-registry ${VERSION} — an MCP server that is a dynamic registry of MCP servers
 
@@ -46,7 +46,7 @@ otherwise ~/.config/mcp-registry, ~/.cache/mcp-registry and ~/.local/share/mcp-r
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === undefined || cmd === '--tools') {
-    const [{ runStdioServer }, { exposureFlag }] = await Promise.all([import('./stdio.js'), import('./server/lazy-tools.js')]);
+    const { runStdioServer, exposureFlag } = await import('./commands/serve-stdio.js');
     await runStdioServer({ expose: exposureFlag(argv) });
     return -1; // keep running
   }
@@ -61,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
   // Subcommands print results on stdout; keep routine logs quiet.
   setLogLevel((process.env.MCP_REGISTRY_LOG_LEVEL as never) ?? 'warning');
   if (cmd === 'apikey') return (await import('./commands/apikey.js')).apikey(rest);
-  const commands = await import('./commands.js');
+  const commands = await import('./commands/subcommands.js');
   switch (cmd) {
     case 'search': {
       const { values, positionals } = parseArgs({

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Catalog } from '../src/catalog/catalog.js';
-import { parseConfig } from '../src/config.js';
+import { parseConfig } from '../src/config/config.js';
 import { createSource } from '../src/sources/index.js';
 import { repoRoot } from './helpers/shared-data.js';
 

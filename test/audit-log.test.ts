@@ -10,8 +10,6 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import {
   argShape,
-  auditedProvider,
-  auditedTools,
   auditFile,
   AuditLog,
   auditToolCall,
@@ -24,9 +22,11 @@ import {
   type AuditRecord,
 } from '../src/governance/audit-log.js';
 import { SecretSet } from '../src/governance/secret-scan.js';
-import { ConfigError, parseConfig } from '../src/config.js';
-import { createRegistryServer } from '../src/server/server.js';
-import { defineTool, ToolError, type ToolProvider } from '../src/server/tool-def.js';
+import { ConfigError, parseConfig } from '../src/config/config.js';
+import { createRegistryServer } from '../src/tools/mcp-server.js';
+import { auditedProvider, auditedTools } from '../src/tools/audited.js';
+import { defineTool } from '../src/tools/tool-def.js';
+import { ToolError, type ToolProvider } from '../src/model/tool-contract.js';
 import { cliPath } from './helpers/registry-client.js';
 import { repoRoot } from './helpers/shared-data.js';
 
@@ -274,6 +274,7 @@ describe('auditing operations', () => {
     const audit = new AuditLog(stateDir(), { instance: 'srv' });
     const find = defineTool({
       name: 'registry-find',
+      audit: 'find',
       title: 'find',
       description: 'find',
       input: z.object({ query: z.string(), limit: z.number().optional() }),
@@ -283,6 +284,7 @@ describe('auditing operations', () => {
     });
     const exec = defineTool({
       name: 'registry-exec',
+      audit: 'exec',
       title: 'exec',
       description: 'exec',
       input: z.object({ tool: z.string(), arguments: z.record(z.string(), z.unknown()).optional() }),

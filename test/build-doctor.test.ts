@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Podman } from '../src/runtime/podman.js';
+import { Podman } from '../src/runtime/podman/podman.js';
 import { runnerChecks } from '../src/runtime/build/doctor.js';
 import { requirePodman } from './helpers/podman.js';
 

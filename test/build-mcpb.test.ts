@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { execa } from 'execa';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { Podman } from '../src/runtime/podman.js';
+import { Podman } from '../src/runtime/podman/podman.js';
 import { BuildError, PackageBuilder, type RunnersConfig } from '../src/runtime/build/index.js';
 import { requirePodman } from './helpers/podman.js';
 

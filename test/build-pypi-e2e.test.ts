@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { execa } from 'execa';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { Podman, INSTANCE_LABEL } from '../src/runtime/podman.js';
+import { Podman, INSTANCE_LABEL } from '../src/runtime/podman/podman.js';
 import { makeHome, startRegistry, type RunningRegistry } from './helpers/registry-client.js';
 import { requirePodman } from './helpers/podman.js';
 

@@ -3,7 +3,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { Podman, INSTANCE_LABEL, ENTRY_LABEL } from '../src/runtime/podman.js';
+import { Podman, INSTANCE_LABEL, ENTRY_LABEL } from '../src/runtime/podman/podman.js';
 import { cliPath, makeHome, startRegistry, type RunningRegistry } from './helpers/registry-client.js';
 import { requirePodman } from './helpers/podman.js';
 

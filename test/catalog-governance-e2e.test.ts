@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ENTRY_LABEL, Podman } from '../src/runtime/podman.js';
+import { ENTRY_LABEL, Podman } from '../src/runtime/podman/podman.js';
 import { requirePodman } from './helpers/podman.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { makeHome, startRegistry, type RunningRegistry } from './helpers/registry-client.js';

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Catalog } from '../src/catalog/catalog.js';
-import { parseConfig } from '../src/config.js';
+import { parseConfig } from '../src/config/config.js';
 import { createSource } from '../src/sources/index.js';
 import { sharedData } from './helpers/shared-data.js';
 import { startFixtureServer } from './helpers/fixture-http.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CATEGORIES, categoryMatches, normalizeCategory } from '../src/catalog/categories.js';
+import { CATEGORIES, categoryMatches, normalizeCategory } from '../src/model/categories.js';
 
 describe('normalizeCategory', () => {
   it('collapses spellings of one idea into one canonical category', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { Policy } from '../src/runtime/policy.js';
+import { Policy } from '../src/governance/policy.js';
 import { exportAllowlist, type ExportFormat } from '../src/governance/client-allowlists.js';
 import { FileSource } from '../src/sources/file.js';
 import { repoRoot } from './helpers/shared-data.js';

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { loadConfig } from '../src/config.js';
-import { Policy } from '../src/runtime/policy.js';
+import { loadConfig } from '../src/config/config.js';
+import { Policy } from '../src/governance/policy.js';
 import { repoRoot } from './helpers/shared-data.js';
 
 /**

@@ -4,8 +4,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { ElicitRequestSchema, type ElicitRequest } from '@modelcontextprotocol/sdk/types.js';
 import { destructiveGate, isDestructive, type AnnotatedTool, type DestructiveMode } from '../src/governance/destructive.js';
-import { createRegistryServer } from '../src/server/server.js';
-import { defineTool } from '../src/server/tool-def.js';
+import { createRegistryServer } from '../src/tools/mcp-server.js';
+import { defineTool } from '../src/tools/tool-def.js';
 
 const drop: AnnotatedTool = { name: 'pg__drop_table', annotations: { destructiveHint: true, title: 'Drop a table' } };
 const read: AnnotatedTool = { name: 'pg__query', annotations: { readOnlyHint: true } };

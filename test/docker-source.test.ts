@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/log.js';
+import { createLogger } from '../src/util/log.js';
 import { DockerSource, type DockerState } from '../src/sources/docker.js';
 import { SourceError, type FetchContext, type FetchResult, type SourceProgress } from '../src/sources/source.js';
 import { dockerBundle } from './helpers/shared-data.js';

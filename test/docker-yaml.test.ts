@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CATEGORIES } from '../src/catalog/categories.js';
-import { isRunnable, requiredConfig, type Entry } from '../src/catalog/entry.js';
-import { createLogger } from '../src/log.js';
+import { CATEGORIES } from '../src/model/categories.js';
+import { isRunnable, requiredConfig, type Entry } from '../src/model/entry.js';
+import { createLogger } from '../src/util/log.js';
 import { MAX_SERVER_YAML_BYTES, readDockerServersDir } from '../src/sources/docker-yaml.js';
 import { dockerBundle } from './helpers/shared-data.js';
 

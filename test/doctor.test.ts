@@ -3,12 +3,12 @@ import { createServer } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatDoctor, runDoctor } from '../src/doctor.js';
-import { resolvePaths, type RegistryPaths } from '../src/paths.js';
+import { formatDoctor, runDoctor } from '../src/commands/doctor.js';
+import { resolvePaths, type RegistryPaths } from '../src/config/paths.js';
 import { Catalog } from '../src/catalog/catalog.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { createSource } from '../src/sources/index.js';
-import { Podman } from '../src/runtime/podman.js';
+import { Podman } from '../src/runtime/podman/podman.js';
 import { requirePodman } from './helpers/podman.js';
 import { repoRoot } from './helpers/shared-data.js';
 

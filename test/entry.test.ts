@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
-import { normalizeEntry, oneLine, type EntryInput } from '../src/catalog/entry.js';
+import { normalizeEntry, oneLine, type EntryInput } from '../src/model/entry.js';
 import { findItem, formatFindText, formatInfoText, infoView } from '../src/catalog/views.js';
 
 const base = (over: Partial<EntryInput> = {}): EntryInput => ({

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { FIFO_CAPACITY, withFifoStdin } from '../src/runtime/fifo-stdin.js';
+import { FIFO_CAPACITY, withFifoStdin } from '../src/runtime/podman/fifo-stdin.js';
 
 const leftovers = async () => (await readdir(tmpdir())).filter((n) => n.startsWith('mcp-registry-fifo-'));
 

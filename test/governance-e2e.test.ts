@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ElicitRequestSchema, ToolListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { execa } from 'execa';
 import { stringify as toYaml } from 'yaml';
-import { ENTRY_LABEL, INSTANCE_LABEL, Podman } from '../src/runtime/podman.js';
+import { ENTRY_LABEL, INSTANCE_LABEL, Podman } from '../src/runtime/podman/podman.js';
 import { AUDIT_OPS, parseAuditLine, type AuditRecord } from '../src/governance/audit-log.js';
 import { cliPath, makeHome, startRegistry, type RunningRegistry } from './helpers/registry-client.js';
 import { requirePodman, TINY_IMAGE } from './helpers/podman.js';

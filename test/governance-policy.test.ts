@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Policy, PolicyError } from '../src/runtime/policy.js';
+import { Policy, PolicyError } from '../src/governance/policy.js';
 import { checkRemoteUrl } from '../src/governance/url-guard.js';
 import { loadDockerEntries, type DockerEntries } from './helpers/docker-entries.js';
 

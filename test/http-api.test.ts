@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normalizeEntry, type Entry } from '../src/catalog/entry.js';
-import { startHttpServer, type RegistryHttpServer } from '../src/http/server.js';
+import { normalizeEntry, type Entry } from '../src/model/entry.js';
+import { startHttpServer, type RegistryHttpServer } from '../src/http/http-server.js';
 import { AGGREGATOR_KEY, OFFICIAL_KEY, type EntryFilter } from '../src/http/server-json-out.js';
 import { syntheticEntries } from '../scripts/synthetic-catalog.mjs';
 import { EntryList, get, realCatalog, realMapping, type Fetched } from './helpers/http-catalog.js';

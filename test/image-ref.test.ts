@@ -5,8 +5,8 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { stringify as toYaml } from 'yaml';
-import { dockerHubPath, imageRefProblem, parseImageRef, qualifyImageRef } from '../src/runtime/image-ref.js';
-import { Podman } from '../src/runtime/podman.js';
+import { dockerHubPath, imageRefProblem, parseImageRef, qualifyImageRef } from '../src/model/image-ref.js';
+import { Podman } from '../src/runtime/podman/podman.js';
 import { makeHome, startRegistry } from './helpers/registry-client.js';
 import { requirePodman, TINY_IMAGE } from './helpers/podman.js';
 

@@ -1,15 +1,15 @@
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import { createLogger } from '../src/log.js';
+import { createLogger } from '../src/util/log.js';
 import { readDockerServersDir } from '../src/sources/docker-yaml.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normalizeEntry, type Entry } from '../src/catalog/entry.js';
+import { normalizeEntry, type Entry } from '../src/model/entry.js';
 import { serverJsonToEntry } from '../src/sources/server-json.js';
 import { chooseLaunch, DEFAULT_USER, planLaunch, type LaunchPlan, type PlanInput, type PlanResult } from '../src/runtime/launch-plan.js';
 import { loadDockerEntries, type DockerEntries } from './helpers/docker-entries.js';
 import { sharedData } from './helpers/shared-data.js';
-import { launchEntry, pickLaunch } from '../src/catalog/launch-choice.js';
+import { launchEntry, pickLaunch } from '../src/model/launch-choice.js';
 import { plannedChoice } from '../src/runtime/build/start.js';
 
 const defaults = { memory: '512m', cpus: '1', pidsLimit: 256 };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mergeEntries, imageName } from '../src/catalog/merge.js';
-import { normalizeEntry, type EntryInput } from '../src/catalog/entry.js';
-import { configOf, pickLaunch } from '../src/catalog/launch-choice.js';
+import { normalizeEntry, type EntryInput } from '../src/model/entry.js';
+import { configOf, pickLaunch } from '../src/model/launch-choice.js';
 import { mergedNotes } from './helpers/merged-trust.js';
 
 const entry = (source: string, name: string, extra: Partial<EntryInput> = {}) =>

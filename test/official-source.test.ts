@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Entry } from '../src/catalog/entry.js';
-import { createLogger } from '../src/log.js';
+import type { Entry } from '../src/model/entry.js';
+import { createLogger } from '../src/util/log.js';
 import { OfficialSource, type OfficialSourceOptions } from '../src/sources/official.js';
 import { OFFICIAL_META_KEY } from '../src/sources/server-json.js';
 import { SourceError, type FetchContext, type FetchResult, type SourceProgress } from '../src/sources/source.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ToolInfo } from '../src/catalog/entry.js';
+import type { ToolInfo } from '../src/model/entry.js';
 import {
   canonicalJson,
   checkDigestRequired,
@@ -17,7 +17,7 @@ import {
   type ToolLike,
 } from '../src/governance/pins.js';
 import { readAudit } from '../src/governance/audit-log.js';
-import { StateStore } from '../src/runtime/state.js';
+import { StateStore } from '../src/store/state.js';
 import { loadDockerEntries, type DockerEntries } from './helpers/docker-entries.js';
 import { cliPath } from './helpers/registry-client.js';
 

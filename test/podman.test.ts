@@ -17,9 +17,9 @@ import {
   instanceAlive,
   newInstanceId,
   type ContainerSpec,
-} from '../src/runtime/podman.js';
-import { formatDoctor, runDoctor } from '../src/doctor.js';
-import { resolvePaths } from '../src/paths.js';
+} from '../src/runtime/podman/podman.js';
+import { formatDoctor, runDoctor } from '../src/commands/doctor.js';
+import { resolvePaths } from '../src/config/paths.js';
 import { repoRoot } from './helpers/shared-data.js';
 import { EVERYTHING_IMAGE, TINY_IMAGE, ROOTLESS_USER, requirePodman, requireRootless, rootlessPodman } from './helpers/podman.js';
 

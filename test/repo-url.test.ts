@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeRepoUrl } from '../src/catalog/repo-url.js';
+import { normalizeRepoUrl } from '../src/model/repo-url.js';
 
 describe('normalizeRepoUrl', () => {
   it('spells one GitHub repository one way', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { notRunnableWhy, runKindsOf, runnerOf } from '../src/catalog/runner-kind.js';
-import type { Launch } from '../src/catalog/entry.js';
+import { notRunnableWhy, runKindsOf, runnerOf } from '../src/model/runner-kind.js';
+import type { Launch } from '../src/model/entry.js';
 
 const pkg = (registryType: string, extra: Record<string, unknown> = {}): Launch => ({ type: 'package', registryType, identifier: `x-${registryType}`, transport: { type: 'stdio' }, ...extra }) as Launch;
 

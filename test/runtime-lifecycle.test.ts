@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { stringify as toYaml } from 'yaml';
-import { ENTRY_LABEL, INSTANCE_LABEL, Podman } from '../src/runtime/podman.js';
+import { ENTRY_LABEL, INSTANCE_LABEL, Podman } from '../src/runtime/podman/podman.js';
 import { makeHome, startRegistry, type RunningRegistry } from './helpers/registry-client.js';
 import { requirePodman, STUBBORN_YAML } from './helpers/podman.js';
 import { repoRoot } from './helpers/shared-data.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { derivePrefix, Namer, prefixOf, prefixProblem, TOOL_NAME } from '../src/runtime/naming.js';
+import { derivePrefix, Namer, prefixOf, prefixProblem, TOOL_NAME } from '../src/model/naming.js';
 
 describe('mounted tool names', () => {
   it('derives short prefixes from native names and never reuses a taken one', () => {

@@ -8,7 +8,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { execa } from 'execa';
 import { stringify as toYaml } from 'yaml';
-import { ENTRY_LABEL, INSTANCE_LABEL } from '../src/runtime/podman.js';
+import { ENTRY_LABEL, INSTANCE_LABEL } from '../src/runtime/podman/podman.js';
 import { cliPath } from './helpers/registry-client.js';
 import { requireRootless, rootlessEnv, rootlessPodman, ROOTLESS_USER, STUBBORN_YAML } from './helpers/podman.js';
 import { repoRoot } from './helpers/shared-data.js';

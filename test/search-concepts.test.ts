@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeEntry, type Entry, type EntryInput } from '../src/catalog/entry.js';
+import { normalizeEntry, type Entry, type EntryInput } from '../src/model/entry.js';
 import { conceptAt, joinedTag } from '../src/search/concepts.js';
 import { parseQuery } from '../src/search/query.js';
 import { SearchIndex } from '../src/search/search-index.js';

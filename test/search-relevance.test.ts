@@ -3,10 +3,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normalizeEntry, type Entry, type EntryInput } from '../src/catalog/entry.js';
-import { createLogger } from '../src/log.js';
-import { evaluate, type Evaluation, type LabelledQuery } from '../src/search/evaluate.js';
-import { FuseBaseline } from '../src/search/fuse-baseline.js';
+import { normalizeEntry, type Entry, type EntryInput } from '../src/model/entry.js';
+import { createLogger } from '../src/util/log.js';
+// @ts-expect-error -- plain .mjs benchmark helpers without type declarations
+import { evaluate, type Evaluation, type LabelledQuery } from '../scripts/bench/lib/evaluate.mjs';
+// @ts-expect-error -- plain .mjs benchmark helpers without type declarations
+import { FuseBaseline } from '../scripts/bench/lib/fuse-baseline.mjs';
 import { SearchIndex } from '../src/search/search-index.js';
 import { readDockerServersDir } from '../src/sources/docker-yaml.js';
 import { dockerBundle, repoRoot } from './helpers/shared-data.js';

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { EntrySchema, normalizeEntry, type Entry, type EntryInput } from '../src/catalog/entry.js';
-import { boundedDistance } from '../src/search/edit-distance.js';
-import { evaluate } from '../src/search/evaluate.js';
-import { FuseBaseline } from '../src/search/fuse-baseline.js';
+import { EntrySchema, normalizeEntry, type Entry, type EntryInput } from '../src/model/entry.js';
+import { boundedDistance } from '../src/util/edit-distance.js';
+// @ts-expect-error -- plain .mjs benchmark helpers without type declarations
+import { evaluate } from '../scripts/bench/lib/evaluate.mjs';
+// @ts-expect-error -- plain .mjs benchmark helpers without type declarations
+import { FuseBaseline } from '../scripts/bench/lib/fuse-baseline.mjs';
 import { SearchIndex } from '../src/search/search-index.js';
 import { indexWords, queryWords, termOf } from '../src/search/tokenize.js';
 // @ts-expect-error plain ESM script without types

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { isRunnable, requiredConfig, type Entry } from '../src/catalog/entry.js';
+import { isRunnable, requiredConfig, type Entry } from '../src/model/entry.js';
 import { compareSemver, OFFICIAL_META_KEY, pickLatest, serverJsonToEntry, ServerJsonError } from '../src/sources/server-json.js';
 import { sharedData } from './helpers/shared-data.js';
 

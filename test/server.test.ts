@@ -3,8 +3,10 @@ import { z } from 'zod';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { createRegistryServer } from '../src/server/server.js';
-import { closestName, defineTool, portableSchema, type ToolProvider } from '../src/server/tool-def.js';
+import { createRegistryServer } from '../src/tools/mcp-server.js';
+import { defineTool, portableSchema } from '../src/tools/tool-def.js';
+import type { ToolProvider } from '../src/model/tool-contract.js';
+import { closestName } from '../src/util/edit-distance.js';
 
 /**
  * The MCP face of the registry over the SDK's in-memory transport (objects pass unserialised, so a 10,000-deep

@@ -15,7 +15,7 @@ import {
   verifyRecord,
   withSignature,
   type CatalogFormat,
-} from '../src/governance/signing.js';
+} from '../src/signing/signing.js';
 import { FileSource } from '../src/sources/file.js';
 import { catalogFixture, fetchContext } from './helpers/file-catalog.js';
 

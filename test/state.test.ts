@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { SecretStore, StateStore } from '../src/runtime/state.js';
+import { SecretStore, StateStore } from '../src/store/state.js';
 import { LockTimeoutError } from '../src/util/file-lock.js';
 import { requirePodman } from './helpers/podman.js';
 import { makeHome, startRegistry } from './helpers/registry-client.js';
@@ -31,11 +31,11 @@ beforeAll(() => {
   execFileSync(process.execPath, [
     tsc,
     '--outDir', build, '--rootDir', join(repoRoot, 'src'), '--module', 'nodenext', '--moduleResolution', 'nodenext',
-    '--target', 'es2022', '--skipLibCheck', '--types', 'node', '--strict', join(repoRoot, 'src', 'runtime', 'state.ts'),
+    '--target', 'es2022', '--skipLibCheck', '--types', 'node', '--strict', join(repoRoot, 'src', 'store', 'state.ts'),
   ]);
   writeFileSync(
     join(build, 'writer.mjs'),
-    `import { StateStore } from './runtime/state.js';
+    `import { StateStore } from './store/state.js';
 const [dir, tag, n] = process.argv.slice(2);
 const s = new StateStore(dir);
 for (let i = 0; i < Number(n); i++) {
@@ -46,7 +46,7 @@ for (let i = 0; i < Number(n); i++) {
   );
   writeFileSync(
     join(build, 'forever.mjs'),
-    `import { StateStore } from './runtime/state.js';
+    `import { StateStore } from './store/state.js';
 const s = new StateStore(process.argv[2]);
 const big = 'x'.repeat(2_000_000);
 for (let i = 0; ; i++) {

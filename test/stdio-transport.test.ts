@@ -188,7 +188,7 @@ describe('start-up', () => {
 
 describe('started by hand in a terminal', () => {
   it('says on stderr what it is and how to try it; an MCP client (pipes) gets no such text', async () => {
-    const { terminalNotice } = await import('../src/stdio.js');
+    const { terminalNotice } = await import('../src/commands/serve-stdio.js');
     expect(terminalNotice(false)).toBeUndefined();
     expect(terminalNotice(true)).toMatch(/waiting for an MCP client[\s\S]*mcp-registry search "query a postgres database"[\s\S]*README, "Add it to your client"/);
   });

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normalizeEntry, type Entry, type EntryInput } from '../src/catalog/entry.js';
-import { evaluate, type Evaluation } from '../src/search/evaluate.js';
+import { normalizeEntry, type Entry, type EntryInput } from '../src/model/entry.js';
+// @ts-expect-error -- plain .mjs benchmark helpers without type declarations
+import { evaluate, type Evaluation } from '../scripts/bench/lib/evaluate.mjs';
 import { compactSchema, shorten } from '../src/search/compact-schema.js';
 import { SearchIndex } from '../src/search/search-index.js';
 import { ToolIndex } from '../src/search/tool-index.js';

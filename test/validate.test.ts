@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateCatalog } from '../src/catalog/validate.js';
+import { validateCatalog } from '../src/commands/validate-catalog.js';
 import { catalogFixture, runCli } from './helpers/file-catalog.js';
 
 const broken = catalogFixture('broken');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareVersions, latestVersion, sortVersions } from '../src/catalog/versions.js';
+import { compareVersions, latestVersion, sortVersions } from '../src/model/versions.js';
 
 const v = (version: string, releasedAt?: string) => ({ version, ...(releasedAt ? { releasedAt } : {}) });
 

@@ -23,7 +23,7 @@ export async function run(report) {
   const dist = (p) => import(pathToFileURL(join(root, 'dist', p)).href);
   const { DockerSource } = await dist('sources/docker.js');
   const { readDockerServersDir } = await dist('sources/docker-yaml.js');
-  const { createLogger, setLogLevel } = await dist('log.js');
+  const { createLogger, setLogLevel } = await dist('util/log.js');
   setLogLevel('error');
   const log = createLogger('bench');
   const tmp = await mkdtemp(join(tmpdir(), 'bench-docker-'));

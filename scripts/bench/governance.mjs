@@ -28,7 +28,7 @@ export async function run(report) {
   const { AuditLog } = await load('governance/audit-log.js');
   const { SecretSet, redactResult, looksLikeCredential } = await load('governance/secret-scan.js');
   const { PinStore } = await load('governance/pins.js');
-  const { StateStore } = await load('runtime/state.js');
+  const { StateStore } = await load('store/state.js');
   const { checkRemoteUrl } = await load('governance/url-guard.js');
   const dir = await mkdtemp(join(tmpdir(), 'bench-gov-'));
   try {

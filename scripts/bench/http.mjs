@@ -71,7 +71,7 @@ function check(res, what) {
 
 /** Uncached cost of a search over the built view: the handler alone, in-process, many different queries. */
 async function handlerTimes(home) {
-  const { normalizeEntry } = await import(pathToFileURL(join(root, 'dist/catalog/entry.js')).href);
+  const { normalizeEntry } = await import(pathToFileURL(join(root, 'dist/model/entry.js')).href);
   const { buildView } = await import(pathToFileURL(join(root, 'dist/http/view.js')).href);
   const { ServedStamps } = await import(pathToFileURL(join(root, 'dist/http/stamps.js')).href);
   const { handleApi } = await import(pathToFileURL(join(root, 'dist/http/api.js')).href);

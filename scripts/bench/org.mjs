@@ -84,7 +84,7 @@ export async function run(report) {
     const dbUrl = await pg.createDatabase('bench_org');
     const { PgDatabase } = await import(pathToFileURL(join(root, 'dist/store/pg/db.js')).href);
     const { PgCatalogStore } = await import(pathToFileURL(join(root, 'dist/store/pg/catalog-store.js')).href);
-    const { createLogger } = await import(pathToFileURL(join(root, 'dist/log.js')).href);
+    const { createLogger } = await import(pathToFileURL(join(root, 'dist/util/log.js')).href);
     const db = await PgDatabase.open(dbUrl, { log: createLogger('bench') });
     if (!(await db.connected)) throw new Error(`cannot reach ${dbUrl}: ${db.lastError}`);
     const store = new PgCatalogStore(db);

@@ -24,9 +24,9 @@ export async function run(report) {
   const { readDockerServersDir } = await import(dist('sources/docker-yaml.js'));
   const { planLaunch } = await import(dist('runtime/launch-plan.js'));
   const { validateSettings } = await import(dist('runtime/settings.js'));
-  const { Policy } = await import(dist('runtime/policy.js'));
-  const { StateStore } = await import(dist('runtime/state.js'));
-  const { createLogger, setLogLevel } = await import(dist('log.js'));
+  const { Policy } = await import(dist('governance/policy.js'));
+  const { StateStore } = await import(dist('store/state.js'));
+  const { createLogger, setLogLevel } = await import(dist('util/log.js'));
   setLogLevel('error');
   const tmp = await mkdtemp(join(tmpdir(), 'bench-runtime-data-'));
   try {
@@ -52,7 +52,7 @@ export async function run(report) {
     report('locked state update, one process (ms each, 100 in a row)', (performance.now() - t) / 100, 'ms');
 
     const script = join(root, 'dist', `.bench-writer-${process.pid}.mjs`);
-    await writeFile(script, `import { StateStore } from './runtime/state.js';\nconst s = new StateStore(process.argv[2]);\nfor (let i = 0; i < 50; i++) await s.putMount({ id: process.argv[3] + i, prefix: 'p' + i, addedAt: 'x' });\n`);
+    await writeFile(script, `import { StateStore } from './store/state.js';\nconst s = new StateStore(process.argv[2]);\nfor (let i = 0; i < 50; i++) await s.putMount({ id: process.argv[3] + i, prefix: 'p' + i, addedAt: 'x' });\n`);
     try {
       const dir = join(tmp, 'state2');
       const t2 = performance.now();

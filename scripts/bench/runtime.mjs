@@ -184,7 +184,7 @@ async function hostProcessOverhead(report) {
 }
 
 async function podmanReady() {
-  const { Podman } = await import(pathToFileURL(join(root, 'dist/runtime/podman.js')).href);
+  const { Podman } = await import(pathToFileURL(join(root, 'dist/runtime/podman/podman.js')).href);
   const podman = new Podman();
   const v = await podman.version();
   if (!v || !(await podman.imageExists(TINY_IMAGE))) return null;
@@ -193,7 +193,7 @@ async function podmanReady() {
 
 /** The exact `podman run` the registry would use for bench/tiny, under another container name. */
 async function bareRun(podman, name) {
-  const { newInstanceId, INSTANCE_LABEL, ENTRY_LABEL } = await import(pathToFileURL(join(root, 'dist/runtime/podman.js')).href);
+  const { newInstanceId, INSTANCE_LABEL, ENTRY_LABEL } = await import(pathToFileURL(join(root, 'dist/runtime/podman/podman.js')).href);
   const cmd = podman.runCommand({
     name,
     image: TINY_IMAGE,

@@ -80,7 +80,7 @@ function gcNow() {
 
 export async function dockerEntries() {
   const { readDockerServersDir } = await dist('sources/docker-yaml.js');
-  const { createLogger, setLogLevel } = await dist('log.js');
+  const { createLogger, setLogLevel } = await dist('util/log.js');
   setLogLevel('error');
   const tmp = await mkdtemp(join(tmpdir(), 'bench-search-'));
   try {
@@ -122,8 +122,8 @@ async function freshProcess(entries, bytes) {
 
 export async function run(report) {
   const { SearchIndex } = await dist('search/search-index.js');
-  const { FuseBaseline } = await dist('search/fuse-baseline.js');
-  const { evaluate } = await dist('search/evaluate.js');
+  const { FuseBaseline } = await import('./lib/fuse-baseline.mjs');
+  const { evaluate } = await import('./lib/evaluate.mjs');
   const { syntheticEntries } = await import(pathToFileURL(join(root, 'scripts', 'synthetic-catalog.mjs')).href);
   const { queries: labelled } = JSON.parse(await readFile(join(root, 'test', 'fixtures', 'docker-queries.json'), 'utf8'));
 

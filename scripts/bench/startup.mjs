@@ -13,7 +13,7 @@ const bundle = join(root, '..', 'shared', 'data', 'docker-mcp-registry', 'docker
 
 async function dockerEntries() {
   const { readDockerServersDir } = await import(pathToFileURL(join(root, 'dist/sources/docker-yaml.js')).href);
-  const { createLogger } = await import(pathToFileURL(join(root, 'dist/log.js')).href);
+  const { createLogger } = await import(pathToFileURL(join(root, 'dist/util/log.js')).href);
   const tmp = await mkdtemp(join(tmpdir(), 'bench-dmr-'));
   execFileSync('git', ['clone', '-q', bundle, join(tmp, 'repo')]);
   const { entries } = await readDockerServersDir(join(tmp, 'repo', 'servers'), 'docker', createLogger('bench'));

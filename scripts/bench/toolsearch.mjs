@@ -120,9 +120,9 @@ const definitionTokens = (t) => countTokens(JSON.stringify({ name: t.name, descr
 export async function run(report) {
   const { ToolIndex } = await dist('search/tool-index.js');
   const { SearchIndex } = await dist('search/search-index.js');
-  const { evaluate } = await dist('search/evaluate.js');
-  const { ToolFinder, formatToolFindText } = await dist('server/tool-find.js');
-  const { derivePrefix, Namer } = await dist('runtime/naming.js');
+  const { evaluate } = await import('./lib/evaluate.mjs');
+  const { ToolFinder, formatToolFindText } = await dist('tools/tool-find.js');
+  const { derivePrefix, Namer } = await dist('model/naming.js');
   const docker = await dockerEntries();
 
   // Relevance, three rankers side by side.
@@ -146,7 +146,7 @@ export async function run(report) {
 
   // Latency over ≥ 50k tools in a 12k-entry catalog.
   const { syntheticEntries } = await import(pathToFileURL(join(root, 'scripts', 'synthetic-catalog.mjs')).href);
-  const { normalizeEntry } = await dist('catalog/entry.js');
+  const { normalizeEntry } = await dist('model/entry.js');
   const pool = docker.flatMap((e) => e.tools);
   const big = [...docker, ...withRealTools(syntheticEntries(12_000, 42).map((e) => normalizeEntry(e)), pool, 7)];
   const t0 = performance.now();

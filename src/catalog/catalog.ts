@@ -2,26 +2,30 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RegistryConfig, SourceConfig } from '../config.js';
-import { createLogger, errorMessage, type Logger } from '../log.js';
+import { z } from 'zod';
+import type { RegistryConfig, SourceConfig } from '../config/config.js';
+import { createLogger, errorMessage, type Logger } from '../util/log.js';
 import type { Source, SourceProgress } from '../sources/source.js';
 import { sweepTempFiles, writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
-import { normalizeText, type Entry } from './entry.js';
+import { normalizeText, type Entry } from '../model/entry.js';
 import { mergeEntries } from './merge.js';
-import { SourceStore, validateEntries, type CatalogStore, type SourceStatusRecord } from './source-store.js';
+import { SourceStore, validateEntries, type CatalogStore, type SourceStatusRecord } from '../store/source-store.js';
 import { SearchIndex, type SearchFilters, type SearchHit } from '../search/search-index.js';
 import { readShippedSnapshot, snapshotEntriesFor, SNAPSHOT_DIR, type ShippedSnapshot } from './snapshot.js';
 
 /** 2: launches of merged entries carry their source and each source keeps its own config (`configs`). */
 const CATALOG_FORMAT = 2;
 
-export interface RefreshOutcome {
-  name: string;
-  status: 'ok' | 'unchanged' | 'skipped' | 'cooldown' | 'busy' | 'error' | 'disabled';
-  entries: number;
-  error?: string;
-  durationMs: number;
-}
+/** What a refresh did for one source (registry-refresh's result reports `status` as any word, "running" too). */
+export const RefreshOutcomeSchema = z.object({
+  name: z.string(),
+  status: z.string(),
+  entries: z.number(),
+  error: z.string().optional(),
+  durationMs: z.number(),
+});
+export type RefreshStatus = 'ok' | 'unchanged' | 'skipped' | 'cooldown' | 'busy' | 'error' | 'disabled';
+export type RefreshOutcome = z.infer<typeof RefreshOutcomeSchema> & { status: RefreshStatus };
 
 export interface SourceStatus extends SourceStatusRecord {
   name: string;
@@ -34,12 +38,8 @@ export interface SourceStatus extends SourceStatusRecord {
 }
 
 /** The part of the catalog that is still the shipped snapshot (registry-find says how old it is). */
-export interface SnapshotUse {
-  /** The oldest date among those sources' data. */
-  asOf: string;
-  sources: string[];
-  refreshing: boolean;
-}
+export const SnapshotUseSchema = z.object({ asOf: z.string(), sources: z.array(z.string()), refreshing: z.boolean() });
+export type SnapshotUse = z.infer<typeof SnapshotUseSchema>;
 
 export interface CatalogOptions {
   /** Where the shipped snapshot is (default: the package's snapshot/); null: none. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GovernanceSchema, type Entry } from './entry.js';
+import { GovernanceSchema, type Entry } from '../model/entry.js';
 
 /**
  * The governance facts registry-find and registry-list show per result (owner, approver, risk, data access, review

@@ -1,5 +1,5 @@
-import type { Entry, EntryConfig, Launch } from './entry.js';
-import { pickLaunch } from './launch-choice.js';
+import type { Entry, EntryConfig, Launch } from '../model/entry.js';
+import { pickLaunch } from '../model/launch-choice.js';
 
 /**
  * Merge entries that describe the same server across sources. Two entries are the same server when they share a

@@ -1,7 +1,7 @@
 import type { ScheduledTask } from 'node-cron';
-import { nodeCron } from './cron.js';
+import { nodeCron } from '../config/cron.js';
 import type { Catalog } from './catalog.js';
-import { errorMessage, type Logger } from '../log.js';
+import { errorMessage, type Logger } from '../util/log.js';
 
 /**
  * Background refresh on the configured cron schedule. Each tick refreshes the sources whose minInterval has passed

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import type { SourceConfig } from '../config.js';
-import type { Entry } from './entry.js';
+import type { SourceConfig } from '../config/config.js';
+import type { Entry } from '../model/entry.js';
 
 /**
  * The catalog snapshot shipped in the package (`snapshot/`, written by scripts/build-snapshot.mjs from the real

@@ -1,38 +1,69 @@
 import { z } from 'zod';
-import { EntrySchema, isRunnable, oneLine, requiredConfig, type Entry } from './entry.js';
-import { tryQualifyImageRef } from '../runtime/image-ref.js';
-import { findGovernance, governanceMarks, type FindGovernance } from './governance-view.js';
-import { notRunnableWhy, runKindsOf, type RunKind } from './runner-kind.js';
+import { EntrySchema, isRunnable, oneLine, requiredConfig, type Entry } from '../model/entry.js';
+import { tryQualifyImageRef } from '../model/image-ref.js';
+import type { RefreshOutcome, SnapshotUse } from './catalog.js';
+import { findGovernance, FindGovernanceSchema, governanceMarks } from './governance-view.js';
+import { notRunnableWhy, runKindsOf, type RunKind } from '../model/runner-kind.js';
 
 /**
  * The shapes tools return (contract.md): compact for search results, whole for registry-info.
  * Pure functions of an entry, so the CLI, the MCP tools and tests share them.
  */
-export interface FindItem {
-  id: string;
-  name: string;
-  description: string;
-  sources: string[];
-  category?: string;
-  runnable: boolean;
-  /** How it runs (runner-kind.ts): image, oci, npm, pypi, mcpb, remote, poci, other; the runnable ways first. */
-  runs: RunKind[];
-  requiresConfig: string[];
-  score: number;
-  aliases?: string[];
-  status?: string;
-  warning?: string;
-  sunset?: string;
+/** One search or list result (registry-find, registry-list, `mcp-registry search`). */
+export const FindItemSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  sources: z.array(z.string()),
+  category: z.string().optional(),
+  runnable: z.boolean(),
+  /** How it runs (model/runner-kind.ts): image, oci, npm, pypi, mcpb, remote, poci, other; the runnable ways first. */
+  runs: z.array(z.string()).optional(),
+  requiresConfig: z.array(z.string()),
+  score: z.number(),
+  aliases: z.array(z.string()).optional(),
+  status: z.string().optional(),
+  warning: z.string().optional(),
+  sunset: z.string().optional(),
   /** The signature outcome (file sources with verify.keys) and the governance facts its catalog states. */
-  signature?: string;
-  governance?: FindGovernance;
-}
+  signature: z.string().optional(),
+  governance: FindGovernanceSchema.optional(),
+  /** registry-find: the server's tools the query matched (names to call once it runs), best first. */
+  matchedTools: z.array(z.string()).optional(),
+});
+export type FindItem = Omit<z.infer<typeof FindItemSchema>, 'runs' | 'matchedTools'> & { runs: RunKind[] };
+
+/** An entry's standing under policy, as find/list/info show it (policy's TrustView has more, passed on as is). */
+export const GovernanceTrustSchema = z.looseObject({
+  status: z.string(),
+  reason: z.string().optional(),
+  warning: z.string().optional(),
+  lifecycle: z.enum(['active', 'deprecated', 'disabled']).optional(),
+  sunset: z.string().optional(),
+  signature: z.string().optional(),
+});
+export type GovernanceTrust = z.infer<typeof GovernanceTrustSchema>;
 
 export interface ViewHooks {
   /** Setting/secret names the user has already set for an entry. */
   configured?(entry: Entry): Set<string>;
-  /** Policy's view of an entry (issue 4 fills this in). */
-  trust?(entry: Entry): { status: string; reason?: string; warning?: string; lifecycle?: 'active' | 'deprecated' | 'disabled'; sunset?: string; signature?: string };
+  /** Policy's view of an entry. */
+  trust?(entry: Entry): GovernanceTrust;
+}
+
+/**
+ * Policy as registry-find, -list and -info apply it (governance/catalog-view.ts builds it): `prepare` brings the
+ * policy and approvals snapshot up to date, then visibility and trust answer synchronously.
+ */
+export interface CatalogGovernance {
+  /** Bring the policy and approvals snapshot up to date (awaited before find, list and info). */
+  prepare(): Promise<void>;
+  visible(id: string): boolean;
+  trust(entry: Entry): GovernanceTrust;
+  /** Pins, changes waiting for approval and withheld tools of an entry (registry-info). */
+  details?(entry: Entry): Promise<{ text: string[]; structured: Record<string, unknown> } | undefined>;
+  /** Each launch with its source and trust, the default, and what a start would mount and as whom (registry-info). */
+  launches?(entry: Entry): Promise<LaunchView[] | undefined>;
 }
 
 /** Who reads a text: an agent through MCP (hints name MCP tools) or a person at the CLI (hints name commands). */
@@ -155,13 +186,7 @@ export const InfoViewSchema = z.looseObject({
   tools: entryField.tools,
   dynamicTools: z.boolean(),
   oauth: entryField.oauth,
-  trust: z.looseObject({
-    status: z.string(),
-    reason: z.string().optional(),
-    warning: z.string().optional(),
-    lifecycle: z.enum(['active', 'deprecated', 'disabled']).optional(),
-    sunset: z.string().optional(),
-  }),
+  trust: GovernanceTrustSchema,
   readme: z.string().optional(),
   /** What the catalog states about ownership, approval and review (registry.yaml, servers/<name>.yaml). */
   governance: entryField.governance,
@@ -345,4 +370,27 @@ export function emptyCatalogMessage(sources: { name: string; enabled: boolean; l
     (errors.length ? `\n${errors.map((e) => `- ${e}`).join('\n')}` : '') +
     `\nCheck the network and the sources in config.yaml, then ${refresh} (${status} show${surface === 'mcp' ? 's' : ''} each source).`
   );
+}
+
+/** One line per source: what a refresh did (registry-refresh, `mcp-registry refresh`). */
+export function formatRefresh(outcomes: RefreshOutcome[], surface: Surface = 'mcp'): string {
+  return outcomes
+    .map((o) => {
+      const what = {
+        ok: `refreshed, ${o.entries} entries`,
+        unchanged: `no change, ${o.entries} entries`,
+        skipped: `fetched recently, skipped (${o.entries} entries; ${surface === 'mcp' ? 'force: true' : '--force'} fetches anyway)`,
+        cooldown: `refreshed moments ago, try again shortly (${o.entries} entries)`,
+        busy: `being refreshed by another registry process (${o.entries} entries)`,
+        error: `FAILED — ${o.error}; keeping the last good ${o.entries} entries`,
+        disabled: 'disabled in config.yaml',
+      }[o.status];
+      return `${o.name}: ${what}${o.durationMs ? ` (${o.durationMs} ms)` : ''}`;
+    })
+    .join('\n');
+}
+
+/** "catalog snapshot from 2026-07-08 (docker, official); refreshing in the background". */
+export function describeSnapshot(s: SnapshotUse, refresh = 'registry-refresh'): string {
+  return `catalog snapshot from ${s.asOf.slice(0, 10)} (${s.sources.join(', ')}); ${s.refreshing ? 'refreshing in the background' : `${refresh} fetches current data`}`;
 }

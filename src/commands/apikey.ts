@@ -1,9 +1,9 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { loadConfig, parseDuration } from '../config.js';
+import { loadConfig, parseDuration } from '../config/config.js';
 import { newApiKey } from '../http/apikeys.js';
-import { createLogger, errorMessage } from '../log.js';
-import { resolvePaths } from '../paths.js';
+import { createLogger, errorMessage } from '../util/log.js';
+import { resolvePaths } from '../config/paths.js';
 import { INSTANCE } from '../store/file-stores.js';
 import { openOrgStores, type ApiKeyRecord, type KeyScope, type OrgStores } from '../store/org-stores.js';
 

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import type { Entry } from '../catalog/entry.js';
+import type { Entry } from '../model/entry.js';
 import { DEPLOY_PATH, EXPORT_FORMATS, exportAllowlist, ExportError, type ExportFormat } from '../governance/client-allowlists.js';
 
 export interface ExportOptions {
@@ -19,9 +19,9 @@ export async function exportCommand(format: string, opts: ExportOptions): Promis
     process.stderr.write(`mcp-registry export: give a format: ${EXPORT_FORMATS.join(', ')} (got "${format}")\n`);
     return 2;
   }
-  const { createApp } = await import('../app.js');
-  const { haveData } = await import('../commands.js');
-  const { Policy, sourceTypesOf } = await import('../runtime/policy.js');
+  const { createApp } = await import('../assemble.js');
+  const { haveData } = await import('./subcommands.js');
+  const { Policy, sourceTypesOf } = await import('../governance/policy.js');
   const app = await createApp();
   const unknown = (opts.source ?? []).filter((s) => !app.config.sources.some((c) => c.name === s));
   if (unknown.length) {

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { generateKeyFiles, SigningError } from '../governance/signing.js';
+import { generateKeyFiles, SigningError } from '../signing/signing.js';
 
 /** `mcp-registry keygen --out NAME`: an Ed25519 key pair for signing catalogs. */
 export async function keygen(opts: { out?: string; json: boolean }): Promise<number> {

@@ -1,7 +1,7 @@
-import { createApp } from '../app.js';
-import { pickLaunch } from '../catalog/launch-choice.js';
-import { ToolError } from '../server/tool-def.js';
-import { haveData, cliResult } from '../commands.js';
+import { createApp } from '../assemble.js';
+import { pickLaunch } from '../model/launch-choice.js';
+import { ToolError } from '../model/tool-contract.js';
+import { haveData, cliResult } from './subcommands.js';
 
 /**
  * `mcp-registry prepare <id>`: build the npm or PyPI package of an entry's default launch ahead of time, so its first
@@ -27,7 +27,7 @@ export async function prepare(id: string, opts: { json: boolean; remove: boolean
     if (launch.type !== 'package' || (kind !== 'npm' && kind !== 'pypi')) {
       throw new ToolError(`${entry.id} runs as ${launch.type === 'package' ? `an ${launch.registryType} package` : `a${launch.type === 'image' ? 'n' : ''} ${launch.type}`} from source "${pick.choice.source}": there is nothing to build (only npm and PyPI packages are built)`);
     }
-    const { Podman } = await import('../runtime/podman.js');
+    const { Podman } = await import('../runtime/podman/podman.js');
     const builder = new PackageBuilder({ podman: new Podman({ bin: app.config.runtime.podman }), runners: runnersConfig(app.config) });
     const spec = packageSpecOf(launch)!;
     if (opts.remove) {

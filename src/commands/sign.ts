@@ -1,8 +1,8 @@
 import { stat } from 'node:fs/promises';
-import type { ArtefactDigest } from '../catalog/entry.js';
+import type { ArtefactDigest } from '../model/entry.js';
 import { declaredArtefacts, DIGEST, resolveArtefact, ResolveError, type ArtefactNeed } from '../governance/artefacts.js';
-import { keyIdOf, readPrivateKey, signaturePath, signRecord, SigningError, trustRootOf, verifyRecord } from '../governance/signing.js';
-import { Podman } from '../runtime/podman.js';
+import { keyIdOf, readPrivateKey, signaturePath, signRecord, SigningError, trustRootOf, verifyRecord } from '../signing/signing.js';
+import { Podman } from '../runtime/podman/podman.js';
 import { CatalogFileError, positionOf, readCatalog, setInDoc, type CatalogRecord } from '../sources/catalog-files.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 

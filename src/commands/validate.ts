@@ -1,4 +1,4 @@
-import { formatFinding, validateCatalog } from '../catalog/validate.js';
+import { formatFinding, validateCatalog } from './validate-catalog.js';
 
 /** `mcp-registry validate <file|dir> [--format text|github] [--require-signed] [--key K.pub]… [--require-governance]`. */
 export async function validate(path: string, opts: { format?: string; requireSigned: boolean; requireGovernance: boolean; key?: string[]; json: boolean }): Promise<number> {

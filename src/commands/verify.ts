@@ -1,4 +1,4 @@
-import { loadTrustRoot, SigningError, verifyRecord, type VerifyOutcome } from '../governance/signing.js';
+import { loadTrustRoot, SigningError, verifyRecord, type VerifyOutcome } from '../signing/signing.js';
 import { CatalogFileError, positionOf, readCatalog } from '../sources/catalog-files.js';
 
 /** `mcp-registry verify <catalog> --key NAME.pub …`: exit 0 only when every entry verifies against those keys. */

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { ArtefactDigest } from '../catalog/entry.js';
-import { mapArtefactUrl } from '../sources/artefact-url.js';
-import { qualifyImageRef } from '../runtime/image-ref.js';
-import type { CatalogFormat } from './signing.js';
+import type { ArtefactDigest } from '../model/entry.js';
+import { mapArtefactUrl } from '../model/artefact-url.js';
+import { qualifyImageRef } from '../model/image-ref.js';
+import type { CatalogFormat } from '../signing/signing.js';
 
 /**
  * The artefacts a catalog record runs, and the digests of them it states itself: what `sign` must cover. A

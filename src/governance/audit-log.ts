@@ -1,11 +1,11 @@
 import { mkdir, open, readFile, rename, stat, type FileHandle } from 'node:fs/promises';
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseDuration } from '../config.js';
-import { createLogger, errorMessage } from '../log.js';
+import { parseDuration } from '../config/config.js';
+import { createLogger, errorMessage } from '../util/log.js';
 import { withFileLock, type LockOptions } from '../util/file-lock.js';
-import { patternToRegExp } from '../runtime/patterns.js';
-import type { ToolContext, ToolDef, ToolOutput, ToolProvider } from '../server/tool-def.js';
+import { patternToRegExp } from '../util/patterns.js';
+import type { ToolOutput } from '../model/tool-contract.js';
 import { maskCredentials } from './secret-scan.js';
 
 /**
@@ -604,64 +604,4 @@ export async function auditToolCall<T>(auditLog: AuditLog | null | undefined, ca
     auditLog.soon({ ...base, outcome: outcomeOfError(err), error: err, durationMs: performance.now() - t0 });
     throw err;
   }
-}
-
-/** The registry's own tools and the audit op each is recorded as. */
-export const TOOL_OPS: Readonly<Record<string, AuditOp>> = {
-  'registry-find': 'find',
-  'registry-list': 'list',
-  'registry-info': 'info',
-  'registry-add': 'add',
-  'registry-remove': 'remove',
-  'registry-active': 'active',
-  'registry-config-set': 'config-set',
-  'registry-exec': 'exec',
-  'registry-refresh': 'refresh',
-  'registry-status': 'status',
-};
-
-export interface AuditedToolsOptions {
-  /** The entry a mounted tool belongs to (for registry-exec records); e.g. the mount manager's lookup by prefix. */
-  entryOfTool?: (mountedTool: string) => string | undefined;
-  /** Op per tool name (default TOOL_OPS); tools without one are not wrapped. */
-  ops?: Readonly<Record<string, AuditOp>>;
-}
-
-/**
- * The registry's tools with every call audited: one line each to `server.ts` (createRegistryServer(auditedTools(…))).
- * The entry comes from `args.id`, the tool from `args.tool` (registry-exec).
- */
-export function auditedTools(defs: ToolDef[], auditLog: AuditLog | null | undefined, opts: AuditedToolsOptions = {}): ToolDef[] {
-  if (!auditLog) return defs;
-  const ops = opts.ops ?? TOOL_OPS;
-  return defs.map((def) => {
-    const op = ops[def.name];
-    if (!op) return def;
-    return {
-      ...def,
-      handler: (args: Record<string, unknown>, ctx: ToolContext) => {
-        const tool = typeof args.tool === 'string' ? args.tool : undefined;
-        const entry = typeof args.id === 'string' ? args.id : tool ? opts.entryOfTool?.(tool) : undefined;
-        // registry-exec: the shape of the mounted tool's arguments is what matters.
-        const shapeOf = op === 'exec' ? args.arguments : args;
-        return auditToolCall(auditLog, { op, client: ctx.clientName, entry, tool, args: shapeOf ?? {} }, () => def.handler(args as never, ctx));
-      },
-    } as ToolDef;
-  });
-}
-
-/**
- * Mounted tools called directly (not through registry-exec) audited as `exec` records: wrap the provider before
- * handing it to the server (`reg.addProvider(auditedProvider(manager, audit, {entryOfTool}))`).
- */
-export function auditedProvider(provider: ToolProvider, auditLog: AuditLog | null | undefined, opts: Pick<AuditedToolsOptions, 'entryOfTool'> = {}): ToolProvider {
-  if (!auditLog) return provider;
-  return {
-    listTools: () => provider.listTools(),
-    callTool(name, args, ctx) {
-      const pending = provider.callTool(name, args, ctx);
-      if (!pending) return undefined;
-      return auditToolCall(auditLog, { op: 'exec', client: ctx.clientName, entry: opts.entryOfTool?.(name), tool: name, args: args ?? {} }, () => pending);
-    },
-  };
 }

@@ -1,10 +1,10 @@
-import type { Entry } from '../catalog/entry.js';
+import type { Entry } from '../model/entry.js';
 import { signatureRefusal } from './launch-signature.js';
 
 /**
  * What a catalog itself says about where an entry may be used — its `status` (active/deprecated/disabled), `envs`,
  * `sunset`, `governance.prodAllowed` and `dataAccess`, and its signature outcome — fed into policy's lifecycle
- * (runtime/policy.ts), so the catalog's word and policy.yaml's are enforced by the same code. Policy wins where
+ * (governance/policy.ts), so the catalog's word and policy.yaml's are enforced by the same code. Policy wins where
  * both speak: a policy rule with a `status` or `sunset` replaces the catalog's status, sunset and message; one with
  * `environments` replaces the catalog's envs.
  */

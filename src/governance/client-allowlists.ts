@@ -1,4 +1,4 @@
-import type { Entry, Launch } from '../catalog/entry.js';
+import type { Entry, Launch } from '../model/entry.js';
 
 /**
  * An organisation's approved catalog as the files client administrators deploy, so the approved set is enforced in

@@ -1,4 +1,4 @@
-import type { ToolContext } from '../server/tool-def.js';
+import type { Elicit } from '../model/tool-contract.js';
 
 /**
  * Calls to tools a server marks destructive (`annotations.destructiveHint: true`), under policy `destructive`:
@@ -40,7 +40,7 @@ export async function destructiveGate(
   mode: DestructiveMode,
   tool: AnnotatedTool,
   call: { entryId: string; args?: Record<string, unknown>; redact?: (s: string) => string },
-  ctx: Pick<ToolContext, 'elicit'>,
+  ctx: { elicit?: Elicit },
 ): Promise<DestructiveDecision> {
   if (mode === 'allow' || !isDestructive(tool)) return { ok: true, asked: false };
   const setting = `destructive: ${mode} in policy.yaml`;
@@ -55,7 +55,7 @@ export async function destructiveGate(
     };
   }
   const title = tool.annotations?.title ? ` ("${tool.annotations.title}")` : '';
-  let answer: Awaited<ReturnType<NonNullable<ToolContext['elicit']>>>;
+  let answer: Awaited<ReturnType<Elicit>>;
   try {
     answer = await ctx.elicit(
       `The agent wants to call ${tool.name}${title} from ${call.entryId}, which the server marks as destructive (it may delete or overwrite data). Arguments: ${preview(call.args, call.redact ?? ((s) => s))}. Allow this call?`,

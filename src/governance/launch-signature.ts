@@ -1,6 +1,6 @@
-import type { ArtefactDigest, Entry, Provenance } from '../catalog/entry.js';
+import type { ArtefactDigest, Entry, Provenance } from '../model/entry.js';
 import type { AuditLog } from './audit-log.js';
-import { checkArtefact } from './signing.js';
+import { checkArtefact } from '../signing/signing.js';
 
 /**
  * Signatures at launch, on the machine that runs the server: which signature outcome speaks for the launch that is

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { formatImageRef, parseImageRef, tryQualifyImageRef } from '../runtime/image-ref.js';
-import type { StateData, StateStore } from '../runtime/state.js';
+import { formatImageRef, parseImageRef, tryQualifyImageRef } from '../model/image-ref.js';
+import type { StateData, StateStore } from '../store/state.js';
+import { canonicalJson } from '../util/canonical-json.js';
 
 /**
  * Pinning what the user approved, so an approved server cannot silently change under them:
@@ -79,15 +80,7 @@ export interface PendingView {
 
 // ---- hashing -----------------------------------------------------------------------------------------------
 
-/** JSON with object keys sorted at every level (arrays keep their order: it can matter in a schema). */
-export function canonicalJson(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : canonicalJson(x))).join(',')}]`;
-  const keys = Object.keys(v as object)
-    .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
-}
+export { canonicalJson };
 
 /** `sha256:<hex>` of a tool's name, description and input schema — the parts a model acts on. */
 export function hashTool(t: ToolLike): string {
@@ -153,6 +146,11 @@ export function normalizeImageId(id: string): string {
 }
 
 export const shortId = (id: string) => normalizeImageId(id).slice(0, 12);
+
+/** "image 0123456789ab, 3 tools" (or "no image", "no tools"). */
+export function pinSummary(pin: Pick<PinRecord, 'imageId' | 'tools'>): string {
+  return `${pin.imageId ? `image ${shortId(pin.imageId)}` : 'no image'}, ${pin.tools ? `${Object.keys(pin.tools).length} tools` : 'no tools'}`;
+}
 
 /**
  * What to hand to `podman run`: a reference naming a digest runs by that digest (any tag dropped: the digest is
@@ -306,7 +304,7 @@ export class PinStore {
       const newRef = given.imageId !== undefined ? given.imageRef : rec?.pending?.imageRef;
       const newTools = givenTools ?? rec?.pending?.tools;
       if (newImage === undefined && newTools === undefined) {
-        const what = rec ? `pinned: ${rec.imageId ? `image ${shortId(rec.imageId)}` : 'no image'}, ${rec.tools ? `${Object.keys(rec.tools).length} tools` : 'no tools'}, approved ${rec.approvedAt}` : 'nothing is pinned yet; the first start pins it';
+        const what = rec ? `pinned: ${pinSummary(rec)}, approved ${rec.approvedAt}` : 'nothing is pinned yet; the first start pins it';
         return { entryId, changed: false, message: `Nothing is waiting for approval for ${entryId} (${what}).` };
       }
       const out: ApproveResult = { entryId, changed: true, message: '' };

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { OidcConfig } from '../org-config.js';
+import type { OidcConfig } from '../config/org-config.js';
 import type { KeyScope } from '../store/org-stores.js';
 import { problem, type ApiResponse } from './api.js';
 import { isApiKey, scopeAllows, type ApiKeyVerifier } from './apikeys.js';

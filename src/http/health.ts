@@ -2,12 +2,12 @@ import { EventEmitter } from 'node:events';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Entry } from '../catalog/entry.js';
+import type { Entry } from '../model/entry.js';
 import { checkRemoteUrl, guardedFetch, type RemoteGuardOptions } from '../governance/url-guard.js';
-import { errorMessage, type Logger } from '../log.js';
-import type { HttpConfig } from '../org-config.js';
+import { errorMessage, type Logger } from '../util/log.js';
+import type { HttpConfig } from '../config/org-config.js';
 import type { HealthCheck, HealthState, HealthStateName, HealthStore } from '../store/org-stores.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../util/version.js';
 
 /**
  * Health of the catalog's remote endpoints: each is probed on a schedule with a real MCP round trip (the SDK

@@ -1,14 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
-import type { App } from '../app.js';
-import type { Entry } from '../catalog/entry.js';
+import type { Catalog, RefreshOutcome } from '../catalog/catalog.js';
+import type { RegistryConfig } from '../config/config.js';
+import type { RegistryPaths } from '../config/paths.js';
+import type { Entry } from '../model/entry.js';
 import { RefreshScheduler } from '../catalog/scheduler.js';
-import type { RefreshOutcome } from '../catalog/catalog.js';
-import { errorMessage, type Logger } from '../log.js';
-import type { NamedRegistryConfig } from '../org-config.js';
-import type { Policy } from '../runtime/policy.js';
+import { errorMessage, type Logger } from '../util/log.js';
+import type { NamedRegistryConfig } from '../config/org-config.js';
+import type { Policy } from '../governance/policy.js';
 import { INSTANCE } from '../store/file-stores.js';
-import type { HttpAuditRecord, PublishedRecord } from '../store/org-stores.js';
+import type { HttpAuditRecord, OrgStores, PublishedRecord } from '../store/org-stores.js';
 import { problem, type ApiResponse } from './api.js';
 import { ApiKeyVerifier } from './apikeys.js';
 import { ANONYMOUS, Authenticator, readRefusal, resourceMetadata, unauthorized, type Identity } from './auth.js';
@@ -16,8 +17,9 @@ import { HealthChecker } from './health.js';
 import { CONTENT_TYPE, RegistryMetrics, routeOf } from './metrics.js';
 import { handleOrgApi, type OrgApiResult } from './publish.js';
 import { LayeredView, publishedRows, withAggregatorFacts } from './published-view.js';
-import { normalizeBasePath, RegistryHttpServer, type HttpServerOptions, type InterceptedRequest } from './server.js';
-import type { EntryFilter, EntryVisibility, MappingOptions } from './server-json-out.js';
+import { normalizeBasePath, RegistryHttpServer, type HttpServerOptions, type InterceptedRequest } from './http-server.js';
+import type { EntryFilter, MappingOptions } from './server-json-out.js';
+import type { EntryVisibility } from '../governance/policy.js';
 import { ServedStamps } from './stamps.js';
 import { ServedView, type Row } from './view.js';
 
@@ -93,7 +95,15 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-la
   });
 }
 
-export async function prepareOrg(app: App, opts: OrgOptions): Promise<OrgServe> {
+/** What the organisation's registry needs of the assembled app (assemble.ts's App has it). */
+export interface OrgApp {
+  config: RegistryConfig;
+  paths: Pick<RegistryPaths, 'cacheDir'>;
+  catalog: Catalog;
+  org: OrgStores;
+}
+
+export async function prepareOrg(app: OrgApp, opts: OrgOptions): Promise<OrgServe> {
   const cfg = app.config;
   const log = opts.log;
   const stores = app.org;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import type { Entry } from '../catalog/entry.js';
+import type { Entry } from '../model/entry.js';
 import { serverJsonToEntry } from '../sources/server-json.js';
 
 /**

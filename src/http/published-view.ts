@@ -1,4 +1,4 @@
-import type { Entry } from '../catalog/entry.js';
+import type { Entry } from '../model/entry.js';
 import type { CursorPosition } from './cursor.js';
 import { compareSemver, OFFICIAL_META_KEY, serverJsonToEntry } from '../sources/server-json.js';
 import type { PublishedRecord } from '../store/org-stores.js';

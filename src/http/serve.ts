@@ -1,12 +1,14 @@
 import { unwatchFile, watchFile } from 'node:fs';
-import type { App } from '../app.js';
-import type { RegistryConfig } from '../config.js';
-import { errorMessage, setLogLevel, type LogLevel } from '../log.js';
-import { Policy, sourceTypesOf } from '../runtime/policy.js';
+import type { Catalog } from '../catalog/catalog.js';
+import type { RefreshScheduler } from '../catalog/scheduler.js';
+import type { RegistryPaths } from '../config/paths.js';
+import type { RegistryConfig } from '../config/config.js';
+import { errorMessage, setLogLevel, type Logger, type LogLevel } from '../util/log.js';
+import { Policy, sourceTypesOf } from '../governance/policy.js';
 import type { RateLimitOptions } from './rate-limit.js';
-import { normalizeBasePath, startHttpServer, type RegistryHttpServer } from './server.js';
+import { normalizeBasePath, startHttpServer, type RegistryHttpServer } from './http-server.js';
 import { sourceNamespace, type EntryFilter, type MappingOptions, type TrustFn } from './server-json-out.js';
-import { prepareOrg, type OrgServe } from './org.js';
+import { prepareOrg, type OrgApp, type OrgServe } from './org.js';
 
 /** `mcp-registry serve-http`: the catalog as an MCP Registry API v0.1, refreshed in the background while serving. */
 
@@ -52,7 +54,16 @@ export function parseServeFlags(v: { host?: string; port?: string; 'base-path'?:
 }
 
 /** Start serving and keep going until SIGTERM/SIGINT; then stop accepting, finish in-flight requests and exit 0. */
-export async function runHttpServer(app: App, opts: ServeHttpOptions): Promise<number> {
+/** What serve-http needs of the assembled registry (assemble.ts's App has it): http sits below the composition root. */
+export interface ServeApp extends OrgApp {
+  paths: Pick<RegistryPaths, 'policyFile' | 'cacheDir' | 'configFile'>;
+  config: RegistryConfig;
+  catalog: Catalog;
+  scheduler: RefreshScheduler;
+  log: Logger;
+}
+
+export async function runHttpServer(app: ServeApp, opts: ServeHttpOptions): Promise<number> {
   // A server process logs at info (the CLI quiets subcommands to warnings); the user's choice wins.
   setLogLevel((process.env.MCP_REGISTRY_LOG_LEVEL as LogLevel | undefined) ?? 'info');
   const log = app.log.child('http');
@@ -144,6 +155,6 @@ export async function runHttpServer(app: App, opts: ServeHttpOptions): Promise<n
   });
 }
 
-function loadPolicy(app: App, environment = app.config.environment): Promise<Policy> {
+function loadPolicy(app: ServeApp, environment = app.config.environment): Promise<Policy> {
   return Policy.load(app.paths.policyFile, sourceTypesOf(app.config.sources), { environment });
 }

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { isRunnable, type Entry, type EnvSpec, type HeaderSpec, type ImageLaunch, type PackageLaunch, type RemoteLaunch } from '../catalog/entry.js';
-import { configOf, launchSourceOf } from '../catalog/launch-choice.js';
-import { formatImageRef, parseQualified } from '../runtime/image-ref.js';
-import { shortHash } from '../runtime/naming.js';
+import { isRunnable, type Entry, type EnvSpec, type HeaderSpec, type ImageLaunch, type PackageLaunch, type RemoteLaunch } from '../model/entry.js';
+import { configOf, launchSourceOf } from '../model/launch-choice.js';
+import { formatImageRef, parseQualified } from '../model/image-ref.js';
+import { shortHash } from '../util/hash.js';
+import type { EntryVisibility } from '../governance/policy.js';
 
 /**
  * Entry → server.json (schema 2025-12-11), the shape the MCP Registry API v0.1 serves.
@@ -26,15 +27,7 @@ const MAX_DESCRIPTION = 100;
 const MAX_TITLE = 100;
 const MAX_TOOL_DESCRIPTION = 160;
 
-export type ServedStatus = 'active' | 'deprecated';
-
-/** What policy says about one entry in the configured environment. */
-export interface EntryVisibility {
-  visible: boolean;
-  status: ServedStatus;
-  /** Why it is deprecated (becomes the official `statusMessage`). */
-  statusMessage?: string;
-}
+export type ServedStatus = EntryVisibility['status'];
 export type EntryFilter = (entry: Entry) => EntryVisibility;
 export type TrustFn = (entry: Entry) => { status: string; reason?: string };
 

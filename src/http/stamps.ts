@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { writeJsonAtomic } from '../util/atomic-write.js';
-import { errorMessage, type Logger } from '../log.js';
+import { errorMessage, type Logger } from '../util/log.js';
+import type { StampsBackend } from '../store/stamps-backend.js';
 
 /**
  * When each served name was first seen, last changed and changed status, so `updated_since` returns exactly what
@@ -39,11 +40,7 @@ export interface StampInput {
 
 const FORMAT = 1;
 
-/** Where the stamps are kept when not in a file (PostgreSQL: one document per served registry, shared by replicas). */
-export interface StampsBackend {
-  read(): Promise<unknown>;
-  write(doc: unknown): Promise<void>;
-}
+export type { StampsBackend };
 /** Tombstones older than this are forgotten (an incremental client that is 90 days behind should do a full sync). */
 const TOMBSTONE_TTL_MS = 90 * 86_400_000;
 

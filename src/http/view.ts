@@ -1,6 +1,6 @@
-import type { Entry } from '../catalog/entry.js';
-import type { Logger } from '../log.js';
-import { shortHash } from '../runtime/naming.js';
+import type { Entry } from '../model/entry.js';
+import type { Logger } from '../util/log.js';
+import { shortHash } from '../util/hash.js';
 import type { CursorPosition, ListFilters } from './cursor.js';
 import {
   AGGREGATOR_KEY,

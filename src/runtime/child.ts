@@ -26,8 +26,8 @@ import {
   type ResourceTemplate,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import { errorMessage, type Logger } from '../log.js';
-import { VERSION } from '../version.js';
+import { errorMessage, type Logger } from '../util/log.js';
+import { VERSION } from '../util/version.js';
 import { BoundedLineBuffer, installLineBuffer, MESSAGE_LIMIT, megabytes } from '../util/line-buffer.js';
 import { nestedDeeperThan } from '../util/json-depth.js';
 
@@ -41,7 +41,9 @@ export type ChildTarget =
       headers?: Record<string, string>;
       /** The fetch every request goes through (the remote URL guard's); closed with the child. */
       fetch?: { fetch: (input: string | URL, init?: RequestInit) => Promise<Response>; close(): Promise<void> };
-    };
+    }
+  /** A transport the launcher already made (an in-process server: tests, and launchers that bring their own). */
+  | { kind: 'transport'; transport: Transport };
 
 export interface ChildOptions {
   /** For log lines and error messages (the entry id). */
@@ -426,6 +428,7 @@ function redactWith(opts: ChildOptions, s: string): string {
 }
 
 function makeTransport(target: ChildTarget, stderrLines: string[], noise: StdoutNoise, opts: ChildOptions): Transport {
+  if (target.kind === 'transport') return target.transport;
   if (target.kind === 'http') {
     const url = new URL(target.url);
     const requestInit = target.headers && Object.keys(target.headers).length ? { headers: target.headers } : undefined;

@@ -2,12 +2,13 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute } from 'node:path';
 import type { ErrorObject } from 'ajv';
-import type { ContainerSpec } from './podman.js';
-import type { Entry, EnvSpec, HeaderSpec, Launch, PackageLaunch, RemoteLaunch, SecretSpec } from '../catalog/entry.js';
-import { ImageRefError, isImageId, qualifyImageRef } from './image-ref.js';
-import { launchSourceOf, pickLaunch, sourceIdOf } from '../catalog/launch-choice.js';
+import type { ContainerSpec } from './podman/podman.js';
+import type { Entry, EnvSpec, HeaderSpec, Launch, PackageLaunch, RemoteLaunch, SecretSpec } from '../model/entry.js';
+import { ImageRefError, isImageId, qualifyImageRef } from '../model/image-ref.js';
+import { launchSourceOf, pickLaunch, sourceIdOf } from '../model/launch-choice.js';
 import { normalizeHostPath, protectedHostPath } from './host-mounts.js';
 import { argumentSettingName, compileSchema, kib, leaves, MAX_ARG_STRLEN, parametersSchema, settingSchema, unusableValue } from './settings.js';
+import type { LaunchOverrides } from '../governance/policy.js';
 import { renderTemplateDetailed, templateSettings, TemplateError, type RenderOptions, type TemplateContext } from './templates.js';
 
 /**
@@ -64,19 +65,6 @@ export type PlanResult =
   | { ok: true; plan: LaunchPlan; secretValues: string[] }
   /** `refused`: the entry asks for something only policy.yaml can allow (a host mount, root), not a missing value. */
   | { ok: false; missing: MissingItem[]; message: string; refused?: boolean };
-
-export interface LaunchOverrides {
-  network?: 'none' | 'default';
-  memory?: string;
-  cpus?: string;
-  pidsLimit?: number;
-  user?: string;
-  readOnly?: boolean;
-  /** Image pin from policy (e.g. a digest), replacing the catalog's reference. */
-  image?: string;
-  /** Mounts policy grants this entry (`host:container[:ro|:rw]`, read-only unless `:rw`). */
-  mounts?: string[];
-}
 
 export interface PlanInput {
   settings: Record<string, unknown>;

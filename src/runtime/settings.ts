@@ -1,8 +1,8 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import type { Entry, EnvSpec, PackageLaunch, SecretSpec } from '../catalog/entry.js';
-import { createLogger, errorMessage } from '../log.js';
+import type { Entry, EnvSpec, PackageLaunch, SecretSpec } from '../model/entry.js';
+import { createLogger, errorMessage } from '../util/log.js';
 import { SecretSet } from '../governance/secret-scan.js';
-import { mergeSettings } from './state.js';
+import { mergeSettings } from '../store/state.js';
 
 /**
  * What `registry-config-set` accepts for an entry: declared settings (its parameters JSON Schema, nested ones as

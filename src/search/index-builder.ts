@@ -1,5 +1,5 @@
-import type { Entry } from '../catalog/entry.js';
-import { isRunnable } from '../catalog/entry.js';
+import type { Entry } from '../model/entry.js';
+import { isRunnable } from '../model/entry.js';
 import { joinedTag } from './concepts.js';
 import { indexWords, isDomainStopword, isStopword, queryWords, termOf } from './tokenize.js';
 

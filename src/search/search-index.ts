@@ -1,5 +1,5 @@
-import type { Entry } from '../catalog/entry.js';
-import { categoryMatches } from '../catalog/categories.js';
+import type { Entry } from '../model/entry.js';
+import { categoryMatches } from '../model/categories.js';
 import { buildIndexData, F_CATEGORY, F_NAME, F_TAGS, F_TOOLS, nameCore, type IndexData } from './index-builder.js';
 import { decodeIndex, encodeIndex } from './index-file.js';
 import { parseQuery, type ParsedQuery } from './query.js';

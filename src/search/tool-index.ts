@@ -1,5 +1,5 @@
-import type { Entry, ToolInfo } from '../catalog/entry.js';
-import { derivePrefix, Namer } from '../runtime/naming.js';
+import type { Entry, ToolInfo } from '../model/entry.js';
+import { derivePrefix, Namer } from '../model/naming.js';
 import { ConceptTable } from './concepts.js';
 import { compactSchema } from './compact-schema.js';
 import { Dictionary, FieldPostingsBuilder, type FieldPostings, type FieldSpec } from './field-postings.js';

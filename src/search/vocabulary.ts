@@ -1,4 +1,4 @@
-import { boundedDistance } from './edit-distance.js';
+import { boundedDistance } from '../util/edit-distance.js';
 import { isStopword, stem } from './tokenize.js';
 
 export interface Correction {

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { isMap, type Document } from 'yaml';
-import type { CatalogFormat } from '../governance/signing.js';
+import type { CatalogFormat } from '../signing/signing.js';
 import { parseYamlSource, type YamlSource } from '../util/yaml-issues.js';
 import { isRegistryYaml } from './registry-yaml.js';
 import { isServerFile, serverFiles } from './servers-dir.js';

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import type { Dirent } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ZodError } from 'zod';
-import { MAX_README, normalizeEntry, type Entry, type EntryInput, type Launch, type ToolInfo } from '../catalog/entry.js';
-import { normalizeCategory } from '../catalog/categories.js';
-import { normalizeRepoUrl } from '../catalog/repo-url.js';
-import { errorMessage, type Logger } from '../log.js';
+import { MAX_README, normalizeEntry, type Entry, type EntryInput, type Launch, type ToolInfo } from '../model/entry.js';
+import { normalizeCategory } from '../model/categories.js';
+import { normalizeRepoUrl } from '../model/repo-url.js';
+import { errorMessage, type Logger } from '../util/log.js';
 
 /**
  * Reads a directory laid out like github.com/docker/mcp-registry's `servers/` (one folder per server with

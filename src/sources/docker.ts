@@ -3,10 +3,10 @@ import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { simpleGit, type SimpleGit, type SimpleGitProgressEvent } from 'simple-git';
-import { errorMessage, type Logger } from '../log.js';
+import { errorMessage, type Logger } from '../util/log.js';
 import { SourceError, type FetchContext, type FetchResult, type Source } from './source.js';
 import { readDockerServersDir } from './docker-yaml.js';
-import { isLocalGitUrl } from '../config.js';
+import { isLocalGitUrl } from '../config/config.js';
 
 /**
  * The Docker MCP registry (github.com/docker/mcp-registry) as a catalog source: a git clone kept in the source's

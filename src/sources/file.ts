@@ -2,16 +2,16 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { dirname, extname, join, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import type { SourceConfig } from '../config.js';
-import type { Entry } from '../catalog/entry.js';
-import type { Logger } from '../log.js';
+import type { SourceConfig } from '../config/config.js';
+import type { Entry } from '../model/entry.js';
+import type { Logger } from '../util/log.js';
 import { readDockerServersDir } from './docker-yaml.js';
 import { SourceError, type FetchContext, type FetchResult, type Source } from './source.js';
 import { latestPerName, serverJsonToEntry, ServerJsonError, type EnvelopeMeta } from './server-json.js';
 import { isRegistryYaml, registryYamlToEntries } from './registry-yaml.js';
 import { CatalogRecordError, isServerFile, serverFileToEntry, serverFiles } from './servers-dir.js';
-import { loadTrustRoot, provenanceOf, verifyRecord, type CatalogFormat, type TrustRoot } from '../governance/signing.js';
-import { withVersions } from '../catalog/versions.js';
+import { loadTrustRoot, provenanceOf, verifyRecord, type CatalogFormat, type TrustRoot } from '../signing/signing.js';
+import { withVersions } from '../model/versions.js';
 
 export type FileSourceConfig = Pick<Extract<SourceConfig, { type: 'file' }>, 'name' | 'path'> & Partial<Pick<Extract<SourceConfig, { type: 'file' }>, 'verify'>>;
 

@@ -1,4 +1,4 @@
-import type { SourceConfig } from '../config.js';
+import type { SourceConfig } from '../config/config.js';
 import { DockerSource } from './docker.js';
 import { FileSource } from './file.js';
 import { ManagedSource } from './managed.js';

@@ -1,5 +1,5 @@
-import type { SourceConfig } from '../config.js';
-import type { Entry } from '../catalog/entry.js';
+import type { SourceConfig } from '../config/config.js';
+import type { Entry } from '../model/entry.js';
 import type { PublishedRecord, PublishedStore } from '../store/org-stores.js';
 import { SourceError, type FetchContext, type FetchResult, type Source } from './source.js';
 import { latestPerName, serverJsonToEntry, OFFICIAL_META_KEY } from './server-json.js';

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import type { SourceConfig } from '../config.js';
-import type { Entry } from '../catalog/entry.js';
-import { errorMessage } from '../log.js';
+import type { SourceConfig } from '../config/config.js';
+import type { Entry } from '../model/entry.js';
+import { errorMessage } from '../util/log.js';
 import { networkProblem, retryAfterMs, throwIfHostUnknown } from './network-error.js';
 import { SourceError, type FetchContext, type FetchResult, type Source } from './source.js';
 import { officialMeta, pickLatest, serverJsonToEntry, ServerJsonError, type EnvelopeMeta } from './server-json.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { normalizeEntry, type ArtefactDigest, type Entry, type EntryInput, type EntryVersion, type Provenance } from '../catalog/entry.js';
-import { latestVersion, sortVersions } from '../catalog/versions.js';
-import { mapArtefactUrl } from './artefact-url.js';
+import { normalizeEntry, type ArtefactDigest, type Entry, type EntryInput, type EntryVersion, type Provenance } from '../model/entry.js';
+import { latestVersion, sortVersions } from '../model/versions.js';
+import { mapArtefactUrl } from '../model/artefact-url.js';
 
 /**
  * The `registry.yaml` teams write for their own catalogs:
@@ -23,10 +23,10 @@ import { mapArtefactUrl } from './artefact-url.js';
  *           transport: { type: streamable-http, url: https://payments.corp.example/mcp }   # or sse
  *         - version: 1.3.0
  *           transport: { type: stdio, url: oci://registry.corp.example/payments-mcp:1.3.0, sha256: <hex> }
- *       signature: { … }                   # mcp-registry sign (governance/signing.ts)
+ *       signature: { … }                   # mcp-registry sign (signing/signing.ts)
  *
  * A stdio version's `url` is an artefact URL (artefact-url.ts). Every version is kept; the latest by semver
- * (catalog/versions.ts) is the entry's default launch. Keys this format does not define are kept verbatim in
+ * (model/versions.ts) is the entry's default launch. Keys this format does not define are kept verbatim in
  * `meta["io.mcp-registry/extra"]` with a warning (validate reports them as errors).
  */
 

@@ -1,8 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { z } from 'zod';
-import { normalizeEntry, type Entry, type EntryInput, type Provenance } from '../catalog/entry.js';
-import { mapArtefactUrl } from './artefact-url.js';
+import { normalizeEntry, type Entry, type EntryInput, type Provenance } from '../model/entry.js';
+import { mapArtefactUrl } from '../model/artefact-url.js';
 import { CatalogRecordError, dropUndefined, EXTRA_META_KEY, extraKeys } from './registry-yaml.js';
 
 /**
@@ -17,7 +17,7 @@ import { CatalogRecordError, dropUndefined, EXTRA_META_KEY, extraKeys } from './
  *   reviewed_at: 2026-02-01
  *   reviewers: [alice, bob]
  *   artefact: { url: oci://registry.corp.example/payments-mcp:1.3.0, sha256: <hex> }   # or https://…/x.mcpb
- *   signature: { … }                   # mcp-registry sign (governance/signing.ts)
+ *   signature: { … }                   # mcp-registry sign (signing/signing.ts)
  *
  * The artefact URL maps as in artefact-url.ts. Keys the format does not define are kept verbatim in
  * `meta["io.mcp-registry/extra"]` with a warning (validate reports them as errors).

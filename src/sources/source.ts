@@ -1,5 +1,5 @@
-import type { Entry } from '../catalog/entry.js';
-import type { Logger } from '../log.js';
+import type { Entry } from '../model/entry.js';
+import type { Logger } from '../util/log.js';
 
 export interface SourceProgress {
   /** What is happening, without the source's name: whoever shows it prefixes the name once. */

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { RegistryPaths } from '../paths.js';
+import type { RegistryPaths } from '../config/paths.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { withFileLock } from '../util/file-lock.js';
 import type { ApiKeyRecord, ApiKeyStore, AuditSink, HealthCheck, HealthState, HealthStore, HttpAuditRecord, OrgStores, PublishedRecord, PublishedStore } from './org-stores.js';

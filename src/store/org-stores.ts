@@ -1,8 +1,8 @@
-import type { RegistryConfig } from '../config.js';
-import type { Logger } from '../log.js';
-import { databaseUrl } from '../org-config.js';
-import type { RegistryPaths } from '../paths.js';
-import type { CatalogStore } from '../catalog/source-store.js';
+import type { RegistryConfig } from '../config/config.js';
+import type { Logger } from '../util/log.js';
+import { databaseUrl } from '../config/org-config.js';
+import type { RegistryPaths } from '../config/paths.js';
+import type { CatalogStore } from './source-store.js';
 
 /**
  * What the organisation's registry keeps besides the catalog: published entries (the `managed` sources), API keys,

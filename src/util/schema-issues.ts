@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { closestName } from '../search/edit-distance.js';
+import { closestName } from './edit-distance.js';
 
 /**
  * A validation issue in a user's file (config.yaml, policy.yaml) said the way an editor can jump to it:

@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Entry } from '../../src/catalog/entry.js';
-import { createLogger } from '../../src/log.js';
+import type { Entry } from '../../src/model/entry.js';
+import { createLogger } from '../../src/util/log.js';
 import { readDockerServersDir } from '../../src/sources/docker-yaml.js';
 import { dockerBundle } from './shared-data.js';
 

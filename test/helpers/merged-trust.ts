@@ -2,9 +2,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import type { Entry } from '../../src/catalog/entry.js';
+import type { Entry } from '../../src/model/entry.js';
 import { mergeEntries } from '../../src/catalog/merge.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger } from '../../src/util/log.js';
 import { readDockerServersDir } from '../../src/sources/docker-yaml.js';
 import { serverJsonToEntry } from '../../src/sources/server-json.js';
 

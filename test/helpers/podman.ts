@@ -4,7 +4,7 @@
  * test is skipped with a loud reason and the command that fixes it.
  */
 import { execFileSync } from 'node:child_process';
-import { Podman } from '../../src/runtime/podman.js';
+import { Podman } from '../../src/runtime/podman/podman.js';
 
 export const TINY_IMAGE = 'localhost/mcp-registry-test/tiny:1';
 export const EVERYTHING_IMAGE = 'localhost/mcp-registry-test/everything:1';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
-import type { RegistryConfig } from '../../config.js';
-import type { Podman } from '../podman.js';
+import type { RegistryConfig } from '../../config/config.js';
+import type { Podman } from '../podman/podman.js';
 import { CA_ENV, CA_PATH } from './types.js';
 
 /**

@@ -12,7 +12,7 @@ export { checkBuildPin, buildPinOf, type BuildPin, type BuildPinCheck } from './
 export { mapManifest, ManifestError, type McpbLaunch } from './mcpb-manifest.js';
 export type { McpbOptions } from './mcpb.js';
 export { BuildError, CA_ENV, CA_PATH, type BuildKind, type BuildProgress, type BuildRecord, type InstalledTree, type PackageSpec, type ProgressFn, type RunnersConfig } from './types.js';
-import type { RegistryConfig } from '../../config.js';
+import type { RegistryConfig } from '../../config/config.js';
 import type { RunnersConfig } from './types.js';
 
 /** The runners' settings out of config.yaml (runtime.runners and runtime.caBundle). */

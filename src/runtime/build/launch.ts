@@ -1,4 +1,4 @@
-import type { ImageLaunch, PackageLaunch } from '../../catalog/entry.js';
+import type { ImageLaunch, PackageLaunch } from '../../model/entry.js';
 import { CA_ENV, CA_PATH, type BuildKind, type BuildRecord, type PackageSpec, type RunnersConfig } from './types.js';
 
 /**

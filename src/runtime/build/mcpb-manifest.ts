@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { EnvSpec, SecretSpec } from '../../catalog/entry.js';
+import type { EnvSpec, SecretSpec } from '../../model/entry.js';
 
 /**
  * An MCPB bundle's manifest.json (spec 0.1–0.3), read into what the launcher already knows how to run: an image

@@ -1,4 +1,4 @@
-import type { SourceSnapshot, SourceStatusRecord, CatalogStore } from '../../catalog/source-store.js';
+import type { SourceSnapshot, SourceStatusRecord, CatalogStore } from '../source-store.js';
 import { INSTANCE } from '../file-stores.js';
 import type { PgDatabase } from './db.js';
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Pool, PoolClient, Client } from 'pg';
-import { errorMessage, type Logger } from '../../log.js';
+import { errorMessage, type Logger } from '../../util/log.js';
 import { INSTANCE } from '../file-stores.js';
 import { migrate } from './migrations.js';
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Client } from 'pg';
-import { errorMessage, type Logger } from '../../log.js';
+import { errorMessage, type Logger } from '../../util/log.js';
 import { LOCKS, type PgDatabase } from './db.js';
 
 /**

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
-import type { RegistryConfig } from '../../config.js';
-import type { StampsBackend } from '../../http/stamps.js';
-import type { Logger } from '../../log.js';
+import type { RegistryConfig } from '../../config/config.js';
+import type { StampsBackend } from '../stamps-backend.js';
+import type { Logger } from '../../util/log.js';
 import { applyStatus, INSTANCE } from '../file-stores.js';
 import type { ApiKeyRecord, ApiKeyStore, AuditSink, HealthCheck, HealthState, HealthStore, HttpAuditRecord, OrgStores, PublishedRecord, PublishedStore } from '../org-stores.js';
 import { PgCatalogStore } from './catalog-store.js';
