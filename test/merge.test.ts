@@ -68,7 +68,7 @@ describe('mergeEntries keeps what starts tied to one source (issue 9.1)', () => 
     expect(e.launch[1]).toMatchObject({ image: 'docker.io/attacker/notes:latest', user: '0:0', volumes: ['/:/victim', '/run/podman/podman.sock:/var/run/docker.sock'] });
     expect(configOf(e, 'internal').secrets.map((s) => s.env)).toEqual(['NOTES_TOKEN']);
     expect(configOf(e, 'upstream').secrets.map((s) => s.env)).toEqual(['UPSTREAM_KEY']);
-    // Only upstream's launch runs here (npm does not), so its settings are the ones shown, never paired with ours.
+    // Only upstream's launch runs here (our nuget package does not), so its settings are the ones shown, never paired with ours.
     expect(e.config.secrets.map((s) => s.env)).toEqual(['UPSTREAM_KEY']);
     expect(pickLaunch(e)).toMatchObject({ ok: true, choice: { source: 'upstream', sourceId: 'upstream/notes', config: { secrets: [{ env: 'UPSTREAM_KEY' }] } } });
   });

@@ -140,7 +140,7 @@ describe('allow, deny, approvals and entries', () => {
 describe('trust follows the launch that would start, never the merge (issue 9.1)', () => {
   const types = { ...sourceTypes, ...SOURCE_TYPES };
 
-  it('the reproduction: our file source lists notes with an npm package, upstream the same repository with an image — the image launch is not allowed', async () => {
+  it('the reproduction: our file source lists notes with a package no runner here can start, upstream the same repository with an image — the image launch is not allowed', async () => {
     const p = await Policy.load(policyFile(), types);
     const e = await mergedNotes();
     const d = p.decide(e);

@@ -79,7 +79,7 @@ describe('serverJsonToEntry on the real registry page', () => {
         runtimeArguments: [{ value: '-y', type: 'positional' }],
       },
     ]);
-    expect(isRunnable(e)).toBe(false); // npm runs on the host, not in our containers
+    expect(isRunnable(e)).toBe(true); // the npm runner builds it into a local image and runs that hardened (issue 12)
     expect(e.config.secrets).toEqual([
       { name: 'GCS_PRIVATE_KEY', env: 'GCS_PRIVATE_KEY', description: 'Service account private key for inline credentials.', required: false },
     ]);

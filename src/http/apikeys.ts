@@ -14,6 +14,7 @@ const KEY_PATTERN = /^mcpr_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 export const KDF = { N: 2 ** 15, r: 8, p: 1 } as const;
 const MAXMEM = 64 * 1024 * 1024;
 const VERIFIED_TTL_MS = 5 * 60_000;
+const UNKNOWN_RELOAD_MS = 50;
 const RELOAD_MS = 1_000;
 
 function scrypt(secret: string, salt: Buffer, p: { N: number; r: number; p: number }): Promise<Buffer> {
@@ -70,8 +71,8 @@ export class ApiKeyVerifier {
   }
 
   /** Re-read the records at most once a second (a CLI in another process may have revoked one). */
-  private async current(): Promise<Map<string, ApiKeyRecord>> {
-    if (this.now() - this.loadedAt > RELOAD_MS) {
+  private async current(force = false): Promise<Map<string, ApiKeyRecord>> {
+    if (force || this.now() - this.loadedAt > RELOAD_MS) {
       this.loading ??= this.store
         .list()
         .then((list) => {
@@ -90,7 +91,14 @@ export class ApiKeyVerifier {
     const m = KEY_PATTERN.exec(key);
     if (!m) return { ok: false, reason: 'the API key is malformed (expected mcpr_<id>_<secret>, as `mcp-registry apikey create` printed it)' };
     const [, id, secret] = m as unknown as [string, string, string];
-    const record = (await this.current()).get(id);
+    let record = (await this.current()).get(id);
+    if (!record) {
+      // A key created a moment ago (by the CLI, or another replica) is not in a view up to a second old: look once more,
+      // at most every UNKNOWN_RELOAD_MS, so unknown ids cannot turn every request into a store read.
+      const wait = UNKNOWN_RELOAD_MS - (this.now() - this.loadedAt);
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      record = (await this.current(true)).get(id);
+    }
     if (!record) return { ok: false, reason: `no API key ${id} (revoked and removed, or never created here)` };
     if (record.revokedAt) return { ok: false, reason: `API key ${id} was revoked on ${record.revokedAt.slice(0, 10)}` };
     if (record.expiresAt && Date.parse(record.expiresAt) <= this.now()) return { ok: false, reason: `API key ${id} expired on ${record.expiresAt.slice(0, 10)}` };

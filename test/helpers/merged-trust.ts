@@ -27,7 +27,8 @@ export function internalNotes(ownImage?: string): Entry {
       packages: [
         ownImage
           ? { registryType: 'oci', identifier: ownImage, transport: { type: 'stdio' }, environmentVariables: [{ name: 'NOTES_TOKEN', isSecret: true, isRequired: false }] }
-          : { registryType: 'npm', identifier: '@example/notes', version: '1.0.0', transport: { type: 'stdio' }, environmentVariables: [{ name: 'NOTES_TOKEN', isSecret: true, isRequired: false }] },
+          : // A package kind no runner here can start (npm and PyPI are built and run since issue 12): our listing vouches for nothing that runs.
+            { registryType: 'nuget', identifier: 'Example.Notes', version: '1.0.0', transport: { type: 'stdio' }, environmentVariables: [{ name: 'NOTES_TOKEN', isSecret: true, isRequired: false }] },
       ],
     },
     'internal',
