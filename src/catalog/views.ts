@@ -40,9 +40,9 @@ export const GovernanceTrustSchema = z.looseObject({
   warning: z.string().optional(),
   lifecycle: z.enum(['active', 'deprecated', 'disabled']).optional(),
   sunset: z.string().optional(),
-  signature: z.string().optional(),
 });
-export type GovernanceTrust = z.infer<typeof GovernanceTrustSchema>;
+/** `signature`: the signature outcome when policy requires signatures (passed on, like the rest of TrustView). */
+export type GovernanceTrust = z.infer<typeof GovernanceTrustSchema> & { signature?: string };
 
 export interface ViewHooks {
   /** Setting/secret names the user has already set for an entry. */
