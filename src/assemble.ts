@@ -1,3 +1,4 @@
+/** The app both CLI and MCP server share: paths, the config in effect (reloaded on change) and the catalog. */
 import { loadConfig, type RegistryConfig, type SourceConfig } from './config/config.js';
 import { resolvePaths, type RegistryPaths } from './config/paths.js';
 import { Catalog } from './catalog/catalog.js';

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/** The `mcp-registry` command line: help text, argument parsing, dispatch to the stdio server or a subcommand. */
 import { parseArgs } from 'node:util';
 import { VERSION } from './util/version.js';
 import { ConfigError } from './config/config.js';

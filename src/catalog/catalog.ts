@@ -1,3 +1,4 @@
+/** The catalog: merges every source's entries, keeps the saved index, answers search and lookups by id. */
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';

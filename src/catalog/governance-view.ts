@@ -1,3 +1,4 @@
+/** An entry's governance facts as find/list show them: the shown fields, one-line marks, the governance filter. */
 import { z } from 'zod';
 import { GovernanceSchema, type Entry } from '../model/entry.js';
 

@@ -1,3 +1,4 @@
+/** Merging sources into one entry list: identity keys, union of one server across sources, launch precedence. */
 import type { Entry, EntryConfig, Launch } from '../model/entry.js';
 import { pickLaunch } from '../model/launch-choice.js';
 

@@ -1,3 +1,4 @@
+/** The background refresh on refresh.schedule (node-cron): each tick refreshes the sources that are stale. */
 import type { ScheduledTask } from 'node-cron';
 import { nodeCron } from '../config/cron.js';
 import type { Catalog } from './catalog.js';

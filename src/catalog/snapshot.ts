@@ -1,3 +1,4 @@
+/** The catalog snapshot shipped with the package (snapshot/): its format, its sources' dates, reading it. */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

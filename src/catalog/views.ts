@@ -1,3 +1,4 @@
+/** How entries appear in results (registry-find/-list, `search`): FindItem, its trust and governance view. */
 import { z } from 'zod';
 import { EntrySchema, isRunnable, oneLine, requiredConfig, type Entry } from '../model/entry.js';
 import { tryQualifyImageRef } from '../model/image-ref.js';

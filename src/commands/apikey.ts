@@ -1,3 +1,4 @@
+/** `mcp-registry apikey create|list|revoke`: serve-http's API keys, shown once, stored only as scrypt hashes. */
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadConfig, parseDuration } from '../config/config.js';

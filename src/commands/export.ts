@@ -1,3 +1,4 @@
+/** `mcp-registry export <format>`: the client allowlist files (Claude Code, Copilot, VS Code) policy approves. */
 import { writeFile } from 'node:fs/promises';
 import type { Entry } from '../model/entry.js';
 import { DEPLOY_PATH, EXPORT_FORMATS, exportAllowlist, ExportError, type ExportFormat } from '../governance/client-allowlists.js';

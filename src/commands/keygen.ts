@@ -1,3 +1,4 @@
+/** `mcp-registry keygen`: writing an Ed25519 key pair for signing catalogs. */
 import { resolve } from 'node:path';
 import { generateKeyFiles, SigningError } from '../signing/signing.js';
 

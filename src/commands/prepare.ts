@@ -1,3 +1,4 @@
+/** `mcp-registry prepare <id>`: builds an entry's npm or PyPI package ahead of its first start, or removes it. */
 import { createApp } from '../assemble.js';
 import { pickLaunch } from '../model/launch-choice.js';
 import { ToolError } from '../model/tool-contract.js';

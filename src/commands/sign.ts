@@ -1,3 +1,4 @@
+/** `mcp-registry sign`: signing a catalog's entries with a key, digests resolved, the result verified. */
 import { stat } from 'node:fs/promises';
 import type { ArtefactDigest } from '../model/entry.js';
 import { declaredArtefacts, DIGEST, resolveArtefact, ResolveError, type ArtefactNeed } from '../governance/artefacts.js';

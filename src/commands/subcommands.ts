@@ -1,3 +1,4 @@
+/** The read-only CLI subcommands (search, info, list): the MCP tools' modules printing text or JSON. */
 import { createApp, type App } from '../assemble.js';
 import { checkCategory, checkSources } from '../catalog/lookups.js';
 import { entryInfo, listPage } from '../catalog/pages.js';

@@ -1,3 +1,4 @@
+/** Checking a catalog file for `validate`: schema, unknown server.json fields, signatures, governance fields. */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';

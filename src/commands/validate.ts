@@ -1,3 +1,4 @@
+/** `mcp-registry validate`: runs the catalog checks and prints findings as text or GitHub annotations. */
 import { formatFinding, validateCatalog } from './validate-catalog.js';
 
 /** `mcp-registry validate <file|dir> [--format text|github] [--require-signed] [--key K.pub]… [--require-governance]`. */

@@ -1,3 +1,4 @@
+/** `mcp-registry verify`: checks every entry of a catalog against trusted public keys. */
 import { loadTrustRoot, SigningError, verifyRecord, type VerifyOutcome } from '../signing/signing.js';
 import { CatalogFileError, positionOf, readCatalog } from '../sources/catalog-files.js';
 

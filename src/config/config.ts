@@ -1,3 +1,4 @@
+/** config.yaml: its schema (sources, refresh, runtime, http), durations and sizes, loading and validation. */
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';

@@ -1,3 +1,4 @@
+/** Cron schedules: the default refresh schedule, lazy loading of node-cron, why an expression is invalid. */
 import { createRequire } from 'node:module';
 
 type NodeCron = typeof import('node-cron');

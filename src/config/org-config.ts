@@ -1,3 +1,4 @@
+/** The organisation parts of config.yaml: database, named registries and their claims, OIDC settings. */
 import { z } from 'zod';
 import { parseDuration } from './config.js';
 

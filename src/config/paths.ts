@@ -1,3 +1,4 @@
+/** Where the registry keeps its files: MCP_REGISTRY_HOME, else the XDG config, data, state and cache dirs. */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 

@@ -1,3 +1,4 @@
+/** The artefacts a catalog record names (images, packages, bundles), their digests, and looking digests up. */
 import { createHash } from 'node:crypto';
 import type { ArtefactDigest } from '../model/entry.js';
 import { mapArtefactUrl } from '../model/artefact-url.js';

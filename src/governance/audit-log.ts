@@ -1,3 +1,4 @@
+/** The audit log: one JSON line per operation, with argument shapes (never values), outcome and identity. */
 import { mkdir, open, readFile, rename, stat, type FileHandle } from 'node:fs/promises';
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';

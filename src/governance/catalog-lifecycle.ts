@@ -1,3 +1,4 @@
+/** What a catalog says of an entry's lifecycle (status, envs, sunset, prod_allowed) folded into policy rules. */
 import type { Entry } from '../model/entry.js';
 import { signatureRefusal } from './launch-signature.js';
 

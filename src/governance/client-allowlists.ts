@@ -1,3 +1,4 @@
+/** Client allowlists for export: launches as client command lines or URLs, server names, deploy paths. */
 import type { Entry, Launch } from '../model/entry.js';
 
 /**

@@ -1,3 +1,4 @@
+/** The destructive-tool gate: which calls count as destructive, and asking, allowing or refusing them. */
 import type { Elicit } from '../model/tool-contract.js';
 
 /**

@@ -1,3 +1,4 @@
+/** Signatures at launch: an entry's signature standing, refusals, the image check and their audit records. */
 import type { ArtefactDigest, Entry, Provenance } from '../model/entry.js';
 import type { AuditLog } from './audit-log.js';
 import { checkArtefact } from '../signing/signing.js';

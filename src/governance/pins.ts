@@ -1,3 +1,4 @@
+/** Pins of what the user approved: the image ID and hashed tool definitions, withholding what changed since. */
 import { createHash } from 'node:crypto';
 import { formatImageRef, parseImageRef, tryQualifyImageRef } from '../model/image-ref.js';
 import type { StateData, StateStore } from '../store/state.js';

@@ -1,3 +1,4 @@
+/** policy.yaml: its rules, loading it, and the decisions it makes (visible, allowed, approvable, overrides). */
 import { readFile, stat } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, YAMLSeq, type Document } from 'yaml';
 import { z } from 'zod';

@@ -1,3 +1,4 @@
+/** Redacting known secrets from any value (strings and base64 payloads) before it is logged or shown. */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { MIN_SECRET_LENGTH, redactDeep, SecretSet } from './secret-scan.js';
 

@@ -1,3 +1,4 @@
+/** The remote URL guard: classifying addresses (private, metadata…) and refusing URLs policy does not permit. */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { Agent, buildConnector, fetch as undiciFetch } from 'undici';

@@ -1,3 +1,4 @@
+/** The MCP Registry API v0.1 routes: requests, responses, cache classes, paging and problem details. */
 import { decodeCursor, encodeCursor, type ListFilters } from './cursor.js';
 import { rfc3339Micros, type CatalogView, type QueryFilters, type Row } from './view.js';
 

@@ -1,3 +1,4 @@
+/** API keys: making them, their scrypt hashes and scopes, and verifying a presented key against the store. */
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import type { ApiKeyRecord, ApiKeyStore, KeyScope } from '../store/org-stores.js';
 

@@ -1,3 +1,4 @@
+/** Authenticating HTTP callers: anonymous, API keys or OIDC bearer tokens, into an Identity with claims. */
 import type { IncomingMessage } from 'node:http';
 import type { OidcConfig } from '../config/org-config.js';
 import type { KeyScope } from '../store/org-stores.js';

@@ -1,3 +1,4 @@
+/** Health of remote endpoints: which entries to probe, one MCP round trip, the checker and its summaries. */
 import { EventEmitter } from 'node:events';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';

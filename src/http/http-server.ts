@@ -1,3 +1,4 @@
+/** serve-http's node:http server: the precomputed view, per-URL ETag/gzip cache, access log, per-IP rate limit. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHash, randomUUID } from 'node:crypto';

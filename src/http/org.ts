@@ -1,3 +1,4 @@
+/** serve-http as an organisation's registry: named registries, credentials, publish API, health, replicas. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import type { Catalog, RefreshOutcome } from '../catalog/catalog.js';

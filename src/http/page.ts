@@ -1,3 +1,4 @@
+/** The HTML page served at `/` (inline script and style) and the Content-Security-Policy that allows it. */
 import { createHash } from 'node:crypto';
 
 /**

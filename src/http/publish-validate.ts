@@ -1,3 +1,4 @@
+/** Validating a published server.json against the schema, into an entry or a list of issues by JSON pointer. */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';

@@ -1,3 +1,4 @@
+/** The publish API: publishing, deprecating and deleting server versions in managed sources, audited. */
 import type { HealthChecker } from './health.js';
 import type { AuditSink, HttpAuditRecord, KeyScope, PublishedRecord, PublishedStatus, PublishedStore } from '../store/org-stores.js';
 import { problem, type ApiResponse } from './api.js';

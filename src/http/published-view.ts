@@ -1,3 +1,4 @@
+/** Published records as API rows, and the view that layers them over the built catalog view. */
 import type { Entry } from '../model/entry.js';
 import type { CursorPosition } from './cursor.js';
 import { compareSemver, OFFICIAL_META_KEY, serverJsonToEntry } from '../sources/server-json.js';

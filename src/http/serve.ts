@@ -1,3 +1,4 @@
+/** `mcp-registry serve-http`: its flags, starting the server with background refresh, graceful shutdown. */
 import { unwatchFile, watchFile } from 'node:fs';
 import type { Catalog } from '../catalog/catalog.js';
 import type { RefreshScheduler } from '../catalog/scheduler.js';

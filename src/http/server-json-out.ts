@@ -1,3 +1,4 @@
+/** Entries as the API serves them: server.json out, the official and aggregator `_meta`, status filters. */
 import { createHash } from 'node:crypto';
 import { isRunnable, type Entry, type EnvSpec, type HeaderSpec, type ImageLaunch, type PackageLaunch, type RemoteLaunch } from '../model/entry.js';
 import { configOf, launchSourceOf } from '../model/launch-choice.js';

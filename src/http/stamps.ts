@@ -1,3 +1,4 @@
+/** Served timestamps per name (first seen, changed, status changed) and tombstones, so updated_since is exact. */
 import { readFile } from 'node:fs/promises';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { errorMessage, type Logger } from '../util/log.js';

@@ -1,3 +1,4 @@
+/** The catalog as served: visible entries as server.json envelopes serialised once, sorted, sliced per request. */
 import type { Entry } from '../model/entry.js';
 import type { Logger } from '../util/log.js';
 import { shortHash } from '../util/hash.js';

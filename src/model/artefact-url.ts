@@ -1,3 +1,4 @@
+/** Mapping an artefact URL to its kind and the ref it goes by in signatures and at launch, with its digest. */
 import type { ArtefactDigest, EntryInput } from './entry.js';
 import { imageRefProblem } from './image-ref.js';
 

@@ -1,3 +1,4 @@
+/** The catalog entry: its schema, launches, config and limits, and how its text fields are cleaned. */
 import { z } from 'zod';
 import { runnerOf } from './runner-kind.js';
 

@@ -1,3 +1,4 @@
+/** Choosing which source's launch of an entry runs, with that source's id and settings. */
 import type { Entry, EntryConfig, Launch } from './entry.js';
 import { notRunnableWhy, runnerOf } from './runner-kind.js';
 

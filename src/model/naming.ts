@@ -1,3 +1,4 @@
+/** Mounted tool names: prefixes (user-given or derived), the `__` separator and the 64-character limit. */
 import { SHORT_HASH_LEN as HASH_LEN, shortHash } from '../util/hash.js';
 
 /**

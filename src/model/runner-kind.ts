@@ -1,3 +1,4 @@
+/** How an entry's launch runs (image, oci, npm, pypi, mcpb, remote…), and whether it can run here. */
 import type { Launch, PackageLaunch } from './entry.js';
 
 /**

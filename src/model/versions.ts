@@ -1,3 +1,4 @@
+/** Ordering an entry's versions: semver when both are, else dates; newest first and the latest one. */
 import { compareSemver } from '../util/semver.js';
 import type { Entry, EntryVersion } from './entry.js';
 

@@ -1,3 +1,4 @@
+/** A child MCP server connection (stdio process or remote HTTP): initialize, tools/list, calls, timeouts. */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';

@@ -1,3 +1,4 @@
+/** Host paths a container may never mount (engine sockets, system trees, homes) and the grants other paths need. */
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { posix } from 'node:path';

@@ -1,3 +1,4 @@
+/** This registry process's instance id (pid and start time), and telling whether another one is alive. */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { pidAlive } from '../util/file-lock.js';

@@ -1,3 +1,4 @@
+/** Planning a start: entry + settings + secrets into a hardened container or remote endpoint, or what is missing. */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute } from 'node:path';

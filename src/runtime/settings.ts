@@ -1,3 +1,4 @@
+/** An entry's settings: their JSON Schema (compiled once with Ajv), a setting path's schema, validation. */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Entry, EnvSpec, PackageLaunch, SecretSpec } from '../model/entry.js';
 import { createLogger, errorMessage } from '../util/log.js';

@@ -1,3 +1,4 @@
+/** Compacting a tool's input schema for results: short descriptions, bounded depth, enums and anyOf. */
 /*
  * A tool's input schema cut down to what a model needs to call it, for search results that are read on every turn:
  * names, types, required, enums, short descriptions. The server still validates the call against its full schema.

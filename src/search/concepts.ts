@@ -1,3 +1,4 @@
+/** Everyday phrasing mapped to the words catalogs use ("text message" → sms), weighted, for query expansion. */
 import { compact, termOf } from './tokenize.js';
 
 /*

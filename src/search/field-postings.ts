@@ -1,3 +1,4 @@
+/** The search index's term dictionary and per-field postings (weights, length normalisation). */
 import { idfOf } from './index-builder.js';
 import { indexWords, termOf } from './tokenize.js';
 

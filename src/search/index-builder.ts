@@ -1,3 +1,4 @@
+/** Building the server search index: fields (name, tags, tools, category, descriptions) and their weights. */
 import type { Entry } from '../model/entry.js';
 import { isRunnable } from '../model/entry.js';
 import { joinedTag } from './concepts.js';

@@ -1,3 +1,4 @@
+/** The saved search index file: its binary encoding, the ids hash and stamp that say it still fits. */
 import { crc32 } from 'node:zlib';
 import { idfOf, type IndexData } from './index-builder.js';
 

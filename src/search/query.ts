@@ -1,3 +1,4 @@
+/** Parsing a query into word groups with alternatives: corrections, completions, compounds, concepts. */
 import { conceptAt, type Concept } from './concepts.js';
 import { isDomainStopword, isStopword, queryWords, termOf } from './tokenize.js';
 import type { Vocabulary } from './vocabulary.js';

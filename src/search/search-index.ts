@@ -1,3 +1,4 @@
+/** Server search: BM25F scores, query coverage, name and tool-name bonuses, policy filters, top-k hits. */
 import type { Entry } from '../model/entry.js';
 import { categoryMatches } from '../model/categories.js';
 import { buildIndexData, F_CATEGORY, F_NAME, F_TAGS, F_TOOLS, nameCore, type IndexData } from './index-builder.js';

@@ -1,3 +1,4 @@
+/** Tool-level search: single tools across the catalog ranked by BM25F with their server's text, running or not. */
 import type { Entry, ToolInfo } from '../model/entry.js';
 import { derivePrefix, Namer } from '../model/naming.js';
 import { ConceptTable } from './concepts.js';

@@ -1,3 +1,4 @@
+/** The index vocabulary: terms, document frequencies, and typo corrections by edit distance. */
 import { boundedDistance } from '../util/edit-distance.js';
 import { isStopword, stem } from './tokenize.js';
 

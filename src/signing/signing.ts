@@ -1,3 +1,4 @@
+/** Catalog signatures: where they live in each format, signing an entry's statement, verifying with keys. */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
 import { open, readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';

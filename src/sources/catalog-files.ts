@@ -1,3 +1,4 @@
+/** Reading catalog files: which files a path holds, parsing each into records that name their place. */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { isMap, type Document } from 'yaml';

@@ -1,3 +1,4 @@
+/** Reading Docker's mcp-registry layout: servers/<name>/server.yaml and tools.json into entries. */
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dirent } from 'node:fs';

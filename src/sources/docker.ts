@@ -1,3 +1,4 @@
+/** The docker source: a git clone of docker/mcp-registry, fetched and hard-reset, re-parsed only when HEAD moved. */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -1,3 +1,4 @@
+/** The file source: the user's own catalog on disk (server.json, registry.yaml or Docker layout), verified. */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { dirname, extname, join, resolve } from 'node:path';

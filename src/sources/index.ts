@@ -1,3 +1,4 @@
+/** Creating the Source for each configured source type (docker, file, mcpservers, official, managed). */
 import type { SourceConfig } from '../config/config.js';
 import { DockerSource } from './docker.js';
 import { FileSource } from './file.js';

@@ -1,3 +1,4 @@
+/** The managed source: entries of the records published through the publish API. */
 import type { SourceConfig } from '../config/config.js';
 import type { Entry } from '../model/entry.js';
 import type { PublishedRecord, PublishedStore } from '../store/org-stores.js';

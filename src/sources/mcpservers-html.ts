@@ -1,3 +1,4 @@
+/** All this project knows of mcpservers.org's markup: listing cards, detail pages, challenge pages, by structure. */
 import * as cheerio from 'cheerio';
 import type { CheerioAPI } from 'cheerio';
 

@@ -1,3 +1,4 @@
+/** The mcpservers.org source: a polite, resumable crawl of listing and detail pages with retries. */
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';

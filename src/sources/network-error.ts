@@ -1,3 +1,4 @@
+/** Fetch failures in words: unknown hosts, timeouts, socket errors, and Retry-After headers. */
 import { errorMessage } from '../util/log.js';
 import { SourceError } from './source.js';
 

@@ -1,3 +1,4 @@
+/** The official MCP Registry source: paging its API with retries and backoff, remembered between fetches. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { SourceConfig } from '../config/config.js';

@@ -1,3 +1,4 @@
+/** The registry.yaml catalog format: its loose and strict schemas, and its servers mapped to entries. */
 import { z } from 'zod';
 import { normalizeEntry, type ArtefactDigest, type Entry, type EntryInput, type EntryVersion, type Provenance } from '../model/entry.js';
 import { latestVersion, sortVersions } from '../model/versions.js';

@@ -1,3 +1,4 @@
+/** The server.json format: mapping a server (and its official `_meta`) to an entry, or saying what is bad. */
 import { z } from 'zod';
 import {
   normalizeEntry,

@@ -1,3 +1,4 @@
+/** The servers/<name>.yaml catalog format: its schema, finding the files, one file to one entry. */
 import { readdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { z } from 'zod';

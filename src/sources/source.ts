@@ -1,3 +1,4 @@
+/** The Source contract: what a fetch gets (previous result, work dir, progress) and what it returns. */
 import type { Entry } from '../model/entry.js';
 import type { Logger } from '../util/log.js';
 

@@ -1,3 +1,4 @@
+/** The organisation stores as JSON files under the home, each changed under its lock and replaced atomically. */
 import { EventEmitter } from 'node:events';
 import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';

@@ -1,3 +1,4 @@
+/** The organisation stores' contracts (published records, API keys, health, HTTP audit), files or PostgreSQL. */
 import type { RegistryConfig } from '../config/config.js';
 import type { Logger } from '../util/log.js';
 import { databaseUrl } from '../config/org-config.js';

@@ -1,3 +1,4 @@
+/** Per-source files: each source's last good result, its status record, a cross-process refresh lock. */
 import { readFile, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EntrySchema, type Entry } from '../model/entry.js';

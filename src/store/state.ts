@@ -1,3 +1,4 @@
+/** Persistent runtime state (mounts, settings, approvals; secrets apart, 0600): locked atomic writes, backups. */
 import { chmod, copyFile, link, mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Adapter } from 'lowdb';

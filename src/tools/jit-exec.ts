@@ -1,3 +1,4 @@
+/** Just-in-time registry-exec: calling a tool of a server that is not mounted yet, by starting it first. */
 import type { Entry } from '../model/entry.js';
 import type { ToolContext } from '../model/tool-contract.js';
 import type { ToolDef } from './tool-def.js';

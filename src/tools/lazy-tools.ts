@@ -1,3 +1,4 @@
+/** Tool exposure (`all` or `lazy`): whether mounted tools are in tools/list, and the `--tools` flag. */
 import type { ToolProvider } from '../model/tool-contract.js';
 
 /*

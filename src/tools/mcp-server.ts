@@ -1,3 +1,4 @@
+/** The registry's MCP face: its tool table plus mounted servers' tools, resources and prompts; thin handlers. */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,

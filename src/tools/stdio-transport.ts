@@ -1,3 +1,4 @@
+/** The stdio server transport: the SDK's, but an oversized message gets a JSON-RPC error and the link stays up. */
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { BoundedLineBuffer, installLineBuffer, MESSAGE_LIMIT, megabytes, type OversizedMessage } from '../util/line-buffer.js';

@@ -1,3 +1,4 @@
+/** A registry tool's definition: zod input, output schema, handler, audit op; schemas made portable. */
 import { z } from 'zod';
 import type { CallToolResult, Tool, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { closestName } from '../util/edit-distance.js';

@@ -1,3 +1,4 @@
+/** Finding tools for registry-find kind "tools": mounted and catalog tools, the names to call. */
 import { z } from 'zod';
 import { categoryMatches } from '../model/categories.js';
 import { isRunnable, oneLine, type Entry, type ToolInfo } from '../model/entry.js';

@@ -1,3 +1,4 @@
+/** Atomic file writes: a temp file beside the target, renamed in, fsync'd, orphans swept on exit. */
 import { rmSync } from 'node:fs';
 import { copyFile, chmod, link, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';

@@ -1,3 +1,4 @@
+/** Cross-process file locks: a lock file with pid and time, waits, stale-lock takeover. */
 import { hostname } from 'node:os';
 import { link, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';

@@ -1,3 +1,4 @@
+/** Newline-delimited JSON-RPC framing for stdio, dropping one oversized message (id and kind kept), not the link. */
 import { deserializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 

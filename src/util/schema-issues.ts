@@ -1,3 +1,4 @@
+/** Turning zod issues into messages a user can act on: file:line, known keys, closest allowed value. */
 import type { z } from 'zod';
 import { closestName } from './edit-distance.js';
 

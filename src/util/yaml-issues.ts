@@ -1,3 +1,4 @@
+/** YAML parsed with positions, so validation messages can name the line of a key or value. */
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { Locate } from './schema-issues.js';
 

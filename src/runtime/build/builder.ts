@@ -1,3 +1,4 @@
+/** The build containers: a package built once into a labelled local image, isolated; recipes say what runs. */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

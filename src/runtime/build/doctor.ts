@@ -1,3 +1,4 @@
+/** `mcp-registry doctor`'s package-runner checks: CA bundle, runner images, the npm registry from a container. */
 import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import type { RegistryConfig } from '../../config/config.js';

@@ -1,3 +1,4 @@
+/** Which package launches are built here (npm, pypi, mcpb), what to build, and the launch of a built one. */
 import type { ImageLaunch, PackageLaunch } from '../../model/entry.js';
 import { CA_ENV, CA_PATH, type BuildKind, type BuildRecord, type PackageSpec, type RunnersConfig } from './types.js';
 

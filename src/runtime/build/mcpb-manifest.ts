@@ -1,3 +1,4 @@
+/** The MCPB (DXT) bundle manifest: its schema, and turning it into an image launch with user_config. */
 import { z } from 'zod';
 import type { EnvSpec, SecretSpec } from '../../model/entry.js';
 

@@ -1,3 +1,4 @@
+/** Building MCPB bundles: fetching under the URL guard, hash checks, safe unzip, the bundle's image tag. */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';

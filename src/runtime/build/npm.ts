@@ -1,3 +1,4 @@
+/** The npm build recipe: package name and version rules, an offline install, and the bin `npx` would run. */
 import { BuildError, type PackageSpec, type RunnersConfig } from './types.js';
 import { downloadMode, explainCommon, imagePathPart, treeOf, type Recipe, RESULT_MARKER } from './recipe.js';
 

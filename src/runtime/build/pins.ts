@@ -1,3 +1,4 @@
+/** Build pins: what state.json keeps of a built package, and comparing a fresh build with it. */
 import type { BuildRecord } from './types.js';
 
 /**

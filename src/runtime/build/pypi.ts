@@ -1,3 +1,4 @@
+/** The PyPI build recipe: PEP 508/440 checks, the install step, and what `uvx` would run. */
 import { BuildError, type PackageSpec, type RunnersConfig } from './types.js';
 import { downloadMode, explainCommon, imagePathPart, treeOf, type Recipe, RESULT_MARKER } from './recipe.js';
 

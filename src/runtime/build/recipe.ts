@@ -1,3 +1,4 @@
+/** A build recipe: its container steps, their network, and the result a build script prints last. */
 import { createHash } from 'node:crypto';
 import type { BuildKind, BuildRecord, InstalledTree } from './types.js';
 

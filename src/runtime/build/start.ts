@@ -1,3 +1,4 @@
+/** Starting built packages (npm, PyPI): built once, checked against the build pin, then run as an OCI image. */
 import type { Entry } from '../../model/entry.js';
 import type { LaunchChoice } from '../../model/launch-choice.js';
 import type { PinStore } from '../../governance/pins.js';

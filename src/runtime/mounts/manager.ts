@@ -1,3 +1,4 @@
+/** The live mounts: start on add, restore after a restart, restart after a crash, idle stop, shutdown. */
 import { ABSENT, fileStamp } from '../../util/file-stamp.js';
 import type { CallToolResult, GetPromptResult, Prompt, ReadResourceResult, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Entry, Launch } from '../../model/entry.js';

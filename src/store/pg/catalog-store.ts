@@ -1,3 +1,4 @@
+/** The catalog's per-source store in PostgreSQL: snapshot generations, statuses, the refresh lock. */
 import type { SourceSnapshot, SourceStatusRecord, CatalogStore } from '../source-store.js';
 import { INSTANCE } from '../file-stores.js';
 import type { PgDatabase } from './db.js';

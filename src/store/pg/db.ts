@@ -1,3 +1,4 @@
+/** The shared PostgreSQL database: pool, notification channel, advisory locks, outage state and reconnects. */
 import { EventEmitter } from 'node:events';
 import type { Pool, PoolClient, Client } from 'pg';
 import { errorMessage, type Logger } from '../../util/log.js';

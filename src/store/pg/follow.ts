@@ -1,3 +1,4 @@
+/** Following the database: re-merging the catalog when another replica writes a source's snapshot. */
 import { errorMessage } from '../../util/log.js';
 import { INSTANCE } from '../file-stores.js';
 import type { Notification, PgDatabase } from './db.js';

@@ -1,3 +1,4 @@
+/** The refresher election: the replica holding the advisory lock refreshes; emits acquired and lost. */
 import { EventEmitter } from 'node:events';
 import type { Client } from 'pg';
 import { errorMessage, type Logger } from '../../util/log.js';

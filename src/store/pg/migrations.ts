@@ -1,3 +1,4 @@
+/** The PostgreSQL schema as numbered migrations, and applying the missing ones under a lock. */
 import type { Pool } from 'pg';
 
 /**

@@ -1,3 +1,4 @@
+/** The organisation stores in PostgreSQL: transactional writes that notify replicas, and shared served stamps. */
 import { EventEmitter } from 'node:events';
 import type { RegistryConfig } from '../../config/config.js';
 import type { StampsBackend } from '../stamps-backend.js';
