@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { Podman } from '../../src/runtime/podman/podman.js';
+import { skipOrFail as skipOrFailFor, type SkipContext } from './skip.js';
 
 export const TINY_IMAGE = 'localhost/mcp-registry-test/tiny:1';
 export const EVERYTHING_IMAGE = 'localhost/mcp-registry-test/everything:1';
@@ -32,16 +33,8 @@ export const ROOTLESS_USER = process.env.MCP_REGISTRY_TEST_USER ?? 'mcpreg';
 
 const SETUP = 'sudo bash scripts/setup-podman.sh && sudo bash scripts/build-test-images.sh';
 
-interface SkipContext {
-  skip: (note?: string) => never;
-  task: { name: string };
-}
-
 function skipOrFail(ctx: SkipContext, why: string, fix = SETUP): never {
-  if (process.env.CI) throw new Error(`container tests must run in CI, but ${why}. Fix: ${fix}`);
-  const msg = `SKIPPED "${ctx.task.name}": ${why}. To run it: ${fix}`;
-  process.stderr.write(`\n${'!'.repeat(100)}\n!!! ${msg}\n${'!'.repeat(100)}\n`);
-  return ctx.skip(msg);
+  return skipOrFailFor(ctx, 'container', why, fix);
 }
 
 async function missingImages(podman: Podman, who: string): Promise<string | null> {

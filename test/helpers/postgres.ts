@@ -1,5 +1,6 @@
 // @ts-expect-error -- plain JavaScript shared with the benchmarks (scripts/bench/org.mjs); typed below.
 import { startCluster as start, postgresBin } from '../../scripts/pg-cluster.mjs';
+import { skipOrFail, type SkipContext } from './skip.js';
 
 /**
  * A throw-away PostgreSQL cluster for one test file (scripts/pg-cluster.mjs: initdb + pg_ctl in a temp dir, a free
@@ -32,13 +33,8 @@ export function dbName(prefix: string): string {
   return `${prefix}_${process.pid}_${++n}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
 }
 
-type SkipContext = { skip: (note?: string) => never; task: { name: string } };
 /** Call first in a test that needs PostgreSQL. */
 export async function requirePostgres(ctx: SkipContext): Promise<void> {
   const why = await postgresUnavailable();
-  if (!why) return;
-  if (process.env.CI) throw new Error(`PostgreSQL tests must run in CI, but ${why}. Fix: ${SETUP_POSTGRES}`);
-  const msg = `SKIPPED "${ctx.task.name}": ${why}. To run it: ${SETUP_POSTGRES}`;
-  process.stderr.write(`\n${'!'.repeat(100)}\n!!! ${msg}\n${'!'.repeat(100)}\n`);
-  ctx.skip(msg);
+  if (why) skipOrFail(ctx, 'PostgreSQL', why, SETUP_POSTGRES);
 }
