@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install headless Chromium (Debian 12 package `chromium`) for the HTTP catalog page and CORS tests
-# (test/http-browser.test.ts). Idempotent; run as root.
+# (test/e2e/http-browser.test.ts). Idempotent; run as root.
 set -euo pipefail
 say() { printf '[setup-chromium] %s\n' "$*"; }
 if command -v chromium >/dev/null 2>&1; then

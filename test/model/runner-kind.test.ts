@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { notRunnableWhy, runKindsOf, runnerOf } from '../../src/model/runner-kind.js';
+import type { Launch } from '../../src/model/entry.js';
+
+const pkg = (registryType: string, extra: Record<string, unknown> = {}): Launch => ({ type: 'package', registryType, identifier: `x-${registryType}`, transport: { type: 'stdio' }, ...extra }) as Launch;
+
+describe('runnerOf: how a launch runs, and only what really starts is runnable', () => {
+  it('npm (also runtimeHint npx) and PyPI (uvx, pip) stdio packages are built and run; OCI stdio packages run', () => {
+    expect(runnerOf(pkg('npm'))).toEqual({ runs: 'npm', runnable: true, built: true });
+    expect(runnerOf(pkg('other-registry', { runtimeHint: 'npx' }))).toMatchObject({ runs: 'npm', runnable: true });
+    expect(runnerOf(pkg('pypi'))).toMatchObject({ runs: 'pypi', runnable: true, built: true });
+    expect(runnerOf(pkg('x', { runtimeHint: 'uvx' }))).toMatchObject({ runs: 'pypi', runnable: true });
+    expect(runnerOf(pkg('oci', { runtimeHint: 'npx' }))).toEqual({ runs: 'oci', runnable: true });
+  });
+
+  it('says exactly why the rest does not start: nuget, HTTP packages, MCPB, poci', () => {
+    expect(runnerOf(pkg('nuget'))).toMatchObject({ runs: 'other', runnable: false, reason: expect.stringContaining('nuget package x-nuget has no runner here') });
+    expect(runnerOf(pkg('oci', { transport: { type: 'streamable-http', url: 'http://localhost:8080/mcp' } }))).toMatchObject({ runs: 'oci', runnable: false, reason: expect.stringContaining('serves over streamable-http') });
+    expect(runnerOf(pkg('mcpb'))).toMatchObject({ runs: 'mcpb', runnable: false, reason: expect.stringContaining('MCPB bundle') });
+    expect(runnerOf({ type: 'poci', tools: [] } as Launch)).toMatchObject({ runs: 'poci', runnable: false });
+    expect(notRunnableWhy([pkg('nuget'), pkg('mcpb')])).toMatch(/nuget .*; its MCPB bundle/);
+    expect(notRunnableWhy([pkg('nuget'), pkg('npm')])).toBeUndefined();
+  });
+
+  it('lists the runnable ways first', () => {
+    expect(runKindsOf([pkg('nuget'), pkg('npm'), { type: 'remote', url: 'https://x/mcp', transport: 'streamable-http' } as Launch])).toEqual(['npm', 'remote', 'other']);
+  });
+});
