@@ -7,7 +7,7 @@ import { errorMessage, type Logger } from '../../util/log.js';
 import type { ChildTarget } from '../child.js';
 import type { LaunchPlan } from '../launch-plan.js';
 import type { Podman, StagedSecrets } from '../podman/podman.js';
-import type { ContainerKit } from './manager.js';
+import type { ContainerKit } from './mount.js';
 import { refused, type Launcher } from './launcher.js';
 
 const loadChild = () => import('../child.js');

@@ -1,0 +1,91 @@
+/** A call to a mounted tool: start the server if needed, then the call-time governance (withheld, blocked, destructive, secret scan). */
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { errorMessage } from '../../util/log.js';
+import type { ToolContext } from '../../model/tool-contract.js';
+import { quoteInput } from '../../util/quote.js';
+import { destructiveGate } from '../../governance/destructive.js';
+import { credentialWarning } from '../../governance/secret-scan.js';
+import { errorResult, type Mount, type MountSet, outcomeOf, Room } from './mount.js';
+import type { Lifecycle } from './lifecycle.js';
+import { withheldMessage, type ToolView } from './tool-view.js';
+
+/**
+ * One call to a mounted tool, from the MCP layer or registry-exec: a stopped server starts first; a withheld tool,
+ * a server the policy of now blocks, or a destructive tool the user did not confirm is answered with an error
+ * result; the result is redacted before it leaves.
+ */
+export class MountCalls extends Room {
+  constructor(
+    core: MountSet,
+    private readonly lifecycle: Lifecycle,
+    private readonly view: ToolView,
+  ) {
+    super(core);
+  }
+
+  async callMounted(mount: Mount, name: string, args: Record<string, unknown> | undefined, ctx: ToolContext): Promise<CallToolResult> {
+    mount.inFlight++;
+    try {
+      let child = mount.child;
+      if (!child || !child.alive || mount.pending || mount.restoring) {
+        try {
+          child = await this.lifecycle.ensureRunning(mount, ctx);
+        } catch (err) {
+          return errorResult(errorMessage(err), outcomeOf(err));
+        }
+      }
+      let original = mount.tools.original(name);
+      // An approval may have been given in a terminal since the last poll: look before refusing.
+      if (original !== undefined && mount.withheldNames.has(original)) {
+        await this.view.recheckPins(mount);
+        original = mount.tools.original(name);
+      }
+      if (original === undefined) {
+        return errorResult(`${mount.id} has no tool ${quoteInput(name)}. Its tools: ${mount.listed.map((t) => t.name).join(', ') || '(none)'}.`);
+      }
+      if (mount.withheldNames.has(original)) return errorResult(withheldMessage(mount, name, original), 'withheld');
+      const gov = this.governance(mount);
+      if (gov?.blocked) {
+        void this.lifecycle.stopChild(mount);
+        mount.state = 'failed';
+        mount.lastError = gov.blocked;
+        return errorResult(gov.blocked, 'refused');
+      }
+      if (gov && gov.g.destructive !== 'allow') {
+        const tool = mount.listedByName.get(name);
+        const gate = await destructiveGate(gov.g.destructive, { name, annotations: tool?.annotations }, { entryId: mount.id, args, redact: (s) => this.deps.redactor.text(s) }, ctx);
+        if (!gate.ok) return errorResult(gate.reason, gate.outcome);
+      }
+      const scan = gov?.g.scanSecrets === 'warn';
+      if (scan) this.warnCredentials(`arguments of ${name} (${mount.id})`, args);
+      // Progress is asked of the child only when our client asked for it (else the SDK tracks a token per call).
+      const onProgress = ctx.progressWanted ? (p: number, t: number | undefined, m: string | undefined) => ctx.progress(p, t, m ?? '') : undefined;
+      const result = await child.callTool(original, args, { signal: ctx.signal, onProgress });
+      const out = this.deps.redactor.active ? this.deps.redactor.result(result) : result;
+      if (scan) this.warnCredentials(`result of ${name} (${mount.id})`, out);
+      return out;
+    } finally {
+      mount.inFlight--;
+      mount.lastUsed = Date.now();
+    }
+  }
+
+  private warnCredentials(what: string, value: unknown): void {
+    const w = credentialWarning(what, value);
+    if (w) this.log.warn(`${w} (policy scanSecrets: warn)`);
+  }
+
+  /**
+   * The governance options of a mount under the policy of now (from the snapshot, no waiting: this is the call
+   * path). When policy.yaml changed since the start, they are recomputed, and a server the new policy forbids is
+   * `blocked`.
+   */
+  private governance(mount: Mount): Mount['gov'] {
+    const policy = this.deps.policyNow?.();
+    if (!policy || !mount.gov || mount.gov.policy === policy || !mount.entry) return mount.gov;
+    const d = policy.decide(mount.entry, undefined, { source: mount.source });
+    const blocked = !d.allowed && !d.needsApproval ? `${mount.id} may no longer run: ${d.reason}. It was stopped.` : undefined;
+    mount.gov = { policy, g: policy.governanceFor(mount.entry), ...(blocked ? { blocked } : {}) };
+    return mount.gov;
+  }
+}
