@@ -16,7 +16,8 @@ import { readShippedSnapshot, snapshotEntriesFor } from '../catalog/snapshot.js'
 import { errorMessage } from '../util/log.js';
 import type { RegistryPaths } from '../config/paths.js';
 import { newInstanceId } from '../runtime/instance.js';
-import { limitsProblem, Podman, type PodmanVersion, type RegistryEndpoint } from '../runtime/podman/podman.js';
+import { Podman } from '../runtime/podman/podman.js';
+import { limitsProblem, type PodmanVersion, type RegistryEndpoint } from '../runtime/podman/version.js';
 import { networkProblem } from '../sources/network-error.js';
 
 export interface DoctorCheck {

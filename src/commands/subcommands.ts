@@ -209,7 +209,11 @@ async function editPolicy(action: 'allow' | 'deny', id: string): Promise<number>
 
 /** `mcp-registry audit`: the audit log, oldest first, filtered; damaged lines are counted on stderr. */
 export async function audit(opts: { since?: string; entry?: string; op?: string; limit?: string; json: boolean }): Promise<number> {
-  const { readAudit, parseSince, formatAudit, AUDIT_OPS } = await import('../governance/audit-log.js');
+  const [{ readAudit }, { parseSince, formatAudit }, { AUDIT_OPS }] = await Promise.all([
+    import('../governance/audit-read.js'),
+    import('../governance/audit-format.js'),
+    import('../governance/audit-record.js'),
+  ]);
   const { resolvePaths } = await import('../config/paths.js');
   const { loadConfig } = await import('../config/config.js');
   const fail = (msg: string) => {
@@ -234,7 +238,7 @@ export async function audit(opts: { since?: string; entry?: string; op?: string;
 }
 
 /** Run a CLI change with one audit record for it (client "cli"). */
-async function cliAudited<T>(app: { paths: { stateDir: string }; config: { audit: { maxSize: number; keep: number } } }, call: { op: import('../governance/audit-log.js').AuditOp; entry?: string }, fn: () => Promise<T>): Promise<T> {
+async function cliAudited<T>(app: { paths: { stateDir: string }; config: { audit: { maxSize: number; keep: number } } }, call: { op: import('../governance/audit-record.js').AuditOp; entry?: string }, fn: () => Promise<T>): Promise<T> {
   const { AuditLog, auditToolCall } = await import('../governance/audit-log.js');
   const log = new AuditLog(app.paths.stateDir, { instance: `cli-${process.pid}`, maxBytes: app.config.audit.maxSize, keep: app.config.audit.keep });
   try {

@@ -1,13 +1,13 @@
 /** The audit log: one JSON line per operation, with argument shapes (never values), outcome and identity. */
-import { mkdir, open, readFile, rename, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, stat, type FileHandle } from 'node:fs/promises';
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { parseDuration } from '../config/config.js';
+import { dirname } from 'node:path';
 import { createLogger, errorMessage } from '../util/log.js';
 import { withFileLock, type LockOptions } from '../util/file-lock.js';
-import { patternToRegExp } from '../util/patterns.js';
 import type { ToolOutput } from '../model/tool-contract.js';
 import { maskCredentials } from './secret-scan.js';
+import { auditFile, DEFAULT_KEEP, DEFAULT_MAX_BYTES, MAX_RECORD_BYTES, type AuditInput, type AuditOp, type AuditOutcome, type AuditRecord, shapeOf } from './audit-record.js';
+import { readAuditFile, type AuditQuery, type AuditReadResult } from './audit-read.js';
 
 /**
  * The audit log: one JSON line per operation in `<stateDir>/audit/audit.jsonl` — who (instance, client), what (op,
@@ -25,51 +25,6 @@ import { maskCredentials } from './secret-scan.js';
  * close); it is closed after IDLE_CLOSE_MS without records.
  */
 
-export const AUDIT_OPS = ['find', 'list', 'info', 'add', 'remove', 'exec', 'config-set', 'refresh', 'approve', 'allow', 'deny', 'policy', 'active', 'status', 'verify'] as const;
-export type AuditOp = (typeof AUDIT_OPS)[number];
-export type AuditOutcome = 'ok' | 'error' | 'refused' | 'withheld';
-
-/** A type description: "string(12)", "number", "array(3) of string", or an object of those. */
-export type ArgShape = string | { [key: string]: ArgShape };
-
-export interface AuditRecord {
-  /** When the operation started (ISO 8601). */
-  time: string;
-  instance: string;
-  client?: string;
-  op: AuditOp;
-  entry?: string;
-  tool?: string;
-  outcome: AuditOutcome;
-  /** The answer a question got (approve: "once" | "always"). */
-  choice?: string;
-  durationMs: number;
-  args?: ArgShape;
-  error?: string;
-  /** verify: the entry's version, the signing key's id and the signature outcome (verified / unsigned / bad). */
-  version?: string;
-  keyId?: string;
-  signature?: string;
-}
-
-/** What callers hand in: `args` are the RAW arguments (only their shape is written), `error` any error or text. */
-export interface AuditInput {
-  op: AuditOp;
-  outcome: AuditOutcome;
-  durationMs: number;
-  client?: string;
-  entry?: string;
-  tool?: string;
-  choice?: string;
-  args?: unknown;
-  error?: unknown;
-  version?: string;
-  keyId?: string;
-  signature?: string;
-  /** Default: now minus durationMs. */
-  time?: Date;
-}
-
 export interface AuditLogOptions {
   /** Rotate when the file reaches this size (default 5 MiB). */
   maxBytes?: number;
@@ -82,10 +37,6 @@ export interface AuditLogOptions {
   lockOptions?: LockOptions;
 }
 
-/** One line must fit one atomic append: below PIPE_BUF (4096), newline included. */
-export const MAX_RECORD_BYTES = 4000;
-export const DEFAULT_MAX_BYTES = 5 * 1024 * 1024;
-export const DEFAULT_KEEP = 5;
 const MAX_ERROR_CHARS = 600;
 /** How often an open log checks whether another process rotated it (or it outgrew maxBytes through others). */
 const RECHECK_MS = 1_000;
@@ -102,57 +53,6 @@ interface OpenLog {
 }
 
 const log = createLogger('audit');
-
-export function auditFile(stateDir: string): string {
-  return join(stateDir, 'audit', 'audit.jsonl');
-}
-
-// ---- argument shapes -----------------------------------------------------------------------------------------
-
-const MAX_DEPTH = 4;
-const MAX_KEYS = 40;
-
-function leafType(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return `array(${v.length})`;
-  if (typeof v === 'object') return `object(${Object.keys(v as object).length} keys)`;
-  return typeof v;
-}
-
-/**
- * The shape of a value, never its content: `{query: "hello", limit: 5}` → `{query: "string(5)", limit: "number"}`.
- * Arrays of plain values become "array(3) of string"; arrays of objects `{"array(3)": <shape of the first>}`.
- * Depth and key count are bounded; key names are kept (they are parameter names) but passed through `redact`.
- */
-export function argShape(value: unknown, redact: (s: string) => string = (s) => s): ArgShape {
-  return shapeOf(value, (k) => maskCredentials(redact(k)), 0);
-}
-
-/** argShape with the key cleaner given (the audit log remembers cleaned keys). */
-function shapeOf(value: unknown, cleanKey: (k: string) => string, depth: number): ArgShape {
-  if (typeof value === 'string') return `string(${value.length})`;
-  if (value === null || value === undefined || typeof value !== 'object') return value === undefined ? 'undefined' : leafType(value);
-  if (depth >= MAX_DEPTH) return leafType(value);
-  if (Array.isArray(value)) {
-    if (!value.length) return 'array(0)';
-    const composite = value.find((x) => x !== null && typeof x === 'object');
-    if (composite === undefined) {
-      const types = [...new Set(value.map((x) => (typeof x === 'string' ? 'string' : leafType(x))))].sort();
-      return `array(${value.length}) of ${types.join('|')}`;
-    }
-    return { [`array(${value.length})`]: shapeOf(composite, cleanKey, depth + 1) };
-  }
-  const out: Record<string, ArgShape> = {};
-  const keys = Object.keys(value);
-  for (const k of keys.slice(0, MAX_KEYS)) out[boundKey(cleanKey(k))] = shapeOf((value as Record<string, unknown>)[k], cleanKey, depth + 1);
-  if (keys.length > MAX_KEYS) out['…'] = `${keys.length - MAX_KEYS} more keys`;
-  return out;
-}
-
-/** A key, already cleaned (a key that is itself a secret, a known value or a token format, is not kept as it is). */
-function boundKey(clean: string): string {
-  return clean.length > 80 ? `${clean.slice(0, 77)}…` : clean;
-}
 
 // ---- writing -------------------------------------------------------------------------------------------------
 
@@ -436,122 +336,6 @@ function fitRecord(r: AuditRecord): { record: AuditRecord; line: string } {
   if (shortError) return shortError;
   const record = { ...out, entry: out.entry?.slice(0, 200), tool: out.tool?.slice(0, 200), client: out.client?.slice(0, 100) };
   return { record, line: JSON.stringify(record) + '\n' };
-}
-
-// ---- reading -------------------------------------------------------------------------------------------------
-
-export interface AuditQuery {
-  /** Only records at or after this time. */
-  since?: Date;
-  /** An entry id or pattern (`docker/*`). */
-  entry?: string;
-  op?: AuditOp;
-  /** The most recent N records (default: all). */
-  limit?: number;
-}
-
-export interface AuditReadResult {
-  /** Oldest first. */
-  records: AuditRecord[];
-  /** Lines that were not whole records (a crash mid-write, or hand edits). */
-  skipped: number;
-  files: string[];
-}
-
-const OPS = new Set<string>(AUDIT_OPS);
-
-/** A parsed line, or undefined when it is not a whole record. A whole record glued after a torn one is recovered. */
-export function parseAuditLine(line: string): AuditRecord | undefined {
-  const text = line.replace(/\0/g, '').trim();
-  if (!text) return undefined;
-  const tryParse = (t: string): AuditRecord | undefined => {
-    try {
-      const r = JSON.parse(t) as AuditRecord;
-      return r && typeof r === 'object' && typeof r.time === 'string' && OPS.has(r.op) && typeof r.outcome === 'string' && !Number.isNaN(Date.parse(r.time)) ? r : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  const whole = tryParse(text);
-  if (whole) return whole;
-  // Every record starts with {"time": — what follows the last such start may be a whole record.
-  const at = text.lastIndexOf('{"time":');
-  return at > 0 ? tryParse(text.slice(at)) : undefined;
-}
-
-async function readAuditFile(file: string, keep: number, q: AuditQuery): Promise<AuditReadResult> {
-  const entryRe = q.entry ? patternToRegExp(q.entry) : undefined;
-  const since = q.since?.getTime();
-  const limit = q.limit !== undefined && q.limit > 0 ? q.limit : Infinity;
-  // Newest file first, so a small `limit` or a recent `since` reads only what it needs.
-  const candidates = [file, ...Array.from({ length: Math.max(keep, 1) + 5 }, (_, i) => `${file}.${i + 1}`)];
-  const batches: AuditRecord[][] = [];
-  const files: string[] = [];
-  let skipped = 0;
-  let count = 0;
-  for (const f of candidates) {
-    const st = await stat(f).catch(() => null);
-    if (!st) {
-      if (f === file) continue;
-      break;
-    }
-    files.push(f);
-    const text = await readFile(f, 'utf8');
-    const batch: AuditRecord[] = [];
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      const r = parseAuditLine(line);
-      if (!r) {
-        skipped++;
-        continue;
-      }
-      if (since !== undefined && Date.parse(r.time) < since) continue;
-      if (entryRe && !(r.entry && entryRe.test(r.entry))) continue;
-      if (q.op && r.op !== q.op) continue;
-      batch.push(r);
-    }
-    batches.unshift(batch);
-    count += batch.length;
-    // Records in older files started before this file was last written... enough once the newest `limit` are in.
-    if (count >= limit) break;
-    if (since !== undefined && st.mtimeMs < since) break;
-  }
-  const records = batches.flat().sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
-  return { records: limit === Infinity ? records : records.slice(-limit), skipped, files };
-}
-
-/** Read the audit log under `stateDir` (its rotated files too). */
-export function readAudit(stateDir: string, query: AuditQuery = {}, opts: { keep?: number } = {}): Promise<AuditReadResult> {
-  return readAuditFile(auditFile(stateDir), opts.keep ?? DEFAULT_KEEP, query);
-}
-
-/** `--since`: a duration back from now ("90m", "1h", "2d") or a date/time ("2026-07-01", ISO 8601). */
-export function parseSince(value: string, now = Date.now()): Date {
-  const v = value.trim();
-  if (/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/.test(v)) return new Date(now - parseDuration(v));
-  if (/^\d+(\.\d+)?\s*w$/.test(v)) return new Date(now - parseFloat(v) * 7 * 86_400_000);
-  const t = Date.parse(v);
-  if (/^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(t)) return new Date(t);
-  throw new Error(`"${value}" is neither a duration (e.g. 30m, 1h, 2d, 1w) nor a date (e.g. 2026-07-01 or 2026-07-01T12:00:00Z)`);
-}
-
-/** One line per record for people. */
-export function formatAudit(records: AuditRecord[]): string {
-  if (!records.length) return 'No audit records match.';
-  return records
-    .map((r) => {
-      const parts = [r.time, r.op.padEnd(10), r.outcome.padEnd(8), `${r.durationMs}ms`.padStart(8)];
-      if (r.entry) parts.push(r.entry);
-      if (r.tool) parts.push(`tool=${r.tool}`);
-      if (r.client) parts.push(`client=${r.client}`);
-      if (r.choice) parts.push(`choice=${r.choice}`);
-      if (r.signature) parts.push(`signature=${r.signature}${r.keyId ? ` key=${r.keyId}` : ''}${r.version ? ` version=${r.version}` : ''}`);
-      parts.push(`instance=${r.instance}`);
-      if (r.args !== undefined) parts.push(`args=${JSON.stringify(r.args)}`);
-      if (r.error) parts.push(`error: ${r.error}`);
-      return parts.join('  ');
-    })
-    .join('\n');
 }
 
 // ---- wrapping operations -------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import type { Entry } from '../model/entry.js';
 import type { SecretStore, StateStore } from '../store/state.js';
 import { addLogRedactor, errorMessage, type Logger } from '../util/log.js';
 import { MountManager, type ContainerKit } from './mounts/manager.js';
+import { limitsProblem } from './podman/version.js';
 import type { RuntimeStatus } from './status.js';
 
 /** What the runtime needs from the MCP server: telling the client that lists changed. */
@@ -128,10 +129,10 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
     // Records of calls answered just before the stop are still queued: written before the process exits.
     shutdown: () => manager.shutdown().finally(() => audit.close()),
     async status() {
-      const { podman, mod } = await containers();
+      const { podman } = await containers();
       // Reading both files finds (and repairs) one that went bad since the last read.
       const [v] = await Promise.all([podman.version(), state.read().catch(() => null), secrets.namesByEntry().catch(() => null)]);
-      const limits = v && mod.limitsProblem(v);
+      const limits = v && limitsProblem(v);
       const built = v ? await (await import('./build/start.js')).builtStatus(podman, deps.liveRuntime?.() ?? deps.runtime) : undefined;
       const recovered = [...state.recoveries, ...secrets.recoveries].sort((a, b) => a.at.localeCompare(b.at));
       return {

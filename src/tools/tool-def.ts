@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { CallToolResult, Tool, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { closestName } from '../util/edit-distance.js';
 import type { ToolContext, ToolOutput } from '../model/tool-contract.js';
-import type { AuditOp } from '../governance/audit-log.js';
+import type { AuditOp } from '../governance/audit-record.js';
 import { quoteInput } from '../util/quote.js';
 
 /** A registry tool: validated input (zod), declared output schema, a thin handler calling into modules. */

@@ -9,7 +9,7 @@ import { Catalog } from '../../src/catalog/catalog.js';
 import { mergeEntries } from '../../src/catalog/merge.js';
 import { readShippedSnapshot, SNAPSHOT_CATALOG, SNAPSHOT_DIR, SNAPSHOT_INDEX, type ShippedSnapshot } from '../../src/catalog/snapshot.js';
 import { DEFAULT_SOURCES, parseConfig, type SourceConfig } from '../../src/config/config.js';
-import { readAudit } from '../../src/governance/audit-log.js';
+import { readAudit } from '../../src/governance/audit-read.js';
 import { createLogger, setLogLevel } from '../../src/util/log.js';
 import { SearchIndex } from '../../src/search/search-index.js';
 import { createSource } from '../../src/sources/index.js';

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ConfigError, loadConfig, parseConfig } from '../../src/config/config.js';
-import { Policy, PolicyError } from '../../src/governance/policy.js';
+import { Policy } from '../../src/governance/policy.js';
+import { PolicyError } from '../../src/governance/policy-file.js';
 import { cliPath } from '../helpers/registry-client.js';
 
 /** Config mistakes (issue 10.5): a typo is an error that names the key it resembles and where it is; so is a bad schedule. */

@@ -5,7 +5,8 @@ import { ElicitRequestSchema, ToolListChangedNotificationSchema, type CallToolRe
 import { execa } from 'execa';
 import { stringify as toYaml } from 'yaml';
 import { ENTRY_LABEL, INSTANCE_LABEL, Podman } from '../../src/runtime/podman/podman.js';
-import { AUDIT_OPS, parseAuditLine, type AuditRecord } from '../../src/governance/audit-log.js';
+import { AUDIT_OPS, type AuditRecord } from '../../src/governance/audit-record.js';
+import { parseAuditLine } from '../../src/governance/audit-read.js';
 import { cliPath, makeHome, startRegistry, type RunningRegistry } from '../helpers/registry-client.js';
 import { requirePodman, TINY_IMAGE } from '../helpers/podman.js';
 import { startRemoteMcp, type RemoteMcp } from '../helpers/remote-mcp.js';

@@ -13,7 +13,7 @@ import {
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { stringify as toYaml } from 'yaml';
 import { Podman, INSTANCE_LABEL, ENTRY_LABEL } from '../../src/runtime/podman/podman.js';
-import { readAudit } from '../../src/governance/audit-log.js';
+import { readAudit } from '../../src/governance/audit-read.js';
 import { cliPath, makeHome, startRegistry, type RunningRegistry } from '../helpers/registry-client.js';
 import { requirePodman } from '../helpers/podman.js';
 import { startRemoteMcp, type RemoteMcp } from '../helpers/remote-mcp.js';

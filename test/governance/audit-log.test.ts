@@ -8,19 +8,10 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import {
-  argShape,
-  auditFile,
-  AuditLog,
-  auditToolCall,
-  formatAudit,
-  MAX_RECORD_BYTES,
-  parseAuditLine,
-  parseSince,
-  readAudit,
-  withOutcome,
-  type AuditRecord,
-} from '../../src/governance/audit-log.js';
+import { AuditLog, auditToolCall, withOutcome } from '../../src/governance/audit-log.js';
+import { argShape, auditFile, MAX_RECORD_BYTES, type AuditRecord } from '../../src/governance/audit-record.js';
+import { parseAuditLine, readAudit } from '../../src/governance/audit-read.js';
+import { formatAudit, parseSince } from '../../src/governance/audit-format.js';
 import { SecretSet } from '../../src/governance/secret-scan.js';
 import { ConfigError, parseConfig } from '../../src/config/config.js';
 import { createRegistryServer } from '../../src/tools/mcp-server.js';

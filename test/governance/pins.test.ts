@@ -16,7 +16,7 @@ import {
   PinStore,
   type ToolLike,
 } from '../../src/governance/pins.js';
-import { readAudit } from '../../src/governance/audit-log.js';
+import { readAudit } from '../../src/governance/audit-read.js';
 import { StateStore } from '../../src/store/state.js';
 import { loadDockerEntries, type DockerEntries } from '../helpers/docker-entries.js';
 import { cliPath } from '../helpers/registry-client.js';

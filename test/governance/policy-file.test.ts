@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Policy, PolicyError } from '../../src/governance/policy.js';
+import { Policy } from '../../src/governance/policy.js';
+import { PolicyError } from '../../src/governance/policy-file.js';
 import { checkRemoteUrl } from '../../src/governance/url-guard.js';
 import { loadDockerEntries, type DockerEntries } from '../helpers/docker-entries.js';
 

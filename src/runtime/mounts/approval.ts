@@ -3,7 +3,7 @@ import type { Entry, Launch } from '../../model/entry.js';
 import type { LaunchChoice } from '../../model/launch-choice.js';
 import { errorMessage } from '../../util/log.js';
 import type { ToolContext } from '../../model/tool-contract.js';
-import type { AuditOutcome } from '../../governance/audit-log.js';
+import type { AuditOutcome } from '../../governance/audit-record.js';
 import { auditSignatureRefusal } from '../../governance/launch-signature.js';
 import { tryQualifyImageRef } from '../../model/image-ref.js';
 import type { PolicyDecision } from '../../governance/policy.js';

@@ -7,6 +7,7 @@ import { errorMessage, type Logger } from '../../util/log.js';
 import type { ChildTarget } from '../child.js';
 import type { LaunchPlan } from '../launch-plan.js';
 import type { Podman, StagedSecrets } from '../podman/podman.js';
+import { limitsProblem } from '../podman/version.js';
 import type { ContainerKit } from './mount.js';
 import { refused, type Launcher } from './launcher.js';
 
@@ -48,7 +49,7 @@ export function containerLauncher(deps: ContainerLauncherDeps): Launcher<'contai
       const runRef = imageRefForRun(plan.image, imageId);
       const secrets = await kit.podman.stageSecrets(kit.instance, plan.secretEnv, { [kit.mod.INSTANCE_LABEL]: kit.instance, [kit.mod.ENTRY_LABEL]: plan.entryId });
       const wantsLimits = plan.memory !== undefined || plan.cpus !== undefined || plan.pidsLimit !== undefined;
-      const limits = wantsLimits ? kit.mod.limitsProblem(probe.version)?.summary : undefined;
+      const limits = wantsLimits ? limitsProblem(probe.version)?.summary : undefined;
       const name = kit.mod.containerName(kit.instance, prefix);
       // A server that ignores stdin EOF (and the SIGTERM podman passes on) is stopped by removing its container.
       const containerOpts = { ...childOpts, forceStop: () => kit.podman.remove([name]) };

@@ -5,7 +5,7 @@ import { ElicitRequestSchema, type CallToolResult, type ElicitRequest } from '@m
 import { execa } from 'execa';
 import { stringify as toYaml } from 'yaml';
 import { ENTRY_LABEL, INSTANCE_LABEL, Podman } from '../../../src/runtime/podman/podman.js';
-import { readAudit } from '../../../src/governance/audit-log.js';
+import { readAudit } from '../../../src/governance/audit-read.js';
 import { makeHome, startRegistry, type RunningRegistry } from '../../helpers/registry-client.js';
 import { requirePodman, TINY_IMAGE } from '../../helpers/podman.js';
 import { repoRoot } from '../../helpers/shared-data.js';

@@ -7,17 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  ContainerSpecError,
-  ENTRY_LABEL,
-  INSTANCE_LABEL,
-  Podman,
-  buildRunArgs,
-  containerName,
-  instanceAlive,
-  newInstanceId,
-  type ContainerSpec,
-} from '../../../src/runtime/podman/podman.js';
+import { ENTRY_LABEL, INSTANCE_LABEL, Podman, containerName, instanceAlive, newInstanceId } from '../../../src/runtime/podman/podman.js';
+import { ContainerSpecError, buildRunArgs, type ContainerSpec } from '../../../src/runtime/podman/run-args.js';
 import { formatDoctor, runDoctor } from '../../../src/commands/doctor.js';
 import { resolvePaths } from '../../../src/config/paths.js';
 import { repoRoot } from '../../helpers/shared-data.js';
