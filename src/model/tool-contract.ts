@@ -56,4 +56,22 @@ export interface ResourceProvider {
   listPrompts(signal: AbortSignal): Promise<Prompt[]>;
   /** Undefined when `name` is not one of this provider's. */
   getPrompt(name: string, args: Record<string, string> | undefined, signal: AbortSignal): Promise<GetPromptResult> | undefined;
+  /**
+   * completion/complete for one of this provider's prompts (`ref/prompt`, by its mounted name) or resource templates
+   * (`ref/resource`, by its mounted URI template), answered by the child that owns it. Undefined when the ref is not
+   * one of this provider's.
+   */
+  complete?(params: CompleteParams, signal: AbortSignal): Promise<CompleteAnswer> | undefined;
+}
+
+/** The result of completion/complete. */
+export interface CompleteAnswer {
+  completion: { values: string[]; total?: number; hasMore?: boolean };
+}
+
+/** The params of completion/complete (as MCP defines them). */
+export interface CompleteParams {
+  ref: { type: 'ref/prompt'; name: string } | { type: 'ref/resource'; uri: string };
+  argument: { name: string; value: string };
+  context?: { arguments?: Record<string, string> };
 }
