@@ -1,5 +1,6 @@
 /** Pins of what the user approved: the image ID and hashed tool definitions, withholding what changed since. */
 import { createHash } from 'node:crypto';
+import type { EraVerdict } from '../model/era.js';
 import { formatImageRef, parseImageRef, tryQualifyImageRef } from '../model/image-ref.js';
 import type { StateData, StateStore } from '../store/state.js';
 import { canonicalJson } from '../util/canonical-json.js';
@@ -41,6 +42,11 @@ export interface PinRecord {
   imageId?: string;
   imageRef?: string;
   tools?: Record<string, string>;
+  /**
+   * The protocol era the server was found to speak on its first start (probed once; restarts reuse it, so a
+   * container is never started twice to probe). Not an approval: dropped when a new image is approved.
+   */
+  era?: EraVerdict & { seenAt: string };
   approvedAt: string;
   by?: string;
   pending?: PendingPin;
@@ -184,6 +190,8 @@ function readPins(d: StateData): Pins {
     if (typeof r.imageRef === 'string') rec.imageRef = tryQualifyImageRef(r.imageRef) ?? r.imageRef;
     if (isHashMap(r.tools)) rec.tools = r.tools;
     if (typeof r.by === 'string') rec.by = r.by;
+    const era = readEra(r.era);
+    if (era) rec.era = era;
     const p = r.pending;
     if (isObj(p) && typeof p.seenAt === 'string') {
       rec.pending = { seenAt: p.seenAt };
@@ -194,6 +202,13 @@ function readPins(d: StateData): Pins {
     out[id] = rec;
   }
   return out;
+}
+
+function readEra(v: unknown): PinRecord['era'] {
+  if (!isObj(v) || typeof v.seenAt !== 'string') return undefined;
+  if (v.era === 'legacy') return { era: 'legacy', seenAt: v.seenAt };
+  if (v.era === 'modern' && isObj(v.discover)) return { era: 'modern', discover: v.discover, seenAt: v.seenAt };
+  return undefined;
 }
 
 function pendingEmpty(p: PendingPin | undefined): boolean {
@@ -313,6 +328,8 @@ export class PinStore {
       const parts: string[] = [];
       if (newImage !== undefined) {
         out.image = { ...(rec?.imageId ? { oldId: rec.imageId } : {}), newId: newImage, ...(newRef ? { ref: newRef } : {}) };
+        // Another image may speak another era: its first start probes again.
+        if (rec?.imageId !== undefined && normalizeImageId(rec.imageId) !== newImage) delete next.era;
         next.imageId = newImage;
         if (newRef) next.imageRef = newRef;
         parts.push(`image ${shortId(newImage)}${rec?.imageId ? ` (was ${shortId(rec.imageId)})` : ''}`);
@@ -327,6 +344,27 @@ export class PinStore {
       pins[entryId] = next;
       out.message = `Approved for ${entryId}: ${parts.join('; ')}. The next start uses them.`;
       return out;
+    });
+  }
+
+  /** The era recorded for an entry's server, to connect without probing it (undefined: probe). */
+  async era(entryId: string): Promise<EraVerdict | undefined> {
+    const e = (await this.get(entryId))?.era;
+    if (!e) return undefined;
+    return e.era === 'modern' ? { era: 'modern', discover: e.discover } : { era: 'legacy' };
+  }
+
+  /**
+   * Remember the era a start found, next to the entry's pins (written only when it changed). An entry without pins
+   * (nothing was pinned: e.g. a remote whose tools policy does not pin) gets none: it is probed on every start.
+   */
+  async recordEra(entryId: string, verdict: EraVerdict): Promise<void> {
+    const same = (e: PinRecord['era']) => !!e && canonicalJson({ ...e, seenAt: '' }) === canonicalJson({ ...verdict, seenAt: '' });
+    const seen = (await this.all())[entryId];
+    if (!seen || same(seen.era)) return;
+    await this.update((pins) => {
+      const rec = pins[entryId];
+      if (rec && !same(rec.era)) rec.era = { ...verdict, seenAt: new Date().toISOString() };
     });
   }
 

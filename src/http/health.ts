@@ -1,8 +1,6 @@
 /** Health of remote endpoints: which entries to probe, one MCP round trip, the checker and its summaries. */
 import { EventEmitter } from 'node:events';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client, SSEClientTransport, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import type { Entry } from '../model/entry.js';
 import { checkRemoteUrl, guardedFetch, type RemoteGuardOptions } from '../governance/url-guard.js';
 import { errorMessage, type Logger } from '../util/log.js';
@@ -12,7 +10,7 @@ import { VERSION } from '../util/version.js';
 
 /**
  * Health of the catalog's remote endpoints: each is probed on a schedule with a real MCP round trip (the SDK
- * client's `initialize` over the endpoint's own transport), under a timeout, a few at a time, through the remote URL
+ * client's `server/discover` for a 2026-era endpoint, falling back to `initialize`, over the endpoint's own transport), under a timeout, a few at a time, through the remote URL
  * guard the runtime uses (policy.yaml's `remote` settings decide what may be contacted). An endpoint turns INACTIVE
  * after `failureThreshold` failed probes in a row and ACTIVE after `successThreshold` answered ones; until then, or
  * when it cannot be probed (a URL with {placeholders}, refused by the guard), it is UNKNOWN. An answer that asks for
@@ -66,7 +64,7 @@ export async function probe(t: Pick<HealthTarget, 'url' | 'transport'>, guard: R
   if (!check.ok) return { ok: false, latencyMs: took(), error: `not probed: ${check.reason}`, unprobed: true };
   const gf = guardedFetch(check.url, guard);
   const transport = t.transport === 'sse' ? new SSEClientTransport(check.url, { fetch: gf.fetch }) : new StreamableHTTPClientTransport(check.url, { fetch: gf.fetch });
-  const client = new Client({ name: 'mcp-registry-health', version: VERSION }, { capabilities: {} });
+  const client = new Client({ name: 'mcp-registry-health', version: VERSION }, { capabilities: {}, versionNegotiation: { mode: 'auto' } });
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -77,7 +75,8 @@ export async function probe(t: Pick<HealthTarget, 'url' | 'transport'>, guard: R
     ]);
     return { ok: true, latencyMs: took() };
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
+    // v2's HTTP errors carry the status in `status` (SdkHttpError), older ones in `code`.
+    const code = (err as { status?: unknown }).status ?? (err as { code?: unknown }).code;
     if (code === 401 || code === 403 || (err as Error).name === 'UnauthorizedError') return { ok: true, latencyMs: took() };
     return { ok: false, latencyMs: took(), error: errorMessage(err).slice(0, 300) };
   } finally {

@@ -5,6 +5,9 @@ import type { CallToolResult, GetPromptResult, Prompt, ReadResourceResult, Resou
 /** Ask the user a question through MCP elicitation (a JSON Schema for the answer's form). */
 export type Elicit = (message: string, schema: Record<string, unknown>) => Promise<{ action: 'accept' | 'decline' | 'cancel'; content?: Record<string, unknown> }>;
 
+/** MCP log levels (RFC 5424 names), lowest first. */
+export type LogLevel = 'debug' | 'info' | 'notice' | 'warning' | 'error' | 'critical' | 'alert' | 'emergency';
+
 /** What a tool handler may use besides its arguments; built per call by the server. */
 export interface ToolContext {
   signal: AbortSignal;
@@ -16,6 +19,15 @@ export interface ToolContext {
   clientName?: string;
   /** Ask the user a question through MCP elicitation; undefined when the client cannot. */
   elicit?: Elicit;
+  /**
+   * The lowest log level the caller wants for this call (2026: the request's `_meta` log level; 2025: the level set
+   * with logging/setLevel); undefined when it wants no log messages. A proxied call asks its child for logs only then.
+   */
+  logLevel?: LogLevel;
+  /** Sends a notifications/message to the caller, tied to this call's request (set together with logLevel). */
+  log?(level: LogLevel, data: unknown, logger?: string): void;
+  /** The caller's protocol era (2026-07-28: 'modern'), for what differs between eras; undefined: unknown (legacy). */
+  era?: 'legacy' | 'modern';
 }
 
 export interface ToolOutput {
@@ -44,4 +56,22 @@ export interface ResourceProvider {
   listPrompts(signal: AbortSignal): Promise<Prompt[]>;
   /** Undefined when `name` is not one of this provider's. */
   getPrompt(name: string, args: Record<string, string> | undefined, signal: AbortSignal): Promise<GetPromptResult> | undefined;
+  /**
+   * completion/complete for one of this provider's prompts (`ref/prompt`, by its mounted name) or resource templates
+   * (`ref/resource`, by its mounted URI template), answered by the child that owns it. Undefined when the ref is not
+   * one of this provider's.
+   */
+  complete?(params: CompleteParams, signal: AbortSignal): Promise<CompleteAnswer> | undefined;
+}
+
+/** The result of completion/complete. */
+export interface CompleteAnswer {
+  completion: { values: string[]; total?: number; hasMore?: boolean };
+}
+
+/** The params of completion/complete (as MCP defines them). */
+export interface CompleteParams {
+  ref: { type: 'ref/prompt'; name: string } | { type: 'ref/resource'; uri: string };
+  argument: { name: string; value: string };
+  context?: { arguments?: Record<string, string> };
 }

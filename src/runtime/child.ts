@@ -1,35 +1,14 @@
 /** A child MCP server connection (stdio process or remote HTTP): initialize, tools/list, calls, timeouts. */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import { StringDecoder } from 'node:string_decoder';
+import { Client, ProtocolError, ProtocolErrorCode, SdkError, SdkErrorCode, type RequestOptions, type Transport } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { z } from 'zod';
-import {
-  ErrorCode,
-  GetPromptResultSchema,
-  ListPromptsResultSchema,
-  ListResourcesResultSchema,
-  ListResourceTemplatesResultSchema,
-  ListToolsResultSchema,
-  McpError,
-  PromptListChangedNotificationSchema,
-  ReadResourceResultSchema,
-  ResourceListChangedNotificationSchema,
-  ToolListChangedNotificationSchema,
-  type CallToolResult,
-  type GetPromptResult,
-  type Prompt,
-  type ReadResourceResult,
-  type Resource,
-  type ResourceTemplate,
-  type Tool,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, GetPromptResult, Prompt, ReadResourceResult, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Elicit, LogLevel } from '../model/tool-contract.js';
+import { answerInputRequests, askCaller, CallsInFlight, logWanted, MAX_INPUT_ROUNDS, modernEnvelope, stripEraMarks, type CallSink, type EraVerdict } from './child-eras.js';
 import { errorMessage, type Logger } from '../util/log.js';
 import { VERSION } from '../util/version.js';
-import { BoundedLineBuffer, installLineBuffer, MESSAGE_LIMIT, megabytes } from '../util/line-buffer.js';
+import { MESSAGE_LIMIT, megabytes } from '../util/line-buffer.js';
+import { makeTransport, redactWith, STDERR_KEEP, TooLarge, type StdoutNoise } from './child-transport.js';
 import { nestedDeeperThan } from '../util/json-depth.js';
 
 /** How to reach a child server: a process speaking MCP on stdio (podman run …) or a remote HTTP endpoint. */
@@ -54,6 +33,12 @@ export interface ChildOptions {
   startTimeout: number;
   /** Default per-call timeout. */
   callTimeout: number;
+  /**
+   * The era this child was found to speak on an earlier start (remembered with its pins): it is connected without a
+   * probe. Without it, the child is probed once (`server/discover`, falling back to `initialize`) on its own
+   * connection — a container is never started twice for it.
+   */
+  prior?: EraVerdict;
   /** Applied to every line of the child's stderr before it is logged or kept. */
   redact?: (s: string) => string;
   /** The child's tool list changed (its own notification); `tools` is the fresh list. */
@@ -77,47 +62,30 @@ export interface CallOptions {
   signal?: AbortSignal;
   timeout?: number;
   onProgress?: (progress: number, total: number | undefined, message: string | undefined) => void;
+  /** Asks the caller when the child wants input (its pushed elicitation/create, or a 2026 input_required). */
+  elicit?: Elicit;
+  /** The caller's log level and where the child's log messages for this call go. */
+  logLevel?: LogLevel;
+  log?: (level: LogLevel, data: unknown, logger?: string) => void;
 }
+
+/** How long the era probe (`server/discover`) may take before a stdio child counts as 2025-era (some never answer). */
+const PROBE_TIMEOUT_MS = 10_000;
 
 /** Any JSON object: tool results are forwarded as they came (see callTool). */
 const PassThrough = z.looseObject({});
 
 /** Pages fetched at most when following nextCursor: a child that loops its cursors must not hang us. */
 const MAX_PAGES = 100;
-const STDERR_KEEP = 20;
 /** Deeper results are refused: forwarding them would overflow JSON.stringify on the way to the client. */
 const MAX_RESULT_DEPTH = 256;
 
-/**
- * The `data` of the error that stands in for a child's response over the message size limit. A class of ours, so a
- * child cannot fake it: it only ever comes from the line buffer below.
- */
-class TooLarge {
-  constructor(readonly bytes: number) {}
-}
-
-/** Characters of a stderr line that are kept and logged. */
-const STDERR_SHOWN = 500;
-/**
- * A stderr line is kept whole (for redaction) up to this length, then shown cut. Far beyond the longest form a stored
- * secret is searched in (settings.ts: at most 120 KiB per secret; its URL-encoded form is at most 3 times that).
- */
-const MAX_STDERR_LINE = 1 << 20;
+/** A start with a remembered 2026 verdict the server refused: probed again. */
+class StaleVerdict extends Error {}
 
 const STOP_GRACE_MS = 2_000;
 /** After forceStop, how long to wait for the process to notice (podman run ends when its container is removed). */
 const FORCED_EXIT_WAIT_MS = 3_000;
-
-/**
- * What a stdio child wrote on stdout that is not MCP: lines that are not JSON-RPC (the SDK reports each as a parse
- * error), and lines over the message limit that do not even start like JSON-RPC (the line buffer skips them). A
- * server that logs to stdout, or dumps something there, shows up here.
- */
-interface StdoutNoise {
-  lines: number;
-  oversized: number;
-  oversizedBytes: number;
-}
 
 /** True when the promise settles within `ms`. */
 function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
@@ -147,6 +115,11 @@ export class Child {
   }
 
   tools: Tool[] = [];
+  /** The era it speaks, as probed on this start (or taken from `prior`). */
+  verdict: EraVerdict = { era: 'legacy' };
+  private readonly inFlight = new CallsInFlight();
+  /** The level a 2025 child was last set to with logging/setLevel (undefined: never set). */
+  private childLogLevel: LogLevel | undefined;
   private closing = false;
   private stopped: Promise<void> | null = null;
   private exited: string | null = null;
@@ -158,26 +131,57 @@ export class Child {
   private resourcesCache: { resources: Resource[]; templates: ResourceTemplate[] } | null = null;
   private promptsCache: Prompt[] | null = null;
 
-  /** Start the child, initialize, and list its tools (following pagination). Fails with the child's own words. */
+  /**
+   * Start the child, connect in its era (probed once, or the remembered one), and list its tools (following
+   * pagination). Fails with the child's own words. A remembered 2026 era the server no longer speaks (its first
+   * request is refused) is probed afresh, once.
+   */
   static async start(target: ChildTarget, opts: ChildOptions): Promise<Child> {
+    try {
+      return await Child.startOnce(target, opts);
+    } catch (err) {
+      if (!(err instanceof StaleVerdict) || target.kind === 'transport') throw err;
+      opts.log.info(`${opts.label}: it no longer speaks the 2026 protocol it did; probing its protocol again`);
+      return Child.startOnce(target, { ...opts, prior: undefined });
+    }
+  }
+
+  private static async startOnce(target: ChildTarget, opts: ChildOptions): Promise<Child> {
     const stderrLines: string[] = [];
     const noise: StdoutNoise = { lines: 0, oversized: 0, oversizedBytes: 0 };
     const transport = makeTransport(target, stderrLines, noise, opts);
-    const client = new Client({ name: 'mcp-registry', version: VERSION }, { capabilities: {} });
+    const client = new Client(
+      { name: 'mcp-registry', version: VERSION },
+      {
+        // Form elicitation is declared so a 2025 child may ask; whether our caller can answer is decided per call
+        // (a 2026 child is told per request, in its _meta).
+        capabilities: { elicitation: { form: {} } },
+        versionNegotiation: { mode: 'auto', probe: { timeoutMs: Math.min(PROBE_TIMEOUT_MS, opts.startTimeout) } },
+        // A 2026 child's input_required comes back to us: the caller is asked (callTool), not a handler of ours.
+        inputRequired: { autoFulfill: false },
+      },
+    );
     const child = new Child(client, transport, opts, stderrLines, noise);
     client.onclose = () => {
       child.markEnded();
       child.handleClose();
     };
     client.onerror = (err) => child.handleTransportError(err);
+    child.wireServerRequests();
     const deadline = AbortSignal.timeout(opts.startTimeout);
     try {
-      await client.connect(transport, { signal: deadline, timeout: opts.startTimeout });
+      const prior = opts.prior ? (opts.prior.era === 'modern' ? { kind: 'modern' as const, discover: opts.prior.discover as never } : { kind: 'legacy' as const }) : undefined;
+      await client.connect(transport, { signal: deadline, timeout: opts.startTimeout, ...(prior ? { prior } : {}) });
       child.tools = await child.fetchTools({ signal: deadline, timeout: opts.startTimeout });
     } catch (err) {
       await child.close();
-      throw new Error(child.describeStartFailure(err));
+      const message = child.describeStartFailure(err);
+      // The server answered, but not in the era remembered for it (a modern verdict connects without a round trip).
+      throw opts.prior?.era === 'modern' && err instanceof ProtocolError ? new StaleVerdict(message) : new Error(message);
     }
+    // Read now: the SDK forgets the discover answer once the connection closes.
+    const discover = client.getDiscoverResult();
+    child.verdict = client.getProtocolEra() === 'modern' && discover ? { era: 'modern', discover: { ...discover } } : { era: 'legacy' };
     if (child.describeNoise()) opts.log.warn(`${opts.label}: ${child.describeNoise()}; it was ignored`);
     child.wireNotifications();
     return child;
@@ -206,19 +210,48 @@ export class Child {
   get hasPrompts(): boolean {
     return !!this.client.getServerCapabilities()?.prompts;
   }
+  get hasCompletions(): boolean {
+    return !!this.client.getServerCapabilities()?.completions;
+  }
+  /** The protocol version in use with the child (2026-07-28, or a 2025 one). */
+  get protocolVersion(): string | undefined {
+    return this.client.getNegotiatedProtocolVersion();
+  }
+  private get modern(): boolean {
+    return this.client.getProtocolEra() === 'modern';
+  }
 
   /**
    * Call a tool and return its result exactly as the child sent it. A JSON-RPC error from the child (unknown tool,
    * bad arguments), a timeout or a lost connection become an isError result that says what happened.
    */
   async callTool(name: string, args: Record<string, unknown> | undefined, o: CallOptions = {}): Promise<CallToolResult> {
-    const options: RequestOptions = { timeout: o.timeout ?? this.opts.callTimeout, signal: o.signal };
+    const options: RequestOptions = { timeout: o.timeout ?? this.opts.callTimeout, signal: o.signal, allowInputRequired: true };
     if (o.onProgress) options.onprogress = (p) => o.onProgress!(p.progress, p.total, p.message);
+    const sink: CallSink = { ...(o.elicit ? { elicit: o.elicit } : {}), ...(o.log && o.logLevel ? { log: o.log, logLevel: o.logLevel } : {}) };
+    const leave = this.inFlight.enter(sink);
     try {
-      // client.request, not client.callTool: the latter re-validates structuredContent against the child's output
-      // schema and would turn a slightly-off result into an exception instead of forwarding it. The result is not
-      // parsed here either: the registry's own server validates every tools/call result on the way out.
-      const r = (await this.client.request({ method: 'tools/call', params: { name, arguments: args ?? {} } }, PassThrough, options)) as CallToolResult;
+      await this.setChildLogLevel(sink.logLevel);
+      let params: Record<string, unknown> = { name, arguments: args ?? {}, ...(this.modern ? { _meta: modernEnvelope(sink) } : {}) };
+      let r: CallToolResult & { resultType?: string; inputRequests?: unknown; requestState?: string };
+      for (let round = 0; ; round++) {
+        // client.request, not client.callTool: the latter re-validates structuredContent against the child's output
+        // schema and would turn a slightly-off result into an exception instead of forwarding it. The result is not
+        // parsed here either: the registry's own server validates every tools/call result on the way out.
+        r = (await this.client.request({ method: 'tools/call', params }, PassThrough, options)) as typeof r;
+        if (r.resultType !== 'input_required') break;
+        // A 2026 child wants input: asked of our caller (elicitation), then the call is retried with the answers.
+        if (round >= MAX_INPUT_ROUNDS) return this.failed(`${name} asked for input more than ${MAX_INPUT_ROUNDS} times in one call; the server has a bug`);
+        let answers: Record<string, unknown>;
+        try {
+          answers = await answerInputRequests(r.inputRequests, sink, o.signal);
+        } catch (err) {
+          if (o.signal?.aborted) throw err;
+          return this.failed(`${name} could not finish: ${redactWith(this.opts, errorMessage(err))}.`);
+        }
+        params = { ...params, inputResponses: answers, ...(r.requestState !== undefined ? { requestState: r.requestState } : {}) };
+      }
+      r = stripEraMarks(r);
       if (!Array.isArray(r.content)) {
         return { content: [{ type: 'text', text: `${this.opts.label}: ${name} answered with a malformed result (no content list); the server has a bug.` }], isError: true };
       }
@@ -228,7 +261,57 @@ export class Child {
       return r;
     } catch (err) {
       return { content: [{ type: 'text', text: this.describeCallFailure(name, err, options.timeout!) }], isError: true };
+    } finally {
+      leave();
     }
+  }
+
+  private failed(text: string): CallToolResult {
+    return { content: [{ type: 'text', text: `${this.opts.label}: ${text}` }], isError: true };
+  }
+
+  /**
+   * A 2025 child has one log level for the connection (logging/setLevel): lowered when a caller wants more; a 2026
+   * child is told per request instead. Best effort: a child that refuses still runs the call.
+   */
+  private async setChildLogLevel(wanted: LogLevel | undefined): Promise<void> {
+    if (this.modern || !wanted || !this.client.getServerCapabilities()?.logging) return;
+    const level = this.inFlight.lowestLevel() ?? wanted;
+    if (level === this.childLogLevel) return;
+    this.childLogLevel = level;
+    await this.client.setLoggingLevel(level, { timeout: this.opts.callTimeout }).catch((err) => this.opts.log.debug(`${this.opts.label}: logging/setLevel ${level} failed: ${errorMessage(err)}`));
+  }
+
+  /**
+   * What a child asks of us outside an answer: a 2025 child's elicitation (given to the caller of the one call in
+   * flight), and its log messages.
+   */
+  private wireServerRequests(): void {
+    const ask = async (method: string, params: Record<string, unknown>) => {
+      const sink = this.inFlight.sole();
+      if (!sink && this.inFlight.size > 1) {
+        throw new ProtocolError(ProtocolErrorCode.InvalidRequest, `mcp-registry cannot tell which of ${this.inFlight.size} calls in flight asked (${method}); ask again when one call runs`);
+      }
+      try {
+        return await askCaller(method, params, sink);
+      } catch (err) {
+        if (err instanceof ProtocolError) throw err;
+        throw new ProtocolError(ProtocolErrorCode.InvalidRequest, `mcp-registry: ${errorMessage(err).replace(/^it asked/, 'you asked')}`);
+      }
+    };
+    this.client.setRequestHandler('elicitation/create', (req) => ask('elicitation/create', req.params as Record<string, unknown>) as never);
+    // Sampling and roots are not declared to a 2025 child: the SDK answers its request "method not found" at once.
+    this.client.setNotificationHandler('notifications/message', (n) => {
+      const { level, data, logger } = n.params;
+      const sink = this.inFlight.sole();
+      if (sink?.log && logWanted(level, sink.logLevel)) sink.log(level, data, logger);
+      else this.opts.log.debug(`${this.opts.label} log (${level}): ${redactWith(this.opts, JSON.stringify(data ?? null).slice(0, 300))}`);
+    });
+  }
+
+  /** completion/complete for one of its prompts or resource templates, forwarded as it came and answered as is. */
+  complete(params: Record<string, unknown>, signal?: AbortSignal): Promise<Record<string, unknown>> {
+    return this.client.request({ method: 'completion/complete', params }, PassThrough, { signal, timeout: this.opts.callTimeout }).then(stripEraMarks);
   }
 
   async listResources(signal?: AbortSignal): Promise<{ resources: Resource[]; templates: ResourceTemplate[] }> {
@@ -236,19 +319,21 @@ export class Child {
     if (this.resourcesCache) return this.resourcesCache;
     const opts = { signal, timeout: this.opts.callTimeout };
     const resources = await this.paginate('resources', (cursor) =>
-      this.client.request({ method: 'resources/list', params: cursor ? { cursor } : {} }, ListResourcesResultSchema, opts).then((r) => ({ items: r.resources, next: r.nextCursor })),
+      this.client.request({ method: 'resources/list', params: cursor ? { cursor } : {} }, opts).then((r) => ({ items: r.resources as Resource[], next: r.nextCursor })),
     );
     const templates = await this.paginate('resource templates', (cursor) =>
       this.client
-        .request({ method: 'resources/templates/list', params: cursor ? { cursor } : {} }, ListResourceTemplatesResultSchema, opts)
-        .then((r) => ({ items: r.resourceTemplates, next: r.nextCursor })),
+        .request({ method: 'resources/templates/list', params: cursor ? { cursor } : {} }, opts)
+        .then((r) => ({ items: r.resourceTemplates as ResourceTemplate[], next: r.nextCursor })),
     ).catch(() => [] as ResourceTemplate[]); // templates are optional; a server without them may answer "method not found"
     this.resourcesCache = { resources, templates };
     return this.resourcesCache;
   }
 
   readResource(uri: string, signal?: AbortSignal): Promise<ReadResourceResult> {
-    return this.client.request({ method: 'resources/read', params: { uri } }, ReadResourceResultSchema, { signal, timeout: this.opts.callTimeout });
+    return this.client
+      .request({ method: 'resources/read', params: { uri } }, PassThrough, { signal, timeout: this.opts.callTimeout })
+      .then((r) => stripEraMarks(r) as ReadResourceResult);
   }
 
   async listPrompts(signal?: AbortSignal): Promise<Prompt[]> {
@@ -256,18 +341,17 @@ export class Child {
     if (this.promptsCache) return this.promptsCache;
     const prompts = await this.paginate('prompts', (cursor) =>
       this.client
-        .request({ method: 'prompts/list', params: cursor ? { cursor } : {} }, ListPromptsResultSchema, { signal, timeout: this.opts.callTimeout })
-        .then((r) => ({ items: r.prompts, next: r.nextCursor })),
+        .request({ method: 'prompts/list', params: cursor ? { cursor } : {} }, { signal, timeout: this.opts.callTimeout })
+        .then((r) => ({ items: r.prompts as Prompt[], next: r.nextCursor })),
     );
     this.promptsCache = prompts;
     return prompts;
   }
 
   getPrompt(name: string, args: Record<string, string> | undefined, signal?: AbortSignal): Promise<GetPromptResult> {
-    return this.client.request({ method: 'prompts/get', params: { name, ...(args ? { arguments: args } : {}) } }, GetPromptResultSchema, {
-      signal,
-      timeout: this.opts.callTimeout,
-    });
+    return this.client
+      .request({ method: 'prompts/get', params: { name, ...(args ? { arguments: args } : {}) } }, PassThrough, { signal, timeout: this.opts.callTimeout })
+      .then((r) => stripEraMarks(r) as GetPromptResult);
   }
 
   /**
@@ -301,9 +385,8 @@ export class Child {
     this.opts.log.info(`${this.opts.label}: ${why}: stopped by force${exited ? ` (exited ${Date.now() - t0} ms later)` : ', but its process has not exited yet'}`);
   }
 
-  /** Errors the transport reports; a line that is not JSON-RPC is counted (messages then say what the server wrote). */
+  /** Errors the transport reports (lines that are not JSON-RPC are counted where they are read: makeTransport). */
   private handleTransportError(err: Error): void {
-    if (err.name === 'SyntaxError' || err.name === 'ZodError') this.noise.lines++;
     this.opts.log.debug(`${this.opts.label}: transport error: ${redactWith(this.opts, errorMessage(err).slice(0, 300))}`);
   }
 
@@ -319,20 +402,31 @@ export class Child {
 
   private wireNotifications(): void {
     const caps = this.client.getServerCapabilities();
-    this.client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+    this.client.setNotificationHandler('notifications/tools/list_changed', () => {
       void this.relistTools();
     });
     if (caps?.resources) {
-      this.client.setNotificationHandler(ResourceListChangedNotificationSchema, () => {
+      this.client.setNotificationHandler('notifications/resources/list_changed', () => {
         this.resourcesCache = null;
         this.opts.onResourcesChanged?.();
       });
     }
     if (caps?.prompts) {
-      this.client.setNotificationHandler(PromptListChangedNotificationSchema, () => {
+      this.client.setNotificationHandler('notifications/prompts/list_changed', () => {
         this.promptsCache = null;
         this.opts.onPromptsChanged?.();
       });
+    }
+    // A 2026 child sends change notifications only on a subscriptions/listen stream it was asked to open.
+    if (this.modern) {
+      const filter = {
+        ...(caps?.tools?.listChanged ? { toolsListChanged: true } : {}),
+        ...(caps?.resources?.listChanged ? { resourcesListChanged: true } : {}),
+        ...(caps?.prompts?.listChanged ? { promptsListChanged: true } : {}),
+      };
+      if (Object.keys(filter).length) {
+        this.client.listen(filter).catch((err) => this.opts.log.warn(`${this.opts.label}: could not listen for its list changes (subscriptions/listen): ${redactWith(this.opts, errorMessage(err))}`));
+      }
     }
   }
 
@@ -358,7 +452,7 @@ export class Child {
 
   private fetchTools(opts: RequestOptions): Promise<Tool[]> {
     return this.paginate('tools', (cursor) =>
-      this.client.request({ method: 'tools/list', params: cursor ? { cursor } : {} }, ListToolsResultSchema, opts).then((r) => ({ items: r.tools, next: r.nextCursor })),
+      this.client.request({ method: 'tools/list', params: cursor ? { cursor } : {} }, opts).then((r) => ({ items: r.tools as Tool[], next: r.nextCursor })),
     );
   }
 
@@ -390,13 +484,16 @@ export class Child {
   private describeStartFailure(err: unknown): string {
     const tail = this.stderrTail(5);
     let why = errorMessage(err);
-    if (err instanceof McpError && err.data instanceof TooLarge) why = `its answer during start-up was too large: ${megabytes(err.data.bytes)} (limit ${megabytes(MESSAGE_LIMIT)})`;
-    else if (err instanceof McpError && err.code === ErrorCode.RequestTimeout) why = `it did not answer initialize/tools/list within ${this.opts.startTimeout} ms`;
-    else if (err instanceof McpError && err.code === ErrorCode.ConnectionClosed) why = 'it exited during start-up';
+    if (err instanceof ProtocolError && err.data instanceof TooLarge) why = `its answer during start-up was too large: ${megabytes(err.data.bytes)} (limit ${megabytes(MESSAGE_LIMIT)})`;
+    else if (err instanceof SdkError && err.code === SdkErrorCode.RequestTimeout) why = `it did not answer initialize/tools/list within ${this.opts.startTimeout} ms`;
+    else if (err instanceof SdkError && (err.code === SdkErrorCode.ConnectionClosed || (err.code === SdkErrorCode.EraNegotiationFailed && /connection closed/i.test(err.message)))) {
+      why = 'it exited during start-up';
+    }
     else if (/aborted|timeout/i.test(why)) why = `it did not answer initialize/tools/list within ${this.opts.startTimeout} ms`;
     const noise = this.describeNoise();
     if (noise) why += `: ${noise}`;
-    const status = (err as { code?: unknown }).code;
+    // v2's HTTP transports put the status in `status` (SdkHttpError); v1's and some fetch errors in `code`.
+    const status = (err as { status?: unknown }).status ?? (err as { code?: unknown }).code;
     if (typeof status === 'number' && status >= 400 && status < 600) {
       // The HTTP transports put the status in `code`; 401/403 nearly always mean a missing or wrong credential.
       why = `the endpoint answered HTTP ${status}${status === 401 || status === 403 ? ' (a missing or wrong credential: check the secrets set with registry-config-set)' : ''}: ${why}`;
@@ -409,14 +506,17 @@ export class Child {
   }
 
   private describeCallFailure(name: string, err: unknown, timeout: number): string {
-    if (err instanceof McpError) {
+    if (err instanceof SdkError) {
+      if (err.code === SdkErrorCode.RequestTimeout) return `${this.opts.label}: ${name} did not answer within ${timeout} ms (runtime.callTimeout in config.yaml sets the limit); the call was cancelled.`;
+      if (err.code === SdkErrorCode.ConnectionClosed || !this.alive) {
+        return `${this.opts.label}: ${this.exited ?? 'the connection closed'} while ${name} was running; ${this.nextStep()}.`;
+      }
+    }
+    if (err instanceof ProtocolError) {
       if (err.data instanceof TooLarge) {
         return `${this.opts.label}: ${name} returned a result too large: ${megabytes(err.data.bytes)} (limit ${megabytes(MESSAGE_LIMIT)}). It was discarded and the server keeps running: ask for less in one call (a narrower query, a smaller page).`;
       }
-      if (err.code === ErrorCode.RequestTimeout) return `${this.opts.label}: ${name} did not answer within ${timeout} ms (runtime.callTimeout in config.yaml sets the limit); the call was cancelled.`;
-      if (err.code === ErrorCode.ConnectionClosed || !this.alive) {
-        return `${this.opts.label}: ${this.exited ?? 'the connection closed'} while ${name} was running; ${this.nextStep()}.`;
-      }
+      if (!this.alive) return `${this.opts.label}: ${this.exited ?? 'the connection closed'} while ${name} was running; ${this.nextStep()}.`;
       return `${this.opts.label}: ${name} failed — the server answered error ${err.code}: ${redactWith(this.opts, err.message.replace(/^(MCP error -?\d+: )+/, ''))}`;
     }
     if (!this.alive) return `${this.opts.label}: ${this.exited ?? 'the server stopped'} while ${name} was running; ${this.nextStep()}.`;
@@ -424,84 +524,3 @@ export class Child {
   }
 }
 
-function redactWith(opts: ChildOptions, s: string): string {
-  return opts.redact ? opts.redact(s) : s;
-}
-
-function makeTransport(target: ChildTarget, stderrLines: string[], noise: StdoutNoise, opts: ChildOptions): Transport {
-  if (target.kind === 'transport') return target.transport;
-  if (target.kind === 'http') {
-    const url = new URL(target.url);
-    const requestInit = target.headers && Object.keys(target.headers).length ? { headers: target.headers } : undefined;
-    const fetch = target.fetch?.fetch;
-    const transport = target.transport === 'sse' ? new SSEClientTransport(url, { requestInit, fetch }) : new StreamableHTTPClientTransport(url, { requestInit, fetch });
-    if (target.fetch) {
-      const closeFetch = target.fetch.close;
-      const close = transport.close.bind(transport);
-      transport.close = () => close().finally(() => closeFetch().catch(() => {}));
-    }
-    return transport;
-  }
-  const t = new StdioClientTransport({
-    command: target.command,
-    args: target.args,
-    env: target.env,
-    // Rootless podman needs a working directory its user can read; "/" always is.
-    cwd: target.cwd ?? '/',
-    stderr: 'pipe',
-  });
-  // A message over the size limit is skipped instead of closing the connection (the SDK's way, which looked like
-  // a crash and restarted the server). A response that big fails just the request it answers.
-  installLineBuffer(
-    t,
-    new BoundedLineBuffer((m) => {
-      opts.log.warn(`${opts.label}: discarded a ${m.kind === 'response' ? 'response' : 'message'} of ${megabytes(m.bytes)} from the server (over the limit)`);
-      // Not even the start of a JSON-RPC message: output that does not belong on stdout (messages say so).
-      if (m.kind === 'unknown') {
-        noise.oversized++;
-        noise.oversizedBytes += m.bytes;
-      }
-      if (m.kind !== 'response' || m.id === undefined) return;
-      const message = `response too large: ${megabytes(m.bytes)} (limit ${megabytes(MESSAGE_LIMIT)})`;
-      t.onmessage?.({ jsonrpc: '2.0', id: m.id, error: { code: ErrorCode.InternalError, message, data: new TooLarge(m.bytes) } });
-    }),
-  );
-  let partial = '';
-  // The current line passed MAX_STDERR_LINE: it was shown cut, the rest of it is dropped.
-  let overflowed = false;
-  const decoder = new StringDecoder('utf8');
-  const emit = (raw: string, cut = false) => {
-    const line = redactWith(opts, raw.trimEnd()).slice(0, STDERR_SHOWN) + (cut ? ' …(line cut)' : '');
-    if (!line) return;
-    stderrLines.push(line);
-    if (stderrLines.length > STDERR_KEEP) stderrLines.shift();
-    opts.log.debug(`${opts.label} stderr: ${line}`);
-  };
-  t.stderr?.on('data', (chunk: Buffer) => {
-    // Whatever a child writes, and whatever goes wrong with it here, must not take the registry down.
-    try {
-      // A decoder keeps a character split between two chunks whole (a secret with non-ASCII text stays findable).
-      const text = decoder.write(chunk);
-      let at = 0;
-      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', at)) {
-        if (!overflowed) emit(partial + text.slice(at, nl));
-        partial = '';
-        overflowed = false;
-        at = nl + 1;
-      }
-      if (overflowed) return;
-      partial += text.slice(at);
-      if (partial.length > MAX_STDERR_LINE) {
-        // Redacted whole before it is cut: every secret starting in the part shown ends inside what is kept.
-        emit(partial, true);
-        partial = '';
-        overflowed = true;
-      }
-    } catch (err) {
-      partial = '';
-      // Only the error's kind: its message could quote the very text that could not be processed.
-      opts.log.warn(`${opts.label}: a line of its stderr could not be processed (${err instanceof Error ? err.name : typeof err}) and was dropped`);
-    }
-  });
-  return t;
-}

@@ -4,6 +4,7 @@ import {
   CallToolRequestSchema,
   ListToolsRequestSchema,
   type CallToolResult,
+  type CompleteResult,
   type Tool,
   ElicitResultSchema,
   ListResourcesRequestSchema,
@@ -11,6 +12,7 @@ import {
   ReadResourceRequestSchema,
   ListPromptsRequestSchema,
   GetPromptRequestSchema,
+  CompleteRequestSchema,
   McpError,
   ErrorCode,
   type Resource,
@@ -23,7 +25,7 @@ import {
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { addLogSink, errorMessage, redactText, type LogLevel } from '../util/log.js';
 import { describeTool, formatInputError, MAX_ARGUMENT_DEPTH, type ToolDef } from './tool-def.js';
-import { ToolError, type ResourceProvider, type ToolContext, type ToolOutput, type ToolProvider } from '../model/tool-contract.js';
+import { ToolError, type CompleteParams, type ResourceProvider, type ToolContext, type ToolOutput, type ToolProvider } from '../model/tool-contract.js';
 import { quoteInput } from '../util/quote.js';
 import { nestedDeeperThan } from '../util/json-depth.js';
 import { VERSION } from '../util/version.js';
@@ -53,7 +55,7 @@ export function createRegistryServer(tools: ToolDef[] | Promise<ToolDef[]>): Reg
   const server = new RegistryMcpServer(
     { name: 'mcp-registry', version: VERSION, title: 'MCP Registry' },
     {
-      capabilities: { tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true }, logging: {} },
+      capabilities: { tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true }, logging: {}, completions: {} },
       instructions: INSTRUCTIONS,
     },
   );
@@ -142,6 +144,16 @@ export function createRegistryServer(tools: ToolDef[] | Promise<ToolDef[]>): Reg
       if (r) return r;
     }
     throw new McpError(ErrorCode.InvalidParams, `Unknown prompt ${quoteInput(req.params.name)}: prompts/list shows the prompts of mounted servers.`);
+  });
+
+  // Completions are answered by the child that owns the prompt or template (an empty list when nobody does).
+  server.setRequestHandler(CompleteRequestSchema, async (req, extra) => {
+    await ready();
+    for (const p of resourceProviders) {
+      const r = p.complete?.(req.params as CompleteParams, extra.signal);
+      if (r) return (await r) as CompleteResult;
+    }
+    return { completion: { values: [] } };
   });
 
   let connected = false;

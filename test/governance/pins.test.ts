@@ -303,3 +303,26 @@ describe('mcp-registry approve / policy (the built CLI)', () => {
     expect(missing).toMatchObject({ code: 1, stderr: expect.stringContaining('"internal/nope" is not in the catalog') });
   });
 });
+
+describe('PinStore: protocol era (issue 13)', () => {
+  it('remembers the era a start found next to the pins, survives a reload, and forgets it when another image is approved', async () => {
+    const { pins, dir } = newStore();
+    // Nothing pinned yet: nothing to attach it to (the start's tool check pins first).
+    await pins.recordEra('docker/img', { era: 'legacy' });
+    expect(await pins.era('docker/img')).toBeUndefined();
+    await pins.checkImage('docker/img', ID_A);
+    const discover = { supportedVersions: ['2026-07-28'], capabilities: { tools: {} } };
+    await pins.recordEra('docker/img', { era: 'modern', discover });
+    expect(await new PinStore(new StateStore(dir)).era('docker/img')).toEqual({ era: 'modern', discover });
+    const seenAt = (await pins.get('docker/img'))?.era?.seenAt;
+    // The same verdict again writes nothing (a restart costs no state write).
+    await pins.recordEra('docker/img', { era: 'modern', discover });
+    expect((await pins.get('docker/img'))?.era?.seenAt).toBe(seenAt);
+    // Approving the same image keeps it; another image may speak another era, so its first start probes again.
+    await pins.approve('docker/img', { imageId: ID_A });
+    expect((await pins.era('docker/img'))?.era).toBe('modern');
+    await pins.approve('docker/img', { imageId: ID_B });
+    expect(await pins.era('docker/img')).toBeUndefined();
+    expect((await pins.get('docker/img'))?.imageId).toBe(ID_B);
+  });
+});

@@ -60,7 +60,8 @@ export class MountCalls extends Room {
       if (scan) this.warnCredentials(`arguments of ${name} (${mount.id})`, args);
       // Progress is asked of the child only when our client asked for it (else the SDK tracks a token per call).
       const onProgress = ctx.progressWanted ? (p: number, t: number | undefined, m: string | undefined) => ctx.progress(p, t, m ?? '') : undefined;
-      const result = await child.callTool(original, args, { signal: ctx.signal, onProgress });
+      // The caller's elicitation and logs reach the child's questions and log messages, whatever era each speaks.
+      const result = await child.callTool(original, args, { signal: ctx.signal, onProgress, elicit: ctx.elicit, logLevel: ctx.logLevel, log: ctx.log });
       const out = this.deps.redactor.active ? this.deps.redactor.result(result) : result;
       if (scan) this.warnCredentials(`result of ${name} (${mount.id})`, out);
       return out;

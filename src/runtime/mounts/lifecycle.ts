@@ -75,6 +75,8 @@ export class Lifecycle extends Room {
         try {
           // Checked against the pins before anything is mounted: a changed tool is never listed, not even briefly.
           await this.view.applyTools(mount, child.tools, gen, !!grant.consent);
+          // Next to its pins: the next start connects in the era found now, without probing again.
+          await this.deps.pins.recordEra(mount.id, child.verdict).catch((err) => this.log.warn(`${mount.id}: could not record its protocol era: ${errorMessage(err)}`));
         } catch (err) {
           await child.close();
           throw new ToolError(`${mount.id}: could not check its tools against the approved ones: ${errorMessage(err)}`);

@@ -2,7 +2,7 @@
 import type { CallToolResult, GetPromptResult, Prompt, ReadResourceResult, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Entry } from '../../model/entry.js';
 import { errorMessage } from '../../util/log.js';
-import { ToolError, type ResourceProvider, type ToolContext, type ToolProvider } from '../../model/tool-contract.js';
+import { ToolError, type CompleteAnswer, type CompleteParams, type ResourceProvider, type ToolContext, type ToolProvider } from '../../model/tool-contract.js';
 import { quoteInput } from '../../util/quote.js';
 import type { LaunchView } from '../../catalog/views.js';
 import { derivePrefix, prefixOf, prefixProblem } from '../../model/naming.js';
@@ -249,6 +249,10 @@ export class MountManager extends Room implements ToolProvider, ResourceProvider
 
   getPrompt(name: string, args: Record<string, string> | undefined, signal: AbortSignal): Promise<GetPromptResult> | undefined {
     return this.view.getPrompt(name, args, signal);
+  }
+
+  complete(params: CompleteParams, signal: AbortSignal): Promise<CompleteAnswer> | undefined {
+    return this.view.complete(params, signal);
   }
 
   /** Check withheld tools against the pins again (registry-active: an approval given in a terminal shows at once). */

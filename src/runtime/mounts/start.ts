@@ -91,6 +91,7 @@ export class Starter extends Room {
       log: this.log.child(mount.prefix),
       startTimeout: this.deps.runtime.startTimeout,
       callTimeout: this.deps.runtime.callTimeout,
+      prior: await this.deps.pins.era(entry.id),
       redact: (s: string) => this.deps.redactor.text(s),
       onToolsChanged: (tools: Tool[]) => {
         if (mount.generation === gen && !mount.removed) {

@@ -2,7 +2,7 @@
 import { ABSENT, fileStamp } from '../../util/file-stamp.js';
 import type { GetPromptResult, Prompt, ReadResourceResult, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { errorMessage } from '../../util/log.js';
-import { ToolError } from '../../model/tool-contract.js';
+import { ToolError, type CompleteAnswer, type CompleteParams } from '../../model/tool-contract.js';
 import type { ToolCheck } from '../../governance/pins.js';
 import type { Child } from '../child.js';
 import { prefixOf } from '../../model/naming.js';
@@ -90,6 +90,32 @@ export class ToolView extends Room {
       const original = mount.prompts.original(name);
       if (original === undefined) throw new ToolError(`${mount.id} has no prompt "${name}"; prompts/list shows its prompts.`);
       const r = await child.getPrompt(original, args, signal);
+      return this.deps.redactor.active ? this.deps.redactor.deep(r) : r;
+    })();
+  }
+
+  /**
+   * completion/complete for a mounted prompt (by its mounted name) or resource template (by its mounted URI),
+   * answered by the child that owns it; undefined when the ref is no mount's.
+   */
+  complete(params: CompleteParams, signal: AbortSignal): Promise<CompleteAnswer> | undefined {
+    const ref = params.ref;
+    const parsed = ref.type === 'ref/resource' ? parseMountUri(ref.uri) : undefined;
+    const prefix = ref.type === 'ref/prompt' ? prefixOf(ref.name) : parsed?.prefix;
+    const mount = prefix ? this.core.byPrefix.get(prefix) : undefined;
+    if (!mount || (ref.type === 'ref/resource' && !parsed)) return undefined;
+    return (async () => {
+      const child = await this.live(mount);
+      let own: CompleteParams['ref'] = { type: 'ref/resource', uri: parsed?.uri ?? '' };
+      if (ref.type === 'ref/prompt') {
+        if (!mount.prompts.size && child.hasPrompts) mount.prompts.assign((await child.listPrompts(signal)).map((p) => p.name));
+        const original = mount.prompts.original(ref.name);
+        if (original === undefined) throw new ToolError(`${mount.id} has no prompt "${ref.name}"; prompts/list shows its prompts.`);
+        own = { type: 'ref/prompt', name: original };
+      }
+      // A server without completions has none to give: an empty list, as MCP lets a server answer.
+      if (!child.hasCompletions) return { completion: { values: [] } };
+      const r = (await child.complete({ ...params, ref: own }, signal)) as unknown as CompleteAnswer;
       return this.deps.redactor.active ? this.deps.redactor.deep(r) : r;
     })();
   }
