@@ -325,8 +325,12 @@ export const LaunchViewSchema = z.object({
           origin: z.enum(['setting', 'policy', 'volume']),
         }),
       ),
+      /** The server speaks HTTP on this port and path of its container, published on a random loopback port of the host. */
+      serves: z.object({ transport: z.enum(['streamable-http', 'sse']), port: z.number(), path: z.string() }).optional(),
     })
     .optional(),
+  /** A Docker "poci" server: each tool call runs this image with this command template (arguments filled in). */
+  poci: z.object({ tools: z.array(z.object({ name: z.string(), image: z.string(), command: z.array(z.string()).optional() })) }).optional(),
   remote: z.object({ url: z.string() }).optional(),
   /** An npm or PyPI package: the image it is (or will be) built into, whether it is built, and the command it runs. */
   build: z
@@ -350,7 +354,9 @@ export function formatLaunches(launches: LaunchView[]): string[] {
       const c = l.container;
       const mounts = c.mounts.map((m) => `${m.host ?? `volume ${m.volume}`} → ${m.container} (${m.mode}, ${ORIGIN[m.origin]})`);
       lines.push(`      would run as user ${c.user}, network ${c.network}; mounts: ${mounts.length ? mounts.join('; ') : 'none'}`);
+      if (c.serves) lines.push(`      serves ${c.serves.transport} at ${c.serves.path} on port ${c.serves.port} of its container, published on a random port of 127.0.0.1 only`);
     } else if (l.remote) lines.push(`      would connect to ${l.remote.url}`);
+    if (l.poci) for (const t of l.poci.tools) lines.push(`      tool ${t.name}: one container per call, ${t.image}${t.command ? ` ${oneLine(t.command.join(' '))}` : ''}`);
     if (l.build) {
       const b = l.build;
       lines.push(`      ${b.kind} package, ${b.built ? `built as ${b.image}${b.command ? `; the container runs: ${oneLine(b.command.join(' '))}` : ''}` : `not built yet: the first registry-add builds ${b.image}`}`);

@@ -17,6 +17,7 @@ import type { MountInfo, MountState } from './mount-info.js';
 import { containerLauncher } from './container-launcher.js';
 import type { Launchers } from './launcher.js';
 import { remoteLauncher } from './remote-launcher.js';
+import { pociLauncher } from './poci-launcher.js';
 import type { SecretStore, StateStore } from '../../store/state.js';
 import type { Consent } from './approval.js';
 
@@ -154,6 +155,7 @@ export class MountSet {
     this.launchers = {
       container: containerLauncher({ containers: deps.containers, pins: deps.pins, log: deps.log, onContainersUsed: () => (this.ranContainers = true) }),
       remote: remoteLauncher(),
+      poci: pociLauncher({ containers: deps.containers, log: deps.log, onContainersUsed: () => (this.ranContainers = true) }),
       ...deps.launchers,
     };
   }

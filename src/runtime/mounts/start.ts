@@ -114,6 +114,7 @@ export class Starter extends Room {
       const { child } = await this.core.launchers.remote.start({ entryId: entry.id, prefix: mount.prefix, plan, governance: g, childOpts, ctx, consented, verifySignature });
       return child;
     }
+    if (plan.kind === 'poci') return (await this.core.launchers.poci.start({ entryId: entry.id, prefix: mount.prefix, plan, governance: g, childOpts, ctx, consented, verifySignature })).child;
     mount.limits = undefined;
     const started = await this.core.launchers.container.start({ entryId: entry.id, prefix: mount.prefix, plan, governance: g, childOpts, ctx, consented, verifySignature });
     if (started.image) grant.image = started.image;
@@ -196,9 +197,13 @@ export class Starter extends Room {
           // A path problem on a setting is a missing value with a reason; say the reason too.
           p.problem = res.message;
         } else if (res.plan.kind === 'container') {
-          p.container = { image: res.plan.image, user: res.plan.user ?? 'image default', network: res.plan.network, mounts: res.plan.mounts };
+          const serves = res.plan.serves && { transport: res.plan.serves.transport, port: res.plan.serves.containerPort, path: res.plan.serves.path };
+          p.container = { image: res.plan.image, user: res.plan.user ?? 'image default', network: res.plan.network, mounts: res.plan.mounts, ...(serves ? { serves } : {}) };
           const build = await this.previewBuild(entry, pick.choice, policy, res.plan.command);
           if (build) Object.assign(p, { build, container: { ...p.container, network: build.network } });
+        } else if (res.plan.kind === 'poci') {
+          p.container = { image: [...new Set(res.plan.tools.map((t) => t.image))].join(', '), user: res.plan.user ?? 'image default', network: res.plan.network, mounts: res.plan.mounts };
+          p.poci = { tools: res.plan.tools.map((t) => ({ name: t.name, image: t.image, ...(t.command ? { command: t.command } : {}) })) };
         } else p.remote = { url: res.plan.url };
       }
       out.push(p);
