@@ -3,9 +3,8 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { execa } from 'execa';
-import { ENTRY_LABEL, INSTANCE_LABEL, Podman } from '../../src/runtime/podman/podman.js';
 import { makeHome, startRegistry, type RunningRegistry } from '../helpers/registry-client.js';
-import { EVERYTHING_IMAGE, requirePodman } from '../helpers/podman.js';
+import { EVERYTHING_IMAGE, registryContainers, removeRegistryContainers, requirePodman } from '../helpers/podman.js';
 
 /**
  * Issue 12: an OCI package whose server speaks streamable HTTP (server.json `transport: {type: streamable-http, url:
@@ -16,7 +15,6 @@ import { EVERYTHING_IMAGE, requirePodman } from '../helpers/podman.js';
 
 type Result = CallToolResult & { structuredContent?: Record<string, unknown> };
 const text = (r: Result) => r.content.map((b) => (b.type === 'text' ? b.text : '')).join('\n');
-const podman = new Podman();
 const ID = 'internal/io.example/everything-http';
 const SERVER_JS = '/app/node_modules/@modelcontextprotocol/server-everything/dist/index.js';
 
@@ -26,11 +24,7 @@ let reg: RunningRegistry;
 async function call(name: string, args: Record<string, unknown> = {}): Promise<Result> {
   return (await reg.client.callTool({ name, arguments: args }, undefined, { timeout: 120_000 })) as Result;
 }
-/** This registry's containers of the entry (other test files run containers at the same time). */
-async function containers() {
-  const all = await podman.listContainers({ [ENTRY_LABEL]: ID });
-  return all.filter((c) => (c.labels[INSTANCE_LABEL] ?? '').startsWith(`${reg.pid}-`));
-}
+const containers = () => registryContainers(ID, reg.pid);
 
 beforeAll(async () => {
   home = await makeHome({
@@ -64,8 +58,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await reg?.close();
-  const left = (await podman.listContainers({ [ENTRY_LABEL]: ID }).catch(() => [])).filter((c) => (c.labels[INSTANCE_LABEL] ?? '').startsWith(`${reg?.pid}-`));
-  if (left.length) await podman.remove(left.map((c) => c.id)).catch(() => {});
+  await removeRegistryContainers(ID, reg?.pid);
   if (home) await rm(home, { recursive: true, force: true });
 });
 
