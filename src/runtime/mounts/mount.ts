@@ -40,6 +40,8 @@ export interface MountManagerDeps {
   /** Where approvals given by elicitation are recorded (tool calls are audited by the server's wrappers). */
   audit?: AuditLog | null;
   notify: { toolsChanged(): void; resourcesChanged(): void; promptsChanged(): void };
+  /** A package was built into a local image just now (the runtime's list of built images is read again). */
+  onBuilt?(): void;
   /** How each kind of launch plan starts (default: podman for images, the guarded HTTP client for remotes). */
   launchers?: Partial<Launchers>;
 }

@@ -130,6 +130,7 @@ export class Starter extends Room {
     const progress = ctx ? (p: number, t: number | undefined, m: string) => ctx.progress(p, t, m) : undefined;
     const r = await seam.startBuilt({ entry, choice: choice!, podman: kit.podman, instance: kit.instance, runtime: this.deps.runtime, pins: this.deps.pins, state: this.deps.state, approvedNow, ...(progress ? { progress } : {}), log: this.log });
     if (!r.ok) throw r.refused ? refused(r.message) : Object.assign(new ToolError(r.message), r.preparing ? { preparing: true } : {});
+    this.deps.onBuilt?.();
     return r;
   }
 
