@@ -16,6 +16,7 @@ import { EVERYTHING_IMAGE, registryContainers, removeRegistryContainers, require
 type Result = CallToolResult & { structuredContent?: Record<string, unknown> };
 const text = (r: Result) => r.content.map((b) => (b.type === 'text' ? b.text : '')).join('\n');
 const ID = 'internal/io.example/everything-http';
+const BROKEN = 'internal/io.example/http-broken';
 const SERVER_JS = '/app/node_modules/@modelcontextprotocol/server-everything/dist/index.js';
 
 let home: string;
@@ -49,6 +50,19 @@ beforeAll(async () => {
           },
         ],
       },
+      {
+        name: 'io.example/http-broken',
+        description: 'A server that dies before it listens.',
+        version: '1.0.0',
+        packages: [
+          {
+            registryType: 'oci',
+            identifier: EVERYTHING_IMAGE,
+            transport: { type: 'streamable-http', url: 'http://localhost:3555/mcp' },
+            packageArguments: ['/usr/bin/node', '-e', "console.error('cannot bind: no port for me'); process.exit(2)"].map((value) => ({ type: 'positional', value })),
+          },
+        ],
+      },
     ]),
   );
   reg = await startRegistry(home, { clientName: 'http-image-test' });
@@ -59,6 +73,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await reg?.close();
   await removeRegistryContainers(ID, reg?.pid);
+  await removeRegistryContainers(BROKEN, reg?.pid);
   if (home) await rm(home, { recursive: true, force: true });
 });
 
@@ -111,4 +126,12 @@ describe('an OCI image that serves streamable HTTP (issue 12)', () => {
     expect(removed.isError, text(removed)).toBeFalsy();
     expect(await containers()).toEqual([]);
   }, 180_000);
+
+  it('a server that ends before it answers fails the add with its exit code and its last log lines, and leaves no container', async (ctx) => {
+    await requirePodman(ctx);
+    const added = await call('registry-add', { id: BROKEN });
+    expect(added.isError).toBe(true);
+    expect(text(added)).toMatch(/its container ended \(exit code 2\) before its server answered on port 3555; its last log lines:\n.*cannot bind: no port for me/);
+    expect(await registryContainers(BROKEN, reg.pid)).toEqual([]);
+  }, 120_000);
 });
