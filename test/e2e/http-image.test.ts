@@ -3,6 +3,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { execa } from 'execa';
+import { Podman } from '../../src/runtime/podman/podman.js';
 import { makeHome, startRegistry, type RunningRegistry } from '../helpers/registry-client.js';
 import { EVERYTHING_IMAGE, registryContainers, removeRegistryContainers, requirePodman } from '../helpers/podman.js';
 
@@ -15,6 +16,7 @@ import { EVERYTHING_IMAGE, registryContainers, removeRegistryContainers, require
 
 type Result = CallToolResult & { structuredContent?: Record<string, unknown> };
 const text = (r: Result) => r.content.map((b) => (b.type === 'text' ? b.text : '')).join('\n');
+const podman = new Podman();
 const ID = 'internal/io.example/everything-http';
 const BROKEN = 'internal/io.example/http-broken';
 const SERVER_JS = '/app/node_modules/@modelcontextprotocol/server-everything/dist/index.js';
@@ -134,4 +136,24 @@ describe('an OCI image that serves streamable HTTP (issue 12)', () => {
     expect(text(added)).toMatch(/its container ended \(exit code 2\) before its server answered on port 3555; its last log lines:\n.*cannot bind: no port for me/);
     expect(await registryContainers(BROKEN, reg.pid)).toEqual([]);
   }, 120_000);
+
+  it('its container ending under a running mount is a crash: the mount says so, and the next call starts it again', async (ctx) => {
+    await requirePodman(ctx);
+    const added = await call('registry-add', { id: ID });
+    expect(added.isError, text(added)).toBeFalsy();
+    const prefix = (added.structuredContent as { prefix: string }).prefix;
+    const [first] = await containers();
+    await podman.remove([first!.id]);
+    const state = async () => ((await call('registry-active')).structuredContent as { mounts: { id: string; state: string; lastError?: string }[] }).mounts.find((m) => m.id === ID)!;
+    const end = Date.now() + 20_000;
+    while ((await state()).state !== 'crashed' && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+    expect(await state()).toMatchObject({ state: 'crashed', lastError: expect.stringContaining('exited') });
+    const again = await call(`${prefix}__echo`, { message: 'back again' });
+    expect(again.isError, text(again)).toBeFalsy();
+    expect(text(again)).toContain('back again');
+    const [second] = await containers();
+    expect(second!.id).not.toBe(first!.id);
+    await call('registry-remove', { id: ID });
+    expect(await containers()).toEqual([]);
+  }, 180_000);
 });
