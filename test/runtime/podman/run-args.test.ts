@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildRunArgs } from '../../../src/runtime/podman/podman.js';
+import { buildRunArgs } from '../../../src/runtime/podman/run-args.js';
 
 describe('buildRunArgs: a served port', () => {
   const spec = { name: 'c', image: 'localhost/x:1', labels: {}, env: {}, secretEnv: {}, network: 'default' as const, readOnly: true };
