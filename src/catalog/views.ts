@@ -20,6 +20,8 @@ export const FindItemSchema = z.object({
   runnable: z.boolean(),
   /** How it runs (model/runner-kind.ts): image, oci, npm, pypi, mcpb, remote, poci, other; the runnable ways first. */
   runs: z.array(z.string()).optional(),
+  /** An npm or PyPI package: built already (starts like an image), or false — the first registry-add builds it. */
+  built: z.boolean().optional(),
   requiresConfig: z.array(z.string()),
   score: z.number(),
   aliases: z.array(z.string()).optional(),
@@ -50,6 +52,8 @@ export interface ViewHooks {
   configured?(entry: Entry): Set<string>;
   /** Policy's view of an entry. */
   trust?(entry: Entry): GovernanceTrust;
+  /** Whether the npm or PyPI package its default launch builds is built already; undefined when it builds nothing or it is not known yet. */
+  built?(entry: Entry): boolean | undefined;
 }
 
 /**
@@ -101,6 +105,8 @@ export function findItem(entry: Entry, score: number, hooks: ViewHooks = {}): Fi
   if (signature) item.signature = signature;
   const gov = findGovernance(entry);
   if (gov) item.governance = gov;
+  const built = hooks.built?.(entry);
+  if (built !== undefined) item.built = built;
   if (trust?.warning) item.warning = trust.warning;
   if (entry.status && entry.status !== 'active') item.status = entry.status;
   // Policy's lifecycle: a deprecated entry says so, with its sunset date.
@@ -123,7 +129,7 @@ export function formatFindText(query: string, items: FindItem[], surface: Surfac
   }
   const lines = [`${items.length} server${items.length > 1 ? 's' : ''} for "${query}":`];
   for (const [i, it] of items.entries()) {
-    const flags = [it.runnable ? 'runnable' : 'not runnable here', it.requiresConfig.length ? `needs ${oneLine(it.requiresConfig.join(', '))}` : '']
+    const flags = [it.runnable ? 'runnable' : 'not runnable here', it.built === false ? 'needs a first build' : it.built ? 'built' : '', it.requiresConfig.length ? `needs ${oneLine(it.requiresConfig.join(', '))}` : '']
       .filter(Boolean)
       .join('; ');
     lines.push(`${i + 1}. ${oneLine(it.id)} — ${oneLine(it.name)}${it.category ? ` [${oneLine(it.category)}]` : ''} (${flags})`);
@@ -325,8 +331,12 @@ export const LaunchViewSchema = z.object({
           origin: z.enum(['setting', 'policy', 'volume']),
         }),
       ),
+      /** The server speaks HTTP on this port and path of its container, published on a random loopback port of the host. */
+      serves: z.object({ transport: z.enum(['streamable-http', 'sse']), port: z.number(), path: z.string() }).optional(),
     })
     .optional(),
+  /** A Docker "poci" server: each tool call runs this image with this command template (arguments filled in). */
+  poci: z.object({ tools: z.array(z.object({ name: z.string(), image: z.string(), command: z.array(z.string()).optional() })) }).optional(),
   remote: z.object({ url: z.string() }).optional(),
   /** An npm or PyPI package: the image it is (or will be) built into, whether it is built, and the command it runs. */
   build: z
@@ -350,7 +360,9 @@ export function formatLaunches(launches: LaunchView[]): string[] {
       const c = l.container;
       const mounts = c.mounts.map((m) => `${m.host ?? `volume ${m.volume}`} → ${m.container} (${m.mode}, ${ORIGIN[m.origin]})`);
       lines.push(`      would run as user ${c.user}, network ${c.network}; mounts: ${mounts.length ? mounts.join('; ') : 'none'}`);
+      if (c.serves) lines.push(`      serves ${c.serves.transport} at ${c.serves.path} on port ${c.serves.port} of its container, published on a random port of 127.0.0.1 only`);
     } else if (l.remote) lines.push(`      would connect to ${l.remote.url}`);
+    if (l.poci) for (const t of l.poci.tools) lines.push(`      tool ${t.name}: one container per call, ${t.image}${t.command ? ` ${oneLine(t.command.join(' '))}` : ''}`);
     if (l.build) {
       const b = l.build;
       lines.push(`      ${b.kind} package, ${b.built ? `built as ${b.image}${b.command ? `; the container runs: ${oneLine(b.command.join(' '))}` : ''}` : `not built yet: the first registry-add builds ${b.image}`}`);

@@ -168,7 +168,7 @@ async function assemble(reg: RegistryServer, expose?: ToolExposure): Promise<{ a
     load: () => app.catalog.load(),
     all: () => app.catalog.all(),
     mounts: runtime.manager,
-    hooks: { configured: (e: Entry) => runtime.configured(e), trust: (e: Entry) => governance.trust(e) },
+    hooks: { configured: (e: Entry) => runtime.configured(e), trust: (e: Entry) => governance.trust(e), built: (e: Entry) => runtime.built(e) },
     add: (id: string, ctx: ToolContext) => runtime.manager.add(id, {}, ctx),
   };
   const toolFinder = jit.toolFinderFor(jitDeps);
@@ -176,7 +176,7 @@ async function assemble(reg: RegistryServer, expose?: ToolExposure): Promise<{ a
     jit.withJustInTimeExec([
       ...catalogTools({
         catalog: app.catalog,
-        hooks: { configured: (e) => runtime.configured(e) },
+        hooks: { configured: (e) => runtime.configured(e), built: (e) => runtime.built(e) },
         governance,
         runtimeStatus: () => runtime.status(),
         checkConfig: () => app.checkConfig(),

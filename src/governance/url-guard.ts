@@ -384,6 +384,10 @@ export function guardedFetch(url: URL, opts: RemoteGuardOptions = {}): GuardedFe
       (err: Error) => callback(err, null),
     );
   };
+  return fetchThrough(connect);
+}
+
+function fetchThrough(connect: buildConnector.connector): GuardedFetch {
   const dispatcher = new Agent({ connect });
   return {
     // undici's own fetch, since the global one takes no dispatcher of another undici copy; same Request/Response API.
@@ -393,4 +397,22 @@ export function guardedFetch(url: URL, opts: RemoteGuardOptions = {}): GuardedFe
       }),
     close: () => dispatcher.destroy(),
   };
+}
+
+/**
+ * The fetch of a container's own HTTP server, published on `http://127.0.0.1:<port>`: it connects there and nowhere
+ * else — not another loopback port (the user's own services), not a host a redirect names. Policy's `remote`
+ * options do not apply: the registry published that one port itself, and no other is opened by it.
+ */
+export function loopbackPortFetch(port: number): GuardedFetch {
+  const connectAny = buildConnector({});
+  const connect: buildConnector.connector = (options, callback) => {
+    const host = options.hostname.replace(/^\[|\]$/g, '');
+    const at = Number(options.port || (options.protocol === 'https:' ? 443 : 80));
+    if (options.protocol !== 'http:' || host !== '127.0.0.1' || at !== port) {
+      return callback(new Error(`${options.protocol}//${options.hostname}:${at} is refused: this server's container is reachable only at http://127.0.0.1:${port}`), null);
+    }
+    return connectAny(options, callback);
+  };
+  return fetchThrough(connect);
 }

@@ -148,6 +148,7 @@ export const PociLaunchSchema = z.object({
 export const LaunchSchema = z.discriminatedUnion('type', [ImageLaunchSchema, RemoteLaunchSchema, PackageLaunchSchema, PociLaunchSchema]);
 export type Launch = z.infer<typeof LaunchSchema>;
 export type ImageLaunch = z.infer<typeof ImageLaunchSchema>;
+export type PociLaunch = z.infer<typeof PociLaunchSchema>;
 export type RemoteLaunch = z.infer<typeof RemoteLaunchSchema>;
 export type PackageLaunch = z.infer<typeof PackageLaunchSchema>;
 

@@ -38,15 +38,17 @@ export function runnerOf(l: Launch): RunnerOf {
     case 'remote':
       return { runs: 'remote', runnable: true };
     case 'poci':
-      return { runs: 'poci', runnable: false, reason: 'it is a Docker "poci" server (each tool runs its own short-lived container), which this registry does not run yet' };
+      // Its tools are served by the registry; each call runs the tool's own container (runtime/poci/).
+      return { runs: 'poci', runnable: true };
     case 'package': {
       const runs = packageKindOf(l);
       const transport = l.transport?.type ?? 'stdio';
       if (runs === 'other') return { runs, runnable: false, reason: `its ${l.registryType} package ${l.identifier} has no runner here (npm, PyPI and OCI packages run; a ${l.registryType} package needs its own tooling)` };
+      // An OCI image that serves HTTP runs with its port published on loopback (runtime/mounts/http-container-launcher.ts).
+      if (runs === 'oci' && (transport === 'stdio' || transport === 'streamable-http' || transport === 'sse')) return { runs, runnable: true };
       if (transport !== 'stdio') {
-        return { runs, runnable: false, reason: `its ${runs === 'oci' ? 'OCI' : runs} package ${l.identifier} serves over ${transport}; packages run over stdio only here` };
+        return { runs, runnable: false, reason: `its ${runs === 'oci' ? 'OCI' : runs} package ${l.identifier} serves over ${transport}; only OCI images run over HTTP here (other packages over stdio)` };
       }
-      if (runs === 'oci') return { runs, runnable: true };
       // MCPB bundles are built by src/runtime/build/mcpb.ts, but not started by registry-add yet.
       if (runs === 'mcpb') return { runs, runnable: false, reason: `its MCPB bundle ${l.identifier} is not started by registry-add yet (prepare it with the package builder)` };
       return { runs, runnable: true, built: true };

@@ -1,12 +1,13 @@
 /** Planning a start: entry + settings + secrets into a hardened container or remote endpoint, or what is missing. */
 import type { ContainerSpec } from './podman/run-args.js';
-import type { Entry, Launch } from '../model/entry.js';
+import type { Entry, Launch, PociLaunch } from '../model/entry.js';
 import { pickLaunch } from '../model/launch-choice.js';
 import type { LaunchOverrides } from '../governance/policy.js';
 import { TemplateError } from './templates.js';
 import { ContainerPlanner } from './plan/container-plan.js';
 import { PlanError } from './plan/plan-state.js';
 import { RemotePlanner } from './plan/remote-plan.js';
+import type { ServedEndpoint } from './served-url.js';
 
 /**
  * Turns a catalog entry plus the user's settings and secrets into exactly what to start: a hardened container
@@ -36,18 +37,26 @@ export interface MountView {
   origin: 'setting' | 'policy' | 'volume';
 }
 
+export type ContainerPlan = Pick<ContainerSpec, 'image' | 'command' | 'env' | 'secretEnv' | 'user' | 'network' | 'readOnly' | 'memory' | 'cpus' | 'pidsLimit'> & {
+  kind: 'container';
+  entryId: string;
+  volumes: string[];
+  /** The same mounts as `volumes`, described. */
+  mounts: MountView[];
+  /** Hosts the catalog says the server needs (informational; egress filtering is not enforced here). */
+  allowHosts?: string[];
+  /** Parts of the entry that were left out (e.g. unsupported runtime arguments). */
+  warnings?: string[];
+  /** The server speaks HTTP on this port and path of its container (an OCI package with an HTTP transport), not stdio. */
+  serves?: ServedEndpoint;
+};
+
+/** A Docker "poci" server: its tools served by the registry, each call one container run like the plan's limits say. */
+export type PociPlan = Omit<ContainerPlan, 'kind' | 'image' | 'command' | 'serves'> & { kind: 'poci'; tools: PociLaunch['tools'] };
+
 export type LaunchPlan =
-  | (Pick<ContainerSpec, 'image' | 'command' | 'env' | 'secretEnv' | 'user' | 'network' | 'readOnly' | 'memory' | 'cpus' | 'pidsLimit'> & {
-      kind: 'container';
-      entryId: string;
-      volumes: string[];
-      /** The same mounts as `volumes`, described. */
-      mounts: MountView[];
-      /** Hosts the catalog says the server needs (informational; egress filtering is not enforced here). */
-      allowHosts?: string[];
-      /** Parts of the entry that were left out (e.g. unsupported runtime arguments). */
-      warnings?: string[];
-    })
+  | ContainerPlan
+  | PociPlan
   | {
       kind: 'remote';
       entryId: string;
@@ -89,6 +98,7 @@ export function planLaunch(entry: Entry, input: PlanInput): PlanResult {
   const chosen = chooseLaunch(entry);
   if ('reason' in chosen) return { ok: false, missing: [], message: chosen.reason };
   try {
+    if (chosen.launch.type === 'poci') return pociPlan(new ContainerPlanner(entry, input), chosen.launch);
     return chosen.launch.type === 'remote'
       ? new RemotePlanner(entry, input).remote(chosen.launch)
       : new ContainerPlanner(entry, input).container(chosen.launch as Extract<Launch, { type: 'image' | 'package' }>);
@@ -97,4 +107,15 @@ export function planLaunch(entry: Entry, input: PlanInput): PlanResult {
     if (err instanceof TemplateError || err instanceof PlanError) return { ok: false, missing: [], message: `not runnable: ${entry.id} ${err.message}` };
     throw err;
   }
+}
+
+/**
+ * A poci server's containers run under what a server of its entry would (env, secrets, user, network, limits,
+ * policy overrides): planned as an image of its first tool, then the image and command left to each tool.
+ */
+function pociPlan(planner: ContainerPlanner, launch: PociLaunch): PlanResult {
+  const r = planner.container({ type: 'image', image: launch.tools[0]!.image });
+  if (!r.ok || r.plan.kind !== 'container') return r;
+  const { kind: _kind, image: _image, command: _command, serves: _serves, ...rest } = r.plan;
+  return { ...r, plan: { ...rest, kind: 'poci', tools: launch.tools } };
 }

@@ -14,6 +14,7 @@ import type { SecretStore, StateStore } from '../store/state.js';
 import { addLogRedactor, errorMessage, type Logger } from '../util/log.js';
 import { MountManager, type ContainerKit } from './mounts/manager.js';
 import { limitsProblem } from './podman/version.js';
+import { BuiltIndex } from './build/built-index.js';
 import type { RuntimeStatus } from './status.js';
 
 /** What the runtime needs from the MCP server: telling the client that lists changed. */
@@ -50,6 +51,8 @@ export interface Runtime {
   status(): Promise<RuntimeStatus>;
   /** Names of settings and secrets already set (registry-find's requiresConfig leaves them out). */
   configured(entry: Entry): Set<string>;
+  /** Whether the npm or PyPI package an entry builds is built (registry-find's `built`), from a cached list. */
+  built(entry: Entry): boolean | undefined;
   /** Podman and this instance's id (loads podman.ts on first use). */
   containers(): Promise<ContainerKit>;
   /** The entry a mounted tool belongs to (for audit records). */
@@ -80,6 +83,12 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
   redactor.add(await secrets.allValues().catch(() => []));
   addLogRedactor((s) => redactor.text(s));
 
+  // Read in the background on first use and after every build: find asks it for every result.
+  const builtIndex = new BuiltIndex(async () => {
+    const { podman } = await containers();
+    return (await (await import('./build/start.js')).builtStatus(podman, deps.liveRuntime?.() ?? deps.runtime))?.images ?? [];
+  });
+
   const manager = new MountManager({
     async resolve(id) {
       await catalog.load();
@@ -97,6 +106,7 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
     redactor,
     pins,
     audit,
+    onBuilt: () => void builtIndex.refresh(),
     notify: {
       toolsChanged: () => deps.notify.notifyToolsChanged(),
       resourcesChanged: () => deps.notify.notifyResourcesChanged(),
@@ -115,6 +125,7 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
     containers,
     entryOfTool: (name) => manager.entryOfTool(name),
     configured: (entry) => manager.configured(entry),
+    built: (entry) => builtIndex.built(entry),
     async start() {
       await policy.load().catch((err) => log.error(`${errorMessage(err)} — no server can start until it is fixed`));
       // Reaping runs beside the restore: container names differ per instance, so the two cannot collide. It also

@@ -4,7 +4,7 @@
  * test is skipped with a loud reason and the command that fixes it.
  */
 import { execFileSync } from 'node:child_process';
-import { Podman } from '../../src/runtime/podman/podman.js';
+import { ENTRY_LABEL, INSTANCE_LABEL, Podman } from '../../src/runtime/podman/podman.js';
 import { skipOrFail as skipOrFailFor, type SkipContext } from './skip.js';
 
 export const TINY_IMAGE = 'localhost/mcp-registry-test/tiny:1';
@@ -94,4 +94,16 @@ export async function requireRootless(ctx: SkipContext): Promise<void> {
   })();
   const why = await rootlessReason;
   if (why) skipOrFail(ctx, why, `${SETUP}, then run the tests as root (they use runuser -u ${ROOTLESS_USER})`);
+}
+
+/** The containers of one registry process (its instance label starts with its pid) for an entry: other test files run containers at the same time. */
+export async function registryContainers(entry: string, pid: number | null | undefined, podman = new Podman()): Promise<{ id: string; name: string }[]> {
+  const all = await podman.listContainers({ [ENTRY_LABEL]: entry });
+  return all.filter((c) => (c.labels[INSTANCE_LABEL] ?? '').startsWith(`${pid}-`));
+}
+
+/** Remove what a test's registry left of an entry (after a failed assertion), quietly. */
+export async function removeRegistryContainers(entry: string, pid: number | null | undefined, podman = new Podman()): Promise<void> {
+  const left = await registryContainers(entry, pid, podman).catch(() => []);
+  if (left.length) await podman.remove(left.map((c) => c.id)).catch(() => {});
 }

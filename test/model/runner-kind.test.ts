@@ -13,11 +13,16 @@ describe('runnerOf: how a launch runs, and only what really starts is runnable',
     expect(runnerOf(pkg('oci', { runtimeHint: 'npx' }))).toEqual({ runs: 'oci', runnable: true });
   });
 
-  it('says exactly why the rest does not start: nuget, HTTP packages, MCPB, poci', () => {
+  it('OCI images that serve streamable HTTP or SSE and Docker poci servers run (issue 12)', () => {
+    for (const type of ['streamable-http', 'sse']) expect(runnerOf(pkg('oci', { transport: { type, url: 'http://localhost:8080/mcp' } }))).toEqual({ runs: 'oci', runnable: true });
+    expect(runnerOf(pkg('oci', { transport: { type: 'websocket' } }))).toMatchObject({ runnable: false });
+    expect(runnerOf({ type: 'poci', tools: [{ name: 't', image: 'x' }] } as Launch)).toEqual({ runs: 'poci', runnable: true });
+  });
+
+  it('says exactly why the rest does not start: nuget, npm over HTTP, MCPB', () => {
     expect(runnerOf(pkg('nuget'))).toMatchObject({ runs: 'other', runnable: false, reason: expect.stringContaining('nuget package x-nuget has no runner here') });
-    expect(runnerOf(pkg('oci', { transport: { type: 'streamable-http', url: 'http://localhost:8080/mcp' } }))).toMatchObject({ runs: 'oci', runnable: false, reason: expect.stringContaining('serves over streamable-http') });
+    expect(runnerOf(pkg('npm', { transport: { type: 'streamable-http', url: 'http://localhost:8080/mcp' } }))).toMatchObject({ runs: 'npm', runnable: false, reason: expect.stringContaining('serves over streamable-http') });
     expect(runnerOf(pkg('mcpb'))).toMatchObject({ runs: 'mcpb', runnable: false, reason: expect.stringContaining('MCPB bundle') });
-    expect(runnerOf({ type: 'poci', tools: [] } as Launch)).toMatchObject({ runs: 'poci', runnable: false });
     expect(notRunnableWhy([pkg('nuget'), pkg('mcpb')])).toMatch(/nuget .*; its MCPB bundle/);
     expect(notRunnableWhy([pkg('nuget'), pkg('npm')])).toBeUndefined();
   });

@@ -218,9 +218,11 @@ describe('planLaunch on real Docker catalog entries', () => {
     if (!r.ok) expect(r.missing[0]).toMatchObject({ name: 'path', description: expect.stringContaining('not an absolute path') });
   });
 
-  it('poci servers are not runnable, with a clear reason and no missing items', () => {
+  it('poci servers are planned as their tools, each with its image and command template, under the same hardening', () => {
     const r = plan(docker('curl'));
-    expect(r).toEqual({ ok: false, missing: [], message: expect.stringMatching(/^not runnable: docker\/curl cannot be started here: it is a Docker "poci" server/) });
+    if (!r.ok) throw new Error(r.message);
+    expect(r.plan).toMatchObject({ kind: 'poci', readOnly: true, user: '65534:65534', network: 'default', tools: [{ name: 'curl', image: 'alpine/curl', command: ['{{args|into}}'] }] });
+    expect(r.plan).not.toHaveProperty('image');
   });
 
   it('every real Docker entry gets a plan or a clear answer, never an exception', () => {

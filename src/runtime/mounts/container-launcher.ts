@@ -5,13 +5,15 @@ import { dockerHubPath, formatImageRef, parseImageRef } from '../../model/image-
 import { checkDigestRequired, imageRefForRun, type PinStore } from '../../governance/pins.js';
 import { errorMessage, type Logger } from '../../util/log.js';
 import type { ChildTarget } from '../child.js';
-import type { LaunchPlan } from '../launch-plan.js';
+import type { ContainerPlan, LaunchPlan } from '../launch-plan.js';
 import type { Podman, StagedSecrets } from '../podman/podman.js';
+import type { ContainerSpec } from '../podman/run-args.js';
 import { limitsProblem } from '../podman/version.js';
 import type { ContainerKit } from './mount.js';
 import { refused, type Launcher } from './launcher.js';
 
 const loadChild = () => import('../child.js');
+const loadServed = () => import('./http-container-launcher.js');
 
 export interface ContainerLauncherDeps {
   /** Podman and this instance's id, loaded on first use. */
@@ -53,14 +55,18 @@ export function containerLauncher(deps: ContainerLauncherDeps): Launcher<'contai
       const name = kit.mod.containerName(kit.instance, prefix);
       // A server that ignores stdin EOF (and the SIGTERM podman passes on) is stopped by removing its container.
       const containerOpts = { ...childOpts, forceStop: () => kit.podman.remove([name]) };
+      const spec = containerSpec(kit, prefix, plan, runRef, secrets);
+      // A server that speaks HTTP is reached on a loopback port; the rest speak MCP on the container's stdio.
+      const served = plan.serves;
+      const startChild = async () => (served ? (await loadServed()).startServedContainer(kit, spec, served, childOpts) : Child.start(stdioTarget(kit, spec), containerOpts));
       try {
         try {
-          return { child: await Child.start(containerTarget(kit, prefix, plan, runRef, secrets), containerOpts), image, limits };
+          return { child: await startChild(), image, limits };
         } catch (err) {
           if (!kit.mod.nameInUse(err)) throw err;
           // A container of ours from a previous start has not been removed yet (its `--rm` still running).
           await kit.podman.remove([name]);
-          return { child: await Child.start(containerTarget(kit, prefix, plan, runRef, secrets), containerOpts), image, limits };
+          return { child: await startChild(), image, limits };
         }
       } finally {
         // Once the server answers, podman has copied the values into the container's runtime configuration; a start
@@ -72,7 +78,7 @@ export function containerLauncher(deps: ContainerLauncherDeps): Launcher<'contai
 }
 
 /** The local image's ID, pulling the image first (with progress) when it is not here. */
-async function localImageId(podman: Podman, ref: string, log: Logger, ctx?: ToolContext): Promise<string> {
+export async function localImageId(podman: Podman, ref: string, log: Logger, ctx?: ToolContext): Promise<string> {
   let id = await podman.imageId(ref);
   if (!id) {
     await pull(podman, ref, log, ctx);
@@ -82,8 +88,8 @@ async function localImageId(podman: Podman, ref: string, log: Logger, ctx?: Tool
   return id;
 }
 
-function containerTarget(kit: ContainerKit, prefix: string, plan: Extract<LaunchPlan, { kind: 'container' }>, image: string, secrets: StagedSecrets): ChildTarget {
-  const cmd = kit.podman.runCommand({
+function containerSpec(kit: ContainerKit, prefix: string, plan: Extract<LaunchPlan, { kind: 'container' }>, image: string, secrets: StagedSecrets): ContainerSpec {
+  return {
     name: kit.mod.containerName(kit.instance, prefix),
     image,
     labels: { [kit.mod.INSTANCE_LABEL]: kit.instance, [kit.mod.ENTRY_LABEL]: plan.entryId },
@@ -91,14 +97,17 @@ function containerTarget(kit: ContainerKit, prefix: string, plan: Extract<Launch
     secretEnv: secrets.env,
     podmanSecrets: secrets.refs,
     command: plan.command,
-    volumes: plan.volumes,
-    user: plan.user,
-    network: plan.network,
-    readOnly: plan.readOnly,
-    memory: plan.memory,
-    cpus: plan.cpus,
-    pidsLimit: plan.pidsLimit,
-  });
+    ...hardeningOf(plan),
+  };
+}
+
+/** What a plan says of how its container is confined: the same for a server's container and a poci call's. */
+export function hardeningOf(plan: Pick<ContainerPlan, 'volumes' | 'user' | 'network' | 'readOnly' | 'memory' | 'cpus' | 'pidsLimit'>): Pick<ContainerSpec, 'volumes' | 'user' | 'network' | 'readOnly' | 'memory' | 'cpus' | 'pidsLimit'> {
+  return { volumes: plan.volumes, user: plan.user, network: plan.network, readOnly: plan.readOnly, memory: plan.memory, cpus: plan.cpus, pidsLimit: plan.pidsLimit };
+}
+
+function stdioTarget(kit: ContainerKit, spec: ContainerSpec): ChildTarget {
+  const cmd = kit.podman.runCommand(spec);
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(cmd.env)) if (v !== undefined) env[k] = v;
   return { kind: 'stdio', command: cmd.command, args: cmd.args, env, cwd: cmd.cwd };

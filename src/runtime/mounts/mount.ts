@@ -17,6 +17,7 @@ import type { MountInfo, MountState } from './mount-info.js';
 import { containerLauncher } from './container-launcher.js';
 import type { Launchers } from './launcher.js';
 import { remoteLauncher } from './remote-launcher.js';
+import { pociLauncher } from './poci-launcher.js';
 import type { SecretStore, StateStore } from '../../store/state.js';
 import type { Consent } from './approval.js';
 
@@ -39,6 +40,8 @@ export interface MountManagerDeps {
   /** Where approvals given by elicitation are recorded (tool calls are audited by the server's wrappers). */
   audit?: AuditLog | null;
   notify: { toolsChanged(): void; resourcesChanged(): void; promptsChanged(): void };
+  /** A package was built into a local image just now (the runtime's list of built images is read again). */
+  onBuilt?(): void;
   /** How each kind of launch plan starts (default: podman for images, the guarded HTTP client for remotes). */
   launchers?: Partial<Launchers>;
 }
@@ -154,6 +157,7 @@ export class MountSet {
     this.launchers = {
       container: containerLauncher({ containers: deps.containers, pins: deps.pins, log: deps.log, onContainersUsed: () => (this.ranContainers = true) }),
       remote: remoteLauncher(),
+      poci: pociLauncher({ containers: deps.containers, log: deps.log, onContainersUsed: () => (this.ranContainers = true) }),
       ...deps.launchers,
     };
   }

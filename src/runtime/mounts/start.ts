@@ -115,6 +115,7 @@ export class Starter extends Room {
       const { child } = await this.core.launchers.remote.start({ entryId: entry.id, prefix: mount.prefix, plan, governance: g, childOpts, ctx, consented, verifySignature });
       return child;
     }
+    if (plan.kind === 'poci') return (await this.core.launchers.poci.start({ entryId: entry.id, prefix: mount.prefix, plan, governance: g, childOpts, ctx, consented, verifySignature })).child;
     mount.limits = undefined;
     const started = await this.core.launchers.container.start({ entryId: entry.id, prefix: mount.prefix, plan, governance: g, childOpts, ctx, consented, verifySignature });
     if (started.image) grant.image = started.image;
@@ -130,6 +131,7 @@ export class Starter extends Room {
     const progress = ctx ? (p: number, t: number | undefined, m: string) => ctx.progress(p, t, m) : undefined;
     const r = await seam.startBuilt({ entry, choice: choice!, podman: kit.podman, instance: kit.instance, runtime: this.deps.runtime, pins: this.deps.pins, state: this.deps.state, approvedNow, ...(progress ? { progress } : {}), log: this.log });
     if (!r.ok) throw r.refused ? refused(r.message) : Object.assign(new ToolError(r.message), r.preparing ? { preparing: true } : {});
+    this.deps.onBuilt?.();
     return r;
   }
 
@@ -197,9 +199,13 @@ export class Starter extends Room {
           // A path problem on a setting is a missing value with a reason; say the reason too.
           p.problem = res.message;
         } else if (res.plan.kind === 'container') {
-          p.container = { image: res.plan.image, user: res.plan.user ?? 'image default', network: res.plan.network, mounts: res.plan.mounts };
+          const serves = res.plan.serves && { transport: res.plan.serves.transport, port: res.plan.serves.containerPort, path: res.plan.serves.path };
+          p.container = { image: res.plan.image, user: res.plan.user ?? 'image default', network: res.plan.network, mounts: res.plan.mounts, ...(serves ? { serves } : {}) };
           const build = await this.previewBuild(entry, pick.choice, policy, res.plan.command);
           if (build) Object.assign(p, { build, container: { ...p.container, network: build.network } });
+        } else if (res.plan.kind === 'poci') {
+          p.container = { image: [...new Set(res.plan.tools.map((t) => t.image))].join(', '), user: res.plan.user ?? 'image default', network: res.plan.network, mounts: res.plan.mounts };
+          p.poci = { tools: res.plan.tools.map((t) => ({ name: t.name, image: t.image, ...(t.command ? { command: t.command } : {}) })) };
         } else p.remote = { url: res.plan.url };
       }
       out.push(p);

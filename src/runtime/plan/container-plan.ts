@@ -5,6 +5,7 @@ import { kib, unusableValue } from '../settings.js';
 import { templateSettings } from '../templates.js';
 import type { LaunchPlan, PlanResult } from '../launch-plan.js';
 import { PackageArgs } from './package-args.js';
+import { resolveServedUrl, type ServedEndpoint } from '../served-url.js';
 import { isBlank, PlanError } from './plan-state.js';
 
 /**
@@ -51,6 +52,7 @@ export class ContainerPlanner extends PackageArgs {
     let user: string | undefined;
     let network: 'none' | 'default' = 'default';
     let allowHosts: string[] | undefined;
+    let serves: ServedEndpoint | undefined;
 
     if (launch.type === 'image') {
       image = launch.image;
@@ -70,6 +72,7 @@ export class ContainerPlanner extends PackageArgs {
       const args = this.renderPackageArgs(launch.packageArguments ?? [], 'packageArguments');
       if (args.length) command = args;
       this.applyRuntimeArgs(launch.runtimeArguments ?? [], put, volumes, warnings);
+      serves = this.servedEndpoint(launch, env);
     }
 
     if (this.missing.length) return this.missingResult();
@@ -93,9 +96,27 @@ export class ContainerPlanner extends PackageArgs {
       pidsLimit: o.pidsLimit ?? input.defaults.pidsLimit,
       ...(allowHosts?.length ? { allowHosts } : {}),
       ...(warnings.length ? { warnings } : {}),
+      ...(serves ? { serves } : {}),
     };
     for (const v of Object.values(secretEnv)) this.usedSecretValues.add(v);
     return { ok: true, plan, secretValues: [...this.usedSecretValues].filter(Boolean) };
+  }
+
+  /** Where an OCI package with an HTTP transport listens in its container; undefined for stdio. */
+  private servedEndpoint(launch: PackageLaunch, env: Record<string, string>): ServedEndpoint | undefined {
+    const type = launch.transport?.type ?? 'stdio';
+    if (type === 'stdio') return undefined;
+    if (type !== 'streamable-http' && type !== 'sse') throw new PlanError(`serves over ${type}, which is not an MCP transport this registry speaks (stdio, streamable-http, sse)`);
+    const args = [...(launch.packageArguments ?? []), ...(launch.runtimeArguments ?? [])];
+    const lookup = (name: string): string | undefined => {
+      if (env[name] !== undefined) return env[name];
+      const a = args.find((x) => x.valueHint === name || x.name === name || x.name === `--${name}`);
+      const v = a ? this.argumentValue(a).values[0] : this.settings[name];
+      return v === undefined || v === null ? undefined : String(v);
+    };
+    const r = resolveServedUrl(type, launch.transport?.url, lookup);
+    if (!r.ok) throw new PlanError(r.reason);
+    return r.endpoint;
   }
 
   private renderEnv(name: string, tpl: string, spec: EnvSpec | undefined, put: (n: string, v: string, secret: boolean) => void): void {

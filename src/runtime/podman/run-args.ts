@@ -24,6 +24,11 @@ export interface ContainerSpec {
   memory?: string;
   cpus?: string;
   pidsLimit?: number;
+  /**
+   * A port of a server that speaks HTTP, published on the host's loopback only (`-p 127.0.0.1:<host>:<container>`):
+   * never on every interface, where anyone on the network could call the server's tools.
+   */
+  publish?: { hostPort: number; containerPort: number };
   /** Appended just before the image; the caller vouches for them. */
   extraArgs?: string[];
 }
@@ -84,6 +89,9 @@ export function buildRunArgs(spec: ContainerSpec, opts: RunArgsOptions = {}): st
     if (PODMAN_READS.test(k)) bad(`"${k}" cannot hold a secret: secrets reach the container through podman's own environment, and podman itself reads ${k}; this entry cannot be run with that secret set (remove it with registry-config-set, value "")`);
   }
   for (const v of spec.volumes ?? []) if (!v || v.startsWith('-')) bad(`"${v}" is not a volume`);
+  const isPort = (n: number) => Number.isInteger(n) && n > 0 && n < 65536;
+  if (spec.publish && !(isPort(spec.publish.hostPort) && isPort(spec.publish.containerPort))) bad(`${JSON.stringify(spec.publish)} is not a pair of ports`);
+  if (spec.publish && spec.network === 'none') bad('a published port needs a network; this server serves HTTP, so it cannot run with --network none');
   if (spec.user !== undefined && !/^[a-zA-Z0-9_.-]+(?::[a-zA-Z0-9_.-]+)?$/.test(spec.user)) bad(`"${spec.user}" is not a user`);
 
   const args = ['run', '-i', '--rm', '--init', '--pull', 'never', '--name', spec.name];
@@ -109,6 +117,7 @@ export function buildRunArgs(spec: ContainerSpec, opts: RunArgsOptions = {}): st
   for (const k of Object.keys(spec.secretEnv)) args.push('-e', k);
   for (const [k, name] of Object.entries(stored)) args.push('--secret', `${name},type=env,target=${k}`);
   for (const v of spec.volumes ?? []) args.push('-v', v);
+  if (spec.publish) args.push('-p', `127.0.0.1:${spec.publish.hostPort}:${spec.publish.containerPort}/tcp`);
   args.push(...(spec.extraArgs ?? []), '--', spec.image, ...(spec.command ?? []));
   return args;
 }
