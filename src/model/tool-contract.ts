@@ -14,9 +14,23 @@ export interface ToolContext {
   progressWanted?: boolean;
   /** Name of the connected client (from initialize), for audit records. */
   clientName?: string;
-  /** Ask the user a question through MCP elicitation; undefined when the client cannot. */
+  /** Ask the user a question through MCP elicitation; undefined when the client cannot (or is 2026-era: no push). */
   elicit?: Elicit;
+  /** The caller's protocol era: 'legacy' = 2025-era (initialize), 'modern' = 2026-07-28 (per-request `_meta`). */
+  era?: 'legacy' | 'modern';
+  /** The caller's capabilities (2025: from initialize; 2026: from this request's envelope), to forward to a child. */
+  clientCapabilities?: Record<string, unknown>;
+  /** The log level this request asked for (2026 only: `_meta` logLevel); absent: the caller wants no logs. */
+  logLevel?: LogLevelName;
+  /** Send a log message about this call to the caller (the SDK drops it when the caller did not ask for logs). */
+  log?(level: LogLevelName, data: unknown, logger?: string): void;
+  /** 2026 multi round-trip: the answers (`inputResponses`) and opaque `requestState` of a retried call. */
+  inputResponses?: Record<string, unknown>;
+  requestState?: string;
 }
+
+/** MCP's log levels (RFC 5424 names). */
+export type LogLevelName = 'debug' | 'info' | 'notice' | 'warning' | 'error' | 'critical' | 'alert' | 'emergency';
 
 export interface ToolOutput {
   /** Compact text for people (and models). */
