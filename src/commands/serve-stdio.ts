@@ -30,7 +30,6 @@ export async function runStdioServer(opts: { expose?: ToolExposure } = {}): Prom
   let assembling: ReturnType<typeof assemble> | undefined;
   let exitCode = 0;
   let connection: StdioServerHandle | undefined;
-  let probeGrace: NodeJS.Timeout | undefined;
 
   // A message over the size limit is answered with an error and skipped; the connection and the containers stay.
   const transport = new RegistryStdioServerTransport({
@@ -41,7 +40,6 @@ export async function runStdioServer(opts: { expose?: ToolExposure } = {}): Prom
   const shutdown = async (why: string) => {
     if (stopping) return;
     stopping = true;
-    clearTimeout(probeGrace);
     log.info(`shutting down (${why})`);
     // Only probed (a 2026 client's bare server/discover in a sibling process) or never spoken to: nothing started,
     // nothing to stop — exit now, since the client's connect waits for this process to end.
@@ -71,7 +69,6 @@ export async function runStdioServer(opts: { expose?: ToolExposure } = {}): Prom
   transport.onclosed = () => void shutdown('MCP connection closed');
 
   const startRegistry = async () => {
-    clearTimeout(probeGrace);
     if (assembling || stopping) return;
     assembling = assemble(reg, opts.expose);
     let assembled: Awaited<ReturnType<typeof assemble>>;
@@ -104,22 +101,14 @@ export async function runStdioServer(opts: { expose?: ToolExposure } = {}): Prom
       (err) => app.log.error(`could not load the catalog cache: ${errorMessage(err)}`),
     );
   };
-  // The registry (config, catalog, mounts restored, containers) starts with the client's first real request. A
-  // 2026 client's SDK probes with server/discover in a throw-away sibling process and then ends it: that process
-  // answers from the static capabilities and exits at once, having started (and restored) nothing.
+  // The registry (config, catalog, mounts restored, containers) starts with the client's first request other than
+  // server/discover. A 2026 client's SDK probes with server/discover in a throw-away sibling process and then ends
+  // it: that process answers from the static capabilities and exits at once, having started (and restored) nothing.
   transport.oninbound = (m) => {
-    if (assembling) return;
-    if ('method' in m && m.method === 'server/discover') {
-      probeGrace ??= setTimeout(() => void startRegistry(), PROBE_GRACE_MS);
-      return;
-    }
-    void startRegistry();
+    if (!assembling && !('method' in m && m.method === 'server/discover')) void startRegistry();
   };
   connection = serveStdio((ctx) => reg.build(ctx), { transport, onerror: (err) => log.warn(`MCP connection: ${errorMessage(err)}`) });
 }
-
-/** How long a process that was only sent server/discover waits for more before it starts the registry anyway. */
-const PROBE_GRACE_MS = 300;
 
 /** What a person who started the server in a terminal sees (nothing when an MCP client started it on pipes). */
 export function terminalNotice(stdinIsTTY: boolean): string | undefined {
