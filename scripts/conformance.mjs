@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Runs the official MCP conformance suite's server scenarios against a target MCP server over Streamable HTTP.
+// Runs the official MCP conformance suite against a target MCP server over Streamable HTTP (server leg, default),
+// or against an MCP client command (client leg, --client).
 //
 //   node scripts/conformance.mjs [options] [-- <target command...>]
+//   node scripts/conformance.mjs --client [options] [-- <client command...>]
 //
 // The suite (@modelcontextprotocol/conformance, pinned below) needs Node >= 22 while the product runs on Node 20,
 // so this script fetches its own Node 22 from npm (node-<platform>-<arch>@22) into a cache directory and runs the
@@ -10,13 +12,16 @@
 // The target is a command (argv after `--`) in which `{port}` is replaced by a free port; the script starts it,
 // waits until the port accepts connections, runs each requirement set, and stops it. Default target: our own
 // conformance fixture server. Round 3 passes `-- node dist/cli.js serve-mcp …` instead.
+// Client leg: the suite starts a mock server per scenario and runs the client command with its URL appended;
+// default command: test/conformance/registry-client.mjs, which drives the registry's own child client.
 //
 // Options:
 //   --requirements <rev[,rev]>   requirement sets to run (default 2025-11-25,2026-07-28)
 //   --expected-failures <file>   baseline of known failures (default test/conformance/expected-failures.yml)
 //   --url <url>                  URL the suite tests; `{port}` is substituted (default http://127.0.0.1:{port}/mcp)
 //   --no-target                  do not start anything: test a server already listening at --url
-//   --scenario <name>            run one scenario only (debugging; the baseline check still applies)
+//   --scenario <name[,name]>     run only these scenarios, one suite run each (the baseline check still applies)
+//   --client                     client leg (see above); --url, --no-target do not apply
 //   --cache <dir>                where Node 22 and the suite live (default $MCP_CONFORMANCE_CACHE or
 //                                ~/.cache/mcp-registry/conformance)
 //   --output <dir>               keep the suite's per-scenario results here (default: a temporary dir, removed)
@@ -41,6 +46,9 @@ const NODE_MAJOR = 22;
 const REVISIONS = ['2025-11-25', '2026-07-28'];
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_TARGET = ['node', join(repoRoot, 'test/fixtures/conformance-server/server.mjs'), '--port', '{port}'];
+const DEFAULT_CLIENT = ['node', join(repoRoot, 'test/conformance/registry-client.mjs')];
+/** The suite runs a client command through a shell, split on spaces: only words that need no quoting pass. */
+const SHELL_SAFE = /^[\w@%+=:,./-]+$/;
 
 class SetupError extends Error {}
 
@@ -54,7 +62,8 @@ export function parseArgs(argv) {
     requirements: REVISIONS,
     expectedFailures: join(repoRoot, 'test/conformance/expected-failures.yml'),
     url: 'http://127.0.0.1:{port}/mcp',
-    target: DEFAULT_TARGET,
+    leg: 'server',
+    target: undefined,
     cache: process.env.MCP_CONFORMANCE_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'mcp-registry', 'conformance'),
     timeout: '30000',
   };
@@ -68,9 +77,10 @@ export function parseArgs(argv) {
     switch (arg) {
       case '--':
         options.target = argv.slice(i + 1);
-        if (options.target.length === 0) usage('nothing after `--`: give the target command, or drop `--` for the fixture');
+        if (options.target.length === 0) usage('nothing after `--`: give the command, or drop `--` for the default one');
         i = argv.length;
         break;
+      case '--client': options.leg = 'client'; break;
       case '--requirements': {
         options.requirements = valueOf(i++, arg).split(',').map((rev) => rev.trim());
         const unknown = options.requirements.filter((rev) => !REVISIONS.includes(rev));
@@ -79,8 +89,8 @@ export function parseArgs(argv) {
       }
       case '--expected-failures': options.expectedFailures = resolve(valueOf(i++, arg)); break;
       case '--url': options.url = valueOf(i++, arg); break;
-      case '--no-target': options.target = undefined; break;
-      case '--scenario': options.scenario = valueOf(i++, arg); break;
+      case '--no-target': options.target = null; break;
+      case '--scenario': options.scenarios = valueOf(i++, arg).split(',').map((name) => name.trim()); break;
       case '--cache': options.cache = resolve(valueOf(i++, arg)); break;
       case '--output': options.output = resolve(valueOf(i++, arg)); break;
       case '--json': options.json = resolve(valueOf(i++, arg)); break;
@@ -91,7 +101,15 @@ export function parseArgs(argv) {
       default: usage(`unknown option "${arg}"`);
     }
   }
-  if (!options.target && options.url.includes('{port}')) usage('--no-target needs a concrete --url (no {port})');
+  if (options.leg === 'client') {
+    if (options.target === null) usage('--no-target applies to the server leg only');
+    options.target ??= DEFAULT_CLIENT;
+    const unsafe = options.target.find((word) => !SHELL_SAFE.test(word));
+    if (unsafe !== undefined) usage(`the client command word "${unsafe}" would need shell quoting, which the suite does not do`);
+  } else {
+    if (options.target === undefined) options.target = DEFAULT_TARGET;
+    if (options.target === null && options.url.includes('{port}')) usage('--no-target needs a concrete --url (no {port})');
+  }
   if (!existsSync(options.expectedFailures)) usage(`expected-failures file ${options.expectedFailures} does not exist`);
   return options;
 }
@@ -247,7 +265,9 @@ const ANSI = /\x1b\[[0-9;]*m/g;
 export function parseSuiteOutput(output, scored, scenario) {
   const text = output.replace(ANSI, '');
   const scenarios = [];
-  const summary = text.slice(text.lastIndexOf('=== SUMMARY ==='));
+  // "=== SUMMARY ===" (server leg) or "=== SUITE SUMMARY ===" (client leg); absent for a single scenario.
+  const heading = text.search(/=== (SUITE )?SUMMARY ===(?![\s\S]*=== (SUITE )?SUMMARY ===)/);
+  const summary = heading < 0 ? '' : text.slice(heading);
   for (const match of summary.matchAll(/^([✓✗]) (\S+): (\d+) passed, (\d+) failed/gm)) {
     scenarios.push({ name: match[2], passed: Number(match[3]), failed: Number(match[4]) });
   }
@@ -272,16 +292,28 @@ export function parseSuiteOutput(output, scored, scenario) {
   };
 }
 
-/** The scenarios a requirement set scores, from the suite's own requirements/<revision>.yaml. */
-async function scoredScenarios(suite, revision) {
+/** The scenarios a requirement set scores for a leg, from the suite's own requirements/<revision>.yaml. */
+async function scoredScenarios(suite, revision, leg) {
   const file = join(dirname(suite), '..', 'requirements', `${revision}.yaml`);
-  return new Set(parseYaml(await readFile(file, 'utf8'))?.server ?? []);
+  return new Set(parseYaml(await readFile(file, 'utf8'))?.[leg] ?? []);
+}
+
+/** Every checks.json under a results dir (client scenario names such as auth/x nest a directory). */
+async function checkFiles(dir, prefix = '') {
+  const found = [];
+  for (const entry of (await readdir(join(dir, prefix), { withFileTypes: true }).catch(() => [])).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (!entry.isDirectory()) continue;
+    const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (existsSync(join(dir, relative, 'checks.json'))) found.push(relative);
+    else found.push(...(await checkFiles(dir, relative)));
+  }
+  return found;
 }
 
 /** Every WARNING/FAILURE check of a scored scenario, one line each (the suite's summary hides warnings). */
 async function problemChecks(resultsDir, scored) {
   const lines = [];
-  for (const entry of (await readdir(resultsDir).catch(() => [])).sort()) {
+  for (const entry of await checkFiles(resultsDir)) {
     const checks = JSON.parse(await readFile(join(resultsDir, entry, 'checks.json'), 'utf8').catch(() => '[]'));
     for (const check of checks.filter((c) => c.status === 'FAILURE' || c.status === 'WARNING')) {
       const scenario = entry.replace(/^server-/, '').replace(/-\d{4}-\d{2}-\d{2}T.*$/, '');
@@ -292,24 +324,46 @@ async function problemChecks(resultsDir, scored) {
   return lines;
 }
 
-async function runRequirementSet({ node22, suite, url, revision, options, outputRoot }) {
-  const resultsDir = join(outputRoot, revision);
-  await mkdir(resultsDir, { recursive: true });
-  // The suite refuses --requirements together with --scenario; one scenario runs at the revision's wire version.
-  const selection = options.scenario ? ['--scenario', options.scenario, '--spec-version', revision] : ['--requirements', revision];
-  const args = [suite, 'server', '--url', url, ...selection, '--expected-failures', options.expectedFailures,
+/** One suite invocation: a whole requirement set, or one scenario at the set's wire version. */
+async function runSuite({ node22, suite, url, revision, scenario, options, resultsDir }) {
+  // The suite refuses --requirements together with --scenario.
+  const selection = scenario ? ['--scenario', scenario, '--spec-version', revision] : ['--requirements', revision];
+  const subject = options.leg === 'client' ? ['--command', options.target.join(' ')] : ['--url', url];
+  const args = [suite, options.leg, ...subject, ...selection, '--expected-failures', options.expectedFailures,
     '-o', resultsDir, '--timeout', options.timeout];
-  const started = Date.now();
   const result = await run(node22, args);
-  const seconds = (Date.now() - started) / 1000;
-  const scored = await scoredScenarios(suite, revision);
-  const report = parseSuiteOutput(result.stdout, scored, options.scenario);
-  return { revision, exitCode: result.code, seconds, ...report, problems: await problemChecks(resultsDir, scored), raw: result };
+  // The suite prints some of its verdict on stderr (the client leg's per-scenario results).
+  return { result, output: `${result.stdout}\n${result.stderr}` };
+}
+
+async function runRequirementSet({ node22, suite, url, revision, options, outputRoot }) {
+  const resultsDir = join(outputRoot, options.leg, revision);
+  await mkdir(resultsDir, { recursive: true });
+  const scored = await scoredScenarios(suite, revision, options.leg);
+  const started = Date.now();
+  const runs = [];
+  for (const scenario of options.scenarios ?? [undefined]) {
+    const { result, output } = await runSuite({ node22, suite, url, revision, scenario, options, resultsDir });
+    runs.push({ result, report: parseSuiteOutput(output, scored, scenario) });
+  }
+  const merged = runs.map((one) => one.report).reduce((all, one) => {
+    for (const [key, value] of Object.entries(one)) all[key] = Array.isArray(value) ? [...(all[key] ?? []), ...value] : (all[key] ?? 0) + value;
+    return all;
+  }, {});
+  return {
+    revision,
+    leg: options.leg,
+    exitCode: Math.max(...runs.map((one) => one.result.code)),
+    seconds: (Date.now() - started) / 1000,
+    ...merged,
+    problems: await problemChecks(resultsDir, scored),
+    raw: { stdout: runs.map((one) => one.result.stdout).join('\n'), stderr: runs.map((one) => one.result.stderr).join('\n') },
+  };
 }
 
 function printReport(report) {
   const verdict = report.exitCode === 0 ? 'PASS' : 'FAIL';
-  console.log(`\n== ${report.revision}: ${verdict} — ${report.scenarios}/${report.required} scored scenarios, ${report.passed} checks passed, ` +
+  console.log(`\n== ${report.leg} ${report.revision}: ${verdict} — ${report.scenarios}/${report.required} scored scenarios, ${report.passed} checks passed, ` +
     `${report.failed} failed (${report.seconds.toFixed(1)} s)`);
   if (report.failingScenarios.length) console.log(`   scored scenarios with failures: ${report.failingScenarios.join(', ')}`);
   if (report.expectedFailures.length) console.log(`   expected (baseline): ${report.expectedFailures.join(', ')}`);
@@ -333,10 +387,11 @@ export async function main(argv) {
   const options = parseArgs(argv);
   const node22 = await ensureNode22(options.cache);
   const suite = await ensureSuite(options.cache);
-  const port = options.target ? await freePort() : undefined;
-  const url = options.url.replaceAll('{port}', String(port));
+  const startsTarget = options.leg === 'server' && options.target;
+  const port = startsTarget ? await freePort() : undefined;
+  const url = options.leg === 'server' ? options.url.replaceAll('{port}', String(port)) : undefined;
   const outputRoot = options.output ?? (await mkdtemp(join(tmpdir(), 'mcp-conformance-')));
-  const target = options.target ? await startTarget(options.target.map((arg) => arg.replaceAll('{port}', String(port))), url) : undefined;
+  const target = startsTarget ? await startTarget(options.target.map((arg) => arg.replaceAll('{port}', String(port))), url) : undefined;
   const reports = [];
   try {
     for (const revision of options.requirements) {
@@ -350,7 +405,8 @@ export async function main(argv) {
   }
   if (options.json) {
     const summary = reports.map(({ raw, ...report }) => report);
-    await writeFile(options.json, `${JSON.stringify({ suite: `${SUITE_PACKAGE}@${SUITE_VERSION}`, url, reports: summary }, null, 2)}\n`);
+    const subject = options.leg === 'client' ? { command: options.target } : { url };
+    await writeFile(options.json, `${JSON.stringify({ suite: `${SUITE_PACKAGE}@${SUITE_VERSION}`, leg: options.leg, ...subject, reports: summary }, null, 2)}\n`);
   }
   const ok = reports.every((report) => report.exitCode === 0);
   console.log(ok ? '\nconformance: no unexpected failures' : '\nconformance: unexpected failures (see above)');
