@@ -9,6 +9,9 @@ import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.j
 import { StdioClientTransport as LegacyStdio } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ElicitRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { repoRoot } from '../helpers/shared-data.js';
+import { makeHome, startRegistry, type RunningRegistry } from '../helpers/registry-client.js';
+import { requirePodman } from '../helpers/podman.js';
+import { Podman } from '../../src/runtime/podman.js';
 
 /**
  * Our own conformance fixture server (test/fixtures/conformance-server) against the official MCP conformance suite,
@@ -21,7 +24,11 @@ const harness = join(repoRoot, 'scripts', 'conformance.mjs');
 const fixture = join(repoRoot, 'test', 'fixtures', 'conformance-server', 'server.mjs');
 const scratch = await mkdtemp(join(tmpdir(), 'mcp-conformance-test-'));
 
+const CONFORMANCE_IMAGE = 'localhost/mcp-registry-test/conformance:1';
+const registries: RunningRegistry[] = [];
+
 afterAll(async () => {
+  for (const registry of registries) await registry.close();
   await rm(scratch, { recursive: true, force: true });
 });
 
@@ -169,4 +176,49 @@ describe('conformance fixture server on stdio (how the registry mounts it as a c
       await client.close();
     }
   });
+});
+
+describe('conformance fixture server as a container child of the built registry', () => {
+  it('mounts from its test image: every fixture tool proxied, content, errors and 2020-12 schemas intact', async (ctx) => {
+    await requirePodman(ctx);
+    if (!(await new Podman().imageExists(CONFORMANCE_IMAGE))) {
+      throw new Error(`the test image ${CONFORMANCE_IMAGE} is not built. Fix: bash scripts/build-test-images.sh`);
+    }
+    const home = await makeHome({
+      sources: [{ name: 'test', type: 'file', path: join(repoRoot, 'test', 'fixtures', 'conformance-catalog') }],
+      refresh: { onStart: false },
+    });
+    const registry = await startRegistry(home);
+    registries.push(registry);
+    const call = (name: string, args: Record<string, unknown> = {}) =>
+      registry.client.callTool({ name, arguments: args }, undefined, { timeout: 120_000 }) as Promise<{
+        content: { type: string; text?: string; mimeType?: string }[];
+        isError?: boolean;
+        structuredContent?: Record<string, unknown>;
+      }>;
+    expect((await call('registry-refresh')).isError).toBeFalsy();
+    const added = await call('registry-add', { id: 'test/conformance' });
+    expect(added.isError, JSON.stringify(added.content)).toBeFalsy();
+    expect(added.structuredContent?.prefix).toBe('conformance');
+    try {
+      const direct = new LegacyClient({ name: 'direct', version: '1.0.0' });
+      await direct.connect(new LegacyStdio({ command: process.execPath, args: [fixture, '--stdio'], stderr: 'pipe' }));
+      const own = (await direct.listTools()).tools.map((tool) => tool.name);
+      await direct.close();
+      const tools = (await registry.client.listTools()).tools;
+      const mounted = tools.map((tool) => tool.name).filter((name) => name.startsWith('conformance__'));
+      expect(mounted).toEqual(own.map((name) => `conformance__${name}`));
+      const schema = tools.find((tool) => tool.name === 'conformance__json_schema_2020_12_tool')?.inputSchema as Record<string, unknown>;
+      expect(schema).toMatchObject({ $schema: 'https://json-schema.org/draft/2020-12/schema', additionalProperties: false, then: { required: ['phone'] } });
+      expect(schema.$defs).toEqual({ address: expect.objectContaining({ $anchor: 'addressDef' }) });
+      expect((await call('conformance__test_simple_text')).content).toEqual([{ type: 'text', text: 'This is a simple text response for testing.' }]);
+      const mixed = await call('conformance__test_multiple_content_types');
+      expect(mixed.content.map((block) => block.type)).toEqual(['text', 'image', 'resource']);
+      const failed = await call('conformance__test_error_handling');
+      expect(failed.isError).toBe(true);
+      expect(failed.content[0].text).toBe('This tool intentionally returns an error for testing');
+    } finally {
+      await call('registry-remove', { id: 'test/conformance' });
+    }
+  }, 180_000);
 });
