@@ -153,7 +153,12 @@ async function ensureInstalled(cache, name, spec, ready) {
     throw new SetupError(`npm install ${spec} failed (exit ${result.code}): ${result.stderr.trim() || result.stdout.trim()}\n` +
       'Check that the npm registry is reachable (npm ping), or point --cache at a directory that already holds it.');
   }
-  await rm(dir, { recursive: true, force: true });
+  // Another run may have finished the same install meanwhile: keep its copy (it may be running from it).
+  if (await ready(dir)) {
+    await rm(staging, { recursive: true, force: true });
+    return dir;
+  }
+  await rm(dir, { recursive: true, force: true }); // an unusable leftover (an older version, a broken copy)
   try {
     await rename(staging, dir);
   } catch (error) {
@@ -228,8 +233,14 @@ async function startTarget(argv, url) {
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   let exited;
+  // Whatever ends this script (an error, a signal, a test timeout) must not leave the target running.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   const exitedPromise = new Promise((resolvePromise) => {
-    child.once('exit', (code, signal) => resolvePromise((exited = { code, signal })));
+    child.once('exit', (code, signal) => {
+      process.removeListener('exit', killOnExit);
+      resolvePromise((exited = { code, signal }));
+    });
     child.once('error', (error) => resolvePromise((exited = { error })));
   });
   const { hostname, port } = new URL(url);
@@ -414,6 +425,8 @@ export async function main(argv) {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  // Exit (running the 'exit' hooks that stop the target) instead of dying silently on a signal.
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error) => {
