@@ -27,12 +27,16 @@
 //   --output <dir>               keep the suite's per-scenario results here (default: a temporary dir, removed)
 //   --json <file>                also write a machine-readable summary
 //   --timeout <ms>               per-scenario timeout handed to the suite (default 30000)
+//   --bearer-env <VAR>           the target wants "Authorization: Bearer $VAR" (serve-mcp): the suite sends no
+//                                credentials, so it is pointed at a local relay that adds the header and passes
+//                                everything else (Host, Origin, the body, SSE streams) through unchanged
 // Exit code: 0 when every requirement set has no unexpected failure and no stale baseline entry; 1 otherwise;
 // 2 for usage errors or when Node 22 / the suite / the target could not be set up.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,6 +94,7 @@ export function parseArgs(argv) {
       case '--expected-failures': options.expectedFailures = resolve(valueOf(i++, arg)); break;
       case '--url': options.url = valueOf(i++, arg); break;
       case '--no-target': options.target = null; break;
+      case '--bearer-env': options.bearerEnv = valueOf(i++, arg); break;
       case '--scenario': options.scenarios = valueOf(i++, arg).split(',').map((name) => name.trim()); break;
       case '--cache': options.cache = resolve(valueOf(i++, arg)); break;
       case '--output': options.output = resolve(valueOf(i++, arg)); break;
@@ -220,6 +225,27 @@ function canConnect(host, port) {
     });
     socket.once('error', () => resolvePromise(false));
   });
+}
+
+/**
+ * A relay in front of a bearer-protected target: adds the Authorization header (the suite cannot) and passes the
+ * rest through, including a Host or Origin the suite forges on purpose (its DNS-rebinding scenario); its own
+ * loopback Host is rewritten to the target's.
+ */
+async function bearerRelay(targetUrl, token) {
+  const target = new URL(targetUrl);
+  const server = createHttpServer((req, res) => {
+    const own = `127.0.0.1:${server.address().port}`;
+    const headers = { ...req.headers, authorization: `Bearer ${token}`, host: req.headers.host === own ? target.host : req.headers.host };
+    const out = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    out.on('error', () => res.headersSent ? res.destroy() : res.writeHead(502).end());
+    req.pipe(out);
+  });
+  await new Promise((resolvePromise) => server.listen(0, '127.0.0.1', resolvePromise));
+  return { url: `http://127.0.0.1:${server.address().port}${target.pathname}`, close: () => { server.closeAllConnections(); server.close(); } };
 }
 
 /** Starts the target and resolves once its port accepts connections; rejects if it exits or takes too long. */
@@ -403,14 +429,16 @@ export async function main(argv) {
   const url = options.leg === 'server' ? options.url.replaceAll('{port}', String(port)) : undefined;
   const outputRoot = options.output ?? (await mkdtemp(join(tmpdir(), 'mcp-conformance-')));
   const target = startsTarget ? await startTarget(options.target.map((arg) => arg.replaceAll('{port}', String(port))), url) : undefined;
+  const relay = options.bearerEnv && url ? await bearerRelay(url, process.env[options.bearerEnv] ?? usage(`--bearer-env ${options.bearerEnv}: that variable is not set`)) : undefined;
   const reports = [];
   try {
     for (const revision of options.requirements) {
-      const report = await runRequirementSet({ node22, suite, url, revision, options, outputRoot });
+      const report = await runRequirementSet({ node22, suite, url: relay?.url ?? url, revision, options, outputRoot });
       printReport(report);
       reports.push(report);
     }
   } finally {
+    relay?.close();
     await target?.stop();
     if (!options.output) await rm(outputRoot, { recursive: true, force: true });
   }

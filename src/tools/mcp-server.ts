@@ -1,5 +1,5 @@
 /** The registry's MCP face: its tool table plus mounted servers' tools, resources and prompts; thin handlers. */
-import { Server, ProtocolError, ProtocolErrorCode, inputRequired, type McpRequestContext } from '@modelcontextprotocol/server';
+import { Server, ProtocolError, ProtocolErrorCode, ResourceNotFoundError, inputRequired, type McpRequestContext } from '@modelcontextprotocol/server';
 import type { CallToolResult, Tool, JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
 import { addLogSink, errorMessage, redactText, type LogLevel } from '../util/log.js';
 import { describeTool, formatInputError, MAX_ARGUMENT_DEPTH, type ToolDef } from './tool-def.js';
@@ -114,7 +114,8 @@ export function createRegistryServer(tools: ToolDef[] | Promise<ToolDef[]>): Reg
         const r = p.readResource(req.params.uri, ctx.mcpReq.signal);
         if (r) return asOwnResult(await r) as never;
       }
-      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown resource ${quoteInput(req.params.uri)}: resources/list shows the resources of mounted servers.`);
+      // -32602 with data.uri, as 2026-07-28 asks of a resource that does not exist (SEP-2164).
+      throw new ResourceNotFoundError(req.params.uri, `Unknown resource ${quoteInput(req.params.uri)}: resources/list shows the resources of mounted servers.`);
     });
     server.setRequestHandler('prompts/list', async (_req, ctx) => {
       await ready();

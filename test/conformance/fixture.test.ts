@@ -11,7 +11,8 @@ import { ElicitRequestSchema, ToolListChangedNotificationSchema } from '@modelco
 import { repoRoot } from '../helpers/shared-data.js';
 import { makeHome, startRegistry, type RunningRegistry } from '../helpers/registry-client.js';
 import { requirePodman } from '../helpers/podman.js';
-import { Podman } from '../../src/runtime/podman.js';
+import type { SetReport } from '../helpers/conformance.js';
+import { Podman } from '../../src/runtime/podman/podman.js';
 
 /**
  * Our own conformance fixture server (test/fixtures/conformance-server) against the official MCP conformance suite,
@@ -32,18 +33,6 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-interface SetReport {
-  revision: string;
-  leg: 'server' | 'client';
-  exitCode: number;
-  required: number;
-  scenarios: number;
-  passed: number;
-  failed: number;
-  unexpectedFailures: string[];
-  staleEntries: string[];
-  problems: string[];
-}
 
 /** Runs the harness; returns its exit code, output and the --json summary (when it got that far). */
 async function runHarness(args: string[], name: string) {
