@@ -68,9 +68,10 @@ export function createRegistryServer(tools: ToolDef[] | Promise<ToolDef[]>): Reg
   const listTools = async (): Promise<{ tools: Tool[] }> => {
     const { list: tools } = await ready();
     described ??= tools.map(describeTool);
-    // Registry tools in their fixed order, then mounted tools by name: the same list, in the same order, for every
-    // connection and every call (2026-07-28 asks for a deterministic order; restored mounts come up in any order).
-    const mounted = providers.flatMap((p) => p.listTools() as Tool[]).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    // Registry tools in their fixed order, then each mount's tools in its child's order, mounts by prefix: the same
+    // list, in the same order, for every connection and call (2026-07-28 asks for a deterministic order; restored
+    // mounts come up in any order). The sort is stable, so a child's own order stays.
+    const mounted = providers.flatMap((p) => p.listTools() as Tool[]).sort((a, b) => byPrefix(a.name, b.name));
     return { tools: [...described, ...mounted] };
   };
 
@@ -196,6 +197,9 @@ function fromChild(r: CallToolResult): CallToolResult {
   }
   return asOwnResult(r);
 }
+
+const prefixOf = (name: string) => name.slice(0, Math.max(0, name.indexOf('__')));
+const byPrefix = (a: string, b: string) => (prefixOf(a) < prefixOf(b) ? -1 : prefixOf(a) > prefixOf(b) ? 1 : 0);
 
 /** MCP's limit on tool names: a longer name is no tool here, and is not looked up anywhere. */
 const MAX_TOOL_NAME = 128;
