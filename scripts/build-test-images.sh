@@ -2,6 +2,7 @@
 # Build the local test images without any registry (../shared/docs/podman.md, "Images without a registry"):
 #   localhost/mcp-registry-test/tiny:1        test/images/tiny-server (plain JS on the MCP SDK)
 #   localhost/mcp-registry-test/everything:1  the npm package @modelcontextprotocol/server-everything (stdio)
+#   localhost/mcp-registry-test/conformance:1 test/fixtures/conformance-server on stdio (v2 SDK, both eras)
 # Each is a root file system holding the host's node binary and the libraries it links, an /etc/passwd with
 # nobody, and just the node_modules the server needs, imported as one deterministic layer (same image ID on every
 # rebuild from the same inputs). Images are built for root and for the rootless test user (each has its own storage).
@@ -50,15 +51,15 @@ COMMON_KEY=$(for f in "$REPO/scripts/build-test-images.sh" "$REPO/test/images/co
   sha256sum < "$f"
 done | sha256sum | cut -c1-64)
 
-# image REF CMD-JSON APP-FILE PACKAGE...: build REF (APP-FILE, if not "", becomes /app/server.mjs) for root and
-# the user, unless each already has it from the same inputs.
+# image REF CMD-JSON APP-FILE PACKAGE...: build REF (APP-FILE, if not "", becomes /app/server.mjs; a directory's
+# *.mjs files are copied into /app as they are) for root and the user, unless each already has it from the same inputs.
 image() {
   local ref="$1" cmd="$2" appfile="$3"; shift 3
   local deps key who have
   deps=$(node "$REPO/test/images/collect-deps.mjs" "$REPO" "$@")
   key=$( {
     echo "$COMMON_KEY $cmd $*"
-    [ -n "$appfile" ] && sha256sum < "$appfile"
+    if [ -d "$appfile" ]; then cat "$appfile"/*.mjs | sha256sum; elif [ -n "$appfile" ]; then sha256sum < "$appfile"; fi
     (cd "$REPO" && for d in $deps; do echo "$d"; cat "$d/package.json"; done) | sha256sum
   } | sha256sum | cut -c1-32)
   local todo=()
@@ -78,7 +79,7 @@ image() {
   local rootfs="$WORK/rootfs"
   rm -rf "$rootfs"
   cp -a "$BASE" "$rootfs"
-  [ -n "$appfile" ] && cp "$appfile" "$rootfs/app/server.mjs"
+  if [ -d "$appfile" ]; then cp "$appfile"/*.mjs "$rootfs/app/"; elif [ -n "$appfile" ]; then cp "$appfile" "$rootfs/app/server.mjs"; fi
   (cd "$REPO" && printf '%s\n' "$deps" | xargs cp -a --parents -t "$rootfs/app")
   chmod -R a+rX,go-w "$rootfs" && chmod 1777 "$rootfs/tmp"
   # One deterministic layer: same inputs, same bytes, same image ID.
@@ -108,7 +109,10 @@ image localhost/mcp-registry-test/tiny:1 '["/usr/bin/node","/app/server.mjs"]' \
 image localhost/mcp-registry-test/everything:1 \
   '["/usr/bin/node","/app/node_modules/@modelcontextprotocol/server-everything/dist/index.js","stdio"]' \
   "" @modelcontextprotocol/server-everything
+image localhost/mcp-registry-test/conformance:1 '["/usr/bin/node","/app/server.mjs","--stdio"]' \
+  "$REPO/test/fixtures/conformance-server" @modelcontextprotocol/server @modelcontextprotocol/node
 
 smoke localhost/mcp-registry-test/tiny:1
 smoke localhost/mcp-registry-test/everything:1
+smoke localhost/mcp-registry-test/conformance:1
 say "done"

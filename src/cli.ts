@@ -27,6 +27,10 @@ Usage:
                                        what the registry did: the audit log (argument shapes, never values)
   mcp-registry serve-http [--host 127.0.0.1] [--port 8080] [--base-path /prefix] [--trust-proxy] [--rate-limit N]
                                        serve the catalog as an MCP Registry API v0.1 (VS Code, Copilot)
+  mcp-registry serve-mcp [--host 127.0.0.1] [--port 8765] [--token-file FILE] [--allow-remote] [--allowed-host NAME]…
+                                       the MCP server itself over Streamable HTTP at /mcp, bearer-token protected
+                                       (MCP_REGISTRY_TOKEN or --token-file; else a token is printed once), for
+                                       several clients sharing one registry and one set of containers
   mcp-registry apikey create --scope read|publish|admin [--name N] [--group G]... [--expires 90d] | list | revoke <id>
                                        API keys for serve-http (printed once; stored hashed)
   mcp-registry validate <file|dir> [--format text|github] [--require-signed] [--key K.pub]… [--require-governance] [--json]
@@ -157,6 +161,13 @@ async function main(argv: string[]): Promise<number> {
         source: values.source,
         withoutRegistry: !!values['without-registry'],
       });
+    }
+    case 'serve-mcp': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { host: { type: 'string' }, port: { type: 'string' }, 'token-file': { type: 'string' }, 'allow-remote': { type: 'boolean' }, 'allowed-host': { type: 'string', multiple: true } },
+      });
+      return (await import('./commands/serve-mcp.js')).serveMcp(values);
     }
     case 'serve-http': {
       const { values } = parseArgs({

@@ -2,6 +2,7 @@
 import type { App } from '../assemble.js';
 import { createRegistryServer, type RegistryServer } from '../tools/mcp-server.js';
 import { RegistryStdioServerTransport } from '../tools/stdio-transport.js';
+import { serveStdio, type StdioServerHandle } from '@modelcontextprotocol/server/stdio';
 import { megabytes } from '../util/line-buffer.js';
 import type { ToolDef } from '../tools/tool-def.js';
 import type { ToolContext } from '../model/tool-contract.js';
@@ -28,23 +29,35 @@ export async function runStdioServer(opts: { expose?: ToolExposure } = {}): Prom
   const reg = createRegistryServer(tools);
   let assembling: ReturnType<typeof assemble> | undefined;
   let exitCode = 0;
+  let connection: StdioServerHandle | undefined;
+
+  // A message over the size limit is answered with an error and skipped; the connection and the containers stay.
+  const transport = new RegistryStdioServerTransport({
+    onOversized: (m) => log.warn(`discarded a ${m.kind === 'response' ? 'response' : 'request'} of ${megabytes(m.bytes)} from the client (over the limit)${m.kind !== 'response' ? ', answered with an error' : ''}`),
+  });
 
   let stopping = false;
   const shutdown = async (why: string) => {
     if (stopping) return;
     stopping = true;
     log.info(`shutting down (${why})`);
+    // Only probed (a 2026 client's bare server/discover in a sibling process) or never spoken to: nothing started,
+    // nothing to stop — exit now, since the client's connect waits for this process to end.
+    if (!assembling) process.exit(exitCode);
     const force = setTimeout(() => process.exit(exitCode), 10_000);
     force.unref();
     // Still loading (a client that sends its requests and closes stdin at once): finish, so the requests already
     // waiting for the tool table are answered (or told the start-up failed) before the connection closes.
-    const parts = assembling && (await assembling.catch(() => undefined));
-    if (assembling) await new Promise((r) => setImmediate(r));
+    const parts = await assembling.catch(() => undefined);
+    await new Promise((r) => setImmediate(r));
+    // The client closed stdin after writing its requests: let their answers out before stopping anything.
+    if (why === 'stdin closed') await transport.whenAnswered(2_000);
     if (parts) {
       await parts.app.scheduler.stop().catch(() => {});
       await parts.runtime.shutdown().catch((e) => log.warn(`stopping the servers failed: ${errorMessage(e)}`));
     }
-    await reg.server.close().catch(() => {});
+    await transport.whenAnswered(1_000);
+    await connection?.close().catch(() => {});
     process.exit(exitCode);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
@@ -52,46 +65,49 @@ export async function runStdioServer(opts: { expose?: ToolExposure } = {}): Prom
   process.on('SIGHUP', () => void shutdown('SIGHUP')); // terminal closed: same clean stop
   process.stdin.on('end', () => void shutdown('stdin closed'));
   process.stdin.on('close', () => void shutdown('stdin closed'));
+  // Should the connection still close (stdout failed), shut down (stopping containers) rather than linger deaf.
+  transport.onclosed = () => void shutdown('MCP connection closed');
 
-  // A message over the size limit is answered with an error and skipped; the connection and the containers stay.
-  const transport = new RegistryStdioServerTransport({
-    onOversized: (m) => log.warn(`discarded a ${m.kind === 'response' ? 'response' : 'request'} of ${megabytes(m.bytes)} from the client (over the limit)${m.kind !== 'response' ? ', answered with an error' : ''}`),
-  });
-  // Should the connection still close (stdin failed), shut down (stopping containers) rather than linger deaf.
-  reg.server.onerror = (err) => log.warn(`MCP connection: ${errorMessage(err)}`);
-  reg.server.onclose = () => void shutdown('MCP connection closed');
-  await reg.server.connect(transport);
-
-  assembling = assemble(reg, opts.expose);
-  let assembled: Awaited<ReturnType<typeof assemble>>;
-  try {
-    assembled = await assembling;
-  } catch (err) {
-    // A broken config.yaml or policy.yaml: say so where the client's log shows it, fail the requests waiting for
-    // the table (their error replies go out first), and stop with exit code 1 — whatever else started a stop.
-    exitCode = 1;
-    process.stderr.write(`mcp-registry: ${errorMessage(err)}\n`);
-    settleTools.reject(err);
-    await new Promise((r) => setImmediate(r));
-    await shutdown('start-up failed');
-    return;
-  }
-  const { app, runtime, audit } = assembled;
-  // Calls answered during a stop still have their records queued: the last thing the process does is write them.
-  process.once('exit', () => audit.flushSync());
-  settleTools.resolve(assembled.tools);
-  // Restoring mounts loads podman support and starts containers. The first search waits for the cached catalog,
-  // and both need the one main thread: start once the catalog has loaded (at most a second from now). Calls to a
-  // restored tool wait for its restore either way.
-  const catalogFirst = new Promise<void>((resolve) => {
-    setTimeout(resolve, 1000).unref();
-    assembled.catalogLoaded.then(resolve, resolve);
-  });
-  void catalogFirst.then(() => runtime.start().catch((err) => app.log.error(`runtime start-up failed: ${errorMessage(err)}`)));
-  void assembled.catalogLoaded.then(
-    () => startBackgroundWork(app),
-    (err) => app.log.error(`could not load the catalog cache: ${errorMessage(err)}`),
-  );
+  const startRegistry = async () => {
+    if (assembling || stopping) return;
+    assembling = assemble(reg, opts.expose);
+    let assembled: Awaited<ReturnType<typeof assemble>>;
+    try {
+      assembled = await assembling;
+    } catch (err) {
+      // A broken config.yaml or policy.yaml: say so where the client's log shows it, fail the requests waiting for
+      // the table (their error replies go out first), and stop with exit code 1 — whatever else started a stop.
+      exitCode = 1;
+      process.stderr.write(`mcp-registry: ${errorMessage(err)}\n`);
+      settleTools.reject(err);
+      await new Promise((r) => setImmediate(r));
+      await shutdown('start-up failed');
+      return;
+    }
+    const { app, runtime, audit } = assembled;
+    // Calls answered during a stop still have their records queued: the last thing the process does is write them.
+    process.once('exit', () => audit.flushSync());
+    settleTools.resolve(assembled.tools);
+    // Restoring mounts loads podman support and starts containers. The first search waits for the cached catalog,
+    // and both need the one main thread: start once the catalog has loaded (at most a second from now). Calls to a
+    // restored tool wait for its restore either way.
+    const catalogFirst = new Promise<void>((resolve) => {
+      setTimeout(resolve, 1000).unref();
+      assembled.catalogLoaded.then(resolve, resolve);
+    });
+    void catalogFirst.then(() => runtime.start().catch((err) => app.log.error(`runtime start-up failed: ${errorMessage(err)}`)));
+    void assembled.catalogLoaded.then(
+      () => startBackgroundWork(app),
+      (err) => app.log.error(`could not load the catalog cache: ${errorMessage(err)}`),
+    );
+  };
+  // The registry (config, catalog, mounts restored, containers) starts with the client's first request other than
+  // server/discover. A 2026 client's SDK probes with server/discover in a throw-away sibling process and then ends
+  // it: that process answers from the static capabilities and exits at once, having started (and restored) nothing.
+  transport.oninbound = (m) => {
+    if (!assembling && !('method' in m && m.method === 'server/discover')) void startRegistry();
+  };
+  connection = serveStdio((ctx) => reg.build(ctx), { transport, onerror: (err) => log.warn(`MCP connection: ${errorMessage(err)}`) });
 }
 
 /** What a person who started the server in a terminal sees (nothing when an MCP client started it on pipes). */
@@ -107,7 +123,7 @@ export function terminalNotice(stdinIsTTY: boolean): string | undefined {
 }
 
 /** The registry behind the server: config, catalog, stores, policy, runtime, and the tool table (every call audited). */
-async function assemble(reg: RegistryServer, expose?: ToolExposure): Promise<{ app: App; runtime: Runtime; audit: AuditLog; tools: ToolDef[]; catalogLoaded: Promise<void> }> {
+export async function assemble(reg: RegistryServer, expose?: ToolExposure): Promise<{ app: App; runtime: Runtime; audit: AuditLog; tools: ToolDef[]; catalogLoaded: Promise<void> }> {
   const [{ createApp }, { catalogTools, runtimeTools }, { createRuntime }, { auditedProvider, auditedTools }, { AuditLog }, { PinStore }, { policyLoader }, { catalogView }, { SecretStore, StateStore }, { newInstanceId }, jit] =
     await Promise.all([
       import('../assemble.js'),
@@ -194,7 +210,7 @@ async function assemble(reg: RegistryServer, expose?: ToolExposure): Promise<{ a
   return { app, runtime, audit, tools, catalogLoaded };
 }
 
-function startBackgroundWork(app: App): void {
+export function startBackgroundWork(app: App): void {
   void app.scheduler.start().catch((err) => app.log.warn(`background refresh could not start: ${errorMessage(err)}`));
   // Let initialize and the first requests go through before any source work starts.
   // An empty catalog (first run) is always fetched; otherwise only when refresh.onStart asks for it.

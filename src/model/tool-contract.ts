@@ -17,7 +17,7 @@ export interface ToolContext {
   progressWanted?: boolean;
   /** Name of the connected client (from initialize), for audit records. */
   clientName?: string;
-  /** Ask the user a question through MCP elicitation; undefined when the client cannot. */
+  /** Ask the user a question through MCP elicitation; undefined when the client cannot (or is 2026-era: no push). */
   elicit?: Elicit;
   /**
    * The lowest log level the caller wants for this call (2026: the request's `_meta` log level; 2025: the level set
@@ -28,7 +28,15 @@ export interface ToolContext {
   log?(level: LogLevel, data: unknown, logger?: string): void;
   /** The caller's protocol era (2026-07-28: 'modern'), for what differs between eras; undefined: unknown (legacy). */
   era?: 'legacy' | 'modern';
+  /** The caller's capabilities (2025: from initialize; 2026: from this request's envelope), to forward to a child. */
+  clientCapabilities?: Record<string, unknown>;
+  /** 2026 multi round-trip: the answers (`inputResponses`) and opaque `requestState` of a retried call. */
+  inputResponses?: Record<string, unknown>;
+  requestState?: string;
 }
+
+/** MCP's log levels (RFC 5424 names); the same type as LogLevel. */
+export type LogLevelName = LogLevel;
 
 export interface ToolOutput {
   /** Compact text for people (and models). */

@@ -1,64 +1,58 @@
 /** The registry's MCP face: its tool table plus mounted servers' tools, resources and prompts; thin handlers. */
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import {
-  CallToolRequestSchema,
-  ListToolsRequestSchema,
-  type CallToolResult,
-  type CompleteResult,
-  type Tool,
-  ElicitResultSchema,
-  ListResourcesRequestSchema,
-  ListResourceTemplatesRequestSchema,
-  ReadResourceRequestSchema,
-  ListPromptsRequestSchema,
-  GetPromptRequestSchema,
-  CompleteRequestSchema,
-  McpError,
-  ErrorCode,
-  type Resource,
-  type ResourceTemplate,
-  type ReadResourceResult,
-  type Prompt,
-  type GetPromptResult,
-  type JSONRPCMessage,
-} from '@modelcontextprotocol/sdk/types.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { Server, ProtocolError, ProtocolErrorCode, ResourceNotFoundError, inputRequired, type McpRequestContext } from '@modelcontextprotocol/server';
+import type { CallToolResult, Tool, JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
 import { addLogSink, errorMessage, redactText, type LogLevel } from '../util/log.js';
 import { describeTool, formatInputError, MAX_ARGUMENT_DEPTH, type ToolDef } from './tool-def.js';
 import { ToolError, type CompleteParams, type ResourceProvider, type ToolContext, type ToolOutput, type ToolProvider } from '../model/tool-contract.js';
 import { quoteInput } from '../util/quote.js';
 import { nestedDeeperThan } from '../util/json-depth.js';
 import { VERSION } from '../util/version.js';
+import { asOwnResult, toolContext } from './call-context.js';
+
+export type ListName = 'tools' | 'resources' | 'prompts';
 
 export interface RegistryServer {
-  server: Server;
-  /** Tell the client the tool list changed (mounted tools came or went). */
+  /**
+   * A fresh SDK Server over the shared registry (tool table, providers), one per connection: serveStdio and the
+   * HTTP entry call it once per connection or request (and once for a `server/discover` probe). Every instance
+   * answers the same tools/list. `live: false` (per-request HTTP instances) keeps it out of change notifications.
+   */
+  build(ctx?: Partial<McpRequestContext>, opts?: { live?: boolean }): Server;
+  /** A 2025-era instance for a direct `connect(transport)` (in-process clients, tests): built on first use. */
+  readonly server: Server;
+  /** Tell the clients the tool list changed (mounted tools came or went). */
   notifyToolsChanged(): void;
   addProvider(p: ToolProvider): void;
   /** Resources and prompts of mounted servers (issue 3). */
   addResourceProvider(p: ResourceProvider): void;
   notifyResourcesChanged(): void;
   notifyPromptsChanged(): void;
+  /** Also told of every (coalesced) list change: entries that publish changes themselves (HTTP's per-request instances). */
+  onListChanged(listener: (what: ListName) => void): void;
 }
 
 const INSTRUCTIONS = `This server is a registry of MCP servers. Use registry-find to search thousands of servers by what
 they do, registry-info for details and required settings, registry-add to start one: its tools then appear as
 <prefix>__<tool> and can always be called through registry-exec (use it if your client does not refresh its tool list).`;
 
+const CAPABILITIES = { tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true }, logging: {}, completions: {} };
+
+/** An instance that may receive change notifications and (2025 era, once initialized) log messages. */
+interface LiveInstance {
+  server: Server;
+  era: 'legacy' | 'modern';
+  /** 2025: initialized; 2026: always (the SDK routes its list changes onto the client's listen streams). */
+  ready: boolean;
+}
+
 /**
- * The MCP face of the registry: a table of registry tools plus providers of mounted tools.
- * Handlers stay thin; everything they do lives in modules testable without MCP.
- * `tools` may still be loading (the stdio server connects first): initialize is answered at once, and every request
- * that needs the registry waits for the table (a table that fails to load fails those requests).
+ * The MCP face of the registry: a table of registry tools plus providers of mounted tools, served to any number of
+ * connections of either protocol era. Handlers stay thin; everything they do lives in modules testable without MCP.
+ * `tools` may still be loading (the stdio server connects first): initialize and server/discover are answered at
+ * once, and every request that needs the registry waits for the table (a table that fails to load fails those
+ * requests).
  */
 export function createRegistryServer(tools: ToolDef[] | Promise<ToolDef[]>): RegistryServer {
-  const server = new RegistryMcpServer(
-    { name: 'mcp-registry', version: VERSION, title: 'MCP Registry' },
-    {
-      capabilities: { tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true }, logging: {}, completions: {} },
-      instructions: INSTRUCTIONS,
-    },
-  );
   type Table = { list: ToolDef[]; byName: Map<string, ToolDef> };
   let table: Table | null = null;
   const loading = Promise.resolve(tools).then((list) => (table = { list, byName: new Map(list.map((t) => [t.name, t])) }));
@@ -67,36 +61,23 @@ export function createRegistryServer(tools: ToolDef[] | Promise<ToolDef[]>): Reg
   // Converted on the first tools/list, after initialize has been answered.
   let described: Tool[] | null = null;
   const providers: ToolProvider[] = [];
+  const resourceProviders: ResourceProvider[] = [];
+  const live = new Set<LiveInstance>();
+  const listeners: ((what: ListName) => void)[] = [];
 
-  server.setRequestHandler(ListToolsRequestSchema, async () => {
+  const listTools = async (): Promise<{ tools: Tool[] }> => {
     const { list: tools } = await ready();
     described ??= tools.map(describeTool);
-    const list: Tool[] = [...described];
-    for (const p of providers) list.push(...p.listTools());
-    return { tools: list };
-  });
+    // Registry tools in their fixed order, then each mount's tools in its child's order, mounts by prefix: the same
+    // list, in the same order, for every connection and call (2026-07-28 asks for a deterministic order; restored
+    // mounts come up in any order). The sort is stable, so a child's own order stays.
+    const mounted = providers.flatMap((p) => p.listTools() as Tool[]).sort((a, b) => byPrefix(a.name, b.name));
+    return { tools: [...described, ...mounted] };
+  };
 
-  server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult> => {
-    const { name, arguments: args } = req.params;
-    const token = req.params._meta?.progressToken;
-    const caps = server.getClientCapabilities();
-    const ctx: ToolContext = {
-      signal: extra.signal,
-      progressWanted: token !== undefined,
-      clientName: server.getClientVersion()?.name,
-      progress: (progress, total, message) => {
-        if (token === undefined) return;
-        void extra
-          .sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, total, message } })
-          .catch(() => {});
-      },
-      elicit: caps?.elicitation
-        ? async (message, schema) => {
-            const r = await extra.sendRequest({ method: 'elicitation/create', params: { message, requestedSchema: schema as never } }, ElicitResultSchema);
-            return { action: r.action, content: r.content as Record<string, unknown> | undefined };
-          }
-        : undefined,
-    };
+  const callTool = async (server: Server, params: { name: string; arguments?: Record<string, unknown>; _meta?: { progressToken?: string | number } }, rctx: Parameters<typeof toolContext>[1]) => {
+    const { name, arguments: args } = params;
+    const ctx: ToolContext = toolContext(server, rctx, params._meta?.progressToken);
     const named = name.length <= MAX_TOOL_NAME;
     const def = named ? (table ?? (await loading)).byName.get(name) : undefined;
     // Checked before anything walks the arguments: zod, the audit shapes and JSON.stringify to a child recurse.
@@ -107,93 +88,136 @@ export function createRegistryServer(tools: ToolDef[] | Promise<ToolDef[]>): Reg
     if (def) return runTool(def, args, ctx);
     for (const p of named && !tooDeep ? providers : []) {
       const r = p.callTool(name, args, ctx);
-      if (r) return r;
+      if (r) return fromChild(await r);
     }
     // A protocol error (-32602), as MCP specifies for an unknown tool; the name is echoed only as a short prefix.
-    throw new McpError(ErrorCode.InvalidParams, `Unknown tool ${quoteInput(name)}. Call tools/list (or registry-active) to see the available tools; mounted tools are named <prefix>__<tool>.`);
-  });
-
-  const resourceProviders: ResourceProvider[] = [];
-  server.setRequestHandler(ListResourcesRequestSchema, async (_req, extra) => {
-    await ready();
-    const lists = await Promise.all(resourceProviders.map((p) => p.listResources(extra.signal)));
-    return { resources: lists.flatMap((l) => l.resources) };
-  });
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, async (_req, extra) => {
-    await ready();
-    const lists = await Promise.all(resourceProviders.map((p) => p.listResources(extra.signal)));
-    return { resourceTemplates: lists.flatMap((l) => l.resourceTemplates) };
-  });
-  server.setRequestHandler(ReadResourceRequestSchema, async (req, extra) => {
-    await ready();
-    for (const p of resourceProviders) {
-      const r = p.readResource(req.params.uri, extra.signal);
-      if (r) return r;
-    }
-    throw new McpError(ErrorCode.InvalidParams, `Unknown resource ${quoteInput(req.params.uri)}: resources/list shows the resources of mounted servers.`);
-  });
-  server.setRequestHandler(ListPromptsRequestSchema, async (_req, extra) => {
-    await ready();
-    const lists = await Promise.all(resourceProviders.map((p) => p.listPrompts(extra.signal)));
-    return { prompts: lists.flat() };
-  });
-  server.setRequestHandler(GetPromptRequestSchema, async (req, extra) => {
-    await ready();
-    for (const p of resourceProviders) {
-      const r = p.getPrompt(req.params.name, req.params.arguments, extra.signal);
-      if (r) return r;
-    }
-    throw new McpError(ErrorCode.InvalidParams, `Unknown prompt ${quoteInput(req.params.name)}: prompts/list shows the prompts of mounted servers.`);
-  });
-
-  // Completions are answered by the child that owns the prompt or template (an empty list when nobody does).
-  server.setRequestHandler(CompleteRequestSchema, async (req, extra) => {
-    await ready();
-    for (const p of resourceProviders) {
-      const r = p.complete?.(req.params as CompleteParams, extra.signal);
-      if (r) return (await r) as CompleteResult;
-    }
-    return { completion: { values: [] } };
-  });
-
-  let connected = false;
-  server.oninitialized = () => {
-    connected = true;
+    throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool ${quoteInput(name)}. Call tools/list (or registry-active) to see the available tools; mounted tools are named <prefix>__<tool>.`);
   };
+
+  const build = (rctx: Partial<McpRequestContext> = {}, opts: { live?: boolean } = {}): Server => {
+    const era = rctx.era ?? 'legacy';
+    const server = new RegistryMcpServer({ name: 'mcp-registry', version: VERSION, title: 'MCP Registry' }, { capabilities: CAPABILITIES, instructions: INSTRUCTIONS });
+    server.setRequestHandler('tools/list', listTools);
+    server.setRequestHandler('tools/call', (req, ctx) => callTool(server, req.params, ctx) as Promise<CallToolResult>);
+    server.setRequestHandler('resources/list', async (_req, ctx) => {
+      await ready();
+      const lists = await Promise.all(resourceProviders.map((p) => p.listResources(ctx.mcpReq.signal)));
+      return { resources: lists.flatMap((l) => l.resources) as never };
+    });
+    server.setRequestHandler('resources/templates/list', async (_req, ctx) => {
+      await ready();
+      const lists = await Promise.all(resourceProviders.map((p) => p.listResources(ctx.mcpReq.signal)));
+      return { resourceTemplates: lists.flatMap((l) => l.resourceTemplates) as never };
+    });
+    server.setRequestHandler('resources/read', async (req, ctx) => {
+      await ready();
+      for (const p of resourceProviders) {
+        const r = p.readResource(req.params.uri, ctx.mcpReq.signal);
+        if (r) return asOwnResult(await r) as never;
+      }
+      // -32602 with data.uri, as 2026-07-28 asks of a resource that does not exist (SEP-2164).
+      throw new ResourceNotFoundError(req.params.uri, `Unknown resource ${quoteInput(req.params.uri)}: resources/list shows the resources of mounted servers.`);
+    });
+    server.setRequestHandler('prompts/list', async (_req, ctx) => {
+      await ready();
+      const lists = await Promise.all(resourceProviders.map((p) => p.listPrompts(ctx.mcpReq.signal)));
+      return { prompts: lists.flat() as never };
+    });
+    server.setRequestHandler('prompts/get', async (req, ctx) => {
+      await ready();
+      for (const p of resourceProviders) {
+        const r = p.getPrompt(req.params.name, req.params.arguments, ctx.mcpReq.signal);
+        if (r) return asOwnResult(await r) as never;
+      }
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown prompt ${quoteInput(req.params.name)}: prompts/list shows the prompts of mounted servers.`);
+    });
+    // Completions are answered by the child that owns the prompt or template (an empty list when nobody does).
+    server.setRequestHandler('completion/complete', async (req, ctx) => {
+      await ready();
+      for (const p of resourceProviders) {
+        const r = p.complete?.(req.params as CompleteParams, ctx.mcpReq.signal);
+        if (r) return asOwnResult(await r) as never;
+      }
+      return { completion: { values: [] } } as never;
+    });
+    if (opts.live !== false) {
+      const inst: LiveInstance = { server, era, ready: era === 'modern' };
+      live.add(inst);
+      // A 2025 client hears nothing before it said initialized (oninitialized never fires on 2026 connections).
+      server.oninitialized = () => (inst.ready = true);
+      const closed = server.onclose;
+      server.onclose = () => {
+        live.delete(inst);
+        closed?.();
+      };
+    }
+    return server;
+  };
+
+  // The registry's log lines, as 2025 logging (notifications/message) to initialized 2025 clients. A 2026 client
+  // gets no unsolicited log messages (the revision allows logs only about a request that asked, with its logLevel).
   addLogSink((level: LogLevel, logger, message, data) => {
-    if (!connected) return;
-    void server.sendLoggingMessage({ level, logger, data: data ? { message, ...data } : message }).catch(() => {});
+    for (const inst of live) {
+      if (inst.era !== 'legacy' || !inst.ready) continue;
+      void inst.server.sendLoggingMessage({ level, logger, data: data ? { message, ...data } : message }).catch(() => {});
+    }
   });
 
   // Coalesce bursts (several mounts restored at once) into one notification per list.
-  const pendingLists = new Set<'tools' | 'resources' | 'prompts'>();
-  const notifyList = (what: 'tools' | 'resources' | 'prompts') => {
-    if (!connected || pendingLists.has(what)) return;
+  const pendingLists = new Set<ListName>();
+  const notifyList = (what: ListName) => {
+    if (pendingLists.has(what)) return;
     pendingLists.add(what);
     setTimeout(() => {
       pendingLists.delete(what);
-      const send = what === 'tools' ? server.sendToolListChanged() : what === 'resources' ? server.sendResourceListChanged() : server.sendPromptListChanged();
-      void send.catch(() => {});
+      for (const inst of live) {
+        if (!inst.ready) continue;
+        const s = inst.server;
+        const send = what === 'tools' ? s.sendToolListChanged() : what === 'resources' ? s.sendResourceListChanged() : s.sendPromptListChanged();
+        void send.catch(() => {});
+      }
+      for (const l of listeners) l(what);
     }, 20);
   };
+  let direct: Server | undefined;
   return {
-    server,
+    build,
+    get server() {
+      return (direct ??= build({ era: 'legacy' }));
+    },
     addProvider: (p) => providers.push(p),
     addResourceProvider: (p) => resourceProviders.push(p),
     notifyToolsChanged: () => notifyList('tools'),
     notifyResourcesChanged: () => notifyList('resources'),
     notifyPromptsChanged: () => notifyList('prompts'),
+    onListChanged: (l) => listeners.push(l),
   };
 }
+
+/**
+ * A mounted tool's result as the caller's era expects it: a child's `input_required` (2026 multi round-trip) goes
+ * back as one — the SDK turns it into a pushed elicitation for a 2025 caller — and anything else is the registry's
+ * own result, without the child's identity stamps.
+ */
+function fromChild(r: CallToolResult): CallToolResult {
+  const raw = r as Record<string, unknown>;
+  if (raw.resultType === 'input_required') {
+    return inputRequired({ inputRequests: raw.inputRequests as never, ...(typeof raw.requestState === 'string' ? { requestState: raw.requestState } : {}) }) as never;
+  }
+  return asOwnResult(r);
+}
+
+const prefixOf = (name: string) => name.slice(0, Math.max(0, name.indexOf('__')));
+const byPrefix = (a: string, b: string) => (prefixOf(a) < prefixOf(b) ? -1 : prefixOf(a) > prefixOf(b) ? 1 : 0);
 
 /** MCP's limit on tool names: a longer name is no tool here, and is not looked up anywhere. */
 const MAX_TOOL_NAME = 128;
 
 /**
- * The SDK server, sending error replies without a doubled code prefix. An McpError's message already starts with
- * "MCP error <code>: " and the SDK sends that message as it is, so the client, which adds the prefix itself, showed
+ * The SDK server, sending error replies without a doubled code prefix. A 1.x McpError's message (a child's error
+ * passed on by a 1.x client) starts with "MCP error <code>: ", and clients add the prefix themselves, showing
  * "MCP error -32602: MCP error -32602: …". Every error reply passes the transport's send: stripped there, whoever
- * threw it (our handlers, the SDK's own validation, a child's error passed on).
+ * threw it.
  */
 class RegistryMcpServer extends Server {
   override async connect(transport: Transport): Promise<void> {

@@ -1,6 +1,6 @@
 /** A registry tool's definition: zod input, output schema, handler, audit op; schemas made portable. */
 import { z } from 'zod';
-import type { CallToolResult, Tool, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, Tool, ToolAnnotations } from '@modelcontextprotocol/server';
 import { closestName } from '../util/edit-distance.js';
 import type { ToolContext, ToolOutput } from '../model/tool-contract.js';
 import type { AuditOp } from '../governance/audit-record.js';

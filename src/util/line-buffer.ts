@@ -1,6 +1,5 @@
 /** Newline-delimited JSON-RPC framing for stdio, dropping one oversized message (id and kind kept), not the link. */
-import { deserializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { deserializeMessage, type JSONRPCMessage } from '@modelcontextprotocol/server';
 
 /**
  * Newline-delimited JSON-RPC framing for the stdio transports (ours to the client, and ours to each child), with a
@@ -98,7 +97,7 @@ export class BoundedLineBuffer {
 
 /**
  * Put a BoundedLineBuffer in place of an SDK stdio transport's ReadBuffer. `_readBuffer` is private to the SDK
- * (1.x keeps it under this name in both StdioServerTransport and StdioClientTransport); the tests of both
+ * (1.x and 2.x keep it under this name in their StdioServerTransport and StdioClientTransport); the tests of both
  * transports fail if that changes, and so does this, rather than silently keeping the closing behaviour.
  */
 export function installLineBuffer(transport: object, buffer: BoundedLineBuffer): void {

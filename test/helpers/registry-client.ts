@@ -26,15 +26,20 @@ export interface RunningRegistry {
   close(): Promise<void>;
 }
 
-/** Start the BUILT server as a user's client would (`node dist/cli.js`) and connect the SDK client over stdio. */
-export async function startRegistry(home: string, opts: { env?: Record<string, string>; clientName?: string; capabilities?: Record<string, unknown> } = {}): Promise<RunningRegistry> {
+/** How a client starts the BUILT server (`node dist/cli.js`) on a home, logging at debug on a piped stderr. */
+export function registryProcess(home: string, env?: Record<string, string>) {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run "npm run build" first (npm test does it)`);
-  const transport = new StdioClientTransport({
+  return {
     command: process.execPath,
     args: [cliPath],
-    env: { ...(process.env as Record<string, string>), MCP_REGISTRY_HOME: home, MCP_REGISTRY_LOG_LEVEL: 'debug', ...opts.env },
-    stderr: 'pipe',
-  });
+    env: { ...(process.env as Record<string, string>), MCP_REGISTRY_HOME: home, MCP_REGISTRY_LOG_LEVEL: 'debug', ...env },
+    stderr: 'pipe' as const,
+  };
+}
+
+/** Start the BUILT server as a user's client would (`node dist/cli.js`) and connect the SDK client over stdio. */
+export async function startRegistry(home: string, opts: { env?: Record<string, string>; clientName?: string; capabilities?: Record<string, unknown> } = {}): Promise<RunningRegistry> {
+  const transport = new StdioClientTransport(registryProcess(home, opts.env));
   let err = '';
   transport.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   const client = new Client({ name: opts.clientName ?? 'registry-test', version: '1.0.0' }, { capabilities: opts.capabilities ?? {} });

@@ -2,9 +2,7 @@
 // hardened `podman run` with its port published on a random loopback port, waited for until it answers, then
 // connected like a remote through a fetch that reaches that one port only. Its container goes with the connection.
 import { createServer } from 'node:net';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { SSEClientTransport, StreamableHTTPClientTransport, type Transport } from '@modelcontextprotocol/client';
 import { execa } from 'execa';
 import { ToolError } from '../../model/tool-contract.js';
 import { errorMessage } from '../../util/log.js';
