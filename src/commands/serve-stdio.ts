@@ -124,7 +124,7 @@ export function terminalNotice(stdinIsTTY: boolean): string | undefined {
 
 /** The registry behind the server: config, catalog, stores, policy, runtime, and the tool table (every call audited). */
 export async function assemble(reg: RegistryServer, expose?: ToolExposure): Promise<{ app: App; runtime: Runtime; audit: AuditLog; tools: ToolDef[]; catalogLoaded: Promise<void> }> {
-  const [{ createApp }, { catalogTools, runtimeTools }, { createRuntime }, { auditedProvider, auditedTools }, { AuditLog }, { PinStore }, { policyLoader }, { catalogView }, { SecretStore, StateStore }, { newInstanceId }, jit] =
+  const [{ createApp }, { catalogTools, runtimeTools }, { createRuntime }, { auditedProvider, auditedTools }, { AuditLog }, { PinStore }, { governedCatalog }, { SecretStore, StateStore }, { newInstanceId }, jit] =
     await Promise.all([
       import('../assemble.js'),
       import('../tools/registry-tools.js'),
@@ -132,7 +132,6 @@ export async function assemble(reg: RegistryServer, expose?: ToolExposure): Prom
       import('../tools/audited.js'),
       import('../governance/audit-log.js'),
       import('../governance/pins.js'),
-      import('../governance/policy-loader.js'),
       import('../governance/catalog-view.js'),
       import('../store/state.js'),
       import('../runtime/instance.js'),
@@ -147,9 +146,8 @@ export async function assemble(reg: RegistryServer, expose?: ToolExposure): Prom
   const state = new StateStore(app.paths.stateDir);
   const secrets = new SecretStore(app.paths.secretsFile);
   const pins = new PinStore(state);
-  // Read at each check: config.yaml may add a source while the registry runs (its type decides the default trust).
-  const sourceTypes = () => Object.fromEntries(app.catalog.config.sources.map((s) => [s.name, s.type]));
-  const policy = policyLoader(app.paths.policyFile, sourceTypes, app.config.environment);
+  const view = governedCatalog({ policyFile: app.paths.policyFile, sources: () => app.catalog.config.sources, environment: app.config.environment, state, lookup: (id) => app.catalog.get(id) });
+  const policy = view.loader;
   // Every search applies it: loaded beside the catalog, so the first search does not wait for it too.
   void policy.load().catch(() => {});
   // Records pass through the log redactor too, which knows every stored secret (the runtime adds them).
@@ -171,7 +169,6 @@ export async function assemble(reg: RegistryServer, expose?: ToolExposure): Prom
       notifyPromptsChanged: () => reg.notifyPromptsChanged(),
     },
   });
-  const view = catalogView({ policy, state, lookup: (id) => app.catalog.get(id) });
   const governance = {
     ...view,
     launches: (entry: Entry) => runtime.launches(entry, view.approvals()),

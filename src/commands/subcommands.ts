@@ -60,17 +60,14 @@ export async function haveData(app: App): Promise<boolean> {
   return false;
 }
 
-/** Policy's view of entries with this registry's approvals: the same trust registry-find/-info show. */
+/** The catalog view registry-find/-list/-info use (governance/catalog-view.ts), with this registry's approvals. */
 async function policyView(app: App) {
-  const { StateStore } = await import('../store/state.js');
-  const [policy, state] = await Promise.all([loadPolicy(app), new StateStore(app.paths.stateDir).read()]);
-  return {
-    visible: (id: string) => {
-      const e = app.catalog.get(id);
-      return !e || policy.visibility(e).visible;
-    },
-    hooks: { trust: (e: import('../model/entry.js').Entry) => policy.trustView(e, state.approvals) },
-  };
+  const [{ StateStore }, { governedCatalog }] = await Promise.all([import('../store/state.js'), import('../governance/catalog-view.js')]);
+  const view = governedCatalog({ policyFile: app.paths.policyFile, sources: () => app.config.sources, environment: app.config.environment, state: new StateStore(app.paths.stateDir), lookup: (id) => app.catalog.get(id) });
+  // A policy.yaml that cannot be read fails the command with the file's own error (the MCP server shows it instead).
+  await view.loader.load();
+  await view.prepare();
+  return { visible: view.visible, hooks: { trust: view.trust } };
 }
 
 /** `mcp-registry info <id>`: what registry-info shows, for a person at a terminal. */

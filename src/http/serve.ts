@@ -1,11 +1,11 @@
 /** `mcp-registry serve-http`: its flags, starting the server with background refresh, graceful shutdown. */
-import { unwatchFile, watchFile } from 'node:fs';
 import type { Catalog } from '../catalog/catalog.js';
 import type { RefreshScheduler } from '../catalog/scheduler.js';
 import type { RegistryPaths } from '../config/paths.js';
 import type { RegistryConfig } from '../config/config.js';
 import { errorMessage, setLogLevel, type Logger, type LogLevel } from '../util/log.js';
 import { Policy, sourceTypesOf } from '../governance/policy.js';
+import { governedCatalog, type CatalogView } from '../governance/catalog-view.js';
 import type { RateLimitOptions } from './rate-limit.js';
 import { normalizeBasePath, startHttpServer, type RegistryHttpServer } from './http-server.js';
 import { sourceNamespace, type EntryFilter, type MappingOptions, type TrustFn } from './server-json-out.js';
@@ -68,23 +68,28 @@ export async function runHttpServer(app: ServeApp, opts: ServeHttpOptions): Prom
   // A server process logs at info (the CLI quiets subcommands to warnings); the user's choice wins.
   setLogLevel((process.env.MCP_REGISTRY_LOG_LEVEL as LogLevel | undefined) ?? 'info');
   const log = app.log.child('http');
-  // Only what policy.yaml lets this environment see is served; edits to it apply without a restart.
-  let policy: Policy | undefined;
+  // Only what policy.yaml lets this environment see is served (the catalog view the MCP tools and the CLI use, with
+  // no user's approvals: this is an organisation's catalog); edits to it apply without a restart.
+  let view: CatalogView | undefined;
+  let policy: () => Policy | undefined = () => undefined;
   if (!opts.filter) {
+    view = governedCatalog({ policyFile: app.paths.policyFile, sources: () => app.config.sources, environment: app.config.environment, lookup: (id) => app.catalog.get(id) });
     try {
-      policy = await loadPolicy(app);
+      await view.loader.load();
     } catch (err) {
       process.stderr.write(`mcp-registry serve-http: ${errorMessage(err)}\nFix ${app.paths.policyFile} and start again.\n`);
       return 1;
     }
+    const loader = view.loader;
+    policy = () => loader.now() ?? undefined;
   }
-  const filter = opts.filter ?? ((e) => policy!.visibility(e));
-  const trust = opts.trust ?? (policy ? (e) => policy!.trust(e) : undefined);
+  const filter = opts.filter ?? view!.visibility;
+  const trust = opts.trust ?? (view ? (e) => policy()!.trust(e) : undefined);
   const mapping = mappingFor(app.config, trust);
   // Named registries, credentials, publish API, health, metrics, replicas (src/http/org.ts).
   let org: OrgServe;
   try {
-    org = await prepareOrg(app, { host: opts.host, basePath: opts.basePath, trustProxy: opts.trustProxy, filter, mapping, policy: () => policy, loadPolicy: (environment) => loadPolicy(app, environment), log });
+    org = await prepareOrg(app, { host: opts.host, basePath: opts.basePath, trustProxy: opts.trustProxy, filter, mapping, policy, loadPolicy: (environment) => loadPolicy(app, environment), log });
   } catch (err) {
     process.stderr.write(`mcp-registry serve-http: ${errorMessage(err)}\nFix ${app.paths.configFile} or ${app.paths.policyFile} and start again.\n`);
     return 1;
@@ -114,19 +119,13 @@ export async function runHttpServer(app: ServeApp, opts: ServeHttpOptions): Prom
   log.info(`MCP Registry API v0.1 at ${srv.url}${base}/v0.1/servers, catalog page at ${srv.url}${base}/ (${srv.view.size} servers)`);
   await org.attach(srv);
 
-  if (policy) {
-    watchFile(app.paths.policyFile, { interval: 2_000 }, (cur, prev) => {
-      if (cur.mtimeMs === prev.mtimeMs && cur.size === prev.size) return;
-      loadPolicy(app).then(
-        (p) => {
-          policy = p;
-          log.info(`${app.paths.policyFile} changed: re-applying policy to the served catalog`);
-          void org.policyChanged().then(() => srv.rebuild());
-        },
-        (err) => log.warn(`${errorMessage(err)}; still serving with the previous policy`),
-      );
-    });
-  }
+  const unwatch = view?.loader.watch(
+    () => {
+      log.info(`${app.paths.policyFile} changed: re-applying policy to the served catalog`);
+      void org.policyChanged().then(() => srv.rebuild());
+    },
+    (err) => log.warn(`${errorMessage(err)}; still serving with the previous policy`),
+  );
   // With replicas, only the elected refresher runs the schedule (org.ts starts it there).
   if (!org.controlsRefresh) void app.scheduler.start().catch((err) => log.warn(`background refresh could not start: ${errorMessage(err)}`));
   if (org.controlsRefresh) {
@@ -143,7 +142,7 @@ export async function runHttpServer(app: ServeApp, opts: ServeHttpOptions): Prom
       stopping = true;
       log.info(`${signal}: no new connections; finishing requests in flight`);
       void (async () => {
-        unwatchFile(app.paths.policyFile);
+        unwatch?.();
         await app.scheduler.stop().catch(() => {});
         await srv.close(10_000);
         await org.stop().catch(() => {});
@@ -156,6 +155,7 @@ export async function runHttpServer(app: ServeApp, opts: ServeHttpOptions): Prom
   });
 }
 
-function loadPolicy(app: ServeApp, environment = app.config.environment): Promise<Policy> {
+/** policy.yaml as a named registry in another environment sees it (the configured environment's is the view's). */
+function loadPolicy(app: ServeApp, environment: string): Promise<Policy> {
   return Policy.load(app.paths.policyFile, sourceTypesOf(app.config.sources), { environment });
 }
