@@ -91,7 +91,12 @@ export class ToolFinder {
 
   /** The catalog entry a tool's callable name (as a tool hit gave it) belongs to, mounted or not. */
   entryOf(callable: string): Entry | undefined {
-    return this.current().index.lookup(callable)?.entry;
+    return this.toolOf(callable)?.entry;
+  }
+
+  /** The tool a callable name stands for, with its entry and where its listing came from. */
+  toolOf(callable: string): ReturnType<ToolIndex['lookup']> {
+    return this.current().index.lookup(callable);
   }
 
   private item(h: ToolHit, running: boolean): ToolFindItem {
@@ -153,6 +158,7 @@ export class ToolFinder {
       const tool: LiveTool = { name: t.name.slice(cut + 2), callable: t.name };
       if (t.description) tool.description = t.description;
       if (t.inputSchema && typeof t.inputSchema === 'object') tool.inputSchema = t.inputSchema as ToolInfo['inputSchema'];
+      if (t.annotations && typeof t.annotations === 'object') tool.annotations = t.annotations as ToolInfo['annotations'];
       list.push(tool);
     }
     return { live, prefixes, running, key };
