@@ -9,6 +9,7 @@ import { registryExecReadonly } from './registry-exec-readonly.js';
 import { registryFind } from './registry-find.js';
 import { registryInfo } from './registry-info.js';
 import { registryList } from './registry-list.js';
+import { registryProfile, type ProfileDeps } from './registry-profile.js';
 import { registryRefresh } from './registry-refresh.js';
 import { registryRemove } from './registry-remove.js';
 import { registryStatus } from './registry-status.js';
@@ -23,4 +24,9 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
 /** registry-add, -remove, -active, -config-set, -exec and -exec-readonly over the mount manager. */
 export function runtimeTools(manager: MountManager): ToolDef[] {
   return [registryAdd(manager), registryRemove(manager), registryActive(manager), registryConfigSet(manager), registryExec(manager), registryExecReadonly(manager)];
+}
+
+/** registry-profile: profiles saved from the mounts, listed, shown and activated. */
+export function profileTools(deps: ProfileDeps): ToolDef[] {
+  return [registryProfile(deps)];
 }

@@ -27,11 +27,11 @@ export interface RunningRegistry {
 }
 
 /** Start the BUILT server as a user's client would (`node dist/cli.js`) and connect the SDK client over stdio. */
-export async function startRegistry(home: string, opts: { env?: Record<string, string>; clientName?: string; capabilities?: Record<string, unknown> } = {}): Promise<RunningRegistry> {
+export async function startRegistry(home: string, opts: { env?: Record<string, string>; clientName?: string; capabilities?: Record<string, unknown>; args?: string[] } = {}): Promise<RunningRegistry> {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run "npm run build" first (npm test does it)`);
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [cliPath],
+    args: [cliPath, ...(opts.args ?? [])],
     env: { ...(process.env as Record<string, string>), MCP_REGISTRY_HOME: home, MCP_REGISTRY_LOG_LEVEL: 'debug', ...opts.env },
     stderr: 'pipe',
   });
