@@ -34,6 +34,8 @@ export interface FakeOffer {
   tools: Array<Pick<Tool, 'name' | 'description' | 'annotations'>>;
   prompts?: string[];
   resources?: Array<{ uri: string; name: string }>;
+  /** prompts/list and resources/list answer after this long (to let another child answer first). */
+  listDelayMs?: number;
 }
 
 export function fakeEntry(id: string, extra: Record<string, unknown> = {}): Entry {
@@ -60,12 +62,13 @@ export function fakeLauncher(offers: Record<string, FakeOffer>) {
         calls.push(`${entryId} ${req.params.name}`);
         return { content: [{ type: 'text', text: `called ${req.params.name}` }] };
       });
+      const later = () => new Promise((r) => setTimeout(r, offer.listDelayMs ?? 0));
       if (offer.prompts) {
-        server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: offer.prompts!.map((name) => ({ name })) }));
+        server.setRequestHandler(ListPromptsRequestSchema, async () => (await later(), { prompts: offer.prompts!.map((name) => ({ name })) }));
         server.setRequestHandler(GetPromptRequestSchema, async (req) => ({ messages: [{ role: 'user' as const, content: { type: 'text' as const, text: `prompt ${req.params.name}` } }] }));
       }
       if (offer.resources) {
-        server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: offer.resources! }));
+        server.setRequestHandler(ListResourcesRequestSchema, async () => (await later(), { resources: offer.resources! }));
         server.setRequestHandler(ReadResourceRequestSchema, async (req) => ({ contents: [{ uri: req.params.uri, text: `resource ${req.params.uri}` }] }));
       }
       const [client, inner] = InMemoryTransport.createLinkedPair();

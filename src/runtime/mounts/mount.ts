@@ -55,6 +55,8 @@ export class Mount {
   child: Child | null = null;
   readonly tools: Namer;
   readonly prompts: Namer;
+  /** Stand-in URI tails of the last resources/list (runtime/mounts/listing-names.ts) → the child's own URIs. */
+  readonly resourceTails = new Map<string, string>();
   /** Mounted (renamed) tools from the last listing: kept while stopped so calls can start the server again. */
   listed: Tool[] = [];
   startedAt?: string;
