@@ -115,7 +115,7 @@ async function assemble(
   expose?: ToolExposure,
   profileName?: string,
 ): Promise<{ app: App; runtime: Runtime; audit: AuditLog; tools: ToolDef[]; catalogLoaded: Promise<void>; activateProfile?: () => Promise<void> }> {
-  const [{ createApp }, { catalogTools, runtimeTools, profileTools }, { createRuntime }, { auditedProvider, auditedTools }, { AuditLog }, { PinStore }, { policyLoader }, { catalogView }, { SecretStore, StateStore }, { newInstanceId }, jit, profiles] =
+  const [{ createApp }, { catalogTools, runtimeTools, profileTools }, { createRuntime }, { auditedProvider, auditedTools }, { AuditLog }, { PinStore }, { policyLoader }, { catalogView }, { SecretStore, StateStore }, { newInstanceId }, jit, profiles, { LearnedTools }] =
     await Promise.all([
       import('../assemble.js'),
       import('../tools/registry-tools.js'),
@@ -129,6 +129,7 @@ async function assemble(
       import('../runtime/instance.js'),
       import('../tools/jit-exec.js'),
       import('./profile-start.js'),
+      import('../store/learned-tools.js'),
     ]);
   const app = await createApp(process.env, { load: false });
   // A profile named on the command line that cannot be read stops the start, as a broken config.yaml does.
@@ -141,6 +142,9 @@ async function assemble(
   const state = new StateStore(app.paths.stateDir);
   const secrets = new SecretStore(app.paths.secretsFile);
   const pins = new PinStore(state);
+  // Tool lists seen at starts: tool search finds a stopped server's tools (read beside the catalog).
+  const learned = new LearnedTools(app.paths.stateDir, log);
+  void learned.load();
   // Read at each check: config.yaml may add a source while the registry runs (its type decides the default trust).
   const sourceTypes = () => Object.fromEntries(app.catalog.config.sources.map((s) => [s.name, s.type]));
   const policy = policyLoader(app.paths.policyFile, sourceTypes, app.config.environment);
@@ -159,6 +163,7 @@ async function assemble(
     pins,
     audit,
     log,
+    onToolsSeen: (id, seen) => learned.record(id, seen.map(jit.learnedTool)),
     notify: {
       notifyToolsChanged: () => reg.notifyToolsChanged(),
       notifyResourcesChanged: () => reg.notifyResourcesChanged(),
@@ -180,6 +185,7 @@ async function assemble(
     mounts: runtime.manager,
     hooks: { configured: (e: Entry) => runtime.configured(e), trust: (e: Entry) => governance.trust(e) },
     add: (id: string, ctx: ToolContext) => runtime.manager.add(id, {}, ctx),
+    learned: () => learned.all(),
   };
   const toolFinder = jit.toolFinderFor(jitDeps);
   const profileDeps = profiles.profileDeps(app, runtime.manager, state);

@@ -90,7 +90,7 @@ export interface FakeRegistry {
  * A mount manager over `entries` with the fake launcher, and a client of the registry server whose tool table
  * `tools(manager)` builds (e.g. runtimeTools). `dir` is the home (state/, policy.yaml).
  */
-export async function fakeRegistry(entries: Entry[], launcher: Launcher<'container'>, tools: (m: MountManager, dir: string) => ToolDef[] | Promise<ToolDef[]>, opts: { dir?: string; policyYaml?: string } = {}): Promise<FakeRegistry> {
+export async function fakeRegistry(entries: Entry[], launcher: Launcher<'container'>, tools: (m: MountManager, dir: string) => ToolDef[] | Promise<ToolDef[]>, opts: { dir?: string; policyYaml?: string; onToolsSeen?: (id: string, tools: Tool[]) => void } = {}): Promise<FakeRegistry> {
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'fake-reg-')));
   if (opts.policyYaml !== undefined) await (await import('node:fs/promises')).writeFile(join(dir, 'policy.yaml'), opts.policyYaml);
   const state = new StateStore(join(dir, 'state'));
@@ -114,6 +114,7 @@ export async function fakeRegistry(entries: Entry[], launcher: Launcher<'contain
     pins: new PinStore(state),
     notify: { toolsChanged: () => reg?.notifyToolsChanged(), resourcesChanged: () => reg?.notifyResourcesChanged(), promptsChanged: () => reg?.notifyPromptsChanged() },
     launchers: { container: launcher },
+    ...(opts.onToolsSeen ? { onToolsSeen: opts.onToolsSeen } : {}),
   });
   reg = createRegistryServer(await tools(manager, dir));
   reg.addProvider(manager);

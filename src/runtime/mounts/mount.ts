@@ -41,6 +41,8 @@ export interface MountManagerDeps {
   notify: { toolsChanged(): void; resourcesChanged(): void; promptsChanged(): void };
   /** How each kind of launch plan starts (default: podman for images, the guarded HTTP client for remotes). */
   launchers?: Partial<Launchers>;
+  /** A server's tools as mounted at a start or list change (its own names): kept for tool search (store/learned-tools.ts). */
+  onToolsSeen?(entryId: string, tools: Tool[]): void;
 }
 
 export interface ContainerKit {

@@ -131,6 +131,8 @@ export class ToolView extends Room {
     const changed = JSON.stringify(listed) !== JSON.stringify(mount.listed);
     mount.listed = listed;
     mount.listedByName = new Map(listed.map((t) => [t.name, t]));
+    // What tool search learns: the tools mounted, under their own names (a withheld, unapproved change is not).
+    this.deps.onToolsSeen?.(mount.id, candidates.filter((t) => !mount.withheldNames.has(t.name)));
     if (changed) this.deps.notify.toolsChanged();
     this.watchPins();
   }
