@@ -10,6 +10,7 @@ const HELP = `mcp-registry ${VERSION} — an MCP server that is a dynamic regist
 Usage:
   mcp-registry                         run the MCP server on stdio (what MCP clients start)
   mcp-registry --tools lazy            the same, mounted tools kept out of tools/list (registry-find kind "tools" finds them)
+  mcp-registry --profile NAME          the same, mounting the servers of profile NAME (config.yaml profiles:, or <home>/profiles/NAME.yaml)
   mcp-registry search <query> [--limit N] [--json] [--source NAME]… [--category C] [--runnable]
   mcp-registry info <id> [--json]      everything about one entry: sources, how it runs, settings it needs, tools, trust
   mcp-registry list [--source NAME] [--category C] [--limit N] [--cursor C] [--json]
@@ -50,9 +51,9 @@ otherwise ~/.config/mcp-registry, ~/.cache/mcp-registry and ~/.local/share/mcp-r
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (cmd === undefined || cmd === '--tools') {
-    const { runStdioServer, exposureFlag } = await import('./commands/serve-stdio.js');
-    await runStdioServer({ expose: exposureFlag(argv) });
+  if (cmd === undefined || cmd === '--tools' || cmd === '--profile') {
+    const { runStdioServer, exposureFlag, profileFlag } = await import('./commands/serve-stdio.js');
+    await runStdioServer({ expose: exposureFlag(argv), profile: profileFlag(argv) });
     return -1; // keep running
   }
   if (cmd === '--help' || cmd === '-h' || cmd === 'help') {

@@ -13,13 +13,14 @@ import type { Entry } from '../model/entry.js';
 import type { Runtime } from '../runtime/runtime.js';
 
 export { exposureFlag } from '../tools/lazy-tools.js';
+export { profileFlag } from '../tools/registry-profile.js';
 
 /**
  * The stdio MCP server. Connects before the rest of the registry loads, so initialize is answered at once; tools/list
  * and calls wait for the registry (a few tens of ms), searches for the cached catalog; refreshes run in the background.
  * Stops cleanly (containers of this instance stopped) on SIGTERM, SIGINT, SIGHUP, stdin close or a closed connection.
  */
-export async function runStdioServer(opts: { expose?: ToolExposure } = {}): Promise<void> {
+export async function runStdioServer(opts: { expose?: ToolExposure; profile?: string } = {}): Promise<void> {
   // Started by hand in a terminal (npm start, or plain mcp-registry): say what this is, on stderr — stdout is MCP's.
   const notice = terminalNotice(!!process.stdin.isTTY);
   if (notice) process.stderr.write(notice);
@@ -70,7 +71,7 @@ export async function runStdioServer(opts: { expose?: ToolExposure } = {}): Prom
 
   const startRegistry = async () => {
     if (assembling || stopping) return;
-    assembling = assemble(reg, opts.expose);
+    assembling = assemble(reg, opts.expose, opts.profile);
     let assembled: Awaited<ReturnType<typeof assemble>>;
     try {
       assembled = await assembling;
@@ -95,7 +96,9 @@ export async function runStdioServer(opts: { expose?: ToolExposure } = {}): Prom
       setTimeout(resolve, 1000).unref();
       assembled.catalogLoaded.then(resolve, resolve);
     });
-    void catalogFirst.then(() => runtime.start().catch((err) => app.log.error(`runtime start-up failed: ${errorMessage(err)}`)));
+    const started = catalogFirst.then(() => runtime.start().catch((err) => app.log.error(`runtime start-up failed: ${errorMessage(err)}`)));
+    // --profile: its servers are mounted once the saved mounts are restored (a profile server among them is kept).
+    if (assembled.activateProfile) void started.then(assembled.activateProfile);
     void assembled.catalogLoaded.then(
       () => startBackgroundWork(app),
       (err) => app.log.error(`could not load the catalog cache: ${errorMessage(err)}`),
@@ -123,8 +126,12 @@ export function terminalNotice(stdinIsTTY: boolean): string | undefined {
 }
 
 /** The registry behind the server: config, catalog, stores, policy, runtime, and the tool table (every call audited). */
-export async function assemble(reg: RegistryServer, expose?: ToolExposure): Promise<{ app: App; runtime: Runtime; audit: AuditLog; tools: ToolDef[]; catalogLoaded: Promise<void> }> {
-  const [{ createApp }, { catalogTools, runtimeTools }, { createRuntime }, { auditedProvider, auditedTools }, { AuditLog }, { PinStore }, { governedCatalog }, { SecretStore, StateStore }, { newInstanceId }, jit] =
+export async function assemble(
+  reg: RegistryServer,
+  expose?: ToolExposure,
+  profileName?: string,
+): Promise<{ app: App; runtime: Runtime; audit: AuditLog; tools: ToolDef[]; catalogLoaded: Promise<void>; activateProfile?: () => Promise<void> }> {
+  const [{ createApp }, { catalogTools, runtimeTools, profileTools }, { createRuntime }, { auditedProvider, auditedTools }, { AuditLog }, { PinStore }, { governedCatalog }, { SecretStore, StateStore }, { newInstanceId }, jit, profiles, { LearnedTools }] =
     await Promise.all([
       import('../assemble.js'),
       import('../tools/registry-tools.js'),
@@ -136,8 +143,12 @@ export async function assemble(reg: RegistryServer, expose?: ToolExposure): Prom
       import('../store/state.js'),
       import('../runtime/instance.js'),
       import('../tools/jit-exec.js'),
+      import('./profile-start.js'),
+      import('../store/learned-tools.js'),
     ]);
   const app = await createApp(process.env, { load: false });
+  // A profile named on the command line that cannot be read stops the start, as a broken config.yaml does.
+  const startProfile = profileName ? await profiles.readStartProfile(app, profileName) : undefined;
   // The cached catalog starts loading now, beside the rest: searches await it, nothing else does.
   const catalogLoaded = app.catalog.load();
   catalogLoaded.catch(() => {}); // reported where it is awaited
@@ -148,6 +159,9 @@ export async function assemble(reg: RegistryServer, expose?: ToolExposure): Prom
   const pins = new PinStore(state);
   const view = governedCatalog({ policyFile: app.paths.policyFile, sources: () => app.catalog.config.sources, environment: app.config.environment, state, lookup: (id) => app.catalog.get(id) });
   const policy = view.loader;
+  // Tool lists seen at starts: tool search finds a stopped server's tools (read beside the catalog).
+  const learned = new LearnedTools(app.paths.stateDir, log);
+  void learned.load();
   // Every search applies it: loaded beside the catalog, so the first search does not wait for it too.
   void policy.load().catch(() => {});
   // Records pass through the log redactor too, which knows every stored secret (the runtime adds them).
@@ -163,6 +177,7 @@ export async function assemble(reg: RegistryServer, expose?: ToolExposure): Prom
     pins,
     audit,
     log,
+    onToolsSeen: (id, seen) => learned.record(id, seen.map(jit.learnedTool)),
     notify: {
       notifyToolsChanged: () => reg.notifyToolsChanged(),
       notifyResourcesChanged: () => reg.notifyResourcesChanged(),
@@ -183,8 +198,10 @@ export async function assemble(reg: RegistryServer, expose?: ToolExposure): Prom
     mounts: runtime.manager,
     hooks: { configured: (e: Entry) => runtime.configured(e), trust: (e: Entry) => governance.trust(e), built: (e: Entry) => runtime.built(e) },
     add: (id: string, ctx: ToolContext) => runtime.manager.add(id, {}, ctx),
+    learned: () => learned.all(),
   };
   const toolFinder = jit.toolFinderFor(jitDeps);
+  const profileDeps = profiles.profileDeps(app, runtime.manager, state);
   const tools = auditedTools(
     jit.withJustInTimeExec([
       ...catalogTools({
@@ -197,14 +214,16 @@ export async function assemble(reg: RegistryServer, expose?: ToolExposure): Prom
         toolFinder,
       }),
       ...runtimeTools(runtime.manager),
+      ...profileTools(profileDeps),
     ], toolFinder, jitDeps),
     audit,
     { entryOfTool },
   );
   // Providers first: the table resolving is what lets waiting calls through, and they may be for mounted tools.
-  reg.addProvider(jit.exposedProvider(auditedProvider(runtime.manager, audit, { entryOfTool }), expose ?? app.config.tools.expose));
+  reg.addProvider(jit.exposedProvider(auditedProvider(runtime.manager, audit, { entryOfTool }), expose ?? startProfile?.profile.tools?.expose ?? app.config.tools.expose));
   reg.addResourceProvider(runtime.manager);
-  return { app, runtime, audit, tools, catalogLoaded };
+  const activateProfile = startProfile && (() => profiles.activateAtStart(startProfile, profileDeps, app.log));
+  return { app, runtime, audit, tools, catalogLoaded, ...(activateProfile ? { activateProfile } : {}) };
 }
 
 export function startBackgroundWork(app: App): void {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { cronProblem, DEFAULT_SCHEDULE } from './cron.js';
 import { describeIssue, endSentence, type Locate } from '../util/schema-issues.js';
 import { checkOrgConfig, orgConfigShape } from './org-config.js';
+import { ProfilesConfigSchema } from './profiles.js';
 
 /** "24h", "90m", "30s", "2d", "500ms" or a number of milliseconds. */
 export function parseDuration(v: string | number): number {
@@ -155,6 +156,8 @@ export const ConfigSchema = z
       .prefault({} as never),
     /** Mounted tools in tools/list (all) or only through registry-find kind "tools" + registry-exec (lazy). */
     tools: z.strictObject({ expose: z.enum(['all', 'lazy']).default('all') }).prefault({} as never),
+    /** Named sets of servers (config/profiles.ts), and `dir`, where profile files are kept. */
+    profiles: ProfilesConfigSchema.optional(),
     /** The audit log (state/audit/audit.jsonl): rotated when it reaches maxSize, keeping `keep` older files. */
     audit: z
       .strictObject({ maxSize: Size.default(5 * 1024 * 1024), keep: z.number().int().min(1).max(100).default(5) })
@@ -206,6 +209,7 @@ export function parseConfig(raw: unknown, baseDir: string, label = 'config', loc
   }
   const cfg = res.data;
   if (cfg.runtime.caBundle && !isAbsolute(cfg.runtime.caBundle)) cfg.runtime.caBundle = resolve(baseDir, cfg.runtime.caBundle);
+  if (cfg.profiles?.dir && !isAbsolute(cfg.profiles.dir)) cfg.profiles.dir = resolve(baseDir, cfg.profiles.dir);
   for (const s of cfg.sources) {
     if (s.type === 'file' && !isAbsolute(s.path)) s.path = resolve(baseDir, s.path);
     if (s.type === 'file' && s.verify) s.verify.keys = s.verify.keys.map((k) => (isAbsolute(k) ? k : resolve(baseDir, k)));

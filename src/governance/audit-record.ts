@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { maskCredentials } from './secret-scan.js';
 
-export const AUDIT_OPS = ['find', 'list', 'info', 'add', 'remove', 'exec', 'config-set', 'refresh', 'approve', 'allow', 'deny', 'policy', 'active', 'status', 'verify'] as const;
+export const AUDIT_OPS = ['find', 'list', 'info', 'add', 'remove', 'exec', 'config-set', 'refresh', 'approve', 'allow', 'deny', 'policy', 'active', 'status', 'verify', 'profile'] as const;
 export type AuditOp = (typeof AUDIT_OPS)[number];
 export type AuditOutcome = 'ok' | 'error' | 'refused' | 'withheld';
 

@@ -38,11 +38,22 @@ const idText = (min = 0) =>
     .min(min)
     .refine((s) => !CONTROL_CHARS.test(s), { message: 'contains a control character (a NUL, newline, tab or bidirectional control); ids and names never do' });
 
+/** The MCP tool annotations the registry acts on (read-only exec, the destructive gate); other keys are dropped. */
+export const ToolHintsSchema = z.object({
+  readOnlyHint: z.boolean().optional(),
+  destructiveHint: z.boolean().optional(),
+  idempotentHint: z.boolean().optional(),
+  openWorldHint: z.boolean().optional(),
+});
+export type ToolHints = z.infer<typeof ToolHintsSchema>;
+
 export const ToolInfoSchema = z.object({
   name: z.string().min(1),
   description: z.string().optional(),
   /** JSON Schema of the tool's arguments, when known (tools.json or a running server). */
   inputSchema: z.record(z.string(), z.unknown()).optional(),
+  /** What the tool says of itself (tools.json or a running server), when known. */
+  annotations: ToolHintsSchema.optional(),
 });
 export type ToolInfo = z.infer<typeof ToolInfoSchema>;
 

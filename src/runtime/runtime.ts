@@ -12,7 +12,7 @@ import { Redactor } from '../governance/redact.js';
 import type { Entry } from '../model/entry.js';
 import type { SecretStore, StateStore } from '../store/state.js';
 import { addLogRedactor, errorMessage, type Logger } from '../util/log.js';
-import { MountManager, type ContainerKit } from './mounts/manager.js';
+import { MountManager, type ContainerKit, type MountManagerDeps } from './mounts/manager.js';
 import { limitsProblem } from './podman/version.js';
 import { BuiltIndex } from './build/built-index.js';
 import type { RuntimeStatus } from './status.js';
@@ -38,6 +38,8 @@ export interface RuntimeDeps {
   audit: AuditLog;
   log: Logger;
   notify: RuntimeNotifier;
+  /** A server's tools as mounted (its own names), at each start and list change: what tool search learns. */
+  onToolsSeen?: MountManagerDeps['onToolsSeen'];
 }
 
 export interface Runtime {
@@ -112,6 +114,7 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
       resourcesChanged: () => deps.notify.notifyResourcesChanged(),
       promptsChanged: () => deps.notify.notifyPromptsChanged(),
     },
+    ...(deps.onToolsSeen ? { onToolsSeen: deps.onToolsSeen } : {}),
   });
   const saved = await state.mounts().catch((err) => {
     log.warn(`could not read saved mounts: ${errorMessage(err)}`);

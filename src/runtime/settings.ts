@@ -146,6 +146,17 @@ export interface ValidatedSettings {
   errors: string[];
 }
 
+/** The declared secret a settings key names (by name, by env variable, or by name without the server's prefix). */
+export function secretLookup(entry: Entry): (key: string) => SecretSpec | undefined {
+  const secretByName = new Map<string, SecretSpec>();
+  const secretByEnv = new Map<string, SecretSpec>();
+  for (const s of entry.config.secrets) {
+    secretByName.set(s.name, s);
+    if (!secretByEnv.has(s.env)) secretByEnv.set(s.env, s);
+  }
+  return (key) => secretByName.get(key) ?? secretByEnv.get(key) ?? secretByName.get(`${entry.nativeName}.${key}`);
+}
+
 export function validateSettings(entry: Entry, values: Record<string, unknown>): ValidatedSettings {
   const settings: Obj = {};
   const secrets: Record<string, string> = {};
@@ -153,17 +164,12 @@ export function validateSettings(entry: Entry, values: Record<string, unknown>):
   if (!isObj(values)) return { settings, secrets, errors: ['values must be an object of setting names to values, e.g. {"api_url":"https://…"}'] };
 
   const server = entry.nativeName;
-  const secretByName = new Map<string, SecretSpec>();
-  const secretByEnv = new Map<string, SecretSpec>();
-  for (const s of entry.config.secrets) {
-    secretByName.set(s.name, s);
-    if (!secretByEnv.has(s.env)) secretByEnv.set(s.env, s);
-  }
+  const secretOf = secretLookup(entry);
   const argNames = new Set(argumentSettings(entry));
   const unknown: string[] = [];
 
   for (const [key, value] of Object.entries(values)) {
-    const secret = secretByName.get(key) ?? secretByEnv.get(key) ?? secretByName.get(`${server}.${key}`);
+    const secret = secretOf(key);
     if (secret) {
       const what = `secret "${secret.name}" (${secret.env})`;
       if (value === null || value === undefined || value === '') secrets[secret.name] = '';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Dirent } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ZodError } from 'zod';
-import { MAX_README, normalizeEntry, type Entry, type EntryInput, type Launch, type ToolInfo } from '../model/entry.js';
+import { MAX_README, normalizeEntry, ToolHintsSchema, type Entry, type EntryInput, type Launch, type ToolInfo } from '../model/entry.js';
 import { normalizeCategory } from '../model/categories.js';
 import { normalizeRepoUrl } from '../model/repo-url.js';
 import { errorMessage, type Logger } from '../util/log.js';
@@ -418,7 +418,8 @@ export function parseToolsJson(raw: unknown, label: string, warnings: string[]):
     const name = str(t?.name);
     if (!t || !name) continue;
     const inputSchema = obj(t.inputSchema) ?? (dockerShape ? argumentsToSchema(t.arguments) : undefined);
-    tools.push({ name, description: str(t.description), inputSchema });
+    const hints = isObj(t.annotations) ? ToolHintsSchema.safeParse(t.annotations) : undefined;
+    tools.push({ name, description: str(t.description), inputSchema, ...(hints?.success ? { annotations: hints.data } : {}) });
   }
   return tools;
 }

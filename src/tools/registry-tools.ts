@@ -5,9 +5,11 @@ import { registryActive } from './registry-active.js';
 import { registryAdd } from './registry-add.js';
 import { registryConfigSet } from './registry-config-set.js';
 import { registryExec } from './registry-exec.js';
+import { registryExecReadonly } from './registry-exec-readonly.js';
 import { registryFind } from './registry-find.js';
 import { registryInfo } from './registry-info.js';
 import { registryList } from './registry-list.js';
+import { registryProfile, type ProfileDeps } from './registry-profile.js';
 import { registryRefresh } from './registry-refresh.js';
 import { registryRemove } from './registry-remove.js';
 import { registryStatus } from './registry-status.js';
@@ -19,7 +21,12 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
   return [registryFind(kit), registryList(kit), registryInfo(kit), registryRefresh(kit), registryStatus(kit)];
 }
 
-/** registry-add, -remove, -active, -config-set and -exec over the mount manager. */
+/** registry-add, -remove, -active, -config-set, -exec and -exec-readonly over the mount manager. */
 export function runtimeTools(manager: MountManager): ToolDef[] {
-  return [registryAdd(manager), registryRemove(manager), registryActive(manager), registryConfigSet(manager), registryExec(manager)];
+  return [registryAdd(manager), registryRemove(manager), registryActive(manager), registryConfigSet(manager), registryExec(manager), registryExecReadonly(manager)];
+}
+
+/** registry-profile: profiles saved from the mounts, listed, shown and activated. */
+export function profileTools(deps: ProfileDeps): ToolDef[] {
+  return [registryProfile(deps)];
 }

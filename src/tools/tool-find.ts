@@ -1,9 +1,9 @@
 /** Finding tools for registry-find kind "tools": mounted and catalog tools, the names to call. */
 import { z } from 'zod';
 import { categoryMatches } from '../model/categories.js';
-import { isRunnable, oneLine, type Entry, type ToolInfo } from '../model/entry.js';
+import { isRunnable, oneLine, ToolHintsSchema, type Entry, type ToolInfo } from '../model/entry.js';
 import { missingConfig, shortDescription, type GovernanceTrust, type ViewHooks } from '../catalog/views.js';
-import { shorten } from '../search/compact-schema.js';
+import { compactSchema, shorten } from '../search/compact-schema.js';
 import { ToolIndex, type LiveTool, type ToolHit } from '../search/tool-index.js';
 
 /*
@@ -23,6 +23,8 @@ export interface LiveMounts {
 export interface ToolFindDeps {
   all(): readonly Entry[];
   mounts?: LiveMounts;
+  /** Tool lists seen at earlier starts, by entry id (store/learned-tools.ts; a new map object when it changed). */
+  learned?: () => ReadonlyMap<string, readonly ToolInfo[]>;
   hooks: ViewHooks;
   trust?: (entry: Entry) => GovernanceTrust;
 }
@@ -57,7 +59,7 @@ const TOOL_DESCRIPTION = 200;
 
 export class ToolFinder {
   private index?: ToolIndex;
-  private builtFor?: { entries: readonly Entry[]; live: string };
+  private builtFor?: { entries: readonly Entry[]; live: string; learned?: ReadonlyMap<string, readonly ToolInfo[]> };
 
   constructor(private readonly deps: ToolFindDeps) {}
 
@@ -91,7 +93,12 @@ export class ToolFinder {
 
   /** The catalog entry a tool's callable name (as a tool hit gave it) belongs to, mounted or not. */
   entryOf(callable: string): Entry | undefined {
-    return this.current().index.lookup(callable)?.entry;
+    return this.toolOf(callable)?.entry;
+  }
+
+  /** The tool a callable name stands for, with its entry and where its listing came from. */
+  toolOf(callable: string): ReturnType<ToolIndex['lookup']> {
+    return this.current().index.lookup(callable);
   }
 
   private item(h: ToolHit, running: boolean): ToolFindItem {
@@ -127,9 +134,10 @@ export class ToolFinder {
   private current(): { index: ToolIndex; running: Set<string> } {
     const entries = this.deps.all();
     const live = this.liveSources();
-    if (!this.index || this.builtFor?.entries !== entries || this.builtFor.live !== live.key) {
-      this.index = ToolIndex.build(entries, live);
-      this.builtFor = { entries, live: live.key };
+    const learned = this.deps.learned?.();
+    if (!this.index || this.builtFor?.entries !== entries || this.builtFor.live !== live.key || this.builtFor.learned !== learned) {
+      this.index = ToolIndex.build(entries, { ...live, ...(learned ? { learned } : {}) });
+      this.builtFor = { entries, live: live.key, learned };
     }
     return { index: this.index, running: live.running };
   }
@@ -153,10 +161,24 @@ export class ToolFinder {
       const tool: LiveTool = { name: t.name.slice(cut + 2), callable: t.name };
       if (t.description) tool.description = t.description;
       if (t.inputSchema && typeof t.inputSchema === 'object') tool.inputSchema = t.inputSchema as ToolInfo['inputSchema'];
+      if (t.annotations && typeof t.annotations === 'object') tool.annotations = t.annotations as ToolInfo['annotations'];
       list.push(tool);
     }
     return { live, prefixes, running, key };
   }
+}
+
+const LEARNED_DESCRIPTION = 500;
+
+/** A mounted tool as tool search keeps it after its server stops: short description, compact schema, hints. */
+export function learnedTool(t: { name: string; description?: string; inputSchema?: unknown; annotations?: Record<string, unknown> }): ToolInfo {
+  const out: ToolInfo = { name: t.name };
+  if (t.description) out.description = shorten(t.description, LEARNED_DESCRIPTION);
+  const schema = compactSchema(t.inputSchema);
+  if (schema && typeof schema === 'object' && !Array.isArray(schema)) out.inputSchema = schema as ToolInfo['inputSchema'];
+  const hints = ToolHintsSchema.safeParse(t.annotations ?? {});
+  if (t.annotations && hints.success && Object.keys(hints.data).length) out.annotations = hints.data;
+  return out;
 }
 
 export function formatToolFindText(query: string, items: ToolFindItem[]): string {

@@ -129,6 +129,17 @@ describe('registry-find kind "tools" over stdio', () => {
     expect(res.structuredContent).toEqual({ sum: 42 });
   }, 180_000);
 
+  it('registry-exec-readonly refuses a tool without readOnlyHint, running or not, and starts nothing for it', async () => {
+    const textOf = (r: Result) => r.content.map((b) => (b.type === 'text' ? b.text : '')).join('\n');
+    const running = await call('registry-exec-readonly', { tool: 'calculator__add', arguments: { a: 1, b: 2 } });
+    expect(running.isError).toBe(true);
+    expect(textOf(running)).toMatch(/calculator__add.*does not mark it read-only.*registry-exec instead/);
+    const stopped = await call('registry-exec-readonly', { tool: 'weather-station__current_temperature', arguments: { city: 'Oslo' } });
+    expect(textOf(stopped)).toMatch(/not running and the catalog does not say.*nothing was started/);
+    const mounts = (await call('registry-active')).structuredContent as { mounts: Array<{ id: string }> };
+    expect(mounts.mounts.map((m) => m.id)).toEqual(['mine/calculator']);
+  }, 60_000);
+
   it('refuses an unknown kind with the ones it accepts', async () => {
     const r = await call('registry-find', { query: 'add', kind: 'prompts' });
     expect(r.isError).toBe(true);

@@ -27,19 +27,19 @@ export interface RunningRegistry {
 }
 
 /** How a client starts the BUILT server (`node dist/cli.js`) on a home, logging at debug on a piped stderr. */
-export function registryProcess(home: string, env?: Record<string, string>) {
+export function registryProcess(home: string, env?: Record<string, string>, args: string[] = []) {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run "npm run build" first (npm test does it)`);
   return {
     command: process.execPath,
-    args: [cliPath],
+    args: [cliPath, ...args],
     env: { ...(process.env as Record<string, string>), MCP_REGISTRY_HOME: home, MCP_REGISTRY_LOG_LEVEL: 'debug', ...env },
     stderr: 'pipe' as const,
   };
 }
 
 /** Start the BUILT server as a user's client would (`node dist/cli.js`) and connect the SDK client over stdio. */
-export async function startRegistry(home: string, opts: { env?: Record<string, string>; clientName?: string; capabilities?: Record<string, unknown> } = {}): Promise<RunningRegistry> {
-  const transport = new StdioClientTransport(registryProcess(home, opts.env));
+export async function startRegistry(home: string, opts: { env?: Record<string, string>; clientName?: string; capabilities?: Record<string, unknown>; args?: string[] } = {}): Promise<RunningRegistry> {
+  const transport = new StdioClientTransport(registryProcess(home, opts.env, opts.args));
   let err = '';
   transport.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   const client = new Client({ name: opts.clientName ?? 'registry-test', version: '1.0.0' }, { capabilities: opts.capabilities ?? {} });

@@ -1,5 +1,5 @@
 /** A call to a mounted tool: start the server if needed, then the call-time governance (withheld, blocked, destructive, secret scan). */
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { errorMessage } from '../../util/log.js';
 import type { ToolContext } from '../../model/tool-contract.js';
 import { quoteInput } from '../../util/quote.js';
@@ -8,6 +8,9 @@ import { credentialWarning } from '../../governance/secret-scan.js';
 import { errorResult, type Mount, type MountSet, outcomeOf, Room } from './mount.js';
 import type { Lifecycle } from './lifecycle.js';
 import { withheldMessage, type ToolView } from './tool-view.js';
+
+/** A caller's own condition on a mounted tool (its live listing): a reason to refuse the call, or undefined. */
+export type CallRefusal = (tool: Tool) => string | undefined;
 
 /**
  * One call to a mounted tool, from the MCP layer or registry-exec: a stopped server starts first; a withheld tool,
@@ -23,7 +26,7 @@ export class MountCalls extends Room {
     super(core);
   }
 
-  async callMounted(mount: Mount, name: string, args: Record<string, unknown> | undefined, ctx: ToolContext): Promise<CallToolResult> {
+  async callMounted(mount: Mount, name: string, args: Record<string, unknown> | undefined, ctx: ToolContext, refuse?: CallRefusal): Promise<CallToolResult> {
     mount.inFlight++;
     try {
       let child = mount.child;
@@ -44,6 +47,8 @@ export class MountCalls extends Room {
         return errorResult(`${mount.id} has no tool ${quoteInput(name)}. Its tools: ${mount.listed.map((t) => t.name).join(', ') || '(none)'}.`);
       }
       if (mount.withheldNames.has(original)) return errorResult(withheldMessage(mount, name, original), 'withheld');
+      const refusal = refuse?.(mount.listedByName.get(name) ?? { name, inputSchema: { type: 'object' } });
+      if (refusal) return errorResult(refusal, 'refused');
       const gov = this.governance(mount);
       if (gov?.blocked) {
         void this.lifecycle.stopChild(mount);

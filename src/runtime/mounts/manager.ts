@@ -13,12 +13,13 @@ import { ToolView } from './tool-view.js';
 import { Approval } from './approval.js';
 import { Starter } from './start.js';
 import { Lifecycle } from './lifecycle.js';
-import { MountCalls } from './call.js';
+import { MountCalls, type CallRefusal } from './call.js';
 import { Restorer } from './restore.js';
 import { Values } from './values.js';
 
 export type { ContainerKit, MountManagerDeps } from './mount.js';
 export { restartDelay } from './lifecycle.js';
+export type { CallRefusal } from './call.js';
 export { CONSENT_ANSWERS, type ConsentChoice } from './approval.js';
 export { mountUri, parseMountUri } from './tool-view.js';
 
@@ -203,9 +204,12 @@ export class MountManager extends Room implements ToolProvider, ResourceProvider
     return this.values.refreshConfigured();
   }
 
-  /** registry-exec: call a mounted tool by its mounted name. */
-  exec(tool: string, args: Record<string, unknown> | undefined, ctx: ToolContext): Promise<CallToolResult> {
-    const r = this.callTool(tool, args, ctx);
+  /**
+   * registry-exec: call a mounted tool by its mounted name. `refuse` (registry-exec-readonly) sees the tool as the
+   * running server lists it and may refuse the call with a reason, after the start and before the child is asked.
+   */
+  exec(tool: string, args: Record<string, unknown> | undefined, ctx: ToolContext, refuse?: CallRefusal): Promise<CallToolResult> {
+    const r = this.callTool(tool, args, ctx, refuse);
     if (r) return r;
     const names = this.listTools().map((t) => t.name);
     throw new ToolError(
@@ -224,12 +228,12 @@ export class MountManager extends Room implements ToolProvider, ResourceProvider
     return out;
   }
 
-  callTool(name: string, args: Record<string, unknown> | undefined, ctx: ToolContext): Promise<CallToolResult> | undefined {
+  callTool(name: string, args: Record<string, unknown> | undefined, ctx: ToolContext, refuse?: CallRefusal): Promise<CallToolResult> | undefined {
     const prefix = prefixOf(name);
     if (!prefix) return undefined;
     const mount = this.core.byPrefix.get(prefix);
     if (!mount) return undefined;
-    return this.calls.callMounted(mount, name, args, ctx);
+    return this.calls.callMounted(mount, name, args, ctx, refuse);
   }
 
 

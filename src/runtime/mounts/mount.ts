@@ -44,6 +44,8 @@ export interface MountManagerDeps {
   onBuilt?(): void;
   /** How each kind of launch plan starts (default: podman for images, the guarded HTTP client for remotes). */
   launchers?: Partial<Launchers>;
+  /** A server's tools as mounted at a start or list change (its own names): kept for tool search (store/learned-tools.ts). */
+  onToolsSeen?(entryId: string, tools: Tool[]): void;
 }
 
 export interface ContainerKit {
@@ -58,6 +60,8 @@ export class Mount {
   child: Child | null = null;
   readonly tools: Namer;
   readonly prompts: Namer;
+  /** Stand-in URI tails of the last resources/list (runtime/mounts/listing-names.ts) → the child's own URIs. */
+  readonly resourceTails = new Map<string, string>();
   /** Mounted (renamed) tools from the last listing: kept while stopped so calls can start the server again. */
   listed: Tool[] = [];
   startedAt?: string;

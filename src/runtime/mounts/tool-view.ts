@@ -8,6 +8,7 @@ import type { Child } from '../child.js';
 import { prefixOf } from '../../model/naming.js';
 import type { MountedTool } from './mount-info.js';
 import { type Mount, type MountSet, Room } from './mount.js';
+import { mountedPrompts, mountedResources, mountedTemplates, uriTail } from './listing-names.js';
 
 const RESOURCE_SCHEME = 'mcp-registry://';
 /** While tools are withheld, state.json is checked this often for an approval given in a terminal. */
@@ -37,14 +38,15 @@ export class ToolView extends Room {
   }
 
   async listResources(signal: AbortSignal): Promise<{ resources: Resource[]; resourceTemplates: ResourceTemplate[] }> {
-    const resources: Resource[] = [];
-    const resourceTemplates: ResourceTemplate[] = [];
+    // Per mount, then joined in mount order: the list does not depend on which child answered first.
+    const byMount = new Map<Mount, { resources: Resource[]; resourceTemplates: ResourceTemplate[] }>();
     await this.eachLive('resources', (c) => c.hasResources, async (m, child) => {
       const r = await child.listResources(signal);
-      for (const res of r.resources) resources.push({ ...res, uri: mountUri(m.prefix, res.uri), name: `${m.prefix}__${res.name}` });
-      for (const t of r.templates) resourceTemplates.push({ ...t, uriTemplate: mountUri(m.prefix, t.uriTemplate), name: `${m.prefix}__${t.name}` });
+      const resources = mountedResources(m.prefix, r.resources, (tail) => mountUri(m.prefix, tail), m.resourceTails);
+      byMount.set(m, { resources, resourceTemplates: mountedTemplates(m.prefix, r.templates, (t) => mountUri(m.prefix, t)) });
     });
-    return { resources, resourceTemplates };
+    const lists = [...this.core.byId.values()].flatMap((m) => (byMount.has(m) ? [byMount.get(m)!] : []));
+    return { resources: lists.flatMap((l) => l.resources), resourceTemplates: lists.flatMap((l) => l.resourceTemplates) };
   }
 
   /** Run `fn` for every running child that has `what`; one failing child is logged and left out. */
@@ -64,20 +66,18 @@ export class ToolView extends Room {
     if (!parsed || !mount) return undefined;
     return (async () => {
       const child = await this.live(mount);
-      const r = await child.readResource(parsed.uri, signal);
-      const out = { ...r, contents: r.contents.map((c) => ({ ...c, uri: mountUri(mount.prefix, c.uri) })) };
+      const r = await child.readResource(mount.resourceTails.get(parsed.uri) ?? parsed.uri, signal);
+      const out = { ...r, contents: r.contents.map((c) => ({ ...c, uri: mountUri(mount.prefix, uriTail(c.uri)) })) };
       return this.deps.redactor.active ? this.deps.redactor.deep(out) : out;
     })();
   }
 
   async listPrompts(signal: AbortSignal): Promise<Prompt[]> {
-    const out: Prompt[] = [];
+    const byMount = new Map<Mount, Prompt[]>();
     await this.eachLive('prompts', (c) => c.hasPrompts, async (m, child) => {
-      const prompts = await child.listPrompts(signal);
-      m.prompts.assign(prompts.map((p) => p.name));
-      for (const p of prompts) out.push({ ...p, name: m.prompts.mounted(p.name)! });
+      byMount.set(m, mountedPrompts(m.prompts, await child.listPrompts(signal)));
     });
-    return out;
+    return [...this.core.byId.values()].flatMap((m) => byMount.get(m) ?? []);
   }
 
   getPrompt(name: string, args: Record<string, string> | undefined, signal: AbortSignal): Promise<GetPromptResult> | undefined {
@@ -157,6 +157,8 @@ export class ToolView extends Room {
     const changed = JSON.stringify(listed) !== JSON.stringify(mount.listed);
     mount.listed = listed;
     mount.listedByName = new Map(listed.map((t) => [t.name, t]));
+    // What tool search learns: the tools mounted, under their own names (a withheld, unapproved change is not).
+    this.deps.onToolsSeen?.(mount.id, candidates.filter((t) => !mount.withheldNames.has(t.name)));
     if (changed) this.deps.notify.toolsChanged();
     this.watchPins();
   }
