@@ -18,6 +18,7 @@ import {
 } from './server-json-out.js';
 import type { ServedStamps, StampInput } from './stamps.js';
 import { TrigramIndex } from './trigrams.js';
+import { compareVersions, entryAtVersion } from '../model/versions.js';
 
 /**
  * The catalog as served: every visible entry mapped to server.json, wrapped in its envelope and serialised once,
@@ -113,7 +114,8 @@ export class ServedView {
   /** Every version of a name (exact, else case-insensitive), newest first; tombstones included. */
   versions(name: string): Row[] {
     const exact = this.byName.get(name) ?? this.byName.get(this.lowerNames.get(name.toLowerCase()) ?? '');
-    return exact ? [...exact].sort((a, b) => b.updatedUs - a.updatedUs) : [];
+    // Newest first: the latest, then the others by version order (semver, else release date).
+    return exact ? [...exact].sort((a, b) => Number(b.isLatest) - Number(a.isLatest) || compareVersions({ version: b.version }, { version: a.version }) || b.updatedUs - a.updatedUs) : [];
   }
 
   /** One page: rows after `after` that pass the filters, in order, at most `limit`. */
@@ -189,6 +191,34 @@ const officialOf = (e: Entry) => (e.meta?.[OFFICIAL_KEY] ?? {}) as { statusChang
 const CHUNK = 500;
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/**
+ * The entry's other listed versions (entry.versions: every version its source lists), each served as the entry at
+ * that version (its own launches), `isLatest: false`, published when the source says it was released. A version
+ * the source marks deleted is not served.
+ */
+function olderVersionRows(p: Prepared, latest: string, st: { p: string; u: string; c: string }, hay: string, mapping: MappingOptions, log: Logger | undefined): Row[] {
+  const out: Row[] = [];
+  for (const v of p.entry.versions ?? []) {
+    if (v.version === latest || v.status === 'deleted') continue;
+    const at = entryAtVersion(p.entry, v.version);
+    const entry = 'entry' in at ? at.entry : { ...p.entry, version: v.version, launch: [] };
+    let mapped: MappedEntry;
+    try {
+      mapped = mapEntry(entry, p, mapping, p.mapped.name);
+    } catch (err) {
+      log?.warn(`cannot serve ${p.entry.id} ${v.version}: ${String(err)}`);
+      continue;
+    }
+    if (!mapped.version) continue;
+    const status = v.status === 'deprecated' ? 'deprecated' : p.status;
+    const publishedAt = v.releasedAt && rfc3339Micros(v.releasedAt) !== undefined ? v.releasedAt : st.p;
+    const official: Json = { status, statusChangedAt: st.c, publishedAt, updatedAt: st.u, isLatest: false };
+    const json = `{"server":${mapped.serverJson.slice(0, -1)},"version":${JSON.stringify(mapped.version)}},"_meta":{${JSON.stringify(OFFICIAL_KEY)}:${JSON.stringify(official)},${JSON.stringify(AGGREGATOR_KEY)}:${mapped.aggregatorJson}}}`;
+    out.push({ name: p.mapped.name, version: mapped.version, status, isLatest: false, updatedUs: rfc3339Micros(publishedAt) ?? 0, hay, json, id: p.entry.id });
+  }
+  return out;
+}
+
 /** Map, stamp, serialise and sort the visible entries (plus tombstones of removed ones). */
 export async function buildView(entries: readonly Entry[], opts: ViewOptions): Promise<ServedView> {
   const filter = opts.filter ?? defaultFilter;
@@ -245,6 +275,7 @@ export async function buildView(entries: readonly Entry[], opts: ViewOptions): P
     const server = p.mapped.server;
     const hay = `${p.mapped.name}\n${(server.title as string | undefined) ?? ''}\n${server.description as string}`.toLowerCase();
     rows.push({ name: p.mapped.name, version, status: p.status, isLatest: true, updatedUs: rfc3339Micros(st.u) ?? 0, hay, json, id: p.entry.id });
+    rows.push(...olderVersionRows(p, version, st, hay, mapping, opts.log));
   }
   for (const [name, st] of opts.stamps.tombstones()) {
     const version = st.v ?? derivedVersion(st.u);
