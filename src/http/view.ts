@@ -19,6 +19,7 @@ import {
 import type { ServedStamps, StampInput } from './stamps.js';
 import { TrigramIndex } from './trigrams.js';
 import { compareVersions, entryAtVersion } from '../model/versions.js';
+import { entryClaims, type Claims } from './entry-claims.js';
 
 /**
  * The catalog as served: every visible entry mapped to server.json, wrapped in its envelope and serialised once,
@@ -38,6 +39,20 @@ export interface Row {
   json: string;
   /** The catalog entry served (absent for tombstones): what health and other per-entry facts are keyed by. */
   id?: string;
+  /** Shown only to callers whose claims match (entry-claims.ts). */
+  claims?: Claims;
+}
+
+/** Up to `limit` rows of `v` after `after` that `skip` lets through (pages on while rows are skipped). */
+export function listSkipping(v: CatalogView, skip: (r: Row) => boolean, after: CursorPosition | undefined, f: QueryFilters, limit: number): Row[] {
+  const out: Row[] = [];
+  let cur = after;
+  for (;;) {
+    const rows = v.list(cur, f, limit);
+    for (const r of rows) if (!skip(r)) out.push(r);
+    if (out.length >= limit || rows.length < limit) return out.slice(0, limit);
+    cur = { name: rows.at(-1)!.name, version: rows.at(-1)!.version };
+  }
 }
 
 /** What the API reads from a view: a ServedView, or one composed of several (published entries over the catalog). */
@@ -92,6 +107,9 @@ export class ServedView {
   private readonly trigrams: TrigramIndex;
   /** Served (not deleted) entries. */
   readonly size: number;
+  /** Rows shown only to some callers (entries with claims), and the distinct claim sets they ask for. */
+  readonly restricted: Row[] = [];
+  readonly claimSets: Claims[] = [];
 
   constructor(
     /** Sorted by (name, version). */
@@ -101,6 +119,7 @@ export class ServedView {
     let size = 0;
     for (const r of rows) {
       if (r.status !== 'deleted') size++;
+      if (r.claims) this.restricted.push(r);
       let list = this.byName.get(r.name);
       if (!list) {
         this.byName.set(r.name, (list = []));
@@ -109,6 +128,8 @@ export class ServedView {
       list.push(r);
     }
     this.size = size;
+    const sets = new Map(this.restricted.map((r) => [JSON.stringify(r.claims), r.claims!]));
+    this.claimSets = [...sets.values()];
   }
 
   /** Every version of a name (exact, else case-insensitive), newest first; tombstones included. */
@@ -162,6 +183,23 @@ export class ServedView {
       if (r.hay.includes(search) && keep(r)) out.push(r);
     }
     return out;
+  }
+}
+
+/** The served view without the rows `hidden` says the caller may not see. */
+export class CallerView implements CatalogView {
+  constructor(
+    private readonly base: CatalogView,
+    private readonly hidden: (r: Row) => boolean,
+    readonly size: number,
+  ) {}
+
+  list(after: CursorPosition | undefined, f: QueryFilters, limit: number): Row[] {
+    return listSkipping(this.base, this.hidden, after, f, limit);
+  }
+
+  versions(name: string): Row[] {
+    return this.base.versions(name).filter((r) => !this.hidden(r));
   }
 }
 
@@ -274,8 +312,9 @@ export async function buildView(entries: readonly Entry[], opts: ViewOptions): P
     const json = `{"server":${serverJson},"_meta":{${JSON.stringify(OFFICIAL_KEY)}:${JSON.stringify(official)},${JSON.stringify(AGGREGATOR_KEY)}:${p.mapped.aggregatorJson}}}`;
     const server = p.mapped.server;
     const hay = `${p.mapped.name}\n${(server.title as string | undefined) ?? ''}\n${server.description as string}`.toLowerCase();
-    rows.push({ name: p.mapped.name, version, status: p.status, isLatest: true, updatedUs: rfc3339Micros(st.u) ?? 0, hay, json, id: p.entry.id });
-    rows.push(...olderVersionRows(p, version, st, hay, mapping, opts.log));
+    const claims = entryClaims(p.entry);
+    rows.push({ name: p.mapped.name, version, status: p.status, isLatest: true, updatedUs: rfc3339Micros(st.u) ?? 0, hay, json, id: p.entry.id, ...(claims ? { claims } : {}) });
+    rows.push(...olderVersionRows(p, version, st, hay, mapping, opts.log).map((r) => (claims ? { ...r, claims } : r)));
   }
   for (const [name, st] of opts.stamps.tombstones()) {
     const version = st.v ?? derivedVersion(st.u);
