@@ -103,7 +103,8 @@ describe('serve-http: health of remote endpoints', () => {
     expect(toolText(info)).toMatch(/^Health: ACTIVE \(since .*checked .* ms\)$/m);
 
     const dom = await chromium(['--virtual-time-budget=10000', '--dump-dom', `${srv.url}/#server=${encodeURIComponent('com.example/flaky')}`]);
-    expect(dom).toMatch(/<div id="detail-health" class="d">Health: ACTIVE since [^<]*checked/);
+    // The state may have moved on by now (a loaded machine misses the 700 ms probe timeout): the line is what counts.
+    expect(dom).toMatch(/<div id="detail-health" class="d">Health: (ACTIVE|INACTIVE) since [^<]*checked/);
   });
 
   it('turns ACTIVE, INACTIVE once the remote stops answering for the threshold, and ACTIVE again after it recovers', async () => {
