@@ -257,13 +257,19 @@ function noteListed(all: Map<string, Map<string, EntryVersion>>, name: string, v
   held.set(v.version, v);
 }
 
-/** The latest entry per server (deleted ones dropped), each with its versions newest first (model/versions.ts). */
+/** The latest entry per server (deleted ones dropped), with its versions newest first when it has several (model/versions.ts). */
 function withListedVersions(byName: Map<string, Entry>, versions: Map<string, Map<string, EntryVersion>>): Entry[] {
   const out: Entry[] = [];
   for (const e of byName.values()) {
     if (e.status === 'deleted') continue;
     const listed = [...(versions.get(e.nativeName)?.values() ?? [])];
-    out.push(listed.length ? { ...e, versions: sortVersions(listed) } : e);
+    // One version says nothing the entry does not: listed only when there are several (the snapshot stays lean).
+    // (An entry from the previous snapshot may still carry the versions it had.)
+    if (listed.length > 1) out.push({ ...e, versions: sortVersions(listed) });
+    else if (e.versions) {
+      const { versions: _gone, ...rest } = e;
+      out.push(rest);
+    } else out.push(e);
   }
   return out;
 }
