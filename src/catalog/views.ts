@@ -4,6 +4,7 @@ import { EntrySchema, isRunnable, oneLine, requiredConfig, type Entry } from '..
 import { tryQualifyImageRef } from '../model/image-ref.js';
 import type { RefreshOutcome, SnapshotUse } from './catalog.js';
 import { findGovernance, FindGovernanceSchema, governanceMarks } from './governance-view.js';
+import type { HealthSummary } from './health-view.js';
 import { notRunnableWhy, runKindsOf, type RunKind } from '../model/runner-kind.js';
 
 /**
@@ -33,6 +34,8 @@ export const FindItemSchema = z.object({
   governance: FindGovernanceSchema.optional(),
   /** registry-find: the server's tools the query matched (names to call once it runs), best first. */
   matchedTools: z.array(z.string()).optional(),
+  /** Remote endpoints' health as serve-http's probes last saw it (catalog/health-view.ts); absent when never probed. */
+  health: z.object({ status: z.string(), checkedAt: z.string().optional() }).optional(),
 });
 export type FindItem = Omit<z.infer<typeof FindItemSchema>, 'runs' | 'matchedTools'> & { runs: RunKind[] };
 
@@ -54,6 +57,8 @@ export interface ViewHooks {
   trust?(entry: Entry): GovernanceTrust;
   /** Whether the npm or PyPI package its default launch builds is built already; undefined when it builds nothing or it is not known yet. */
   built?(entry: Entry): boolean | undefined;
+  /** Health of its remote endpoints (serve-http's probes, read from the shared store). */
+  health?(entry: Entry): HealthSummary | undefined;
 }
 
 /**
@@ -114,6 +119,8 @@ export function findItem(entry: Entry, score: number, hooks: ViewHooks = {}): Fi
     item.status = 'deprecated';
     if (trust.sunset) item.sunset = trust.sunset;
   }
+  const health = hooks.health?.(entry);
+  if (health) item.health = { status: health.status, ...(health.checkedAt ? { checkedAt: health.checkedAt } : {}) };
   return item;
 }
 
@@ -129,7 +136,7 @@ export function formatFindText(query: string, items: FindItem[], surface: Surfac
   }
   const lines = [`${items.length} server${items.length > 1 ? 's' : ''} for "${query}":`];
   for (const [i, it] of items.entries()) {
-    const flags = [it.runnable ? 'runnable' : 'not runnable here', it.built === false ? 'needs a first build' : it.built ? 'built' : '', it.requiresConfig.length ? `needs ${oneLine(it.requiresConfig.join(', '))}` : '']
+    const flags = [it.runnable ? 'runnable' : 'not runnable here', it.built === false ? 'needs a first build' : it.built ? 'built' : '', it.requiresConfig.length ? `needs ${oneLine(it.requiresConfig.join(', '))}` : '', it.health ? `health ${it.health.status}` : '']
       .filter(Boolean)
       .join('; ');
     lines.push(`${i + 1}. ${oneLine(it.id)} — ${oneLine(it.name)}${it.category ? ` [${oneLine(it.category)}]` : ''} (${flags})`);
@@ -200,6 +207,10 @@ export const InfoViewSchema = z.looseObject({
   lifecycle: entryField.lifecycle,
   versions: entryField.versions,
   provenance: entryField.provenance,
+  /** Remote endpoints' health (serve-http's probes): state, since when, last check, latency, last error. */
+  health: z
+    .object({ status: z.string(), since: z.string(), checkedAt: z.string().optional(), latencyMs: z.number().optional(), lastError: z.string().optional(), endpoints: z.array(z.object({ url: z.string(), status: z.string() })).optional() })
+    .optional(),
 });
 export type InfoView = z.infer<typeof InfoViewSchema>;
 
@@ -257,7 +268,16 @@ export function infoView(entry: Entry, hooks: ViewHooks = {}): InfoView {
     ...(entry.lifecycle ? { lifecycle: entry.lifecycle } : {}),
     ...(entry.versions?.length ? { versions: entry.versions } : {}),
     ...(entry.provenance ? { provenance: entry.provenance } : {}),
+    ...withHealth(hooks.health?.(entry)),
   };
+}
+
+const withHealth = (h: HealthSummary | undefined) => (h ? { health: h } : {});
+
+/** "ACTIVE since …, checked …, 120 ms" — or INACTIVE with the last error. */
+function healthLine(h: NonNullable<InfoView['health']>): string {
+  const facts = [`since ${h.since}`, h.checkedAt && `checked ${h.checkedAt}`, h.latencyMs !== undefined && `${h.latencyMs} ms`, h.lastError && `last error: ${oneLine(h.lastError)}`];
+  return `Health: ${h.status} (${facts.filter(Boolean).join(', ')})`;
 }
 
 export function formatInfoText(v: InfoView, surface: Surface = 'mcp'): string {
@@ -278,6 +298,7 @@ export function formatInfoText(v: InfoView, surface: Surface = 'mcp'): string {
     lines.push(`Governance: ${t(facts.filter(Boolean).join('; '))}`);
   }
   if (v.provenance) lines.push(`Signature: ${v.provenance.signature}${v.provenance.keyId ? ` (key ${v.provenance.keyId})` : ''}${v.provenance.reason ? ` — ${t(v.provenance.reason)}` : ''}`);
+  if (v.health) lines.push(healthLine(v.health));
   if (v.versions && v.versions.length > 1) lines.push(`Versions: ${t(v.versions.map((x) => x.version).join(', '))}`);
   if (v.requiredConfig.length) {
     lines.push('Configuration:');

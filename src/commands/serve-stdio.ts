@@ -1,4 +1,5 @@
 // The stdio MCP server (`mcp-registry` / `mcp-registry serve`): connect first, then assemble the registry behind it.
+import { HealthView } from '../catalog/health-view.js';
 import type { App } from '../assemble.js';
 import { createRegistryServer, type RegistryServer } from '../tools/mcp-server.js';
 import { RegistryStdioServerTransport } from '../tools/stdio-transport.js';
@@ -212,6 +213,8 @@ export async function assemble(
         checkConfig: () => app.checkConfig(),
         mounts: runtime.manager,
         toolFinder,
+        // serve-http probes and writes the states; this server only reads them (catalog/health-view.ts).
+        health: new HealthView(app.org.health),
       }),
       ...runtimeTools(runtime.manager),
       ...profileTools(profileDeps),

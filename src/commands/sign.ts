@@ -34,8 +34,9 @@ export async function sign(path: string, opts: SignOptions): Promise<number> {
   if (!opts.key) return fail('give the private key: --key NAME.key (mcp-registry keygen --out NAME makes one)', 2);
   const given = new Map<string, string[]>();
   for (const d of opts.digest ?? []) {
-    const i = d.lastIndexOf('=');
-    const [ref, digest] = i > 0 ? [d.slice(0, i), d.slice(i + 1)] : ['', ''];
+    // Split before the digest: a PyPI ref holds "==" and an npm integrity ends in "=", so no '=' alone tells.
+    const m = /^(.+)=(sha256:[0-9a-f]{64}|sha512-[A-Za-z0-9+/]{86}==)$/.exec(d);
+    const [ref, digest] = m ? [m[1]!, m[2]!] : ['', ''];
     if (!ref || !DIGEST.test(digest)) return fail(`--digest "${d}" is not REF=sha256:<64 hex> (or REF=sha512-… for an npm integrity)`, 2);
     given.set(ref, [...(given.get(ref) ?? []), digest]);
   }

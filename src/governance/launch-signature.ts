@@ -67,6 +67,43 @@ export function checkLaunchImage(s: SignatureStanding, entryId: string, imageRef
   return { ok: false, message: r.message };
 }
 
+/**
+ * Is the package a build installed (npm lockfile integrity, the wheel's sha256, the bundle's sha256) exactly the
+ * signed one? `installed` is the build record's; undefined when the record predates it (the image was built by an
+ * older mcp-registry), and then a signed entry cannot be checked: refused, with how to rebuild.
+ */
+export function checkInstalledArtefacts(s: SignatureStanding, entryId: string, kind: 'npm' | 'pypi' | 'mcpb', image: string, installed: ArtefactDigest[] | undefined, requireSigned: boolean): ImageCheck {
+  if (s.outcome !== 'verified') return { ok: true };
+  const signed = (s.artefacts ?? []).filter((a) => a.kind === kind);
+  const covered = signed.map((a) => `${a.ref}${a.file ? ` ${a.file}` : ''} (${a.digest})`).join(', ');
+  if (!signed.length) {
+    if (!requireSigned) return { ok: true, note: `the signature (key ${s.keyId}) covers no ${kind} package; ${image} runs unchecked` };
+    return { ok: false, message: `${entryId}: refused — the signature (key ${s.keyId}) covers no ${kind} package, so what ${image} installed cannot be checked (policy requireSigned: true). Have the catalog signed with the package's digest (mcp-registry sign).` };
+  }
+  if (!installed?.length) {
+    return { ok: false, message: `${entryId}: refused — the build record of ${image} states no digest of what it installed (it was built by an older mcp-registry), so it cannot be matched with the signed ${covered}. Remove the image (podman rmi ${image}) so the next start rebuilds it.` };
+  }
+  for (const got of installed) {
+    const same = signed.filter((a) => sameArtefactRef(kind, a.ref, got.ref));
+    const match = same.find((a) => a.digest === got.digest && (!a.file || !got.file || a.file === got.file));
+    if (match) continue;
+    return {
+      ok: false,
+      message:
+        `${entryId}: refused — the build of ${image} installed ${got.ref}${got.file ? ` ${got.file}` : ''} with digest ${got.digest}, but the signature (key ${s.keyId}) covers ${covered}; ` +
+        `the package was swapped or re-published after signing. Do not run it; have the catalog re-signed if the new package is trusted.`,
+    };
+  }
+  return { ok: true };
+}
+
+/** npm names are case-sensitive; PyPI project names compare normalised (PEP 503); a bundle by its URL. */
+function sameArtefactRef(kind: string, a: string, b: string): boolean {
+  if (kind !== 'pypi') return a === b;
+  const norm = (r: string) => r.toLowerCase().replace(/[-_.]+(?=[^=]*==)/g, '-');
+  return norm(a) === norm(b);
+}
+
 /** One verification outcome in the audit log: entry, version, key id, signature outcome and what was done. */
 export function auditVerification(audit: AuditLog | undefined, entry: Pick<Entry, 'id' | 'version'>, s: SignatureStanding, outcome: 'ok' | 'refused', detail?: string): void {
   audit?.soon({
@@ -100,10 +137,27 @@ export async function verifyAtLaunch(opts: {
   log?: { info(msg: string): void };
   /** The image about to run: its reference and a way to read its digest. */
   image?: { ref: string; digest: () => Promise<string | null> };
+  /**
+   * A built package (npm, PyPI, MCPB): what its build installed. Checked instead of the image digest — the image
+   * is built here, so no signature names it; the package inside it is what was signed.
+   */
+  built?: { kind: 'npm' | 'pypi' | 'mcpb'; image: string; installed: ArtefactDigest[] | undefined };
 }): Promise<string | undefined> {
   const s = signatureStanding(opts.entry, opts.launchSource);
   // Something to tell: a signature was checked (verified or bad), or policy requires one.
   const speaks = s.outcome !== 'unsigned' || opts.requireSigned;
+  if (opts.built) {
+    const { kind, image, installed } = opts.built;
+    const check = checkInstalledArtefacts(s, opts.entry.id, kind, image, installed, opts.requireSigned);
+    if (!check.ok) {
+      auditVerification(opts.audit, opts.entry, s, 'refused', check.message);
+      return check.message;
+    }
+    if (check.note) opts.log?.info(`${opts.entry.id}: ${check.note}`);
+    const said = s.outcome === 'verified' && installed?.length ? `${image} installed ${installed.map((a) => `${a.ref} (${a.digest})`).join(', ')}, as signed` : undefined;
+    if (speaks) auditVerification(opts.audit, opts.entry, s, 'ok', said);
+    return undefined;
+  }
   if (!opts.image) {
     if (speaks) auditVerification(opts.audit, opts.entry, s, 'ok');
     return undefined;

@@ -7,6 +7,7 @@ import { errorMessage, type Logger } from '../util/log.js';
 import type { HttpConfig } from '../config/org-config.js';
 import type { HealthCheck, HealthState, HealthStateName, HealthStore } from '../store/org-stores.js';
 import { VERSION } from '../util/version.js';
+import { summariesByEntry, type HealthSummary } from '../catalog/health-view.js';
 
 /**
  * Health of the catalog's remote endpoints: each is probed on a schedule with a real MCP round trip (the SDK
@@ -27,16 +28,7 @@ export interface HealthTarget {
   entry: Entry;
 }
 
-/** What registry-find, registry-info and the API's `_meta` show for one entry. */
-export interface HealthSummary {
-  status: HealthStateName;
-  checkedAt?: string;
-  since: string;
-  latencyMs?: number;
-  lastError?: string;
-  /** Per endpoint, when the entry has several. */
-  endpoints?: { url: string; status: HealthStateName }[];
-}
+export type { HealthSummary } from '../catalog/health-view.js';
 
 type ProbeResult = { ok: true; latencyMs: number } | { ok: false; latencyMs: number; error: string; unprobed?: boolean };
 
@@ -125,13 +117,7 @@ export class HealthChecker extends EventEmitter {
   private setStates(list: HealthState[]): void {
     const before = JSON.stringify([...this.byEntry]);
     this.states = new Map(list.map((s) => [s.key, s]));
-    const grouped = new Map<string, HealthState[]>();
-    for (const s of list) {
-      let g = grouped.get(s.entryId);
-      if (!g) grouped.set(s.entryId, (g = []));
-      g.push(s);
-    }
-    this.byEntry = new Map([...grouped].map(([id, g]) => [id, summarize(g)]));
+    this.byEntry = summariesByEntry(list);
     if (JSON.stringify([...this.byEntry]) !== before) this.emit('changed');
   }
 
@@ -216,18 +202,4 @@ export class HealthChecker extends EventEmitter {
     }
     return s;
   }
-}
-
-/** One entry's endpoints as one status: up if any endpoint is up. */
-function summarize(list: HealthState[]): HealthSummary {
-  const rank = { ACTIVE: 0, UNKNOWN: 1, INACTIVE: 2 };
-  const best = [...list].sort((a, b) => rank[a.state] - rank[b.state])[0]!;
-  return {
-    status: best.state,
-    since: best.since,
-    ...(best.checkedAt ? { checkedAt: best.checkedAt } : {}),
-    ...(best.latencyMs !== undefined ? { latencyMs: best.latencyMs } : {}),
-    ...(best.lastError && best.state !== 'ACTIVE' ? { lastError: best.lastError } : {}),
-    ...(list.length > 1 ? { endpoints: list.map((s) => ({ url: s.url, status: s.state })) } : {}),
-  };
 }

@@ -12,7 +12,9 @@ import { PAGE_CSP, PAGE_HTML } from './page.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import type { EntryFilter, MappingOptions } from './server-json-out.js';
 import { ServedStamps } from './stamps.js';
-import { buildView, ServedView, type CatalogView } from './view.js';
+import { buildView, CallerView, ServedView, type CatalogView, type Row } from './view.js';
+import { ANONYMOUS_CALLER, callers } from './entry-claims.js';
+import { claimsMatch } from './auth.js';
 
 /**
  * `mcp-registry serve-http`: the MCP Registry API v0.1 over plain node:http. The served view is precomputed on every
@@ -282,12 +284,13 @@ export class RegistryHttpServer {
   respond(req: IncomingMessage, res: ServerResponse, method: string, path: string, query: string, url: string, rid: string): void {
     try {
       const cacheable = (method === 'GET' || method === 'HEAD') && this.opts.responseCache !== false && url.length <= MAX_CACHE_KEY;
-      const key = path + '?' + query;
+      const seen = this.callerView(req);
+      const key = path + '?' + query + seen.key;
       if (cacheable) {
         const hit = this.cache.get(key);
         if (hit) return this.send(req, res, hit.api, hit);
       }
-      const api = handleApi({ method, path, query }, this.ctx);
+      const api = handleApi({ method, path, query }, seen.ctx);
       let entry: CachedResponse | null = null;
       if (api.status === 200 && api.cache !== 'none') {
         const body = Buffer.from(api.body);
@@ -298,6 +301,23 @@ export class RegistryHttpServer {
     } catch (err) {
       this.failed(req, res, method, url, rid, err);
     }
+  }
+
+  /**
+   * What this caller is served: entries with claims (entry-claims.ts) only when the caller's claims match. The
+   * response cache is keyed by which of the view's claim sets the caller matches, so callers who see the same rows
+   * share cached answers.
+   */
+  private callerView(req: IncomingMessage): { ctx: ApiContext; key: string } {
+    const base = this.base;
+    const caller = callers.get(req) ?? ANONYMOUS_CALLER;
+    if (!base.restricted.length || caller.all) return { ctx: this.ctx, key: base.restricted.length ? '#all' : '' };
+    const matched = new Set(base.claimSets.filter((c) => claimsMatch(c, caller.claims)).map((c) => JSON.stringify(c)));
+    const hidden = (r: Row) => !!r.claims && !matched.has(JSON.stringify(r.claims));
+    const current = this.current;
+    const size = current.size - base.restricted.filter((r) => r.status !== 'deleted' && hidden(r)).length;
+    const view = new CallerView(current, hidden, size);
+    return { ctx: { ...this.ctx, view: () => view }, key: '#' + base.claimSets.map((c) => (matched.has(JSON.stringify(c)) ? '1' : '0')).join('') };
   }
 
   /** Send a response made elsewhere (the org layer's answers), with this server's headers and access log. */

@@ -15,6 +15,7 @@ import { problem, type ApiResponse } from './api.js';
 import { ApiKeyVerifier } from './apikeys.js';
 import { ANONYMOUS, Authenticator, readRefusal, resourceMetadata, unauthorized, type Identity } from './auth.js';
 import { HealthChecker } from './health.js';
+import { callers } from './entry-claims.js';
 import { CONTENT_TYPE, RegistryMetrics, routeOf } from './metrics.js';
 import { handleOrgApi, type OrgApiResult } from './publish.js';
 import { LayeredView, publishedRows, withAggregatorFacts } from './published-view.js';
@@ -422,6 +423,8 @@ export async function prepareOrg(app: OrgApp, opts: OrgOptions): Promise<OrgServ
         answer(r, refused);
         return true;
       }
+      // Entries with claims of their own are served to this caller only when they match (entry-claims.ts).
+      callers.set(r.req, { claims: outcome.identity.claims, all: outcome.identity.scope === 'admin' });
       return isMetrics ? sendMetrics() : respond();
     };
     const outcome = auth.identify(r.req);

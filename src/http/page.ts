@@ -25,6 +25,7 @@ ul { list-style: none; margin: 0; padding: 0; }
 .d { color: var(--muted); font-size: 13px; }
 .badge { display: inline-block; font-size: 11px; padding: 0 6px; border: 1px solid var(--line); border-radius: 10px; margin-left: 6px; color: var(--muted); }
 .badge.deprecated { color: #9a6700; border-color: #9a6700; }
+.badge.health { color: #b42318; border-color: #b42318; }
 #more { margin: 10px 16px; font: inherit; padding: 5px 12px; }
 #detail { padding: 16px 24px; overflow: auto; max-height: calc(100vh - 60px); }
 #detail h2 { margin: 0 0 4px; }
@@ -56,6 +57,9 @@ const SCRIPT = `
   }
   const link = (url, text) => (/^https?:\\/\\//i.test(url || '') ? el('a', { href: url, rel: 'noopener noreferrer', target: '_blank', text: text || url }) : document.createTextNode(text || url || ''));
   const badge = (status) => (status && status !== 'active' ? el('span', { class: 'badge ' + status, text: status }) : null);
+  // Remote endpoints' health (serve-http's probes): marked when not ACTIVE; the details say when it was checked.
+  const healthBadge = (h) => (h && h.status !== 'ACTIVE' ? el('span', { class: 'badge health', text: h.status }) : null);
+  const healthText = (h) => 'Health: ' + h.status + ' since ' + h.since + (h.checkedAt ? ', checked ' + h.checkedAt : '') + (h.latencyMs !== undefined ? ', ' + h.latencyMs + ' ms' : '') + (h.lastError ? ' — ' + h.lastError : '');
 
   async function getJson(url) {
     const r = await fetch(url, { headers: { Accept: 'application/json' } });
@@ -86,9 +90,9 @@ const SCRIPT = `
   }
 
   function item(s) {
-    const srv = s.server, meta = (s._meta || {})[OFFICIAL] || {};
+    const srv = s.server, meta = (s._meta || {})[OFFICIAL] || {}, ours = (s._meta || {})[OURS] || {};
     const b = el('button', { type: 'button', 'data-name': srv.name },
-      el('div', {}, el('span', { class: 'n', text: srv.title || srv.name }), badge(meta.status)),
+      el('div', {}, el('span', { class: 'n', text: srv.title || srv.name }), badge(meta.status), healthBadge(ours.health)),
       el('div', { class: 'nm', text: srv.name + ' ' + srv.version }),
       el('div', { class: 'd', text: srv.description }));
     b.addEventListener('click', () => show(srv.name));
@@ -130,6 +134,7 @@ const SCRIPT = `
       srv.repository ? el('div', {}, 'Repository: ', link(srv.repository.url)) : null,
       srv.websiteUrl ? el('div', {}, 'Website: ', link(srv.websiteUrl)) : null,
       off.statusMessage ? el('p', { class: 'empty', text: off.statusMessage }) : null,
+      ours.health ? el('div', { id: 'detail-health', class: 'd', text: healthText(ours.health) }) : null,
       el('div', { class: 'd', text: 'Updated ' + (off.updatedAt || '?') + (ours.trust ? ' · trust: ' + ours.trust.status : '') + (ours.category ? ' · ' + ours.category : '') }),
     ];
     const pkgs = (srv.packages || []).map((p) => [el('code', { text: p.registryType + ' ' + p.identifier + (p.version ? '@' + p.version : '') }), ' via ' + ((p.transport && p.transport.type) || 'stdio'),

@@ -4,7 +4,7 @@ import type { CursorPosition } from './cursor.js';
 import { compareSemver, OFFICIAL_META_KEY, serverJsonToEntry } from '../sources/server-json.js';
 import type { PublishedRecord } from '../store/org-stores.js';
 import { AGGREGATOR_KEY, mapEntry, OFFICIAL_KEY, type EntryFilter, type MappingOptions } from './server-json-out.js';
-import { compareKey, rfc3339Micros, ServedView, type CatalogView, type QueryFilters, type Row } from './view.js';
+import { compareKey, listSkipping, rfc3339Micros, ServedView, type CatalogView, type QueryFilters, type Row } from './view.js';
 
 /**
  * Published entries served the moment they are published: their rows are made straight from the store's records
@@ -133,14 +133,7 @@ export class LayeredView implements CatalogView {
   /** Up to `limit` rows of one layer after `after`, skipping the names the other layer serves. */
   private page(v: CatalogView, hidden: Set<string>, after: CursorPosition | undefined, f: QueryFilters, limit: number): Row[] {
     if (!hidden.size) return v.list(after, f, limit);
-    const out: Row[] = [];
-    let cur = after;
-    for (;;) {
-      const rows = v.list(cur, f, limit);
-      for (const r of rows) if (!hidden.has(r.name)) out.push(r);
-      if (out.length >= limit || rows.length < limit) return out.slice(0, limit);
-      cur = { name: rows.at(-1)!.name, version: rows.at(-1)!.version };
-    }
+    return listSkipping(v, (r) => hidden.has(r.name), after, f, limit);
   }
 
   versions(name: string): Row[] {

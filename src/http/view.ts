@@ -18,6 +18,8 @@ import {
 } from './server-json-out.js';
 import type { ServedStamps, StampInput } from './stamps.js';
 import { TrigramIndex } from './trigrams.js';
+import { compareVersions, entryAtVersion } from '../model/versions.js';
+import { entryClaims, type Claims } from './entry-claims.js';
 
 /**
  * The catalog as served: every visible entry mapped to server.json, wrapped in its envelope and serialised once,
@@ -37,6 +39,20 @@ export interface Row {
   json: string;
   /** The catalog entry served (absent for tombstones): what health and other per-entry facts are keyed by. */
   id?: string;
+  /** Shown only to callers whose claims match (entry-claims.ts). */
+  claims?: Claims;
+}
+
+/** Up to `limit` rows of `v` after `after` that `skip` lets through (pages on while rows are skipped). */
+export function listSkipping(v: CatalogView, skip: (r: Row) => boolean, after: CursorPosition | undefined, f: QueryFilters, limit: number): Row[] {
+  const out: Row[] = [];
+  let cur = after;
+  for (;;) {
+    const rows = v.list(cur, f, limit);
+    for (const r of rows) if (!skip(r)) out.push(r);
+    if (out.length >= limit || rows.length < limit) return out.slice(0, limit);
+    cur = { name: rows.at(-1)!.name, version: rows.at(-1)!.version };
+  }
 }
 
 /** What the API reads from a view: a ServedView, or one composed of several (published entries over the catalog). */
@@ -91,6 +107,9 @@ export class ServedView {
   private readonly trigrams: TrigramIndex;
   /** Served (not deleted) entries. */
   readonly size: number;
+  /** Rows shown only to some callers (entries with claims), and the distinct claim sets they ask for. */
+  readonly restricted: Row[] = [];
+  readonly claimSets: Claims[] = [];
 
   constructor(
     /** Sorted by (name, version). */
@@ -100,6 +119,7 @@ export class ServedView {
     let size = 0;
     for (const r of rows) {
       if (r.status !== 'deleted') size++;
+      if (r.claims) this.restricted.push(r);
       let list = this.byName.get(r.name);
       if (!list) {
         this.byName.set(r.name, (list = []));
@@ -108,12 +128,15 @@ export class ServedView {
       list.push(r);
     }
     this.size = size;
+    const sets = new Map(this.restricted.map((r) => [JSON.stringify(r.claims), r.claims!]));
+    this.claimSets = [...sets.values()];
   }
 
   /** Every version of a name (exact, else case-insensitive), newest first; tombstones included. */
   versions(name: string): Row[] {
     const exact = this.byName.get(name) ?? this.byName.get(this.lowerNames.get(name.toLowerCase()) ?? '');
-    return exact ? [...exact].sort((a, b) => b.updatedUs - a.updatedUs) : [];
+    // Newest first: the latest, then the others by version order (semver, else release date).
+    return exact ? [...exact].sort((a, b) => Number(b.isLatest) - Number(a.isLatest) || compareVersions({ version: b.version }, { version: a.version }) || b.updatedUs - a.updatedUs) : [];
   }
 
   /** One page: rows after `after` that pass the filters, in order, at most `limit`. */
@@ -163,6 +186,23 @@ export class ServedView {
   }
 }
 
+/** The served view without the rows `hidden` says the caller may not see. */
+export class CallerView implements CatalogView {
+  constructor(
+    private readonly base: CatalogView,
+    private readonly hidden: (r: Row) => boolean,
+    readonly size: number,
+  ) {}
+
+  list(after: CursorPosition | undefined, f: QueryFilters, limit: number): Row[] {
+    return listSkipping(this.base, this.hidden, after, f, limit);
+  }
+
+  versions(name: string): Row[] {
+    return this.base.versions(name).filter((r) => !this.hidden(r));
+  }
+}
+
 /** Names must be unique: an entry that keeps its own reverse-DNS name beats a derived one; then the smaller id. */
 function assignNames(entries: Entry[], mapping: MappingOptions): Map<Entry, string> {
   const groups = new Map<string, Entry[]>();
@@ -188,6 +228,34 @@ const officialOf = (e: Entry) => (e.meta?.[OFFICIAL_KEY] ?? {}) as { statusChang
 /** Entries mapped between two yields to the event loop: a 12k rebuild must not stall requests for its whole length. */
 const CHUNK = 500;
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * The entry's other listed versions (entry.versions: every version its source lists), each served as the entry at
+ * that version (its own launches), `isLatest: false`, published when the source says it was released. A version
+ * the source marks deleted is not served.
+ */
+function olderVersionRows(p: Prepared, latest: string, st: { p: string; u: string; c: string }, hay: string, mapping: MappingOptions, log: Logger | undefined): Row[] {
+  const out: Row[] = [];
+  for (const v of p.entry.versions ?? []) {
+    if (v.version === latest || v.status === 'deleted') continue;
+    const at = entryAtVersion(p.entry, v.version);
+    const entry = 'entry' in at ? at.entry : { ...p.entry, version: v.version, launch: [] };
+    let mapped: MappedEntry;
+    try {
+      mapped = mapEntry(entry, p, mapping, p.mapped.name);
+    } catch (err) {
+      log?.warn(`cannot serve ${p.entry.id} ${v.version}: ${String(err)}`);
+      continue;
+    }
+    if (!mapped.version) continue;
+    const status = v.status === 'deprecated' ? 'deprecated' : p.status;
+    const publishedAt = v.releasedAt && rfc3339Micros(v.releasedAt) !== undefined ? v.releasedAt : st.p;
+    const official: Json = { status, statusChangedAt: st.c, publishedAt, updatedAt: st.u, isLatest: false };
+    const json = `{"server":${mapped.serverJson.slice(0, -1)},"version":${JSON.stringify(mapped.version)}},"_meta":{${JSON.stringify(OFFICIAL_KEY)}:${JSON.stringify(official)},${JSON.stringify(AGGREGATOR_KEY)}:${mapped.aggregatorJson}}}`;
+    out.push({ name: p.mapped.name, version: mapped.version, status, isLatest: false, updatedUs: rfc3339Micros(publishedAt) ?? 0, hay, json, id: p.entry.id });
+  }
+  return out;
+}
 
 /** Map, stamp, serialise and sort the visible entries (plus tombstones of removed ones). */
 export async function buildView(entries: readonly Entry[], opts: ViewOptions): Promise<ServedView> {
@@ -244,7 +312,9 @@ export async function buildView(entries: readonly Entry[], opts: ViewOptions): P
     const json = `{"server":${serverJson},"_meta":{${JSON.stringify(OFFICIAL_KEY)}:${JSON.stringify(official)},${JSON.stringify(AGGREGATOR_KEY)}:${p.mapped.aggregatorJson}}}`;
     const server = p.mapped.server;
     const hay = `${p.mapped.name}\n${(server.title as string | undefined) ?? ''}\n${server.description as string}`.toLowerCase();
-    rows.push({ name: p.mapped.name, version, status: p.status, isLatest: true, updatedUs: rfc3339Micros(st.u) ?? 0, hay, json, id: p.entry.id });
+    const claims = entryClaims(p.entry);
+    rows.push({ name: p.mapped.name, version, status: p.status, isLatest: true, updatedUs: rfc3339Micros(st.u) ?? 0, hay, json, id: p.entry.id, ...(claims ? { claims } : {}) });
+    rows.push(...olderVersionRows(p, version, st, hay, mapping, opts.log).map((r) => (claims ? { ...r, claims } : r)));
   }
   for (const [name, st] of opts.stamps.tombstones()) {
     const version = st.v ?? derivedVersion(st.u);

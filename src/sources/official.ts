@@ -2,7 +2,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { SourceConfig } from '../config/config.js';
-import type { Entry } from '../model/entry.js';
+import type { Entry, EntryVersion } from '../model/entry.js';
+import { sortVersions } from '../model/versions.js';
 import { errorMessage } from '../util/log.js';
 import { networkProblem, retryAfterMs, throwIfHostUnknown } from './network-error.js';
 import { SourceError, type FetchContext, type FetchResult, type Source } from './source.js';
@@ -46,7 +47,8 @@ interface Page {
 
 /**
  * The official MCP registry (or any registry speaking its v0.1 API). A full crawl pages through every published
- * version and keeps the latest per server; later refreshes ask only for rows updated since the last crawl started.
+ * version and keeps the latest per server, with every non-deleted version in `versions`; later refreshes ask only
+ * for rows updated since the last crawl started.
  */
 export class OfficialSource implements Source {
   readonly type = 'official';
@@ -72,11 +74,13 @@ export class OfficialSource implements Source {
   private async fullCrawl(ctx: FetchContext): Promise<FetchResult> {
     const warnings: string[] = [];
     const byName = new Map<string, Entry>();
+    const versions = new Map<string, Map<string, EntryVersion>>();
     const t0 = await this.crawl(ctx, undefined, (e) => {
       const held = byName.get(e.nativeName);
       byName.set(e.nativeName, held ? pickLatest(held, e) : e);
+      noteVersion(versions, e);
     }, warnings);
-    const entries = [...byName.values()].filter((e) => e.status !== 'deleted');
+    const entries = withListedVersions(byName, versions);
     ctx.log.info(`official registry ${this.base}: ${entries.length} servers`);
     return { entries, state: { watermark: t0, url: this.base } satisfies OfficialState, warnings };
   }
@@ -84,9 +88,16 @@ export class OfficialSource implements Source {
   private async incremental(ctx: FetchContext, state: OfficialState): Promise<FetchResult> {
     const warnings: string[] = [];
     const byName = new Map<string, Entry>(ctx.previous!.entries.map((e) => [e.nativeName, e]));
+    // The versions held (a snapshot from before versions were kept has only its latest), updated row by row.
+    const versions = new Map<string, Map<string, EntryVersion>>();
+    for (const e of ctx.previous!.entries) {
+      for (const v of e.versions?.length ? e.versions : []) noteListed(versions, e.nativeName, v);
+      if (!e.versions?.length) noteVersion(versions, e);
+    }
     let changed = 0;
     const t0 = await this.crawl(ctx, state.watermark, (e) => {
       changed++;
+      noteVersion(versions, e);
       const held = byName.get(e.nativeName);
       // A row flagged latest supersedes what we hold (it clears the flag on older local versions); an update of
       // the version we hold replaces it (status changes, deletions); anything else competes by version order.
@@ -94,7 +105,7 @@ export class OfficialSource implements Source {
       if (wins) byName.set(e.nativeName, e);
     }, warnings);
     if (changed === 0) return { entries: ctx.previous!.entries, state: { watermark: t0, url: this.base } satisfies OfficialState, warnings, unchanged: true };
-    const entries = [...byName.values()].filter((e) => e.status !== 'deleted');
+    const entries = withListedVersions(byName, versions);
     ctx.log.info(`official registry ${this.base}: ${changed} updated rows since ${state.watermark}, ${entries.length} servers`);
     return { entries, state: { watermark: t0, url: this.base } satisfies OfficialState, warnings };
   }
@@ -227,6 +238,40 @@ export class OfficialSource implements Source {
     ctx.log.warn(`${url}: ${problem}; retrying in ${delay} ms (attempt ${attempt + 1} of ${this.opts.attempts})`);
     await sleep(delay, undefined, { signal: ctx.signal });
   }
+}
+
+/**
+ * Every published version of a server, kept (not only the latest): a row's version as the entry lists it, its
+ * launches with it (registry-add {id, version} runs one). A deleted version is dropped; a later row of the same
+ * version (a status change) replaces it.
+ */
+function noteVersion(all: Map<string, Map<string, EntryVersion>>, e: Entry): void {
+  if (!e.version) return;
+  if (e.status === 'deleted') all.get(e.nativeName)?.delete(e.version);
+  else noteListed(all, e.nativeName, { version: e.version, ...(e.publishedAt ? { releasedAt: e.publishedAt } : {}), ...(e.status ? { status: e.status } : {}), launch: e.launch, ...(e.artefacts ? { artefacts: e.artefacts } : {}) });
+}
+
+function noteListed(all: Map<string, Map<string, EntryVersion>>, name: string, v: EntryVersion): void {
+  let held = all.get(name);
+  if (!held) all.set(name, (held = new Map()));
+  held.set(v.version, v);
+}
+
+/** The latest entry per server (deleted ones dropped), with its versions newest first when it has several (model/versions.ts). */
+function withListedVersions(byName: Map<string, Entry>, versions: Map<string, Map<string, EntryVersion>>): Entry[] {
+  const out: Entry[] = [];
+  for (const e of byName.values()) {
+    if (e.status === 'deleted') continue;
+    const listed = [...(versions.get(e.nativeName)?.values() ?? [])];
+    // One version says nothing the entry does not: listed only when there are several (the snapshot stays lean).
+    // (An entry from the previous snapshot may still carry the versions it had.)
+    if (listed.length > 1) out.push({ ...e, versions: sortVersions(listed) });
+    else if (e.versions) {
+      const { versions: _gone, ...rest } = e;
+      out.push(rest);
+    } else out.push(e);
+  }
+  return out;
 }
 
 function parseState(s: unknown): OfficialState | undefined {

@@ -2,6 +2,7 @@
 // the wait for a first fetch, and the config.yaml check each call makes first.
 import type { Catalog } from '../catalog/catalog.js';
 import type { CatalogGovernance, ViewHooks } from '../catalog/views.js';
+import type { HealthView } from '../catalog/health-view.js';
 import type { RuntimeStatus } from '../runtime/status.js';
 import { ToolFinder, type LiveMounts } from './tool-find.js';
 
@@ -20,6 +21,8 @@ export interface CatalogToolDeps {
   mounts?: LiveMounts;
   /** One tool finder shared with registry-exec's just-in-time start (jit-exec.ts); made here when not given. */
   toolFinder?: ToolFinder;
+  /** Remote endpoints' health as serve-http's probes keep it in the shared store (shown by find and info). */
+  health?: HealthView;
 }
 
 type Progress = (p: number, t: number | undefined, m: string) => void;
@@ -41,7 +44,9 @@ export interface CatalogKit {
 
 export function catalogKit(deps: CatalogToolDeps): CatalogKit {
   const { catalog, governance } = deps;
-  const hooks: ViewHooks = governance ? { ...deps.hooks, trust: (e) => governance.trust(e) } : (deps.hooks ?? {});
+  const health = deps.health;
+  const withHealth: ViewHooks = health ? { ...deps.hooks, health: (e) => health.summary(e.id) } : (deps.hooks ?? {});
+  const hooks: ViewHooks = governance ? { ...withHealth, trust: (e) => governance.trust(e) } : withHealth;
   const visible = governance ? (id: string) => governance.visible(id) : () => true;
   const tools = deps.toolFinder ?? new ToolFinder({ all: () => catalog.all(), mounts: deps.mounts, hooks, trust: hooks.trust });
 
@@ -66,7 +71,7 @@ export function catalogKit(deps: CatalogToolDeps): CatalogKit {
     // Each handler calls checkConfig first: a source an edit adds or fixes is known to the argument checks and is
     // being fetched before waitForData looks.
     async prepare(progress) {
-      await Promise.all([waitForData(progress), governance?.prepare()]);
+      await Promise.all([waitForData(progress), governance?.prepare(), health?.prepare()]);
     },
   };
 }

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startFixtureServer, type FixtureServer } from '../helpers/fixture-http.js';
+import { chromium } from '../helpers/chromium.js';
 import { cliPath, makeHome } from '../helpers/registry-client.js';
 import { dockerBundle, repoRoot, sharedData } from '../helpers/shared-data.js';
 
@@ -14,7 +14,6 @@ import { dockerBundle, repoRoot, sharedData } from '../helpers/shared-data.js';
  * the background from the real Docker bundle and a loopback copy of the official registry while the server runs.
  */
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const shots = join(repoRoot, 'test', '.tmp');
 
 let official: FixtureServer;
@@ -23,24 +22,6 @@ let home: string;
 let child: ChildProcess;
 let stderr = '';
 let api: string;
-
-function chromium(args: string[]): Promise<string> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with "bash scripts/setup-chromium.sh" (Debian package chromium), or set CHROMIUM`);
-  return (async () => {
-    const profile = await mkdtemp(join(tmpdir(), 'chromium-profile-'));
-    try {
-      const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`];
-      return await new Promise<string>((resolve, reject) => {
-        execFile(CHROMIUM, [...flags, ...args], { timeout: 90_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, errText) => {
-          if (err) reject(new Error(`chromium failed: ${err.message}\n${errText.slice(-2000)}`));
-          else resolve(stdout);
-        });
-      });
-    } finally {
-      await rm(profile, { recursive: true, force: true });
-    }
-  })();
-}
 
 const unescapeHtml = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
 

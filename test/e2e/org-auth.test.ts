@@ -76,7 +76,9 @@ describe('serve-http: credentials, publish API, registries by group, metrics (fi
     issuer = await startIssuer();
     home = await makeHome({});
     await writeFile(join(home, 'dev-catalog.json'), JSON.stringify([server('com.example.dev/sandbox')]));
-    await writeFile(join(home, 'prod-catalog.json'), JSON.stringify([server('com.example.prod/billing')]));
+    // Payroll carries claims of its own: within production, only callers of group finance see it.
+    const payroll = { ...server('com.example.prod/payroll'), _meta: { 'io.github.mcp-registry/claims': { groups: ['finance'] } } };
+    await writeFile(join(home, 'prod-catalog.json'), JSON.stringify([server('com.example.prod/billing'), payroll]));
     await writeFile(
       join(home, 'config.yaml'),
       JSON.stringify({
@@ -253,6 +255,25 @@ describe('serve-http: credentials, publish API, registries by group, metrics (fi
     expect(prodNames).not.toContain('com.example.dev/sandbox');
     // The default registry (loopback: anonymous reads) has every source.
     expect(await names(await fetch(`${srv.url}/v0.1/servers`))).toEqual(expect.arrayContaining(['com.example.dev/sandbox', 'com.example.prod/billing', 'com.example/internal-tool']));
+  });
+
+  it('an entry with claims of its own is served only to callers whose claims match, in every registry that lists it', async () => {
+    const payroll = encodeURIComponent('com.example.prod/payroll');
+    const prod = await issuer.sign({ sub: 'dave', groups: ['prod'] });
+    const finance = await issuer.sign({ sub: 'erin', groups: ['prod', 'finance'] });
+    const inProd = await names(await fetch(`${srv.url}/registry/production/v0.1/servers`, { headers: auth(prod) }));
+    expect(inProd).toContain('com.example.prod/billing');
+    expect(inProd).not.toContain('com.example.prod/payroll');
+    expect((await fetch(`${srv.url}/registry/production/v0.1/servers/${payroll}/versions/latest`, { headers: auth(prod) })).status).toBe(404);
+    expect(await names(await fetch(`${srv.url}/registry/production/v0.1/servers`, { headers: auth(finance) }))).toContain('com.example.prod/payroll');
+    const detail = await fetch(`${srv.url}/registry/production/v0.1/servers/${payroll}/versions/latest`, { headers: auth(finance) });
+    expect(detail.status).toBe(200);
+    // The default registry: anonymous readers do not see it (nor in a search), a finance token does.
+    expect(await names(await fetch(`${srv.url}/v0.1/servers`))).not.toContain('com.example.prod/payroll');
+    expect(await names(await fetch(`${srv.url}/v0.1/servers?search=payroll`))).toEqual([]);
+    expect(await names(await fetch(`${srv.url}/v0.1/servers?search=payroll`, { headers: auth(finance) }))).toEqual(['com.example.prod/payroll']);
+    // Cached answers are per claim set: the anonymous list after the finance one still hides it.
+    expect(await names(await fetch(`${srv.url}/v0.1/servers?search=payroll`))).toEqual([]);
   });
 
   it('/metrics parses as Prometheus text format and its request counters move', async () => {

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeHome } from '../helpers/registry-client.js';
+import { makeHome, startRegistry, type RunningRegistry } from '../helpers/registry-client.js';
+import { chromium } from '../helpers/chromium.js';
 import { startRemoteMcp, type RemoteMcp } from '../helpers/remote-mcp.js';
 import { startServeHttp, waitFor, type ServeHttp } from '../helpers/serve-http.js';
 
@@ -46,11 +47,13 @@ describe('serve-http: health of remote endpoints', () => {
   let remote: RemoteMcp;
   let gate: Awaited<ReturnType<typeof startGate>>;
   let srv: ServeHttp;
+  let home: string;
+  let stdio: RunningRegistry | undefined;
 
   beforeAll(async () => {
     remote = await startRemoteMcp();
     gate = await startGate(remote.url);
-    const home = await makeHome({});
+    home = await makeHome({});
     await writeFile(
       join(home, 'remotes.json'),
       JSON.stringify([{ name: 'com.example/flaky', description: 'A remote that comes and goes.', version: '1.0.0', remotes: [{ type: 'streamable-http', url: gate.url }] }]),
@@ -67,6 +70,7 @@ describe('serve-http: health of remote endpoints', () => {
     srv = await startServeHttp(home);
   });
   afterAll(async () => {
+    await stdio?.close();
     await srv?.stop();
     await gate?.close();
     await remote?.close();
@@ -79,6 +83,29 @@ describe('serve-http: health of remote endpoints', () => {
     return Object.values(body._meta ?? {}).find((m) => m && typeof m === 'object' && 'health' in m)?.health;
   };
   const endpoint = async () => ((await (await fetch(`${srv.url}/v1/health`)).json()) as { endpoints: { url: string; state: string; consecutiveFailures: number }[] }).endpoints.find((e) => e.url === gate.url);
+
+  type ToolResult = { content: { type: string; text?: string }[]; structuredContent?: Record<string, any> };
+  const tool = async (name: string, args: Record<string, unknown>) => (await stdio!.client.callTool({ name, arguments: args })) as ToolResult;
+  const toolText = (r: ToolResult) => r.content.map((c) => c.text ?? '').join('\n');
+  const ID = 'mine/com.example/flaky';
+
+  it('shows health in registry-find and registry-info of the stdio server (read from the store serve-http writes) and on the catalog page', async () => {
+    await waitFor('the endpoint to be ACTIVE', async () => ((await healthOf())?.status === 'ACTIVE' ? true : undefined), 30_000, 200);
+    // The stdio server probes nothing: it reads the health serve-http keeps under the same home.
+    stdio = await startRegistry(home);
+    expect((await tool('registry-refresh', {})).content).toBeDefined();
+    const found = await tool('registry-find', { query: 'remote that comes and goes' });
+    const item = (found.structuredContent!.results as { id: string; health?: { status: string; checkedAt?: string } }[]).find((r) => r.id === ID);
+    expect(item?.health).toMatchObject({ status: 'ACTIVE', checkedAt: expect.any(String) });
+    expect(toolText(found)).toContain('health ACTIVE');
+    const info = await tool('registry-info', { id: ID });
+    expect(info.structuredContent!.health).toMatchObject({ status: 'ACTIVE', since: expect.any(String) });
+    expect(toolText(info)).toMatch(/^Health: ACTIVE \(since .*checked .* ms\)$/m);
+
+    const dom = await chromium(['--virtual-time-budget=10000', '--dump-dom', `${srv.url}/#server=${encodeURIComponent('com.example/flaky')}`]);
+    // The state may have moved on by now (a loaded machine misses the 700 ms probe timeout): the line is what counts.
+    expect(dom).toMatch(/<div id="detail-health" class="d">Health: (ACTIVE|INACTIVE) since [^<]*checked/);
+  });
 
   it('turns ACTIVE, INACTIVE once the remote stops answering for the threshold, and ACTIVE again after it recovers', async () => {
     await waitFor('the endpoint to be ACTIVE', async () => ((await healthOf())?.status === 'ACTIVE' ? true : undefined), 30_000, 200);
@@ -96,6 +123,14 @@ describe('serve-http: health of remote endpoints', () => {
     }, 30_000, 200);
     expect(down.lastError).toMatch(/no answer within 700 ms|timed out|timeout/i);
     expect(srv.log()).toMatch(/health: .*com\.example\/flaky.* is INACTIVE/);
+    // registry-info follows the store (re-read at most once a second).
+    const info = await waitFor('registry-info to show INACTIVE', async () => {
+      const r = await tool('registry-info', { id: ID });
+      return r.structuredContent?.health?.status === 'INACTIVE' ? r : undefined;
+    }, 10_000, 300);
+    expect(toolText(info)).toMatch(/^Health: INACTIVE \(since .*last error: /m);
+    const dom = await chromium(['--virtual-time-budget=10000', '--dump-dom', `${srv.url}/?q=flaky`]);
+    expect(dom).toContain('<span class="badge health">INACTIVE</span>');
 
     gate.open = true;
     await waitFor('the endpoint to be ACTIVE again', async () => ((await healthOf())?.status === 'ACTIVE' ? true : undefined), 30_000, 200);

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Entry } from '../../src/model/entry.js';
 import { createLogger } from '../../src/util/log.js';
 import { OfficialSource, type OfficialSourceOptions } from '../../src/sources/official.js';
+import { entryAtVersion } from '../../src/model/versions.js';
 import { OFFICIAL_META_KEY } from '../../src/sources/server-json.js';
 import { SourceError, type FetchContext, type FetchResult, type SourceProgress } from '../../src/sources/source.js';
 import { sequence, startFixtureServer, status, type FixtureServer, type Routes } from '../helpers/fixture-http.js';
@@ -115,6 +116,38 @@ describe('OfficialSource full crawl', () => {
     expect(res.warnings).toEqual([]);
     expect(c.events.map((e) => e.current)).toEqual([4, 8, 8]);
     expect(c.events[1].message).toContain('page 2');
+  });
+
+  it('keeps every non-deleted version of a server, newest first by semver, and registry-add can pick an older one', async () => {
+    server = await startFixtureServer(fullCrawlRoutes());
+    const res = await source({ ...fast }, 4).fetch(ctx());
+    const listed = (n: string) => find(res, n).versions?.map((v) => v.version);
+    expect(listed('com.notion/mcp')).toEqual(['2.0.0-beta', '1.0.1']);
+    expect(listed('com.pulsemcp/remote-filesystem')).toEqual(['0.1.5', '0.1.4']);
+    expect(listed('io.github.rghsoftware/linux-filesystem')).toEqual(['1.3.0', '1.2.1']);
+    expect(find(res, 'com.notion/mcp').version).toBe('1.0.1');
+    expect(find(res, 'com.notion/mcp').versions?.[0]).toMatchObject({ releasedAt: '2026-07-01T00:00:00Z' });
+    const older = entryAtVersion(find(res, 'com.pulsemcp/remote-filesystem'), '0.1.4');
+    expect('entry' in older && older.entry.version).toBe('0.1.4');
+    expect('entry' in older && older.entry.launch[0]).toMatchObject({ type: 'package', registryType: 'npm', source: 'official' });
+
+    // Incremental: a new version joins the list, a deleted old one leaves it, a deleted server goes.
+    server.routes['/v0.1/servers'] = json(
+      {
+        servers: [
+          variant('com.pulsemcp/remote-filesystem', '0.2.0', { isLatest: true }),
+          variant('io.github.rghsoftware/linux-filesystem', '1.2.1', { status: 'deleted', isLatest: false }),
+        ],
+        metadata: { count: 2 },
+      },
+      T2,
+    );
+    const second = await source().fetch(ctx({ previous: previousOf(res) }));
+    expect(find(second, 'com.pulsemcp/remote-filesystem').versions?.map((v) => v.version)).toEqual(['0.2.0', '0.1.5', '0.1.4']);
+    // One version left: nothing to list beside the entry's own.
+    expect(find(second, 'io.github.rghsoftware/linux-filesystem').versions).toBeUndefined();
+    expect(find(second, 'io.github.rghsoftware/linux-filesystem').version).toBe('1.3.0');
+    expect(find(second, 'com.notion/mcp').versions?.map((v) => v.version)).toEqual(['2.0.0-beta', '1.0.1']);
   });
 
   it('stops on a page without nextCursor and strips a copied /v0.1 from the configured URL', async () => {

@@ -203,6 +203,7 @@ export class PackageBuilder {
         ...(intermediate.length ? { intermediate } : {}),
         builtAt: new Date().toISOString(),
         ...(r.mcpb ? { mcpb: r.mcpb } : {}),
+        ...(r.installed ? { installed: r.installed } : {}),
       };
       say('commit', `committing ${image}`);
       const old = await this.podman.imageId(image);

@@ -93,7 +93,8 @@ export async function mcpbRecipe(spec: PackageSpec, runners: RunnersConfig, opts
       mode: 'networked',
       copyIn: app,
       steps: [],
-      finish: () => ({ package: mapped.name, version: mapped.version, tree, entrypoint: [], cmd: mapped.launch.command, env: {}, mcpb: mapped }),
+      // The bytes downloaded, named by the bundle's URL as `sign` names it: what a signature covers.
+      finish: () => ({ package: mapped.name, version: mapped.version, tree, installed: [{ kind: 'mcpb' as const, ref: url, digest: `sha256:${sha256}` }], entrypoint: [], cmd: mapped.launch.command, env: {}, mcpb: mapped }),
       cleanup,
     };
   } catch (err) {

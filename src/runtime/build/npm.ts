@@ -97,7 +97,10 @@ export function npmRecipe(spec: PackageSpec, runners: RunnersConfig, rootless: b
           .filter(([path]) => path !== '')
           .map(([path, p]) => ({ name: path.replace(/^.*node_modules\//, ''), version: p.version ?? '', integrity: p.integrity ?? p.resolved ?? (p.link ? 'link' : '') })),
       );
-      return { package: r.top.name || name, version: r.top.version, tree, entrypoint: [r.node || 'node', `/app/node_modules/${name}/${binOf(r.top, name)}`], env: { NODE_ENV: 'production' } };
+      // The catalog's package as installed, named as `sign` names it (identifier@version): what a signature covers.
+      const integrity = r.packages[`node_modules/${name}`]?.integrity;
+      const installed = integrity ? [{ kind: 'npm' as const, ref: `${name}@${r.top.version}`, digest: integrity }] : [];
+      return { package: r.top.name || name, version: r.top.version, tree, installed, entrypoint: [r.node || 'node', `/app/node_modules/${name}/${binOf(r.top, name)}`], env: { NODE_ENV: 'production' } };
     },
     explain(output) {
       if (/\bE404\b|404 Not Found/.test(output)) {

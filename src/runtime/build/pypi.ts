@@ -87,7 +87,11 @@ export function pypiRecipe(spec: PackageSpec, runners: RunnersConfig, rootless: 
       const r = result as PipResult | undefined;
       if (!r?.top) throw new BuildError(`${name}: the build printed no result`, { package: name, source: index, code: 'failed' });
       const tree = treeOf(r.installed.map((i) => ({ name: i.name.toLowerCase(), version: i.version, integrity: i.sha256 ? `sha256:${i.sha256}` : i.url })));
-      return { package: r.top.name, version: r.top.version, tree, entrypoint: entrypointOf(r, name), env: { PYTHONPATH: '/app/site', PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' } };
+      // The requested distribution's archive, named as `sign` names it (identifier==version, file): what a signature covers.
+      const top = r.installed.find((i) => i.name === r.top!.name && i.version === r.top!.version);
+      const file = top?.url ? decodeURIComponent(top.url.split('/').pop() ?? '') : '';
+      const installed = top?.sha256 ? [{ kind: 'pypi' as const, ref: `${name}==${r.top.version}`, digest: `sha256:${top.sha256}`, ...(file ? { file } : {}) }] : [];
+      return { package: r.top.name, version: r.top.version, tree, installed, entrypoint: entrypointOf(r, name), env: { PYTHONPATH: '/app/site', PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' } };
     },
     explain(output) {
       if (/No matching distribution found|Could not find a version that satisfies/.test(output)) {

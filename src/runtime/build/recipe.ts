@@ -32,6 +32,7 @@ export interface RecipeResult {
   /** The image's default arguments (informational: the launcher passes its own). */
   cmd?: string[];
   mcpb?: BuildRecord['mcpb'];
+  installed?: BuildRecord['installed'];
 }
 
 export interface Recipe {

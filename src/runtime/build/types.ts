@@ -71,6 +71,12 @@ export interface BuildRecord {
   builtAt: string;
   /** MCPB: the manifest's launch, mapped onto an image launch and the entry's settings and secrets. */
   mcpb?: import('./mcpb-manifest.js').McpbLaunch;
+  /**
+   * The artefact the catalog named, as installed, in the form a signature states it (signing/signing.ts): the npm
+   * package's lockfile integrity, the wheel's sha256, the bundle's sha256. Checked against the signed digests at
+   * launch (governance/launch-signature.ts). Missing in records of images built before it was kept.
+   */
+  installed?: import('../../model/entry.js').ArtefactDigest[];
 }
 
 export interface BuildProgress {

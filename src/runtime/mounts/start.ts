@@ -109,8 +109,10 @@ export class Starter extends Room {
     // image that runs is the signed one (by digest), or the start is refused.
     const requireSigned = policy.requireSignedFor(entry);
     const audit = this.deps.audit ?? undefined;
+    // A built package is checked by what its build installed (the signature names the package, not our image).
+    const builtCheck = built ? { built: { kind: built.record.kind, image: built.record.image, installed: built.record.installed } } : {};
     const verifySignature: LaunchRequest['verifySignature'] = (image) =>
-      verifyAtLaunch(image ? { entry, launchSource: choice?.source, requireSigned, audit, log: this.log, image } : { entry, launchSource: choice?.source, requireSigned, audit });
+      verifyAtLaunch(image ? { entry, launchSource: choice?.source, requireSigned, audit, log: this.log, image, ...builtCheck } : { entry, launchSource: choice?.source, requireSigned, audit });
     if (plan.kind === 'remote') {
       const { child } = await this.core.launchers.remote.start({ entryId: entry.id, prefix: mount.prefix, plan, governance: g, childOpts, ctx, consented, verifySignature });
       return child;
