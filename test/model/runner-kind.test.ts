@@ -11,14 +11,22 @@ describe('runnerOf: how a launch runs, and only what really starts is runnable',
     expect(runnerOf(pkg('pypi'))).toMatchObject({ runs: 'pypi', runnable: true, built: true });
     expect(runnerOf(pkg('x', { runtimeHint: 'uvx' }))).toMatchObject({ runs: 'pypi', runnable: true });
     expect(runnerOf(pkg('oci', { runtimeHint: 'npx' }))).toEqual({ runs: 'oci', runnable: true });
+    // MCPB bundles are built (downloaded, verified, unpacked) and run like the others.
+    expect(runnerOf(pkg('mcpb'))).toEqual({ runs: 'mcpb', runnable: true, built: true });
   });
 
-  it('says exactly why the rest does not start: nuget, HTTP packages, MCPB, poci', () => {
+  it('a launch read from a detail page runs as what it names, and says it is inferred', () => {
+    const inferred = { page: 'https://mcpservers.org/servers/a/b', snippet: 'npx -y pkg' };
+    expect(runnerOf(pkg('npm', { inferred }))).toEqual({ runs: 'inferred', runnable: true, built: true });
+    expect(runnerOf({ type: 'image', image: 'ghcr.io/a/b:1', inferred } as Launch)).toEqual({ runs: 'inferred', runnable: true });
+    expect(runKindsOf([pkg('npm', { inferred })])).toEqual(['inferred']);
+  });
+
+  it('says exactly why the rest does not start: nuget, HTTP packages, poci', () => {
     expect(runnerOf(pkg('nuget'))).toMatchObject({ runs: 'other', runnable: false, reason: expect.stringContaining('nuget package x-nuget has no runner here') });
     expect(runnerOf(pkg('oci', { transport: { type: 'streamable-http', url: 'http://localhost:8080/mcp' } }))).toMatchObject({ runs: 'oci', runnable: false, reason: expect.stringContaining('serves over streamable-http') });
-    expect(runnerOf(pkg('mcpb'))).toMatchObject({ runs: 'mcpb', runnable: false, reason: expect.stringContaining('MCPB bundle') });
     expect(runnerOf({ type: 'poci', tools: [] } as Launch)).toMatchObject({ runs: 'poci', runnable: false });
-    expect(notRunnableWhy([pkg('nuget'), pkg('mcpb')])).toMatch(/nuget .*; its MCPB bundle/);
+    expect(notRunnableWhy([pkg('nuget'), pkg('x', { transport: { type: 'sse' } })])).toMatch(/nuget .*; its x package x-x/);
     expect(notRunnableWhy([pkg('nuget'), pkg('npm')])).toBeUndefined();
   });
 
