@@ -328,9 +328,9 @@ export const LaunchViewSchema = z.object({
     })
     .optional(),
   remote: z.object({ url: z.string() }).optional(),
-  /** An npm or PyPI package: the image it is (or will be) built into, whether it is built, and the command it runs. */
+  /** An npm, PyPI or MCPB package: the image it is (or will be) built into, whether it is built, and the command it runs. */
   build: z
-    .object({ kind: z.enum(['npm', 'pypi']), image: z.string(), built: z.boolean(), version: z.string().optional(), command: z.array(z.string()).optional(), network: z.enum(['none', 'default']) })
+    .object({ kind: z.enum(['npm', 'pypi', 'mcpb']), image: z.string(), built: z.boolean(), version: z.string().optional(), command: z.array(z.string()).optional(), network: z.enum(['none', 'default']) })
     .optional(),
 });
 export type LaunchView = z.infer<typeof LaunchViewSchema>;
