@@ -345,7 +345,8 @@ export class PackageBuilder {
     if (exit !== 0) {
       const known = recipe.explain?.(output);
       const why = known ? known.why : `the installer exited with ${exit ?? r.exitCode ?? '?'}`;
-      throw new BuildError(`${recipe.package}${recipe.version ? ` ${recipe.version}` : ''} could not be installed from ${recipe.source}: ${why}.${known ? ` Fix: ${known.fix}.` : ''} Last output:\n${output}`, {
+      // The fix and the installer's output are in the detail (describeBuildError says each once).
+      throw new BuildError(`${recipe.package}${recipe.version ? ` ${recipe.version}` : ''} could not be installed from ${recipe.source}: ${why}`, {
         package: recipe.package,
         source: recipe.source,
         code: known?.code ?? 'failed',

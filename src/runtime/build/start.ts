@@ -11,7 +11,7 @@ import type { StateStore } from '../../store/state.js';
 import { PackageBuilder, runnersConfig } from './index.js';
 import { buildKindOf, launchForBuiltPackage, packageSpecOf, runAdditions } from './launch.js';
 import { buildPinOf, checkBuildPin, type BuildPin } from './pins.js';
-import { BuildError, type BuildRecord } from './types.js';
+import { BuildError, describeBuildError, type BuildRecord } from './types.js';
 import { npmRecipe } from './npm.js';
 import { pypiRecipe } from './pypi.js';
 import { builtImageRef, imageTag } from './recipe.js';
@@ -198,9 +198,7 @@ async function writeBuildPin(state: StateStore, entryId: string, pin: BuildPin):
 }
 
 function buildFailure(entryId: string, err: BuildError): string {
-  const { fix, output, source } = err.detail;
-  const tail = output ? ` Last output: ${output.split('\n').slice(-3).join(' | ').slice(0, 400)}` : '';
-  return `${entryId} was not started: building its package failed — ${err.message}${source && !err.message.includes(source) ? ` (from ${source})` : ''}.${fix ? ` Fix: ${fix}.` : ''}${tail}`;
+  return `${entryId} was not started: building its package failed — ${describeBuildError(err)}`;
 }
 
 const sameId = (a: string, b: string) => a.replace(/^sha256:/, '') === b.replace(/^sha256:/, '');
