@@ -103,4 +103,17 @@ describe('inferred launches from mcpservers.org detail pages (issue 12)', () => 
     const removed = await call('registry-remove', { id: ID });
     expect(removed.isError, text(removed)).toBeFalsy();
   }, 900_000);
+
+  it('a fresh registry process adds it straight away (no registry-info first): the launch comes from the cached page', async (ctx) => {
+    await requirePodman(ctx);
+    await reg.close();
+    reg = await startRegistry(home, { env: { NODE_EXTRA_CA_CERTS: CA } });
+    const fetched = site.requests.filter((r) => r.path === '/servers/AudienseCo/mcp-audiense-insights').length;
+    const add = await call('registry-add', { id: ID });
+    expect(add.isError, text(add)).toBeFalsy();
+    expect(add.structuredContent).toMatchObject({ id: ID, state: 'running' });
+    expect(site.requests.filter((r) => r.path === '/servers/AudienseCo/mcp-audiense-insights')).toHaveLength(fetched);
+    const removed = await call('registry-remove', { id: ID });
+    expect(removed.isError, text(removed)).toBeFalsy();
+  }, 300_000);
 });
