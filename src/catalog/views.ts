@@ -359,9 +359,9 @@ export const LaunchViewSchema = z.object({
   /** A Docker "poci" server: each tool call runs this image with this command template (arguments filled in). */
   poci: z.object({ tools: z.array(z.object({ name: z.string(), image: z.string(), command: z.array(z.string()).optional() })) }).optional(),
   remote: z.object({ url: z.string() }).optional(),
-  /** An npm or PyPI package: the image it is (or will be) built into, whether it is built, and the command it runs. */
+  /** An npm, PyPI or MCPB package: the image it is (or will be) built into, whether it is built, and the command it runs. */
   build: z
-    .object({ kind: z.enum(['npm', 'pypi']), image: z.string(), built: z.boolean(), version: z.string().optional(), command: z.array(z.string()).optional(), network: z.enum(['none', 'default']) })
+    .object({ kind: z.enum(['npm', 'pypi', 'mcpb']), image: z.string(), built: z.boolean(), version: z.string().optional(), command: z.array(z.string()).optional(), network: z.enum(['none', 'default']) })
     .optional(),
 });
 export type LaunchView = z.infer<typeof LaunchViewSchema>;

@@ -22,7 +22,7 @@ export async function prepare(id: string, opts: { json: boolean; remove: boolean
     if (!entry) throw new ToolError(`no entry "${target}" in the catalog (mcp-registry search finds ids)`);
     const pick = pickLaunch(entry, opts.source);
     if (!pick.ok) throw new ToolError(pick.reason);
-    const { buildKindOf, packageSpecOf, PackageBuilder, runnersConfig, BuildError } = await import('../runtime/build/index.js');
+    const { buildKindOf, packageSpecOf, PackageBuilder, runnersConfig, BuildError, describeBuildError } = await import('../runtime/build/index.js');
     const launch = pick.choice.launch;
     const kind = launch.type === 'package' ? buildKindOf(launch) : undefined;
     if (launch.type !== 'package' || (kind !== 'npm' && kind !== 'pypi')) {
@@ -43,7 +43,7 @@ export async function prepare(id: string, opts: { json: boolean; remove: boolean
       else process.stdout.write(`${entry.id}: ${r.image} (${r.imageId.slice(0, 12)}) holds ${r.package} ${r.version}, ${r.tree.packages.length} package(s), tree ${r.tree.digest.slice(0, 19)}…; registry-add starts it without building.\n`);
     } catch (err) {
       if (!(err instanceof BuildError)) throw err;
-      throw new ToolError(`${err.message}${err.detail.fix ? ` — ${err.detail.fix}` : ''}`);
+      throw new ToolError(describeBuildError(err));
     }
   });
 }

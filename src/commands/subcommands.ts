@@ -182,7 +182,9 @@ async function editPolicy(action: 'allow' | 'deny', id: string): Promise<number>
     return 2;
   }
   const app = await createApp();
-  const entry = /[*?]/.test(target) ? undefined : app.catalog.get(target);
+  let entry = /[*?]/.test(target) ? undefined : app.catalog.get(target);
+  // A launch read from its detail page (cached when the server first asked) is the one the rule judges.
+  if (entry && !entry.launch.length) entry = await app.catalog.withDetail(entry);
   // The id a source lists the server under is kept as written: an allow vouches for that source's launch only.
   const sourceListing = entry?.sources.find((s) => s.id.toLowerCase() === target.toLowerCase());
   const ruleId = sourceListing?.id ?? entry?.id ?? target;

@@ -49,6 +49,8 @@ export const EntryRuleSchema = z.strictObject({
   remote: RemoteRuleSchema.optional(),
   requireDigest: z.boolean().optional(),
   requireSigned: z.boolean().optional(),
+  /** Build an MCPB bundle whose catalog entry publishes no fileSha256 (default false: refused). */
+  allowUnverifiedBundles: z.boolean().optional(),
   scanSecrets: ScanSecrets.optional(),
   destructive: Destructive.optional(),
 });
@@ -74,6 +76,7 @@ export const PolicySchema = z.strictObject({
   remote: RemoteRuleSchema.nullish().transform((v) => v ?? {}),
   requireDigest: z.boolean().nullish().transform((v) => v ?? false),
   requireSigned: z.boolean().nullish().transform((v) => v ?? false),
+  allowUnverifiedBundles: z.boolean().nullish().transform((v) => v ?? false),
   requireApproval: z
     .strictObject({ dataAccess: z.array(z.enum(['none', 'restricted', 'pii'])).optional() })
     .nullish()

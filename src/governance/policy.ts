@@ -106,6 +106,8 @@ export interface PolicyOptions {
 export interface Governance {
   remote: { allowPrivate: boolean; allowHttp: boolean; allowHosts: string[] };
   requireDigest: boolean;
+  /** MCPB bundles without a published fileSha256 may be built (policy.yaml allowUnverifiedBundles). */
+  allowUnverifiedBundles: boolean;
   scanSecrets: 'warn' | 'off';
   destructive: 'ask' | 'allow' | 'deny';
 }
@@ -255,6 +257,7 @@ export class Policy {
         allowHosts: [...new Set([...(g.remote.allowHosts ?? []), ...(r.remote?.allowHosts ?? [])])],
       },
       requireDigest: r.requireDigest ?? g.requireDigest,
+      allowUnverifiedBundles: r.allowUnverifiedBundles ?? g.allowUnverifiedBundles,
       scanSecrets: r.scanSecrets ?? g.scanSecrets,
       destructive: r.destructive ?? g.destructive,
     };
@@ -324,7 +327,9 @@ export class Policy {
     const ok = (reason: string): PolicyDecision => ({ allowed: true, needsApproval: false, reason, launch, ...(warning ? { warning } : {}) });
 
     const trustedIds = this.idsFor(entry, source);
-    const allowed = this.allowRe.find(([, re]) => trustedIds.some((id) => re.test(id)))?.[0];
+    // A launch read from a detail page (no catalog published it) is vouched for only by its own id: no pattern, no trust.
+    const inferred = pick.ok && (pick.choice.launch.type === 'package' || pick.choice.launch.type === 'image') ? pick.choice.launch.inferred : undefined;
+    const allowed = this.allowRe.find(([p, re]) => (!inferred || !/[*?]/.test(p)) && trustedIds.some((id) => re.test(id)))?.[0];
     if (allowed) return ok(`allowed by ${this.file} (allow: "${allowed}")`);
     for (const id of trustedIds) {
       const a = approvals?.[id] as { approvedAt?: unknown; by?: unknown; source?: unknown } | undefined;
@@ -333,7 +338,9 @@ export class Policy {
         return ok(`approved${typeof a.by === 'string' ? ` by ${a.by}` : ''}${typeof a.approvedAt === 'string' ? ` at ${a.approvedAt}` : ''}`);
       }
     }
-    const askFirst = approvalNeededFor(entry, this.data.requireApproval.dataAccess);
+    const askFirst = inferred
+      ? `its launch (\`${inferred.snippet}\`) was inferred from ${inferred.page}, not published by a catalog, so it always needs approval`
+      : approvalNeededFor(entry, this.data.requireApproval.dataAccess);
     if (!askFirst && this.data.trust.fileSources && this.sourceTypes[source] === 'file') return ok(`from your own catalog (source "${source}")`);
     if (!askFirst && this.data.trust.dockerBuilt && pick.ok) {
       const image = dockerBuiltImage(pick.choice, this.sourceTypes);

@@ -101,6 +101,12 @@ export const ArgumentSpecSchema = z.record(z.string(), z.unknown());
  */
 const LaunchSource = z.string().optional();
 
+/**
+ * A launch no catalog published: read from the client configuration a detail page documents (`npx -y <pkg>`,
+ * `uvx <pkg>`, `docker run … <image>`). It always needs approval (policy.ts), and registry-info says where it was read.
+ */
+export const InferredFromSchema = z.object({ page: z.string(), snippet: z.string() });
+
 export const ImageLaunchSchema = z.object({
   type: z.literal('image'),
   source: LaunchSource,
@@ -113,6 +119,7 @@ export const ImageLaunchSchema = z.object({
   user: z.string().optional(),
   disableNetwork: z.boolean().optional(),
   allowHosts: z.array(z.string()).optional(),
+  inferred: InferredFromSchema.optional(),
 });
 
 export const RemoteLaunchSchema = z.object({
@@ -138,6 +145,7 @@ export const PackageLaunchSchema = z.object({
   transport: z.object({ type: z.string(), url: z.string().optional(), headers: z.array(HeaderSpecSchema).optional() }).default({ type: 'stdio' }),
   runtimeArguments: z.array(ArgumentSpecSchema).optional(),
   packageArguments: z.array(ArgumentSpecSchema).optional(),
+  inferred: InferredFromSchema.optional(),
 });
 
 /** Docker's "poci" servers: each tool runs its own short-lived container. */

@@ -44,7 +44,8 @@ export function launchSources(entry: Pick<Entry, 'sources' | 'launch'>): string[
 function runnableRank(l: Launch): number {
   const r = runnerOf(l);
   if (!r.runnable) return -1;
-  return r.runs === 'image' ? 0 : r.runs === 'oci' ? 1 : r.built ? 2 : 3;
+  // An inferred launch only when the source has nothing it published itself.
+  return r.runs === 'inferred' ? 4 : r.runs === 'image' ? 0 : r.runs === 'oci' ? 1 : r.built ? 2 : 3;
 }
 
 /** The preferred runnable launch of one source's launches, if it has one. */
@@ -96,12 +97,17 @@ export function launchEntry<E extends Entry>(entry: E, choice: LaunchChoice): E 
 export function describeLaunchRef(l: Launch): string {
   switch (l.type) {
     case 'image':
-      return `image ${l.image}`;
+      return `image ${l.image}${inferredNote(l)}`;
     case 'package':
-      return `${l.registryType} package ${l.identifier}${l.version ? `@${l.version}` : ''}`;
+      return `${l.registryType} package ${l.identifier}${l.version ? `@${l.version}` : ''}${inferredNote(l)}`;
     case 'remote':
       return `remote ${l.transport} ${l.url}`;
     case 'poci':
       return 'per-tool containers';
   }
+}
+
+/** ", inferred from <page> (`npx -y …`)": where a launch no catalog published was read. */
+function inferredNote(l: { inferred?: { page: string; snippet: string } }): string {
+  return l.inferred ? `, inferred from ${l.inferred.page} (\`${l.inferred.snippet}\`)` : '';
 }

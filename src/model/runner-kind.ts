@@ -8,7 +8,7 @@ import type { Launch, PackageLaunch } from './entry.js';
  * like any image.
  */
 
-export type RunKind = 'image' | 'oci' | 'npm' | 'pypi' | 'mcpb' | 'remote' | 'poci' | 'other';
+export type RunKind = 'image' | 'oci' | 'npm' | 'pypi' | 'mcpb' | 'remote' | 'poci' | 'inferred' | 'other';
 
 export interface RunnerOf {
   runs: RunKind;
@@ -32,6 +32,11 @@ export function packageKindOf(l: Pick<PackageLaunch, 'registryType' | 'runtimeHi
 }
 
 export function runnerOf(l: Launch): RunnerOf {
+  // Read from a detail page, not published: it runs as what it names (npm, PyPI, image), and always asks first.
+  if ((l.type === 'package' || l.type === 'image') && l.inferred) {
+    const r = runnerOf({ ...l, inferred: undefined });
+    return { ...r, runs: 'inferred' };
+  }
   switch (l.type) {
     case 'image':
       return { runs: 'image', runnable: true };
@@ -49,8 +54,7 @@ export function runnerOf(l: Launch): RunnerOf {
       if (transport !== 'stdio') {
         return { runs, runnable: false, reason: `its ${runs === 'oci' ? 'OCI' : runs} package ${l.identifier} serves over ${transport}; only OCI images run over HTTP here (other packages over stdio)` };
       }
-      // MCPB bundles are built by src/runtime/build/mcpb.ts, but not started by registry-add yet.
-      if (runs === 'mcpb') return { runs, runnable: false, reason: `its MCPB bundle ${l.identifier} is not started by registry-add yet (prepare it with the package builder)` };
+      if (runs === 'oci') return { runs, runnable: true };
       return { runs, runnable: true, built: true };
     }
   }

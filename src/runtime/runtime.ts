@@ -90,13 +90,22 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
     const { podman } = await containers();
     return (await (await import('./build/start.js')).builtStatus(podman, deps.liveRuntime?.() ?? deps.runtime))?.images ?? [];
   });
+  // A built MCPB bundle's options (its manifest's user_config) are part of its config (settings, secrets, previews).
+  const withBundleOptions = async (entry: Entry): Promise<Entry> => {
+    if (!entry.launch.some((l) => l.type === 'package' && l.registryType.toLowerCase() === 'mcpb')) return entry;
+    const [{ entryWithBuiltBundles }, { podman }] = await Promise.all([import('./build/bundle.js'), containers()]);
+    return entryWithBuiltBundles(entry, podman, deps.runtime);
+  };
 
   const manager = new MountManager({
     async resolve(id) {
       await catalog.load();
       // First run with saved mounts but no cache: the entries exist only after the first refresh.
       if (!catalog.hasData) await catalog.ready();
-      return resolveEntry(catalog, id);
+      let entry = resolveEntry(catalog, id);
+      // A long-tail entry (a repository, no launch): its detail page may document one (inferred, needs approval).
+      if (!entry.launch.length) entry = await catalog.withDetail(entry);
+      return withBundleOptions(entry);
     },
     runtime: deps.runtime,
     containers,
@@ -161,7 +170,7 @@ export async function createRuntime(deps: RuntimeDeps): Promise<Runtime> {
     },
     launches(entry, approvals) {
       // A preview must never break registry-info: with policy.yaml broken, trust already says why.
-      return manager.previewLaunches(entry, approvals).catch((err) => {
+      return withBundleOptions(entry).then((e) => manager.previewLaunches(e, approvals)).catch((err) => {
         log.debug(`no launch preview for ${entry.id}: ${errorMessage(err)}`);
         return undefined;
       });

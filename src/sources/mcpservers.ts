@@ -12,6 +12,7 @@ import { writeJsonAtomic } from '../util/atomic-write.js';
 import { VERSION } from '../util/version.js';
 import { networkProblem, retryAfterMs, throwIfHostUnknown } from './network-error.js';
 import { SourceError, type FetchContext, type FetchResult, type Source } from './source.js';
+import { inferLaunch, snippetLaunch } from './inferred-launch.js';
 import { isChallengePage, parseDetailPage, parseListingPage, remoteSlugOf, serverSlug, type DetailPage, type ListingCard } from './mcpservers-html.js';
 
 /**
@@ -367,7 +368,7 @@ export class McpServersSource implements Source {
     if (!page.name && !page.description && !page.readme && !page.remote) {
       throw new SourceError(`${url} has no title, description, README or endpoint that could be read: mcpservers.org changed its markup`, 'src/sources/mcpservers-html.ts must be updated; the listing data is kept');
     }
-    const detail = detailToEntry(page);
+    const detail = detailToEntry(page, url);
     await writeJsonAtomic(file, { url, fetchedAt: new Date().toISOString(), detail } satisfies DetailCacheFile);
     return detail;
   }
@@ -474,7 +475,7 @@ function remoteLaunch(url: string, transport: 'streamable-http' | 'sse' | undefi
 }
 
 /** What a detail page adds to a listing entry. */
-export function detailToEntry(page: DetailPage): Partial<Entry> {
+export function detailToEntry(page: DetailPage, url?: string): Partial<Entry> {
   const out: Partial<Entry> = {};
   const description = [page.about, page.description].filter((d): d is string => !!d).sort((a, b) => b.length - a.length)[0];
   if (description) out.description = description;
@@ -497,13 +498,9 @@ export function detailToEntry(page: DetailPage): Partial<Entry> {
 
   const launch: Launch[] = [];
   if (page.remote) launch.push(remoteLaunch(page.remote.url, page.remote.transport));
-  for (const s of page.installSnippets) {
-    const image = dockerRunImage(s);
-    if (image) {
-      launch.push(image);
-      break;
-    }
-  }
+  // Not published by any catalog: read from the page's client configuration, so marked (and approved) as inferred.
+  const inferred = page.remote ? undefined : inferLaunch(page.installSnippets, url ?? 'its mcpservers.org page');
+  if (inferred) launch.push(inferred);
   if (launch.length) out.launch = launch;
   if (page.kind === 'remote') out.tags = ['remote'];
 
@@ -516,35 +513,8 @@ export function detailToEntry(page: DetailPage): Partial<Entry> {
   return out;
 }
 
-/** Flags of `docker run` that take a value (the image is the first argument that is neither flag nor value). */
-const DOCKER_VALUE_FLAGS = new Set([
-  '-e', '--env', '--env-file', '-v', '--volume', '--mount', '-p', '--publish', '--name', '--network', '--net', '-w', '--workdir',
-  '-u', '--user', '--entrypoint', '--platform', '--add-host', '-l', '--label', '--cpus', '-m', '--memory', '--pull', '--restart',
-  '-h', '--hostname', '--cap-add', '--cap-drop', '--security-opt', '--tmpfs', '--device', '--ulimit', '--log-driver', '--gpus',
-]);
-const IMAGE_REF = /^(?:[a-z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
-
 /** `docker run [flags] <image> [command…]` → an image launch; undefined for anything else or a placeholder image. */
 export function dockerRunImage(snippet: string): Extract<Launch, { type: 'image' }> | undefined {
-  const words = shellWords(snippet);
-  if (words[0] !== 'docker' || words[1] !== 'run') return undefined;
-  for (let i = 2; i < words.length; i++) {
-    const w = words[i]!;
-    if (w.startsWith('-')) {
-      if (DOCKER_VALUE_FLAGS.has(w)) i++;
-      continue;
-    }
-    if (!IMAGE_REF.test(w)) return undefined;
-    const command = words.slice(i + 1);
-    return command.length ? { type: 'image', image: w, command } : { type: 'image', image: w };
-  }
-  return undefined;
-}
-
-/** Split a command line into words, honouring single and double quotes. */
-function shellWords(s: string): string[] {
-  const out: string[] = [];
-  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
-  for (let m = re.exec(s); m; m = re.exec(s)) out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? m[3]!));
-  return out;
+  const l = snippetLaunch(snippet);
+  return l?.type === 'image' ? l : undefined;
 }

@@ -95,6 +95,7 @@ describe('governance options: global values, per-entry overrides', () => {
     expect(policy('').governanceFor(real.get('ast-grep'))).toEqual({
       remote: { allowPrivate: false, allowHttp: false, allowHosts: [] },
       requireDigest: false,
+      allowUnverifiedBundles: false,
       scanSecrets: 'off',
       destructive: 'allow',
     });
@@ -115,16 +116,19 @@ entries:
   "docker/ast-grep":
     requireDigest: false
     scanSecrets: off
+    allowUnverifiedBundles: true
 `);
     expect(p.governanceFor(real.get('atlassian-remote'))).toEqual({
       remote: { allowPrivate: true, allowHttp: true, allowHosts: ['mcp.corp.example', '*.dev.example'] },
       requireDigest: true,
+      allowUnverifiedBundles: false,
       scanSecrets: 'warn',
       destructive: 'deny',
     });
     expect(p.governanceFor(real.get('ast-grep'))).toEqual({
       remote: { allowPrivate: false, allowHttp: true, allowHosts: ['mcp.corp.example', '*.dev.example'] },
       requireDigest: false,
+      allowUnverifiedBundles: true,
       scanSecrets: 'off',
       destructive: 'ask',
     });

@@ -11,6 +11,8 @@ describe('runnerOf: how a launch runs, and only what really starts is runnable',
     expect(runnerOf(pkg('pypi'))).toMatchObject({ runs: 'pypi', runnable: true, built: true });
     expect(runnerOf(pkg('x', { runtimeHint: 'uvx' }))).toMatchObject({ runs: 'pypi', runnable: true });
     expect(runnerOf(pkg('oci', { runtimeHint: 'npx' }))).toEqual({ runs: 'oci', runnable: true });
+    // MCPB bundles are built (downloaded, verified, unpacked) and run like the others.
+    expect(runnerOf(pkg('mcpb'))).toEqual({ runs: 'mcpb', runnable: true, built: true });
   });
 
   it('OCI images that serve streamable HTTP or SSE and Docker poci servers run (issue 12)', () => {
@@ -19,11 +21,17 @@ describe('runnerOf: how a launch runs, and only what really starts is runnable',
     expect(runnerOf({ type: 'poci', tools: [{ name: 't', image: 'x' }] } as Launch)).toEqual({ runs: 'poci', runnable: true });
   });
 
-  it('says exactly why the rest does not start: nuget, npm over HTTP, MCPB', () => {
+  it('a launch read from a detail page runs as what it names, and says it is inferred', () => {
+    const inferred = { page: 'https://mcpservers.org/servers/a/b', snippet: 'npx -y pkg' };
+    expect(runnerOf(pkg('npm', { inferred }))).toEqual({ runs: 'inferred', runnable: true, built: true });
+    expect(runnerOf({ type: 'image', image: 'ghcr.io/a/b:1', inferred } as Launch)).toEqual({ runs: 'inferred', runnable: true });
+    expect(runKindsOf([pkg('npm', { inferred })])).toEqual(['inferred']);
+  });
+
+  it('says exactly why the rest does not start: nuget, npm over HTTP', () => {
     expect(runnerOf(pkg('nuget'))).toMatchObject({ runs: 'other', runnable: false, reason: expect.stringContaining('nuget package x-nuget has no runner here') });
     expect(runnerOf(pkg('npm', { transport: { type: 'streamable-http', url: 'http://localhost:8080/mcp' } }))).toMatchObject({ runs: 'npm', runnable: false, reason: expect.stringContaining('serves over streamable-http') });
-    expect(runnerOf(pkg('mcpb'))).toMatchObject({ runs: 'mcpb', runnable: false, reason: expect.stringContaining('MCPB bundle') });
-    expect(notRunnableWhy([pkg('nuget'), pkg('mcpb')])).toMatch(/nuget .*; its MCPB bundle/);
+    expect(notRunnableWhy([pkg('nuget'), pkg('x', { transport: { type: 'sse' } })])).toMatch(/nuget .*; its x package x-x/);
     expect(notRunnableWhy([pkg('nuget'), pkg('npm')])).toBeUndefined();
   });
 

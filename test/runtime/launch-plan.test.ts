@@ -243,7 +243,7 @@ describe('planLaunch on server.json entries', () => {
     return serverJsonToEntry(s.server, 'official', s._meta as never);
   };
 
-  it('an npm-only server is planned as the image its package builds to; an mcpb-only one is not runnable, saying why', () => {
+  it('an npm-only server is planned as the image its package builds to; an mcpb-only one as the image its bundle builds to', () => {
     const e = official('com.pulsemcp/remote-filesystem');
     const pick = pickLaunch(e);
     if (!pick.ok) throw new Error(pick.reason);
@@ -254,7 +254,9 @@ describe('planLaunch on server.json entries', () => {
     const r = plan(launchEntry(e, planned));
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.missing.map((m) => m.name)).toContain('GCS_BUCKET');
-    expect(plan(official('io.github.rghsoftware/linux-filesystem'))).toMatchObject({ ok: false, missing: [], message: expect.stringContaining('MCPB bundle') });
+    const bundle = pickLaunch(official('io.github.rghsoftware/linux-filesystem'));
+    if (!bundle.ok) throw new Error(bundle.reason);
+    expect(plannedChoice(bundle.choice, runtime).launch).toMatchObject({ type: 'image', image: expect.stringMatching(/^localhost\/mcp-registry\/mcpb\//) });
   });
 
   it('a remote whose secret Authorization header has no value asks for it, then sends it', () => {

@@ -105,8 +105,12 @@ describe('server detail page (real pt-BR capture of /servers/anki-mcp/anki-mcp-d
     ]);
     expect(p.readme!.length).toBeLessThanOrEqual(32_000);
     expect(p.readme).toContain('```\nnpx -y @ankimcp/anki-mcp-server\n```');
-    const e = detailToEntry(p);
-    expect(e.launch).toEqual([{ type: 'image', image: 'ghcr.io/ankimcp/anki-mcp-server:1.2', command: ['--stdio'] }]);
+    const page = 'https://mcpservers.org/servers/anki-mcp/anki-mcp-desktop';
+    const e = detailToEntry(p, page);
+    // The first documented command becomes the launch, marked as inferred from this page (it always needs approval).
+    expect(e.launch).toEqual([
+      { type: 'package', registryType: 'npm', identifier: '@ankimcp/anki-mcp-server', runtimeHint: 'npx', transport: { type: 'stdio' }, inferred: { page, snippet: 'npx -y @ankimcp/anki-mcp-server' } },
+    ]);
     expect(e.meta).toMatchObject({ githubStars: 474, installSnippets: p.installSnippets });
     expect(e).toMatchObject({ repository: 'https://github.com/ankimcp/anki-mcp-server', category: 'productivity', official: true });
   });

@@ -38,6 +38,8 @@ export interface BuildOptions {
   onProgress?: ProgressFn;
   /** Build even when the image exists (a rebuild: its record may differ; compare it with the pins). */
   force?: boolean;
+  /** This build's MCPB options (the entry's policy: which URLs, unverified bundles), over the builder's. */
+  mcpb?: McpbOptions;
 }
 
 export interface BuiltImage {
@@ -125,10 +127,10 @@ export class PackageBuilder {
     return p;
   }
 
-  private async recipe(spec: PackageSpec, say?: (msg: string) => void): Promise<Recipe> {
+  private async recipe(spec: PackageSpec, say?: (msg: string) => void, mcpb?: McpbOptions): Promise<Recipe> {
     if (spec.kind === 'npm') return npmRecipe(spec, this.runners, await this.rootless());
     if (spec.kind === 'pypi') return pypiRecipe(spec, this.runners, await this.rootless());
-    if (spec.kind === 'mcpb') return mcpbRecipe(spec, this.runners, this.opts.mcpb, say);
+    if (spec.kind === 'mcpb') return mcpbRecipe(spec, this.runners, { ...this.opts.mcpb, ...mcpb }, say);
     throw new BuildError(`"${String((spec as PackageSpec).kind)}" packages cannot be built (npm, pypi and mcpb can)`, { package: (spec as PackageSpec).identifier, code: 'unsupported' });
   }
 
@@ -148,7 +150,7 @@ export class PackageBuilder {
         return found;
       }
     }
-    const recipe = await this.recipe(spec, (m) => progress('download', m));
+    const recipe = await this.recipe(spec, (m) => progress('download', m), opts.mcpb);
     try {
       return await this.run(recipe, started, progress);
     } finally {
@@ -344,7 +346,8 @@ export class PackageBuilder {
     if (exit !== 0) {
       const known = recipe.explain?.(output);
       const why = known ? known.why : `the installer exited with ${exit ?? r.exitCode ?? '?'}`;
-      throw new BuildError(`${recipe.package}${recipe.version ? ` ${recipe.version}` : ''} could not be installed from ${recipe.source}: ${why}.${known ? ` Fix: ${known.fix}.` : ''} Last output:\n${output}`, {
+      // The fix and the installer's output are in the detail (describeBuildError says each once).
+      throw new BuildError(`${recipe.package}${recipe.version ? ` ${recipe.version}` : ''} could not be installed from ${recipe.source}: ${why}`, {
         package: recipe.package,
         source: recipe.source,
         code: known?.code ?? 'failed',

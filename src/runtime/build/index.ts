@@ -11,7 +11,7 @@ export { buildKindOf, notBuildableReason, packageSpecOf, launchForBuiltPackage, 
 export { checkBuildPin, buildPinOf, type BuildPin, type BuildPinCheck } from './pins.js';
 export { mapManifest, ManifestError, type McpbLaunch } from './mcpb-manifest.js';
 export type { McpbOptions } from './mcpb.js';
-export { BuildError, CA_ENV, CA_PATH, type BuildKind, type BuildProgress, type BuildRecord, type InstalledTree, type PackageSpec, type ProgressFn, type RunnersConfig } from './types.js';
+export { BuildError, describeBuildError, CA_ENV, CA_PATH, type BuildKind, type BuildProgress, type BuildRecord, type InstalledTree, type PackageSpec, type ProgressFn, type RunnersConfig } from './types.js';
 import type { RegistryConfig } from '../../config/config.js';
 import type { RunnersConfig } from './types.js';
 

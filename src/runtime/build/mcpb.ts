@@ -44,7 +44,7 @@ export async function mcpbRecipe(spec: PackageSpec, runners: RunnersConfig, opts
       package: label,
       source: url,
       code: 'checksum',
-      fix: 'ask the publisher to add fileSha256 to the server.json package, or allow unverified bundles for this entry in policy.yaml',
+      fix: 'ask the publisher to add fileSha256 to the server.json package, or set allowUnverifiedBundles: true for this entry in policy.yaml (entries."<id>"), if you trust its source',
     });
   }
   const check = await checkRemoteUrl(url, opts.download);

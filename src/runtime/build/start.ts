@@ -5,16 +5,17 @@ import type { PinStore } from '../../governance/pins.js';
 import type { Logger } from '../../util/log.js';
 import type { RegistryConfig } from '../../config/config.js';
 import type { LaunchPlan } from '../launch-plan.js';
-import type { LaunchOverrides } from '../../governance/policy.js';
+import type { Governance, LaunchOverrides } from '../../governance/policy.js';
 import type { Podman } from '../podman/podman.js';
 import type { StateStore } from '../../store/state.js';
 import { PackageBuilder, runnersConfig } from './index.js';
 import { buildKindOf, launchForBuiltPackage, packageSpecOf, runAdditions } from './launch.js';
 import { buildPinOf, checkBuildPin, type BuildPin } from './pins.js';
-import { BuildError, type BuildRecord } from './types.js';
+import { BuildError, describeBuildError, type BuildRecord } from './types.js';
 import { npmRecipe } from './npm.js';
 import { pypiRecipe } from './pypi.js';
 import { builtImageRef, imageTag } from './recipe.js';
+import { bundleChoice, isBundleLaunch, plannedBundleChoice } from './bundle.js';
 
 /**
  * The launcher's seam for built packages (npm, PyPI): before the plan, the package is built once into its local
@@ -34,6 +35,8 @@ export interface BuiltStartDeps {
   state: StateStore;
   /** The user approved this start just now (its image becomes the pinned one when it succeeds). */
   approvedNow: boolean;
+  /** The entry's policy: where a bundle may be downloaded from, and whether an unverified one may be built. */
+  governance?: Pick<Governance, 'remote' | 'allowUnverifiedBundles'>;
   progress?: (step: number, total: number | undefined, message: string) => void;
   log?: Logger;
 }
@@ -48,10 +51,10 @@ const STATE_KEY = 'buildPins';
 /** One builder per podman (rootful, rootless): concurrent starts of one package share a build. */
 const builders = new WeakMap<Podman, PackageBuilder>();
 
-/** Whether the chosen launch is a package this seam builds (npm, PyPI). */
+/** Whether the chosen launch is a package this seam builds (npm, PyPI, MCPB). */
 export function isBuiltLaunch(choice: LaunchChoice | undefined): boolean {
   const l = choice?.launch;
-  return l?.type === 'package' && (buildKindOf(l) === 'npm' || buildKindOf(l) === 'pypi');
+  return l?.type === 'package' && (buildKindOf(l) === 'npm' || buildKindOf(l) === 'pypi' || buildKindOf(l) === 'mcpb');
 }
 
 /**
@@ -60,6 +63,7 @@ export function isBuiltLaunch(choice: LaunchChoice | undefined): boolean {
  */
 export function plannedChoice(choice: LaunchChoice, runtime: BuiltStartDeps['runtime']): LaunchChoice {
   if (!isBuiltLaunch(choice) || choice.launch.type !== 'package') return choice;
+  if (isBundleLaunch(choice.launch)) return plannedBundleChoice(choice);
   const spec = packageSpecOf(choice.launch)!;
   const runners = runnersConfig({ runtime } as Pick<RegistryConfig, 'runtime'>);
   const recipe = spec.kind === 'npm' ? npmRecipe(spec, runners, false) : pypiRecipe(spec, runners, false);
@@ -80,7 +84,8 @@ export async function startBuilt(d: BuiltStartDeps): Promise<BuiltStart> {
   try {
     // The build goes on when the wait is over (builder.build shares it with the next call), so a client whose
     // patience is shorter than npm's gets an answer instead of a timeout.
-    const build = builder.build(spec, { onProgress: (p) => d.progress?.(++step, undefined, p.message.slice(0, 300)) });
+    const mcpb = spec.kind === 'mcpb' && d.governance ? { download: d.governance.remote, allowUnverified: d.governance.allowUnverifiedBundles } : undefined;
+    const build = builder.build(spec, { onProgress: (p) => d.progress?.(++step, undefined, p.message.slice(0, 300)), ...(mcpb ? { mcpb } : {}) });
     build.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     const wait = runners.buildWait ?? 45_000;
@@ -95,19 +100,22 @@ export async function startBuilt(d: BuiltStartDeps): Promise<BuiltStart> {
     }
     record = waited;
   } catch (err) {
-    if (err instanceof BuildError) return { ok: false, refused: false, message: buildFailure(d.entry.id, err) };
+    // A bundle whose bytes are not the published ones (or unverifiable) is a refusal, not a failure to retry.
+    if (err instanceof BuildError) return { ok: false, refused: err.detail.code === 'checksum', message: buildFailure(d.entry.id, err) };
     throw err;
   }
   const pin = await checkPins(d, record);
   if (!pin.ok) return { ok: false, refused: true, message: pin.message };
-  const { launch: oci, warnings } = launchForBuiltPackage(launch, record);
+  const bundle = record.mcpb ? bundleChoice(d.choice, record) : undefined;
+  const { launch: oci, warnings } = bundle ? { launch: bundle.launch, warnings: record.mcpb!.warnings } : launchForBuiltPackage(launch, record);
+  const config = bundle?.config ?? d.entry.config;
   return {
     ok: true,
     record,
-    choice: { ...d.choice, launch: oci },
+    choice: bundle ?? { ...d.choice, launch: oci },
     adjust(plan, overrides) {
       if (plan.kind !== 'container') return;
-      if (overrides.network === undefined) plan.network = needsNetwork(d.entry) ? 'default' : 'none';
+      if (overrides.network === undefined) plan.network = needsNetwork({ config }) ? 'default' : 'none';
       const add = runAdditions(runners, plan.network === 'none' ? 'none' : 'default');
       Object.assign(plan.env, add.env);
       plan.volumes.push(...add.volumes);
@@ -118,7 +126,7 @@ export async function startBuilt(d: BuiltStartDeps): Promise<BuiltStart> {
 
 /** What registry-info shows of a built package's launch: its image, whether it is built yet, and what it runs. */
 export interface BuildView {
-  kind: 'npm' | 'pypi';
+  kind: 'npm' | 'pypi' | 'mcpb';
   image: string;
   /** Built: the next start runs at once; not built: the first registry-add builds it (or `mcp-registry prepare`). */
   built: boolean;
@@ -130,12 +138,12 @@ export interface BuildView {
 
 export async function previewBuilt(d: { entry: Entry; choice: LaunchChoice; runtime: BuiltStartDeps['runtime']; podman: Podman; overrides: LaunchOverrides; args?: string[] }): Promise<BuildView | undefined> {
   if (!isBuiltLaunch(d.choice) || d.choice.launch.type !== 'package') return undefined;
-  const planned = plannedChoice(d.choice, d.runtime).launch as { identifier: string };
-  const kind = buildKindOf(d.choice.launch) as 'npm' | 'pypi';
+  const planned = plannedChoice(d.choice, d.runtime).launch as { identifier?: string; image?: string };
+  const kind = buildKindOf(d.choice.launch) as BuildView['kind'];
   const builder = new PackageBuilder({ podman: d.podman, runners: runnersConfig({ runtime: d.runtime } as Pick<RegistryConfig, 'runtime'>) });
   const rec = await builder.find(packageSpecOf(d.choice.launch)!).catch(() => null);
   const network = d.overrides.network ?? (needsNetwork(d.entry) ? 'default' : 'none');
-  return { kind, image: rec?.image ?? planned.identifier, built: !!rec, ...(rec ? { version: rec.version, command: [...rec.entrypoint, ...(d.args ?? [])] } : {}), network };
+  return { kind, image: rec?.image ?? planned.identifier ?? planned.image!, built: !!rec, ...(rec ? { version: rec.version, command: [...rec.entrypoint, ...(rec.mcpb ? rec.mcpb.launch.command : (d.args ?? []))] } : {}), network };
 }
 
 /**
@@ -190,9 +198,7 @@ async function writeBuildPin(state: StateStore, entryId: string, pin: BuildPin):
 }
 
 function buildFailure(entryId: string, err: BuildError): string {
-  const { fix, output, source } = err.detail;
-  const tail = output ? ` Last output: ${output.split('\n').slice(-3).join(' | ').slice(0, 400)}` : '';
-  return `${entryId} was not started: building its package failed — ${err.message}${source && !err.message.includes(source) ? ` (from ${source})` : ''}.${fix ? ` Fix: ${fix}.` : ''}${tail}`;
+  return `${entryId} was not started: building its package failed — ${describeBuildError(err)}`;
 }
 
 const sameId = (a: string, b: string) => a.replace(/^sha256:/, '') === b.replace(/^sha256:/, '');

@@ -106,3 +106,20 @@ export class BuildError extends Error {
     super(message);
   }
 }
+
+/** Installer lines that say nothing about this failure (npm's boilerplate after an E404, its log path, fetch traces). */
+const NOISE = /complete log of this run|Note that you can also install|tarball, folder, http url|^npm error 404\s*$|^npm (?:http fetch|verbose|timing)|^\s*$/;
+
+/**
+ * A failed build for people: what failed (the package, where from), the fix, and the installer's last telling lines
+ * — each once. registry-add and `mcp-registry prepare` both say it this way.
+ */
+export function describeBuildError(err: BuildError): string {
+  const { fix, output, source } = err.detail;
+  const telling = (output ?? '').split('\n').filter((l) => !NOISE.test(l)).slice(-3).map((l) => l.trim().slice(0, 200));
+  return (
+    `${err.message.replace(/\.$/, '')}${source && !err.message.includes(source) ? ` (from ${source})` : ''}.` +
+    (fix ? ` Fix: ${fix.replace(/\.$/, '')}.` : '') +
+    (telling.length ? ` Last output: ${telling.join(' | ')}` : '')
+  );
+}

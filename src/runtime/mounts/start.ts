@@ -125,13 +125,14 @@ export class Starter extends Room {
     return started.child;
   }
 
-  /** npm and PyPI packages: built once into a local image (progress notified), checked against the pins; else undefined. */
+  /** npm and PyPI packages, MCPB bundles: built once into a local image (progress notified), checked against the pins; else undefined. */
   private async buildPackage(entry: Entry, choice: LaunchChoice | undefined, ctx: ToolContext | undefined, approvedNow: boolean) {
     const seam = await load.built();
     if (!seam.isBuiltLaunch(choice)) return undefined;
     const kit = await this.deps.containers();
     const progress = ctx ? (p: number, t: number | undefined, m: string) => ctx.progress(p, t, m) : undefined;
-    const r = await seam.startBuilt({ entry, choice: choice!, podman: kit.podman, instance: kit.instance, runtime: this.deps.runtime, pins: this.deps.pins, state: this.deps.state, approvedNow, ...(progress ? { progress } : {}), log: this.log });
+    const governance = (await this.core.policyOrFail()).governanceFor(entry);
+    const r = await seam.startBuilt({ entry, choice: choice!, podman: kit.podman, instance: kit.instance, runtime: this.deps.runtime, pins: this.deps.pins, state: this.deps.state, approvedNow, governance, ...(progress ? { progress } : {}), log: this.log });
     if (!r.ok) throw r.refused ? refused(r.message) : Object.assign(new ToolError(r.message), r.preparing ? { preparing: true } : {});
     this.deps.onBuilt?.();
     return r;
