@@ -2,7 +2,7 @@
 import { createApp } from '../assemble.js';
 import { pickLaunch } from '../model/launch-choice.js';
 import { ToolError } from '../model/tool-contract.js';
-import { haveData, cliResult } from './subcommands.js';
+import { haveData, cliResult, loadPolicy } from './subcommands.js';
 
 /**
  * `mcp-registry prepare <id>`: build the npm or PyPI package of an entry's default launch ahead of time, so its first
@@ -27,6 +27,13 @@ export async function prepare(id: string, opts: { json: boolean; remove: boolean
     const kind = launch.type === 'package' ? buildKindOf(launch) : undefined;
     if (launch.type !== 'package' || (kind !== 'npm' && kind !== 'pypi')) {
       throw new ToolError(`${entry.id} runs as ${launch.type === 'package' ? `an ${launch.registryType} package` : `a${launch.type === 'image' ? 'n' : ''} ${launch.type}`} from source "${pick.choice.source}": there is nothing to build (only npm and PyPI packages are built)`);
+    }
+    if (!opts.remove) {
+      // The start gate every start answers to: a build runs the package's installer, so a denied entry is not built.
+      const [{ policyStartGate }, { StateStore }] = await Promise.all([import('../governance/start-gate.js'), import('../store/state.js')]);
+      const gate = policyStartGate({ policy: () => loadPolicy(app), approvals: async () => (await new StateStore(app.paths.stateDir).read()).approvals });
+      const v = await gate.check(entry, pick.choice);
+      if (v.verdict === 'refused') throw new ToolError(`${v.reason}; nothing was built (${v.next})`);
     }
     const { Podman } = await import('../runtime/podman/podman.js');
     const builder = new PackageBuilder({ podman: new Podman({ bin: app.config.runtime.podman }), runners: runnersConfig(app.config) });

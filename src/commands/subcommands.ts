@@ -11,7 +11,7 @@ import { z } from 'zod';
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 
 /** The policy as the server sees it: this config's source types and environment. Loaded only by commands that need it. */
-async function loadPolicy(app: App) {
+export async function loadPolicy(app: App) {
   const { Policy, sourceTypesOf } = await import('../governance/policy.js');
   return Policy.load(app.paths.policyFile, sourceTypesOf(app.config.sources), { environment: app.config.environment });
 }

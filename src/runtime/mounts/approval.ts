@@ -4,7 +4,6 @@ import type { LaunchChoice } from '../../model/launch-choice.js';
 import { errorMessage } from '../../util/log.js';
 import type { ToolContext } from '../../model/tool-contract.js';
 import type { AuditOutcome } from '../../governance/audit-record.js';
-import { auditSignatureRefusal } from '../../governance/launch-signature.js';
 import { tryQualifyImageRef } from '../../model/image-ref.js';
 import type { PolicyDecision } from '../../governance/policy.js';
 import { refused } from './launcher.js';
@@ -42,16 +41,11 @@ export class Approval extends Room {
    * it succeeds), and policy's warning (deprecated).
    */
   async checkPolicy(entry: Entry, ctx: ToolContext, mount: Mount | undefined, choice: LaunchChoice | undefined): Promise<{ consent?: Consent; warning?: string }> {
-    const policy = await this.core.policyOrFail();
-    const d = policy.decide(entry, await this.core.approvals(), { source: choice?.source });
-    const warned = d.warning ? { warning: d.warning } : {};
-    if (d.allowed) return warned;
-    if (!d.needsApproval) {
-      auditSignatureRefusal(this.deps.audit ?? undefined, entry, choice?.source, policy.requireSignedFor(entry));
-      throw refused(`${entry.id} may not be started: ${d.reason}`);
-    }
-    if (mount?.consent) return warned;
-    return { consent: await this.askConsent(entry, d, ctx, choice), ...warned };
+    const v = await this.core.startGate.check(entry, choice, { consented: !!mount?.consent });
+    const warned = v.decision?.warning ? { warning: v.decision.warning } : {};
+    if (v.verdict === 'refused') throw refused(v.reason);
+    if (v.verdict === 'allowed') return warned;
+    return { consent: await this.askConsent(entry, v.decision, ctx, choice), ...warned };
   }
 
   /**

@@ -3,8 +3,7 @@ import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { errorMessage } from '../../util/log.js';
 import type { ToolContext } from '../../model/tool-contract.js';
 import { quoteInput } from '../../util/quote.js';
-import { destructiveGate } from '../../governance/destructive.js';
-import { credentialWarning } from '../../governance/secret-scan.js';
+import type { Governance } from '../../governance/policy.js';
 import { errorResult, type Mount, type MountSet, outcomeOf, Room } from './mount.js';
 import type { Lifecycle } from './lifecycle.js';
 import { withheldMessage, type ToolView } from './tool-view.js';
@@ -56,19 +55,20 @@ export class MountCalls extends Room {
         mount.lastError = gov.blocked;
         return errorResult(gov.blocked, 'refused');
       }
-      if (gov && gov.g.destructive !== 'allow') {
+      const gate = this.core.callGate;
+      if (gov) {
         const tool = mount.listedByName.get(name);
-        const gate = await destructiveGate(gov.g.destructive, { name, annotations: tool?.annotations }, { entryId: mount.id, args, redact: (s) => this.deps.redactor.text(s) }, ctx);
-        if (!gate.ok) return errorResult(gate.reason, gate.outcome);
+        const verdict = await gate.check({ entryId: mount.id, tool: { name, annotations: tool?.annotations }, args, redact: (s) => this.deps.redactor.text(s) }, gov.g, ctx);
+        if (!verdict.ok) return errorResult(verdict.reason, verdict.outcome);
       }
-      const scan = gov?.g.scanSecrets === 'warn';
-      if (scan) this.warnCredentials(`arguments of ${name} (${mount.id})`, args);
+      const scan = gov !== undefined;
+      if (scan) this.warnCredentials(`arguments of ${name} (${mount.id})`, args, gov.g);
       // Progress is asked of the child only when our client asked for it (else the SDK tracks a token per call).
       const onProgress = ctx.progressWanted ? (p: number, t: number | undefined, m: string | undefined) => ctx.progress(p, t, m ?? '') : undefined;
       // The caller's elicitation and logs reach the child's questions and log messages, whatever era each speaks.
       const result = await child.callTool(original, args, { signal: ctx.signal, onProgress, elicit: ctx.elicit, logLevel: ctx.logLevel, log: ctx.log });
       const out = this.deps.redactor.active ? this.deps.redactor.result(result) : result;
-      if (scan) this.warnCredentials(`result of ${name} (${mount.id})`, out);
+      if (scan) this.warnCredentials(`result of ${name} (${mount.id})`, out, gov.g);
       return out;
     } finally {
       mount.inFlight--;
@@ -76,9 +76,9 @@ export class MountCalls extends Room {
     }
   }
 
-  private warnCredentials(what: string, value: unknown): void {
-    const w = credentialWarning(what, value);
-    if (w) this.log.warn(`${w} (policy scanSecrets: warn)`);
+  private warnCredentials(what: string, value: unknown, g: Governance): void {
+    const w = this.core.callGate.scan(what, value, g);
+    if (w) this.log.warn(w);
   }
 
   /**
@@ -89,8 +89,7 @@ export class MountCalls extends Room {
   private governance(mount: Mount): Mount['gov'] {
     const policy = this.deps.policyNow?.();
     if (!policy || !mount.gov || mount.gov.policy === policy || !mount.entry) return mount.gov;
-    const d = policy.decide(mount.entry, undefined, { source: mount.source });
-    const blocked = !d.allowed && !d.needsApproval ? `${mount.id} may no longer run: ${d.reason}. It was stopped.` : undefined;
+    const blocked = this.core.callGate.blocked(policy, { id: mount.id, entry: mount.entry, source: mount.source });
     mount.gov = { policy, g: policy.governanceFor(mount.entry), ...(blocked ? { blocked } : {}) };
     return mount.gov;
   }

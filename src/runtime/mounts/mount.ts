@@ -20,6 +20,8 @@ import { remoteLauncher } from './remote-launcher.js';
 import { pociLauncher } from './poci-launcher.js';
 import type { SecretStore, StateStore } from '../../store/state.js';
 import type { Consent } from './approval.js';
+import { policyStartGate, type StartGate } from '../../governance/start-gate.js';
+import { defaultCallGate, type CallGate } from '../../governance/call-gate.js';
 
 export interface MountManagerDeps {
   /** Entry lookup by id or alias (waits for the catalog to load); throws a ToolError naming close ids when there is none. */
@@ -46,6 +48,10 @@ export interface MountManagerDeps {
   launchers?: Partial<Launchers>;
   /** A server's tools as mounted at a start or list change (its own names): kept for tool search (store/learned-tools.ts). */
   onToolsSeen?(entryId: string, tools: Tool[]): void;
+  /** "May this start now?" for every start (default: policy over the approvals in state; governance/start-gate.ts). */
+  startGate?: StartGate;
+  /** "May this call go through?" for every call to a mounted tool (default: governance/call-gate.ts). */
+  callGate?: CallGate;
 }
 
 export interface ContainerKit {
@@ -155,9 +161,13 @@ export class MountSet {
   /** Whether this instance ever ran `podman run` (else there is nothing to clean up at shutdown). */
   ranContainers = false;
   readonly launchers: Launchers;
+  readonly startGate: StartGate;
+  readonly callGate: CallGate;
 
   constructor(readonly deps: MountManagerDeps) {
     this.log = deps.log;
+    this.startGate = deps.startGate ?? policyStartGate({ policy: () => this.policyOrFail(), approvals: () => this.approvals(), audit: deps.audit });
+    this.callGate = deps.callGate ?? defaultCallGate;
     this.launchers = {
       container: containerLauncher({ containers: deps.containers, pins: deps.pins, log: deps.log, onContainersUsed: () => (this.ranContainers = true) }),
       remote: remoteLauncher(),

@@ -4,7 +4,7 @@ import type { Entry } from '../../model/entry.js';
 import { describeLaunchRef, launchEntry, launchSourceOf, launchSources, pickLaunch, type LaunchChoice } from '../../model/launch-choice.js';
 import { errorMessage } from '../../util/log.js';
 import { ToolError, type ToolContext } from '../../model/tool-contract.js';
-import { auditSignatureRefusal, verifyAtLaunch } from '../../governance/launch-signature.js';
+import { verifyAtLaunch } from '../../governance/launch-signature.js';
 import type { Child } from '../child.js';
 import type { LaunchView } from '../../catalog/views.js';
 import type { Policy } from '../../governance/policy.js';
@@ -68,12 +68,9 @@ export class Starter extends Room {
     const choice = this.choose(entry, mount.source, recorded);
     // Every start (add, restore, restart after a crash or idle stop) answers to the policy of now; one that needs
     // approval goes ahead with the user's consent — given just now, or earlier to this mount in this process.
-    const decision = policy.decide(entry, await this.core.approvals(), { source: choice?.source });
-    if (!decision.allowed && !decision.needsApproval) {
-      auditSignatureRefusal(this.deps.audit ?? undefined, entry, choice?.source, policy.requireSignedFor(entry));
-      throw refused(`${entry.id} may not be started: ${decision.reason}`);
-    }
-    if (!decision.allowed && !grant.consent && !mount.consent) grant.consent = await this.approval.askConsent(entry, decision, ctx, choice);
+    const v = await this.core.startGate.check(entry, choice, { consented: !!(grant.consent || mount.consent) });
+    if (v.verdict === 'refused') throw refused(v.reason);
+    if (v.verdict === 'needs-approval') grant.consent = await this.approval.askConsent(entry, v.decision, ctx, choice);
     // A mount saved before mounts named their source stays with the one it runs now.
     if (choice && !recorded) await this.recordSource(mount, choice.source);
     const built = await this.buildPackage(entry, choice, ctx, !!(grant.consent || mount.consent));
