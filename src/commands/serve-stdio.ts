@@ -202,6 +202,8 @@ export async function assemble(
     learned: () => learned.all(),
   };
   const toolFinder = jit.toolFinderFor(jitDeps);
+  // How mounted tools reach this client: the flag, else the --profile's choice, else config.yaml.
+  const exposure = expose ?? startProfile?.profile.tools?.expose ?? app.config.tools.expose;
   const profileDeps = profiles.profileDeps(app, runtime.manager, state);
   const tools = auditedTools(
     jit.withJustInTimeExec([
@@ -216,14 +218,14 @@ export async function assemble(
         // serve-http probes and writes the states; this server only reads them (catalog/health-view.ts).
         health: new HealthView(app.org.health),
       }),
-      ...runtimeTools(runtime.manager),
+      ...runtimeTools(runtime.manager, exposure),
       ...profileTools(profileDeps),
     ], toolFinder, jitDeps),
     audit,
     { entryOfTool },
   );
   // Providers first: the table resolving is what lets waiting calls through, and they may be for mounted tools.
-  reg.addProvider(jit.exposedProvider(auditedProvider(runtime.manager, audit, { entryOfTool }), expose ?? startProfile?.profile.tools?.expose ?? app.config.tools.expose));
+  reg.addProvider(jit.exposedProvider(auditedProvider(runtime.manager, audit, { entryOfTool }), exposure));
   reg.addResourceProvider(runtime.manager);
   const activateProfile = startProfile && (() => profiles.activateAtStart(startProfile, profileDeps, app.log));
   return { app, runtime, audit, tools, catalogLoaded, ...(activateProfile ? { activateProfile } : {}) };

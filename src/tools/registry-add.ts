@@ -4,8 +4,11 @@ import type { MountManager } from '../runtime/mounts/manager.js';
 import { MountedToolSchema, MountInfoSchema, type MountedTool, type MountInfo } from '../runtime/mounts/mount-info.js';
 import { EntryIdArg } from './args.js';
 import { defineTool, type ToolDef } from './tool-def.js';
+import { definitionTokens } from './definition-tokens.js';
+import type { ToolExposure } from './lazy-tools.js';
 
-export function registryAdd(manager: MountManager): ToolDef {
+/** `exposure`: how mounted tools reach this client (in `all` they enter tools/list, so the result says what they cost). */
+export function registryAdd(manager: MountManager, exposure: ToolExposure = 'all'): ToolDef {
   return defineTool({
     name: 'registry-add',
     audit: 'add',
@@ -42,6 +45,9 @@ export function registryAdd(manager: MountManager): ToolDef {
       limits: z.string().optional(),
       /** state "preparing": what to call when the build is done. */
       next: z.string().optional(),
+      /** tools.expose all: how many definitions entered tools/list and their size in tokens (o200k tokenizer). */
+      toolCount: z.number().int().optional(),
+      tokens: z.number().int().optional(),
     }),
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     async handler(args, ctx) {
@@ -52,6 +58,7 @@ export function registryAdd(manager: MountManager): ToolDef {
       });
       if ('preparing' in added) return { text: added.preparing, structured: { id: args.id, prefix: '', state: 'preparing', tools: [], next: `registry-add ${args.id}` } };
       const { mount, tools, warning, limits } = added;
+      const cost = exposure === 'all' && tools.length ? { toolCount: tools.length, tokens: await definitionTokens(tools) } : undefined;
       const structured = {
         id: mount.id,
         prefix: mount.prefix,
@@ -62,8 +69,10 @@ export function registryAdd(manager: MountManager): ToolDef {
         ...(mount.withheld ? { withheld: mount.withheld, approval: mount.approval } : {}),
         ...(warning ? { warning } : {}),
         ...(limits ? { limits } : {}),
+        ...(cost ?? {}),
       };
-      return { text: (warning ? `⚠ ${warning}\n` : '') + (limits ? `⚠ No resource limits: ${limits}\n` : '') + formatAdded(mount, tools), structured };
+      const costLine = cost ? `\n${cost.toolCount} tool definition${cost.toolCount === 1 ? '' : 's'} added to your tool list: ${cost.tokens} tokens.` : '';
+      return { text: (warning ? `⚠ ${warning}\n` : '') + (limits ? `⚠ No resource limits: ${limits}\n` : '') + formatAdded(mount, tools) + costLine, structured };
     },
   });
 }

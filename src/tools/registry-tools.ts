@@ -1,4 +1,5 @@
 // The registry's own tool table: the catalog tools and the runtime tools, in the order tools/list shows them.
+import type { ToolExposure } from './lazy-tools.js';
 import type { MountManager } from '../runtime/mounts/manager.js';
 import { catalogKit, type CatalogToolDeps } from './catalog-kit.js';
 import { registryActive } from './registry-active.js';
@@ -22,8 +23,8 @@ export function catalogTools(deps: CatalogToolDeps): ToolDef[] {
 }
 
 /** registry-add, -remove, -active, -config-set, -exec and -exec-readonly over the mount manager. */
-export function runtimeTools(manager: MountManager): ToolDef[] {
-  return [registryAdd(manager), registryRemove(manager), registryActive(manager), registryConfigSet(manager), registryExec(manager), registryExecReadonly(manager)];
+export function runtimeTools(manager: MountManager, exposure: ToolExposure = 'all'): ToolDef[] {
+  return [registryAdd(manager, exposure), registryRemove(manager), registryActive(manager), registryConfigSet(manager), registryExec(manager), registryExecReadonly(manager)];
 }
 
 /** registry-profile: profiles saved from the mounts, listed, shown and activated. */
