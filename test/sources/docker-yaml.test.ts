@@ -48,10 +48,10 @@ describe('readDockerServersDir on the real registry', () => {
       expect(e.id).toBe(`docker/${e.nativeName}`);
       expect(e.sources).toEqual([{ source: 'docker', id: e.id, url: `https://github.com/docker/mcp-registry/tree/main/servers/${e.nativeName}` }]);
       expect(e.description.length).toBeGreaterThan(0);
-      // Every one runs but the poci servers (each tool its own container), which registry-add does not run yet.
-      expect(isRunnable(e)).toBe(e.launch[0]?.type !== 'poci');
+      // Every one runs, the poci servers too (each call runs the tool's own container).
+      expect(isRunnable(e)).toBe(true);
     }
-    expect(entries.filter((e) => !isRunnable(e))).toHaveLength(3);
+    expect(entries.filter((e) => e.launch[0]?.type === 'poci')).toHaveLength(3);
     expect(byName('SQLite').id).toBe('docker/SQLite');
   });
 
