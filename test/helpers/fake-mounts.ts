@@ -79,6 +79,25 @@ export function fakeLauncher(offers: Record<string, FakeOffer>) {
   return { launcher, started, calls };
 }
 
+/**
+ * What every in-process manager of the tests shares: no podman, a real state and secrets store under `dir`, the
+ * policy the test holds, and `launcher` for every container start. Callers add `resolve` and `notify`.
+ */
+export function inProcessDeps(o: { dir: string; state: StateStore; policy: () => Policy; launcher: Launcher<'container'>; label: string }) {
+  return {
+    runtime: { podman: 'podman', idleTimeout: 0, callTimeout: 5_000, startTimeout: 5_000, maxRestarts: 5, restartWindow: 60_000, memory: '512m', cpus: '1', pidsLimit: 256 },
+    containers: () => Promise.reject(new Error('no podman in this test')),
+    state: o.state,
+    secrets: new SecretStore(join(o.dir, 'state', 'secrets.json')),
+    policy: async () => o.policy(),
+    policyNow: () => o.policy(),
+    log: createLogger(o.label),
+    redactor: new Redactor(),
+    pins: new PinStore(o.state),
+    launchers: { container: o.launcher },
+  };
+}
+
 export interface FakeRegistry {
   dir: string;
   manager: MountManager;
@@ -98,22 +117,13 @@ export async function fakeRegistry(entries: Entry[], launcher: Launcher<'contain
   const byId = new Map(entries.map((e) => [e.id, e]));
   let reg: ReturnType<typeof createRegistryServer> | undefined;
   const manager = new MountManager({
+    ...inProcessDeps({ dir, state, policy: () => policy, launcher, label: 'fake-registry' }),
     resolve: async (id) => {
       const e = byId.get(id);
       if (!e) throw new Error(`no entry ${id}`);
       return e;
     },
-    runtime: { podman: 'podman', idleTimeout: 0, callTimeout: 5_000, startTimeout: 5_000, maxRestarts: 5, restartWindow: 60_000, memory: '512m', cpus: '1', pidsLimit: 256 },
-    containers: () => Promise.reject(new Error('no podman in this test')),
-    state,
-    secrets: new SecretStore(join(dir, 'state', 'secrets.json')),
-    policy: async () => policy,
-    policyNow: () => policy,
-    log: createLogger('fake-registry'),
-    redactor: new Redactor(),
-    pins: new PinStore(state),
     notify: { toolsChanged: () => reg?.notifyToolsChanged(), resourcesChanged: () => reg?.notifyResourcesChanged(), promptsChanged: () => reg?.notifyPromptsChanged() },
-    launchers: { container: launcher },
     ...(opts.onToolsSeen ? { onToolsSeen: opts.onToolsSeen } : {}),
   });
   reg = createRegistryServer(await tools(manager, dir));

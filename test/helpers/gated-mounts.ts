@@ -17,6 +17,7 @@ import { createLogger } from '../../src/util/log.js';
 import { Child } from '../../src/runtime/child.js';
 import { MountManager, type MountManagerDeps } from '../../src/runtime/mounts/manager.js';
 import type { Launcher } from '../../src/runtime/mounts/launcher.js';
+import { inProcessDeps } from './fake-mounts.js';
 
 export const FAKE: Entry = EntrySchema.parse({
   id: 'test/fake',
@@ -60,18 +61,9 @@ export async function fakeHome() {
     },
     manager(over: Partial<MountManagerDeps> = {}) {
       const m = new MountManager({
+        ...inProcessDeps({ dir, state, policy: () => policy, launcher, label: 'gates-test' }),
         resolve: async () => FAKE,
-        runtime: { podman: 'podman', idleTimeout: 0, callTimeout: 5_000, startTimeout: 5_000, maxRestarts: 5, restartWindow: 60_000, memory: '512m', cpus: '1', pidsLimit: 256 },
-        containers: () => Promise.reject(new Error('no podman in this test')),
-        state,
-        secrets: new SecretStore(join(dir, 'state', 'secrets.json')),
-        policy: async () => policy,
-        policyNow: () => policy,
-        log: createLogger('gates-test'),
-        redactor: new Redactor(),
-        pins: new PinStore(state),
         notify: { toolsChanged: () => {}, resourcesChanged: () => {}, promptsChanged: () => {} },
-        launchers: { container: launcher },
         ...over,
       });
       managers.push(m);
